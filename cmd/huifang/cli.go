@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand of huifang.
+type command struct {
+	// name is the word after huifang (several words for nested commands, such as "queue build").
+	name string
+	// summary is one line for the usage text.
+	summary string
+	// run executes the command with its own arguments.
+	run func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv carries what every command needs: output streams and the environment.
+type cliEnv struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// commands is the table of subcommands; each lives in its own cmd_<name>.go file.
+func commands() []command {
+	return []command{
+		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
+		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
+		{name: "version", summary: "print the version", run: cmdVersion},
+	}
+}
+
+// errUsage marks an error caused by bad arguments (exit status 2).
+var errUsage = errors.New("usage")
+
+// exitError carries an exit status chosen by a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func run(ctx context.Context, args []string) int {
+	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	return runWith(ctx, env, args)
+}
+
+func runWith(ctx context.Context, env *cliEnv, args []string) int {
+	cmds := commands()
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.stderr, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	// Longest match first: "queue build" before "queue".
+	var match *command
+	var rest []string
+	for i := range cmds {
+		words := strings.Fields(cmds[i].name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == cmds[i].name {
+			if match == nil || len(words) > len(strings.Fields(match.name)) {
+				match = &cmds[i]
+				rest = args[len(words):]
+			}
+		}
+	}
+	if match == nil {
+		fmt.Fprintf(env.stderr, "huifang: unknown command %q\n\n", strings.Join(args, " "))
+		usage(env.stderr, cmds)
+		return 2
+	}
+	err := match.run(ctx, env, rest)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintf(env.stderr, "huifang %s: %v\n", match.name, ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(env.stderr, "huifang %s: %v\n", match.name, err)
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+func usage(w io.Writer, cmds []command) {
+	fmt.Fprintln(w, "huifang: the dealer follow-up call center (回访)")
+	fmt.Fprintln(w, "\nUsage: huifang COMMAND [flags]\n\nCommands:")
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun huifang COMMAND -h for a command's flags. Configuration comes from the environment; see README.md.")
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(env *cliEnv, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("huifang "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	return fs
+}
+
+// parseFlags parses args and turns flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}

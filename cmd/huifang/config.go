@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is Huifang's whole configuration, read from the environment once at start.
+// Every secret can also be given as NAME_FILE, the path of a file holding it.
+type config struct {
+	// DatabaseURL is DATABASE_URL.
+	DatabaseURL string
+	// RedisURL is REDIS_URL.
+	RedisURL string
+	// HTTPAddr is HUIFANG_HTTP_ADDR, the console's listen address.
+	HTTPAddr string
+	// PublicURL is HUIFANG_PUBLIC_URL, the address users type (for Origin checks and links).
+	PublicURL string
+	// SIPAddr is HUIFANG_SIP_ADDR, the gateway's listen address for agents' phones.
+	SIPAddr string
+	// SIPTrunk is HUIFANG_SIP_TRUNK (sip:host:port); empty runs the simulated carrier.
+	SIPTrunk string
+	// SIPTrunkUser and SIPTrunkPassword are HUIFANG_SIP_TRUNK_USER and _PASSWORD.
+	SIPTrunkUser     string
+	SIPTrunkPassword string
+	// RecordingsDir is HUIFANG_RECORDINGS_DIR.
+	RecordingsDir string
+	// Workers is HUIFANG_WORKERS, the Asynq worker concurrency.
+	Workers int
+	// LogLevel is HUIFANG_LOG_LEVEL (debug, info, warn, error).
+	LogLevel slog.Level
+	// ShutdownTimeout is HUIFANG_SHUTDOWN_TIMEOUT.
+	ShutdownTimeout time.Duration
+	// SecureCookies is HUIFANG_SECURE_COOKIES (true behind HTTPS).
+	SecureCookies bool
+}
+
+// loadConfig reads the configuration from getenv, applies defaults and validates it.
+func loadConfig(getenv func(string) string) (*config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		if path := getenv(name + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return def
+			}
+			return strings.TrimSpace(string(b))
+		}
+		return def
+	}
+	c := &config{
+		DatabaseURL:      get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/huifang?sslmode=disable"),
+		RedisURL:         get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		HTTPAddr:         get("HUIFANG_HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:        get("HUIFANG_PUBLIC_URL", ""),
+		SIPAddr:          get("HUIFANG_SIP_ADDR", "127.0.0.1:5060"),
+		SIPTrunk:         get("HUIFANG_SIP_TRUNK", ""),
+		SIPTrunkUser:     get("HUIFANG_SIP_TRUNK_USER", ""),
+		SIPTrunkPassword: get("HUIFANG_SIP_TRUNK_PASSWORD", ""),
+		RecordingsDir:    get("HUIFANG_RECORDINGS_DIR", "./recordings"),
+	}
+	var err error
+	if c.Workers, err = strconv.Atoi(get("HUIFANG_WORKERS", "10")); err != nil || c.Workers < 1 {
+		errs = append(errs, fmt.Errorf("HUIFANG_WORKERS must be a positive integer, got %q", get("HUIFANG_WORKERS", "")))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("HUIFANG_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("HUIFANG_LOG_LEVEL: %w", err))
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("HUIFANG_SHUTDOWN_TIMEOUT", "15s")); err != nil {
+		errs = append(errs, fmt.Errorf("HUIFANG_SHUTDOWN_TIMEOUT: %w", err))
+	}
+	if c.SecureCookies, err = strconv.ParseBool(get("HUIFANG_SECURE_COOKIES", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("HUIFANG_SECURE_COOKIES: %w", err))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// logger returns the process logger.
+func (c *config) logger(env *cliEnv) *slog.Logger {
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+}

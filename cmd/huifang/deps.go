@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/huifang/huifang/store"
+)
+
+// openDB connects to Postgres and, unless migrating, refuses an outdated schema.
+func openDB(ctx context.Context, cfg *config, checkSchema bool) (*pgxpool.Pool, error) {
+	pool, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return nil, err
+	}
+	if checkSchema {
+		if err := store.CheckSchema(ctx, pool); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return pool, nil
+}
+
+// openRedis connects to Redis and checks that it answers.
+func openRedis(ctx context.Context, cfg *config) (*redis.Client, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("redis %s: %w", opt.Addr, err)
+	}
+	return rdb, nil
+}
