@@ -10,15 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// DBTX is what the typed queries run on: a pool, a connection or a transaction.
-type DBTX interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-}
-
 // Config says how to reach Postgres.
 type Config struct {
 	// URL is a libpq connection string or URL, such as
