@@ -16,6 +16,9 @@ func cmdMigrate(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := store.CreateDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
 	pool, err := openDB(ctx, cfg, false)
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return def
 	}
 	c := &config{
-		DatabaseURL:      get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/huifang?sslmode=disable"),
+		DatabaseURL:      get("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/huifang?sslmode=disable"),
 		RedisURL:         get("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:         get("HUIFANG_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicURL:        get("HUIFANG_PUBLIC_URL", ""),

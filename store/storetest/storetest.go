@@ -2,7 +2,7 @@
 // with every migration applied, in a test database, and drops it when the test ends.
 //
 // The server is HUIFANG_TEST_DATABASE_URL, by default
-// postgres://postgres@127.0.0.1:5432/huifang_test?sslmode=disable; the database is
+// postgres://postgres:postgres@127.0.0.1:5432/huifang_test?sslmode=disable; the database is
 // created when it does not exist.
 package storetest
 
@@ -24,7 +24,7 @@ import (
 )
 
 // DefaultURL is the test database used when HUIFANG_TEST_DATABASE_URL is not set.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/huifang_test?sslmode=disable"
+const DefaultURL = "postgres://postgres:postgres@127.0.0.1:5432/huifang_test?sslmode=disable"
 
 // URL returns the test database URL.
 func URL() string {
