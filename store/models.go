@@ -116,6 +116,16 @@ type Complaint struct {
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
+type ConsoleSession struct {
+	TokenHash  string    `json:"token_hash"`
+	UserID     int64     `json:"user_id"`
+	DealerID   int64     `json:"dealer_id"`
+	CsrfToken  string    `json:"csrf_token"`
+	RemoteAddr string    `json:"remote_addr"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
 type Customer struct {
 	ID             int64      `json:"id"`
 	DealerID       int64      `json:"dealer_id"`
@@ -161,6 +171,13 @@ type DoNotCall struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+type LoginFailure struct {
+	ID       int64     `json:"id"`
+	Username string    `json:"username"`
+	Remote   string    `json:"remote"`
+	At       time.Time `json:"at"`
+}
+
 type OdometerReading struct {
 	VehicleID int64     `json:"vehicle_id"`
 	Day       time.Time `json:"day"`
@@ -202,6 +219,17 @@ type RecallVehicle struct {
 	Vin        string     `json:"vin"`
 	ImportedOn time.Time  `json:"imported_on"`
 	DoneOn     *time.Time `json:"done_on"`
+}
+
+type ScriptVersion struct {
+	ID        int64     `json:"id"`
+	DealerID  int64     `json:"dealer_id"`
+	Campaign  string    `json:"campaign"`
+	Version   int32     `json:"version"`
+	Body      string    `json:"body"`
+	Note      string    `json:"note"`
+	CreatedBy *int64    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type ShowroomVisit struct {
