@@ -1,0 +1,136 @@
+package scripts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huifang/huifang/store"
+)
+
+// Library gives the scripts in force for a dealer: the dealer's latest edit of a
+// campaign's script, or the embedded one when the dealer has not edited it.
+type Library struct {
+	db store.DBTX
+}
+
+// NewLibrary returns a Library reading and writing dealers' edits through db.
+func NewLibrary(db store.DBTX) *Library {
+	return &Library{db: db}
+}
+
+// Current returns the script in force for a dealer's campaign.
+func (l *Library) Current(ctx context.Context, dealerID int64, campaign string) (*Script, error) {
+	if _, err := BuiltinSource(campaign); err != nil {
+		return nil, err
+	}
+	v, err := store.New(l.db).LatestScriptVersion(ctx, store.LatestScriptVersionParams{DealerID: dealerID, Campaign: campaign})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Builtin(campaign)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scripts: latest %s for dealer %d: %w", campaign, dealerID, err)
+	}
+	return fromRow(v)
+}
+
+func fromRow(v store.ScriptVersion) (*Script, error) {
+	s, err := Parse(v.Campaign, []byte(v.Body))
+	if err != nil {
+		return nil, fmt.Errorf("scripts: stored %s@%d: %w", v.Campaign, v.Version, err)
+	}
+	s.Version = fmt.Sprintf("%s@%d", v.Campaign, v.Version)
+	return s, nil
+}
+
+// Source returns the YAML text in force for a dealer's campaign and its version number
+// (0 for the embedded script).
+func (l *Library) Source(ctx context.Context, dealerID int64, campaign string) ([]byte, int, error) {
+	b, err := BuiltinSource(campaign)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := store.New(l.db).LatestScriptVersion(ctx, store.LatestScriptVersionParams{DealerID: dealerID, Campaign: campaign})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("scripts: latest %s for dealer %d: %w", campaign, dealerID, err)
+	}
+	return []byte(v.Body), int(v.Version), nil
+}
+
+// Version returns one version of a dealer's script by its name "campaign@N".
+func (l *Library) Version(ctx context.Context, dealerID int64, name string) (*Script, error) {
+	campaign, num, ok := strings.Cut(name, "@")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 0 {
+		return nil, fmt.Errorf("scripts: bad version name %q (want campaign@N)", name)
+	}
+	if n == 0 {
+		return Builtin(campaign)
+	}
+	v, err := store.New(l.db).GetScriptVersion(ctx, store.GetScriptVersionParams{DealerID: dealerID, Campaign: campaign, Version: int32(n)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("scripts: dealer %d has no version %s", dealerID, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scripts: version %s: %w", name, err)
+	}
+	return fromRow(v)
+}
+
+// Save checks a director's edit and stores it as the dealer's next version of the
+// campaign's script. Calls made before keep the version they were made with.
+func (l *Library) Save(ctx context.Context, dealerID int64, campaign string, src []byte, note string, userID int64) (*Script, error) {
+	if _, err := BuiltinSource(campaign); err != nil {
+		return nil, err
+	}
+	if _, err := Parse(campaign, src); err != nil {
+		return nil, fmt.Errorf("scripts: %s: %w", campaign, err)
+	}
+	var by *int64
+	if userID > 0 {
+		by = &userID
+	}
+	v, err := store.New(l.db).InsertScriptVersion(ctx, store.InsertScriptVersionParams{
+		DealerID: dealerID, Campaign: campaign, Body: string(src), Note: note, CreatedBy: by,
+	})
+	if store.IsUniqueViolation(err) {
+		return nil, fmt.Errorf("scripts: %s was saved by someone else at the same time; reload and try again", campaign)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scripts: save %s for dealer %d: %w", campaign, dealerID, err)
+	}
+	return fromRow(v)
+}
+
+// ForTask returns the scripts in force for a task's campaigns, in the order given
+// (highest priority first). Campaigns without a script are skipped; it fails only when
+// none has one.
+func (l *Library) ForTask(ctx context.Context, dealerID int64, campaigns []string) ([]*Script, error) {
+	var out []*Script
+	seen := map[string]bool{}
+	for _, c := range campaigns {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		s, err := l.Current(ctx, dealerID, c)
+		if errors.Is(err, ErrUnknownCampaign) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: none of %v has a script", ErrUnknownCampaign, campaigns)
+	}
+	return out, nil
+}
