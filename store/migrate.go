@@ -162,20 +162,38 @@ func SchemaVersion(ctx context.Context, db DBTX) (int, error) {
 	return v, nil
 }
 
-// CheckSchema returns ErrSchemaOutdated, wrapped with the versions, unless every
+// CheckSchema returns ErrSchemaOutdated, wrapped with the missing versions, unless every
 // embedded migration has been applied.
 func CheckSchema(ctx context.Context, db DBTX) error {
 	all, err := Migrations()
 	if err != nil {
 		return err
 	}
-	want := all[len(all)-1].Version
-	got, err := SchemaVersion(ctx, db)
-	if err != nil {
+	if v, err := SchemaVersion(ctx, db); err != nil {
 		return err
+	} else if v == 0 {
+		return fmt.Errorf("%w (the database is empty)", ErrSchemaOutdated)
 	}
-	if got < want {
-		return fmt.Errorf("%w (database at %d, binary needs %d)", ErrSchemaOutdated, got, want)
+	rows, err := db.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	have := map[int]bool{}
+	for _, v := range applied {
+		have[int(v)] = true
+	}
+	var missing []string
+	for _, m := range all {
+		if !have[m.Version] {
+			missing = append(missing, fmt.Sprintf("%04d_%s", m.Version, m.Name))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w (missing %s)", ErrSchemaOutdated, strings.Join(missing, ", "))
 	}
 	return nil
 }

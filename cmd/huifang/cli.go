@@ -33,6 +33,7 @@ func commands() []command {
 	return []command{
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
+		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},
 		{name: "version", summary: "print the version", run: cmdVersion},
 	}
 }
