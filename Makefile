@@ -1,0 +1,60 @@
+# Huifang: the two commands a newcomer needs are `make run` and `make test`.
+# Both start Postgres and Redis when they do not answer on localhost (see .ci/services.sh).
+
+GO            ?= go
+BIN           := bin/huifang
+DEMO_DEALER   ?= DEMO
+DEMO_PASSWORD ?= huifang-demo
+DEMO_CUSTOMERS ?= 2000
+
+export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/huifang?sslmode=disable
+export REDIS_URL    ?= redis://127.0.0.1:6379/0
+export HUIFANG_HTTP_ADDR ?= 127.0.0.1:8080
+
+.PHONY: all build run test test-go test-e2e services tools bench fmt vet sqlc clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/huifang
+
+services:
+	@bash .ci/services.sh
+
+tools:
+	@bash .ci/test-tools.sh
+
+## run: the product with the demo dealer, on http://$(HUIFANG_HTTP_ADDR)
+run: services build
+	./$(BIN) migrate
+	./$(BIN) demo --dealer $(DEMO_DEALER) --customers $(DEMO_CUSTOMERS) --password $(DEMO_PASSWORD) --if-empty
+	@echo
+	@echo "Huifang: http://$(HUIFANG_HTTP_ADDR)/login  (dealer $(DEMO_DEALER))"
+	@echo "logins: agent1..agent5 (agents), director1 (director), admin (admin); password: $(DEMO_PASSWORD)"
+	@echo
+	./$(BIN) serve
+
+## test: every test, against real Postgres, Redis, SIP peers and Chromium
+test: services tools vet test-go test-e2e
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-e2e: build
+	@if [ -f agent-ui/e2e/package.json ]; then bash agent-ui/e2e/run.sh; fi
+
+## bench: the slow benchmarks whose figures are in README.md (run by hand, not in CI)
+bench: services
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+sqlc:
+	sqlc generate
+
+clean:
+	rm -rf bin
