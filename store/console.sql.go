@@ -261,7 +261,7 @@ func (q *Queries) GetOpenTaskForCustomer(ctx context.Context, arg GetOpenTaskFor
 }
 
 const getOutcomeByClientID = `-- name: GetOutcomeByClientID :one
-SELECT id, dealer_id, client_id, task_id, attempt_id, agent_user_id, code, appointment_at, callback_at, callback_mine, answers, complaint_category, notes, script_version, created_at FROM call_outcomes WHERE dealer_id = $1 AND client_id = $2
+SELECT id, dealer_id, client_id, task_id, attempt_id, agent_user_id, code, appointment_at, callback_at, callback_mine, answers, complaint_category, notes, script_version, created_at, effect, task_status FROM call_outcomes WHERE dealer_id = $1 AND client_id = $2
 `
 
 type GetOutcomeByClientIDParams struct {
@@ -288,6 +288,8 @@ func (q *Queries) GetOutcomeByClientID(ctx context.Context, arg GetOutcomeByClie
 		&i.Notes,
 		&i.ScriptVersion,
 		&i.CreatedAt,
+		&i.Effect,
+		&i.TaskStatus,
 	)
 	return i, err
 }

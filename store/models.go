@@ -46,6 +46,18 @@ type CallAttempt struct {
 	CreatedAt     time.Time  `json:"created_at"`
 }
 
+type CallAttemptEffect struct {
+	DealerID   int64      `json:"dealer_id"`
+	CallID     string     `json:"call_id"`
+	AttemptID  *int64     `json:"attempt_id"`
+	TaskID     int64      `json:"task_id"`
+	Outcome    string     `json:"outcome"`
+	Counted    bool       `json:"counted"`
+	TaskStatus string     `json:"task_status"`
+	NotBefore  *time.Time `json:"not_before"`
+	AppliedAt  time.Time  `json:"applied_at"`
+}
+
 type CallOutcome struct {
 	ID                int64           `json:"id"`
 	DealerID          int64           `json:"dealer_id"`
@@ -62,6 +74,8 @@ type CallOutcome struct {
 	Notes             string          `json:"notes"`
 	ScriptVersion     string          `json:"script_version"`
 	CreatedAt         time.Time       `json:"created_at"`
+	Effect            string          `json:"effect"`
+	TaskStatus        string          `json:"task_status"`
 }
 
 type CallTask struct {
