@@ -1,0 +1,315 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/store"
+)
+
+// Policy holds the queue-policy numbers of DOMAIN.md ("Queue policy") that the take,
+// attempts and outcomes apply. Retry spacing per outcome is not here: it is the
+// retry_minutes of the dealer's outcome_codes rows.
+type Policy struct {
+	// MaxAttemptsPerDay is how many customer attempts a task may have on one day.
+	MaxAttemptsPerDay int
+	// MaxAttempts is how many customer attempts a task may have in its life; after the
+	// last one fails, the task closes as unreachable.
+	MaxAttempts int
+	// TakeTimeout is how long a taken task stays with its agent without an attempt or an
+	// outcome; after it, the task returns to the queue and is flagged for the director.
+	TakeTimeout time.Duration
+	// SkipDelay is how long a task the agent skipped (Release) waits before anyone may
+	// take it again, so the same agent is not handed it straight back.
+	SkipDelay time.Duration
+}
+
+// DefaultPolicy returns the defaults of DOMAIN.md: three attempts a day, five in a task's
+// life. These are the one place the numbers live until they become per-dealer rules.
+func DefaultPolicy() Policy {
+	return Policy{
+		MaxAttemptsPerDay: 3,
+		MaxAttempts:       5,
+		TakeTimeout:       20 * time.Minute,
+		SkipDelay:         15 * time.Minute,
+	}
+}
+
+// withDefaults fills zero fields from DefaultPolicy.
+func (p Policy) withDefaults() Policy {
+	d := DefaultPolicy()
+	if p.MaxAttemptsPerDay <= 0 {
+		p.MaxAttemptsPerDay = d.MaxAttemptsPerDay
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.TakeTimeout <= 0 {
+		p.TakeTimeout = d.TakeTimeout
+	}
+	if p.SkipDelay <= 0 {
+		p.SkipDelay = d.SkipDelay
+	}
+	return p
+}
+
+// ErrNoTask is returned by Take when no task is ready for the agent now.
+var ErrNoTask = errors.New("queue: no task is ready for this agent")
+
+// ErrOutsideWindow is returned by Take, inside a *ClosedError, outside the dealer's
+// calling window.
+var ErrOutsideWindow = errors.New("queue: outside the calling window")
+
+// ErrHoliday is returned by Take, inside a *ClosedError, on one of the dealer's holidays.
+var ErrHoliday = errors.New("queue: the dealer is closed for a holiday")
+
+// ErrUnknownAgent is returned when the agent is not an active user of the dealer.
+var ErrUnknownAgent = errors.New("queue: the agent is not an active user of this dealer")
+
+// ClosedError says that no call may be placed now and when the window opens next. It
+// wraps ErrOutsideWindow or ErrHoliday, so callers test it with errors.Is.
+type ClosedError struct {
+	// Err is ErrOutsideWindow or ErrHoliday.
+	Err error
+	// NextOpen is the next instant calls may be placed (window start on the next
+	// working day), in the dealer's zone.
+	NextOpen time.Time
+}
+
+// Error says why and until when the queue is closed.
+func (e *ClosedError) Error() string {
+	return fmt.Sprintf("%v; next opening %s", e.Err, e.NextOpen.Format("2006-01-02 15:04 MST"))
+}
+
+// Unwrap returns ErrOutsideWindow or ErrHoliday.
+func (e *ClosedError) Unwrap() error { return e.Err }
+
+// TakeParams says who takes a task and when.
+type TakeParams struct {
+	// DealerID is the dealer whose queue is worked.
+	DealerID int64
+	// AgentUserID is the agent (users.id) taking the task.
+	AgentUserID int64
+	// Now is the current instant; zero means time.Now(). Tests inject a clock here.
+	Now time.Time
+	// Policy overrides DefaultPolicy; zero fields keep the defaults.
+	Policy Policy
+}
+
+// TakenTask is a task handed to one agent: the task, the customer to call and why.
+type TakenTask struct {
+	// ID is call_tasks.id.
+	ID int64
+	// CustomerID is the customer to call.
+	CustomerID int64
+	// CustomerName and CustomerTitle address the customer (张三 先生).
+	CustomerName  string
+	CustomerTitle string
+	// Phone is the number to dial.
+	Phone string
+	// Priority, DueDay and ExpiresDay are the merged values of the task's reasons.
+	Priority   int
+	DueDay     time.Time
+	ExpiresDay time.Time
+	// Campaigns are the campaign codes the task carries.
+	Campaigns []string
+	// Reasons are the open reasons in words, highest priority first.
+	Reasons []string
+	// Attempts and AttemptsToday count the customer attempts made so far.
+	Attempts      int
+	AttemptsToday int
+	// Flagged is true when the task was once abandoned by an agent (taken and left).
+	Flagged bool
+	// WasStale is true when this take reclaimed a task another take had abandoned.
+	WasStale bool
+	// TakenAt is when the task was taken.
+	TakenAt time.Time
+}
+
+// Take atomically hands the agent the next task to call, for the dialer and the console
+// alike. It honours the dealer's calling window and holidays, due and expiry days, retry
+// spacing and callbacks (not_before), the daily and lifetime attempt limits, pinned
+// agents and owning consultants, do-not-call and invalid numbers, and it never hands a
+// task another agent holds (SELECT ... FOR UPDATE SKIP LOCKED). A task taken longer ago
+// than Policy.TakeTimeout is handed out again and flagged for the director. Tasks are
+// taken by priority (highest first), then due day, then id.
+//
+// It returns ErrNoTask when nothing is ready, and a *ClosedError wrapping
+// ErrOutsideWindow or ErrHoliday when no call may be placed now.
+func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	pol := p.Policy.withDefaults()
+	q := store.New(db)
+	tc, err := q.TakeContext(ctx, store.TakeContextParams{Now: now, AgentUserID: p.AgentUserID, DealerID: p.DealerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, ErrUnknownAgent)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
+	}
+	if !tc.Active {
+		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, ErrUnknownAgent)
+	}
+	w := window{
+		start:   clock(tc.CallWindowStart),
+		end:     clock(tc.CallWindowEnd),
+		sameDay: clock(tc.SameDayWindowEnd),
+	}
+	local := clock(tc.LocalTime)
+	if tc.Holiday || local < w.start || local >= max(w.end, w.sameDay) {
+		cause := ErrOutsideWindow
+		if tc.Holiday {
+			cause = ErrHoliday
+		}
+		next, err := nextOpening(ctx, q, p.DealerID, tc.TimeZone, w.start, now)
+		if err != nil {
+			return nil, err
+		}
+		return nil, &ClosedError{Err: cause, NextOpen: next}
+	}
+	sameDayOnly := local >= w.end
+	row, err := q.TakeNextTask(ctx, store.TakeNextTaskParams{
+		AgentUserID:       p.AgentUserID,
+		Now:               now,
+		StaleBefore:       now.Add(-pol.TakeTimeout),
+		DealerID:          p.DealerID,
+		Today:             tc.LocalDay,
+		MaxAttemptsPerDay: int32(pol.MaxAttemptsPerDay),
+		MaxAttempts:       int32(pol.MaxAttempts),
+		Username:          tc.Username,
+		DisplayName:       tc.DisplayName,
+		SameDayOnly:       sameDayOnly,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		if sameDayOnly {
+			// Past the general window only same-day visits may be called; for this agent
+			// the queue is closed until tomorrow.
+			next, err := nextOpening(ctx, q, p.DealerID, tc.TimeZone, w.start, now)
+			if err != nil {
+				return nil, err
+			}
+			return nil, &ClosedError{Err: ErrOutsideWindow, NextOpen: next}
+		}
+		return nil, ErrNoTask
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, err)
+	}
+	return &TakenTask{
+		ID:            row.ID,
+		CustomerID:    row.CustomerID,
+		CustomerName:  row.CustomerName,
+		CustomerTitle: row.CustomerTitle,
+		Phone:         row.Phone,
+		Priority:      int(row.Priority),
+		DueDay:        row.DueDay,
+		ExpiresDay:    row.ExpiresDay,
+		Campaigns:     row.Campaigns,
+		Reasons:       row.Reasons,
+		Attempts:      int(row.Attempts),
+		AttemptsToday: int(row.AttemptsToday),
+		Flagged:       row.Flagged,
+		WasStale:      row.WasStale,
+		TakenAt:       now,
+	}, nil
+}
+
+// ReleaseParams says which taken task an agent gives back, and why.
+type ReleaseParams struct {
+	// DealerID and TaskID name the task.
+	DealerID int64
+	TaskID   int64
+	// AgentUserID is the agent holding it.
+	AgentUserID int64
+	// Reason is why the agent skipped the task, kept in the audit log.
+	Reason string
+	// Delay is how long the task waits before anyone takes it again; zero means
+	// Policy.SkipDelay.
+	Delay time.Duration
+	// Now is the current instant; zero means time.Now().
+	Now time.Time
+	// Policy overrides DefaultPolicy; zero fields keep the defaults.
+	Policy Policy
+}
+
+// ErrNotTaken is returned by Release when the agent does not hold the task.
+var ErrNotTaken = errors.New("queue: the task is not taken by this agent")
+
+// Release gives a taken task back to the queue without an attempt (the agent skipped
+// it), not to be taken again before the delay, and records the skip and its reason in
+// the audit log.
+func Release(ctx context.Context, db *pgxpool.Pool, p ReleaseParams) error {
+	if p.Reason == "" {
+		return errors.New("release: a reason is required")
+	}
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	delay := p.Delay
+	if delay <= 0 {
+		delay = p.Policy.withDefaults().SkipDelay
+	}
+	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		_, err := q.ReleaseTask(ctx, store.ReleaseTaskParams{
+			Now: now, NotBefore: now.Add(delay), ID: p.TaskID, DealerID: p.DealerID, AgentUserID: p.AgentUserID,
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("release task %d: %w", p.TaskID, ErrNotTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("release task %d: %w", p.TaskID, err)
+		}
+		return audit(ctx, q, p.DealerID, p.AgentUserID, "call.skip", p.TaskID, map[string]any{
+			"reason": p.Reason, "not_before": now.Add(delay),
+		})
+	})
+}
+
+// window is a dealer's calling window as times of day.
+type window struct {
+	start, end, sameDay time.Duration
+}
+
+// clock turns a Postgres time of day into the duration since midnight.
+func clock(t pgtype.Time) time.Duration {
+	return time.Duration(t.Microseconds) * time.Microsecond
+}
+
+// nextOpening returns the next window start strictly after now (today's start when now
+// is before it), skipping the dealer's holidays.
+func nextOpening(ctx context.Context, q *store.Queries, dealerID int64, zone string, start time.Duration, now time.Time) (time.Time, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("dealer %d time zone %q: %w", dealerID, zone, err)
+	}
+	hols, err := q.ListHolidays(ctx, dealerID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("dealer %d holidays: %w", dealerID, err)
+	}
+	closed := make(map[string]bool, len(hols))
+	for _, h := range hols {
+		closed[h.Day.Format(time.DateOnly)] = true
+	}
+	l := now.In(loc)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
+	for i := 0; i < 400; i++ {
+		open := time.Date(day.Year(), day.Month(), day.Day(),
+			int(start/time.Hour), int(start%time.Hour/time.Minute), int(start%time.Minute/time.Second), 0, loc)
+		if open.After(now) && !closed[day.Format(time.DateOnly)] {
+			return open, nil
+		}
+		day = day.AddDate(0, 0, 1)
+	}
+	return time.Time{}, fmt.Errorf("dealer %d: no working day within 400 days", dealerID)
+}
