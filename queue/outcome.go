@@ -83,7 +83,7 @@ type AttemptParams struct {
 	Outcome string
 	// At is when the call ended; zero means time.Now().
 	At time.Time
-	// Policy overrides DefaultPolicy; zero fields keep the defaults.
+	// Policy overrides the dealer's policy; zero fields keep the dealer's rules.
 	Policy Policy
 }
 
@@ -101,7 +101,7 @@ type AttemptResult struct {
 
 // RecordAttempt applies a call result from the gateway to its task: busy and declined
 // retry after the busy spacing, no answer after the no-answer spacing, unreachable after
-// the switched-off spacing (retry_minutes of the dealer's outcome codes); after the
+// the switched-off spacing (the dealer's rules, see Policy); after the
 // lifetime limit of attempts the task closes as unreachable. An invalid number closes the
 // task as invalid and marks the customer's phone invalid. A trunk failure is not a
 // customer attempt and changes nothing. An answer counts as an attempt and leaves the
@@ -118,10 +118,13 @@ func RecordAttempt(ctx context.Context, db *pgxpool.Pool, p AttemptParams) (*Att
 	if at.IsZero() {
 		at = time.Now()
 	}
-	pol := p.Policy.withDefaults()
 	var res *AttemptResult
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
+		pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy, false)
+		if err != nil {
+			return err
+		}
 		task, err := q.LockCallTask(ctx, store.LockCallTaskParams{ID: p.TaskID, DealerID: p.DealerID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("record attempt task %d: %w", p.TaskID, ErrTaskNotFound)
@@ -214,7 +217,7 @@ type OutcomeParams struct {
 	AttemptID int64
 	// Now is the current instant; zero means time.Now().
 	Now time.Time
-	// Policy overrides DefaultPolicy; zero fields keep the defaults.
+	// Policy overrides the dealer's policy; zero fields keep the dealer's rules.
 	Policy Policy
 }
 
@@ -325,7 +328,11 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 		return nil, fmt.Errorf("record outcome %s: %w", p.ClientID, err)
 	}
 
-	e := effector{q: q, dealerID: p.DealerID, now: now, pol: p.Policy.withDefaults()}
+	pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy, false)
+	if err != nil {
+		return nil, err
+	}
+	e := effector{q: q, dealerID: p.DealerID, now: now, pol: pol}
 	open := task.Status == StatusOpen
 	switch code.Effect {
 	case "done":
@@ -424,7 +431,11 @@ func (e effector) retry(ctx context.Context, taskID int64, code string, count bo
 			return StatusUnreachable, nil, e.close(ctx, taskID, StatusUnreachable, code)
 		}
 	}
-	nb := e.now.Add(time.Duration(oc.RetryMinutes) * time.Minute)
+	wait, ok := e.pol.retryAfter(code)
+	if !ok {
+		wait = time.Duration(oc.RetryMinutes) * time.Minute
+	}
+	nb := e.now.Add(wait)
 	if err := e.q.RetryTaskLater(ctx, store.RetryTaskLaterParams{NotBefore: nb, Outcome: code, Now: e.now, ID: taskID}); err != nil {
 		return "", nil, fmt.Errorf("retry task %d: %w", taskID, err)
 	}

@@ -264,3 +264,16 @@ func TestOutcomeEffects(t *testing.T) {
 	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer + 1, ClientID: "y", TaskID: 1, Code: "reached"})
 	require.ErrorIs(t, err, ErrTaskNotFound)
 }
+
+func TestPolicyFromDealerRules(t *testing.T) {
+	b := newWorkBundle(t, 1)
+	ctx := context.Background()
+	require.NoError(t, SaveSetting(ctx, b.db, b.dealer, "attempts_per_day", 1))
+	require.NoError(t, SaveSetting(ctx, b.db, b.dealer, "retry_busy_minutes", 10))
+	id := b.addTask(t, taskOpts{phone: "13900000001"})
+	at := b.at(t, "2026-11-23 10:00")
+	res := b.attempt(t, id, CallBusy, at)
+	require.True(t, at.Add(10*time.Minute).Equal(*res.NotBefore), "the dealer's busy spacing")
+	_, err := b.take(t, b.agents[0], at.Add(time.Hour))
+	require.ErrorIs(t, err, ErrNoTask, "the dealer allows one attempt a day")
+}

@@ -14,14 +14,21 @@ import (
 )
 
 // Policy holds the queue-policy numbers of DOMAIN.md ("Queue policy") that the take,
-// attempts and outcomes apply. Retry spacing per outcome is not here: it is the
-// retry_minutes of the dealer's outcome_codes rows.
+// attempts and outcomes apply. The attempt limits and retry spacings are the dealer's
+// rules (LoadRules: attempts_per_day, attempts_per_task, retry_*_minutes); the take
+// timeout and skip delay are the engine's own.
 type Policy struct {
 	// MaxAttemptsPerDay is how many customer attempts a task may have on one day.
 	MaxAttemptsPerDay int
 	// MaxAttempts is how many customer attempts a task may have in its life; after the
 	// last one fails, the task closes as unreachable.
 	MaxAttempts int
+	// RetryBusy, RetryNoAnswer and RetryUnreachable space the retries after a busy
+	// (or declined) line, no answer, and a phone switched off or unreachable. Other
+	// retry outcome codes a director adds use their outcome_codes.retry_minutes.
+	RetryBusy        time.Duration
+	RetryNoAnswer    time.Duration
+	RetryUnreachable time.Duration
 	// TakeTimeout is how long a taken task stays with its agent without an attempt or an
 	// outcome; after it, the task returns to the queue and is flagged for the director.
 	TakeTimeout time.Duration
@@ -30,33 +37,82 @@ type Policy struct {
 	SkipDelay time.Duration
 }
 
-// DefaultPolicy returns the defaults of DOMAIN.md: three attempts a day, five in a task's
-// life. These are the one place the numbers live until they become per-dealer rules.
-func DefaultPolicy() Policy {
+// The engine's own policy numbers (not campaign rules).
+const (
+	defaultTakeTimeout = 20 * time.Minute
+	defaultSkipDelay   = 15 * time.Minute
+)
+
+// PolicyFromRules returns the policy a dealer's rules set.
+func PolicyFromRules(r Rules) Policy {
 	return Policy{
-		MaxAttemptsPerDay: 3,
-		MaxAttempts:       5,
-		TakeTimeout:       20 * time.Minute,
-		SkipDelay:         15 * time.Minute,
+		MaxAttemptsPerDay: r.Get("attempts_per_day"),
+		MaxAttempts:       r.Get("attempts_per_task"),
+		RetryBusy:         time.Duration(r.Get("retry_busy_minutes")) * time.Minute,
+		RetryNoAnswer:     time.Duration(r.Get("retry_no_answer_minutes")) * time.Minute,
+		RetryUnreachable:  time.Duration(r.Get("retry_unreachable_minutes")) * time.Minute,
+		TakeTimeout:       defaultTakeTimeout,
+		SkipDelay:         defaultSkipDelay,
 	}
 }
 
-// withDefaults fills zero fields from DefaultPolicy.
-func (p Policy) withDefaults() Policy {
-	d := DefaultPolicy()
-	if p.MaxAttemptsPerDay <= 0 {
-		p.MaxAttemptsPerDay = d.MaxAttemptsPerDay
+// DefaultPolicy returns the policy of DOMAIN.md's default rules: three attempts a day,
+// five in a task's life, retries after 30 minutes (busy), 2 hours (no answer) and
+// 4 hours (switched off).
+func DefaultPolicy() Policy {
+	return PolicyFromRules(DefaultRules())
+}
+
+// over returns p with every non-zero field of o put over it.
+func (p Policy) over(o Policy) Policy {
+	if o.MaxAttemptsPerDay > 0 {
+		p.MaxAttemptsPerDay = o.MaxAttemptsPerDay
 	}
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = d.MaxAttempts
+	if o.MaxAttempts > 0 {
+		p.MaxAttempts = o.MaxAttempts
 	}
-	if p.TakeTimeout <= 0 {
-		p.TakeTimeout = d.TakeTimeout
+	if o.RetryBusy > 0 {
+		p.RetryBusy = o.RetryBusy
 	}
-	if p.SkipDelay <= 0 {
-		p.SkipDelay = d.SkipDelay
+	if o.RetryNoAnswer > 0 {
+		p.RetryNoAnswer = o.RetryNoAnswer
+	}
+	if o.RetryUnreachable > 0 {
+		p.RetryUnreachable = o.RetryUnreachable
+	}
+	if o.TakeTimeout > 0 {
+		p.TakeTimeout = o.TakeTimeout
+	}
+	if o.SkipDelay > 0 {
+		p.SkipDelay = o.SkipDelay
 	}
 	return p
+}
+
+// retryAfter returns the spacing the policy sets for an outcome code, if it sets one.
+func (p Policy) retryAfter(code string) (time.Duration, bool) {
+	switch code {
+	case "busy":
+		return p.RetryBusy, true
+	case "no_answer":
+		return p.RetryNoAnswer, true
+	case "switched_off":
+		return p.RetryUnreachable, true
+	}
+	return 0, false
+}
+
+// loadPolicy returns the dealer's policy (its rules) with o's non-zero fields over it.
+// When limitsOnly and o sets both attempt limits, the rules are not read.
+func loadPolicy(ctx context.Context, db store.DBTX, dealerID int64, o Policy, limitsOnly bool) (Policy, error) {
+	if limitsOnly && o.MaxAttemptsPerDay > 0 && o.MaxAttempts > 0 {
+		return DefaultPolicy().over(o), nil
+	}
+	r, err := LoadRules(ctx, db, dealerID)
+	if err != nil {
+		return Policy{}, fmt.Errorf("dealer %d policy: %w", dealerID, err)
+	}
+	return PolicyFromRules(r).over(o), nil
 }
 
 // ErrNoTask is returned by Take when no task is ready for the agent now.
@@ -98,7 +154,7 @@ type TakeParams struct {
 	AgentUserID int64
 	// Now is the current instant; zero means time.Now(). Tests inject a clock here.
 	Now time.Time
-	// Policy overrides DefaultPolicy; zero fields keep the defaults.
+	// Policy overrides the dealer's policy; zero fields keep the dealer's rules.
 	Policy Policy
 }
 
@@ -147,7 +203,10 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 	if now.IsZero() {
 		now = time.Now()
 	}
-	pol := p.Policy.withDefaults()
+	pol, err := loadPolicy(ctx, db, p.DealerID, p.Policy, true)
+	if err != nil {
+		return nil, err
+	}
 	q := store.New(db)
 	tc, err := q.TakeContext(ctx, store.TakeContextParams{Now: now, AgentUserID: p.AgentUserID, DealerID: p.DealerID})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -237,7 +296,7 @@ type ReleaseParams struct {
 	Delay time.Duration
 	// Now is the current instant; zero means time.Now().
 	Now time.Time
-	// Policy overrides DefaultPolicy; zero fields keep the defaults.
+	// Policy overrides the default skip delay; zero fields keep the defaults.
 	Policy Policy
 }
 
@@ -257,7 +316,7 @@ func Release(ctx context.Context, db *pgxpool.Pool, p ReleaseParams) error {
 	}
 	delay := p.Delay
 	if delay <= 0 {
-		delay = p.Policy.withDefaults().SkipDelay
+		delay = DefaultPolicy().over(p.Policy).SkipDelay
 	}
 	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
