@@ -31,6 +31,7 @@ type cliEnv struct {
 // commands is the table of subcommands; each lives in its own cmd_<name>.go file.
 func commands() []command {
 	return []command{
+		{name: "import", summary: "import dealer CSV/XLSX exports (owners, visits, prospects, complaints, recalls, do-not-call)", run: cmdImport},
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
 		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},

@@ -1,0 +1,183 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// excelEpoch is day 0 of Excel's 1900 date system as it behaves after its fake 1900-02-29.
+var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+
+// dateTime is a parsed cell: a calendar day and, when the cell had one, a time of day.
+type dateTime struct {
+	y, m, d    int
+	hh, mm, ss int
+	hasTime    bool
+	fromSerial bool
+	serialFrac float64
+}
+
+// ParseDay reads a calendar day written as 2026-03-01, 2026/3/1, 2026.3.1, 2026年3月1日,
+// 20260301 or an Excel serial number (46082), with or without a time part, and returns it
+// as 00:00 UTC of that day (the store's convention for days).
+func ParseDay(s string) (time.Time, error) {
+	dt, err := parseDateTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Date(dt.y, time.Month(dt.m), dt.d, 0, 0, 0, 0, time.UTC), nil
+}
+
+// ParseTime reads a date and time such as "2026-03-01 15:04" (any date form ParseDay
+// accepts, a time part H:MM, H:MM:SS or 15时04分) as a wall-clock time in loc. A date
+// without a time is midnight.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	dt, err := parseDateTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return dt.in(loc), nil
+}
+
+func (dt dateTime) in(loc *time.Location) time.Time {
+	return time.Date(dt.y, time.Month(dt.m), dt.d, dt.hh, dt.mm, dt.ss, 0, loc)
+}
+
+// parseClock reads a time of day alone ("15:04", "15:04:05"), as a left-store time often is.
+func parseClock(s string) (hh, mm, ss int, ok bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || !strings.ContainsAny(s, ":时") || strings.ContainsAny(s, "-/年.") {
+		return 0, 0, 0, false
+	}
+	var dt dateTime
+	if err := parseClockInto(s, &dt); err != nil {
+		return 0, 0, 0, false
+	}
+	return dt.hh, dt.mm, dt.ss, true
+}
+
+func parseDateTime(s string) (dateTime, error) {
+	var dt dateTime
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return dt, errors.New("date is empty")
+	}
+	if s[0] >= 0x80 || strings.ContainsRune(s, '\uff0d') {
+		s = toHalfWidth(s)
+	}
+	// A bare number: YYYYMMDD or an Excel serial (days since 1899-12-30, fraction = time).
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "eE+-") {
+		if len(s) == 8 && isDigits(s) && s[0] != '0' {
+			dt.y, _ = strconv.Atoi(s[:4])
+			dt.m, _ = strconv.Atoi(s[4:6])
+			dt.d, _ = strconv.Atoi(s[6:])
+			return dt, dt.check(s)
+		}
+		if f < 1 || f >= 100000 {
+			return dt, fmt.Errorf("%q is neither a date nor an Excel date number", s)
+		}
+		days := math.Floor(f)
+		t := excelEpoch.AddDate(0, 0, int(days))
+		secs := int(math.Round((f - days) * 86400))
+		if secs >= 86400 {
+			secs = 86399
+		}
+		dt.y, dt.m, dt.d = t.Year(), int(t.Month()), t.Day()
+		dt.hh, dt.mm, dt.ss = secs/3600, secs/60%60, secs%60
+		dt.hasTime = secs > 0
+		dt.fromSerial = true
+		return dt, dt.check(s)
+	}
+	// Date part: three numbers separated by - / . or 年 月 日.
+	i := 0
+	nums := [3]int{}
+	for k := 0; k < 3; k++ {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == start || i-start > 4 {
+			return dt, fmt.Errorf("%q is not a date (use 2026-03-01, 2026/3/1 or 2026年3月1日)", s)
+		}
+		nums[k], _ = strconv.Atoi(s[start:i])
+		if k == 0 && i-start != 4 {
+			return dt, fmt.Errorf("%q is not a date: the year must come first with 4 digits", s)
+		}
+		// separator
+		switch {
+		case k < 2 && i < len(s) && (s[i] == '-' || s[i] == '/' || s[i] == '.'):
+			i++
+		case k == 0 && strings.HasPrefix(s[i:], "年"):
+			i += len("年")
+		case k == 1 && strings.HasPrefix(s[i:], "月"):
+			i += len("月")
+		case k == 2:
+			if strings.HasPrefix(s[i:], "日") {
+				i += len("日")
+			} else if strings.HasPrefix(s[i:], "号") {
+				i += len("号")
+			}
+		default:
+			return dt, fmt.Errorf("%q is not a date (use 2026-03-01, 2026/3/1 or 2026年3月1日)", s)
+		}
+	}
+	dt.y, dt.m, dt.d = nums[0], nums[1], nums[2]
+	if err := dt.check(s); err != nil {
+		return dt, err
+	}
+	rest := strings.TrimSpace(s[i:])
+	rest = strings.TrimPrefix(rest, "T")
+	if rest == "" {
+		return dt, nil
+	}
+	if err := parseClockInto(rest, &dt); err != nil {
+		return dt, fmt.Errorf("%q has a bad time part: %v", s, err)
+	}
+	return dt, nil
+}
+
+func parseClockInto(s string, dt *dateTime) error {
+	s = strings.TrimSpace(s)
+	// Drop a trailing zone-less fraction or Z: 15:04:05.000, 15:04:05Z.
+	s = strings.TrimSuffix(s, "Z")
+	if j := strings.IndexByte(s, '.'); j >= 0 {
+		s = s[:j]
+	}
+	s = strings.NewReplacer("时", ":", "分", ":", "秒", "", "点", ":").Replace(s)
+	s = strings.TrimSuffix(s, ":")
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return errors.New("expected H:MM or H:MM:SS")
+	}
+	v := [3]int{}
+	for k, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || len(p) > 2 {
+			return errors.New("expected H:MM or H:MM:SS")
+		}
+		v[k] = n
+	}
+	if v[0] > 23 || v[1] > 59 || v[2] > 59 {
+		return errors.New("time out of range")
+	}
+	dt.hh, dt.mm, dt.ss, dt.hasTime = v[0], v[1], v[2], true
+	return nil
+}
+
+func (dt dateTime) check(s string) error {
+	if dt.y < 1900 || dt.y > 2200 {
+		return fmt.Errorf("%q: year %d is out of range", s, dt.y)
+	}
+	if dt.m < 1 || dt.m > 12 {
+		return fmt.Errorf("%q: month %d does not exist", s, dt.m)
+	}
+	t := time.Date(dt.y, time.Month(dt.m), dt.d, 0, 0, 0, 0, time.UTC)
+	if dt.d < 1 || t.Day() != dt.d {
+		return fmt.Errorf("%q: day %d does not exist in %d-%02d", s, dt.d, dt.y, dt.m)
+	}
+	return nil
+}

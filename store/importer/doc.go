@@ -1,0 +1,43 @@
+// Package importer reads the CSV and XLSX files a dealer exports from its DMS and writes
+// them into the store: owners and vehicles, workshop visits, showroom visits of
+// prospects, complaints, recall VIN lists and do-not-call lists.
+//
+// The kind of a file is recognised from its header row; headers may be Chinese or English
+// and the common DMS spellings are accepted (see columns.go). Unknown columns are ignored;
+// a missing required column refuses the file. CSV files may be UTF-8 (with or without a
+// BOM), GBK/GB18030 or UTF-16; dates may be 2026-03-01, 2026/3/1, 2026.3.1, 2026年3月1日,
+// 20260301 or Excel serial numbers, with an optional time part; showroom times are wall
+// clock times in the dealer's zone. Phones are normalised with NormalizePhone and VINs are
+// checked with CheckVIN (ISO 3779 check digit, which Chinese-market VINs carry too).
+//
+// Each file is imported in one transaction: its valid rows are streamed with COPY into a
+// temporary staging table, then written with set-based upserts that only touch rows whose
+// values differ, so importing the same file twice inserts and updates nothing. A file with
+// any invalid row is refused whole, unless Options.SkipInvalid; every invalid row is
+// reported with its spreadsheet row number (the header is row 1), column, value and
+// reason. Two rows of a file that describe the same record (the same VIN, the same visit)
+// with different data are both kept out: the later one is reported as invalid. Exact
+// duplicate rows are counted as unchanged.
+//
+// Choices worth knowing:
+//   - Empty cells never erase what the store knows; they leave the stored value alone.
+//   - An owners row's mileage becomes an odometer reading on its mileage day (里程日期).
+//     Without one it is dated the import day, and is only added when the vehicle has no
+//     reading as high already: the delivery day would be wrong (a car's current mileage
+//     is not its mileage at delivery), and the check keeps re-imports from adding readings.
+//   - A phone that appears in an owners file with two different names is an error; the
+//     first row of a phone gives the customer's other details. A prospect whose phone
+//     appears in an owners file becomes won (成交).
+//   - Workshop visits find their vehicle by VIN, or by plate when the VIN is empty and
+//     exactly one active vehicle has that plate; other visits are invalid rows.
+//     保养/首保/二保/三保/定保 and similar labels are maintenance, all others repair; the
+//     visit mileage is also an odometer reading.
+//   - Showroom rows create or update a prospect; its status comes from 状态, or from the
+//     intent level (H is key, O won, F lost) when there is no status.
+//   - Recall lists take their code from a 召回编号 column, Options.RecallCode, or the
+//     file name; their VINs are recorded with the import day.
+//   - Several files of one run are imported owners first, so that visits, complaints and
+//     recalls in the same run find their vehicles.
+//
+// importer imports only store.
+package importer
