@@ -60,7 +60,8 @@ func phone(i int) string {
 func vin(m [5]string, year int, n int64) string {
 	years := "ABCDEFGHJKLMNPRSTVWXY123456789" // 2010 = A
 	yc := years[(year-2010+len(years))%len(years)]
-	body := fmt.Sprintf("%s%s0%c%c%06d", m[2], m[3], yc, "ABCDEFGH"[n%8], n%1_000_000)
+	const plants = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+	body := fmt.Sprintf("%s%s0%c%c%06d", m[2], m[3], yc, plants[(n/1_000_000)%int64(len(plants))], n%1_000_000)
 	v, err := importer.WithVINCheckDigit(body)
 	if err != nil {
 		panic(fmt.Sprintf("demo: vin %s: %v", body, err)) // the body above is always well formed
