@@ -1,0 +1,254 @@
+package queue
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/store"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+// buildLockClass is the first key of the per-dealer advisory lock that serialises builds
+// (pg_advisory_xact_lock(buildLockClass, dealer_id)).
+const buildLockClass = 73_010
+
+// OpenEnded is the expiry stored for an occurrence with no last day yet (a recall whose work
+// is not recorded). List shows it as no expiry.
+var OpenEnded = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// BuildParams says which dealer's queue to build and as of which day.
+type BuildParams struct {
+	// DealerID is the dealer.
+	DealerID int64
+	// Day is the calendar day in the dealer's zone, as a time.Time at 00:00 UTC.
+	Day time.Time
+}
+
+// BuildResult counts what a build did.
+type BuildResult struct {
+	// DealerID and Day echo the parameters.
+	DealerID int64     `json:"dealer_id"`
+	Day      time.Time `json:"day"`
+	// Held is the number of rule occurrences held on Day (new or already present).
+	Held int64 `json:"held"`
+	// AlreadyPresent is the number of held occurrences that existed before (in any status).
+	AlreadyPresent int64 `json:"already_present"`
+	// ReasonsAdded is the number of new reasons (occurrences) stored.
+	ReasonsAdded int64 `json:"reasons_added"`
+	// TasksCreated is the number of new open tasks.
+	TasksCreated int64 `json:"tasks_created"`
+	// TasksMerged is the number of open tasks that were already there and got new reasons.
+	TasksMerged int64 `json:"tasks_merged"`
+	// ReasonsCut is the number of reasons whose last day moved earlier because the customer
+	// came in (maintenance, lapsed) or the recall work was recorded.
+	ReasonsCut int64 `json:"reasons_cut"`
+	// ReasonsExpired is the number of reasons whose last day was before Day.
+	ReasonsExpired int64 `json:"reasons_expired"`
+	// ReasonsSuppressed is the number of open reasons of do-not-call or invalid numbers.
+	ReasonsSuppressed int64 `json:"reasons_suppressed"`
+	// TasksCancelled is the number of open tasks cancelled for a do-not-call or invalid number.
+	TasksCancelled int64 `json:"tasks_cancelled"`
+	// TasksUpdated is the number of open tasks whose merged priority, due day, expiry,
+	// campaigns or consultant changed.
+	TasksUpdated int64 `json:"tasks_updated"`
+	// TasksExpired is the number of open tasks left without an open reason.
+	TasksExpired int64 `json:"tasks_expired"`
+	// Duration is how long the build took.
+	Duration time.Duration `json:"duration"`
+}
+
+// ErrBadDay is returned for a zero build or list day.
+var ErrBadDay = errors.New("queue: no day given")
+
+// Build builds dealer p.DealerID's queue as of p.Day with the dealer's rules, in one
+// transaction. It is safe to run twice and concurrently: builds of one dealer take turns on
+// an advisory lock and an occurrence is never created twice.
+func Build(ctx context.Context, db *pgxpool.Pool, p BuildParams) (*BuildResult, error) {
+	var res *BuildResult
+	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		res, err = BuildTx(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// BuildTx is Build inside the caller's transaction.
+func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error) {
+	start := time.Now()
+	if p.Day.IsZero() {
+		return nil, ErrBadDay
+	}
+	day := dayOf(p.Day)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(buildLockClass), int32(p.DealerID)); err != nil {
+		return nil, fmt.Errorf("build queue: lock dealer %d: %w", p.DealerID, err)
+	}
+	dealer, err := store.New(tx).GetDealer(ctx, p.DealerID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("build queue: no dealer with id %d", p.DealerID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build queue: dealer %d: %w", p.DealerID, err)
+	}
+	rules, err := LoadRules(ctx, tx, p.DealerID)
+	if err != nil {
+		return nil, fmt.Errorf("build queue: %w", err)
+	}
+	args := rules.namedArgs()
+	args["dealer"] = p.DealerID
+	args["day"] = day
+	args["tz"] = dealer.TimeZone
+	// lock is the last day of the previous month: the day due_not_come's list is made.
+	lock := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	args["lock"] = lock
+
+	res := &BuildResult{DealerID: p.DealerID, Day: day}
+	var discard, cut1, cut2, cut3 int64
+	steps := []struct {
+		file  string
+		count *int64
+		extra pgx.NamedArgs
+	}{
+		{"00_tables.sql", &discard, nil},
+		{"10_bad.sql", &discard, nil},
+		{"11_complaints.sql", &discard, nil},
+		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": day}},
+		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": lock}},
+		{"13_owners.sql", &discard, nil},
+		{"analyze_state", &discard, nil},
+		{"20_complaint.sql", &discard, nil},
+		{"21_same_day_visit.sql", &discard, nil},
+		{"22_recall.sql", &discard, nil},
+		{"23_prospects.sql", &discard, nil},
+		{"24_delivery.sql", &discard, nil},
+		{"25_post_service.sql", &discard, nil},
+		{"26_dates.sql", &discard, nil},
+		{"27_maintenance.sql", &discard, nil},
+		{"28_due_not_come.sql", &discard, nil},
+		{"29_lapsed.sql", &discard, nil},
+		{"30_base_care.sql", &discard, nil},
+		{"31_birthday.sql", &discard, nil},
+		{"40_filter.sql", &discard, nil},
+		{"analyze_cand", &discard, nil},
+		{"count_held", &res.Held, nil},
+		{"41_existing.sql", &res.AlreadyPresent, nil},
+		{"42_tasks.sql", &discard, nil},
+		{"43_reasons.sql", &res.ReasonsAdded, nil},
+		{"44_touched.sql", &res.TasksMerged, nil},
+		{"50_cut_recall.sql", &cut1, nil},
+		{"51_cut_maint.sql", &cut2, nil},
+		{"52_cut_service.sql", &cut3, nil},
+		{"60_expire.sql", &res.ReasonsExpired, nil},
+		{"61_suppress.sql", &res.ReasonsSuppressed, nil},
+		{"62_cancel.sql", &res.TasksCancelled, nil},
+		{"70_recompute.sql", &res.TasksUpdated, nil},
+		{"71_expire_tasks.sql", &res.TasksExpired, nil},
+	}
+	for _, s := range steps {
+		var n int64
+		switch s.file {
+		case "analyze_state":
+			_, err = tx.Exec(ctx, `ANALYZE q_veh`)
+			if err == nil {
+				_, err = tx.Exec(ctx, `ANALYZE q_owner`)
+			}
+		case "analyze_cand":
+			_, err = tx.Exec(ctx, `ANALYZE q_cand`)
+		case "count_held":
+			err = tx.QueryRow(ctx, `SELECT count(*) FROM q_cand`).Scan(&n)
+		default:
+			a := args
+			if s.extra != nil {
+				a = pgx.NamedArgs{}
+				for k, v := range args {
+					a[k] = v
+				}
+				for k, v := range s.extra {
+					a[k] = v
+				}
+			}
+			n, err = execFile(ctx, tx, s.file, a)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("build queue for dealer %d as of %s: %s: %w", p.DealerID, day.Format(time.DateOnly), s.file, err)
+		}
+		*s.count += n
+	}
+	res.ReasonsCut = cut1 + cut2 + cut3
+	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE created) FROM q_task`).Scan(&res.TasksCreated); err != nil {
+		return nil, fmt.Errorf("build queue: count tasks: %w", err)
+	}
+	res.Duration = time.Since(start)
+	counts, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("build queue: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO queue_builds (dealer_id, day, duration_ms, counts) VALUES ($1, $2, $3, $4)`,
+		p.DealerID, day, res.Duration.Milliseconds(), counts); err != nil {
+		return nil, fmt.Errorf("build queue: log build: %w", err)
+	}
+	return res, nil
+}
+
+// execFile runs each statement of an embedded SQL file with the named arguments and
+// returns the rows the last statement affected.
+func execFile(ctx context.Context, tx pgx.Tx, file string, args pgx.NamedArgs) (int64, error) {
+	stmts, err := statements(file)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, s := range stmts {
+		tag, err := tx.Exec(ctx, s, args)
+		if err != nil {
+			return 0, err
+		}
+		n = tag.RowsAffected()
+	}
+	return n, nil
+}
+
+// statements splits an embedded SQL file into its statements (each ends with ";" at the
+// end of a line).
+func statements(file string) ([]string, error) {
+	b, err := sqlFS.ReadFile("sql/" + file)
+	if err != nil {
+		return nil, fmt.Errorf("queue: embedded %s: %w", file, err)
+	}
+	var out []string
+	for _, chunk := range strings.Split(string(b), ";\n") {
+		if hasCode(chunk) {
+			out = append(out, chunk)
+		}
+	}
+	return out, nil
+}
+
+// hasCode reports whether a chunk of SQL holds more than comments and blanks.
+func hasCode(chunk string) bool {
+	for _, line := range strings.Split(chunk, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "--") {
+			return true
+		}
+	}
+	return false
+}
+
+// dayOf returns t's calendar day as a time.Time at 00:00 UTC.
+func dayOf(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
