@@ -1,0 +1,266 @@
+package telephony
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/huifang/huifang/telephony/media"
+)
+
+// agentLeg is an agent's phone connected to the gateway for the shift: it called in once
+// at login and stays up; customer calls are bridged onto it.
+type agentLeg struct {
+	agent Agent
+	leg   *leg
+
+	mu sync.Mutex
+	// toCustomer gets the agent's audio while bridged.
+	toCustomer func(pkt *rtp.Packet, codec media.Codec, samples []int16)
+	events     func(pkt *rtp.Packet)
+}
+
+// agents holds the connected agents' legs by user name.
+type agents struct {
+	mu sync.Mutex
+	m  map[string]*agentLeg
+}
+
+func (a *agents) get(user string) *agentLeg {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.m[user]
+}
+
+func (a *agents) put(al *agentLeg) (old *agentLeg) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old = a.m[al.agent.Username]
+	a.m[al.agent.Username] = al
+	return old
+}
+
+func (a *agents) drop(al *agentLeg) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m[al.agent.Username] == al {
+		delete(a.m, al.agent.Username)
+	}
+}
+
+// AgentConnected reports whether the agent's phone leg is up.
+func (g *Gateway) AgentConnected(username string) bool { return g.agents.get(username) != nil }
+
+// onInvite handles re-INVITEs within our dialogs and new INVITEs from agents' phones;
+// anyone else is challenged, and refused without valid credentials (no open relay).
+func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if !wellFormed(req) || req.Contact() == nil {
+		g.respond(tx, req, 400, "Bad Request", nil)
+		return
+	}
+	if tag, _ := req.To().Params.Get("tag"); tag != "" {
+		g.reinvite(req, tx)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	agent, ok := g.authenticate(ctx, req, tx, true)
+	cancel()
+	if !ok {
+		return
+	}
+	if req.From().Address.User != agent.Username {
+		g.respond(tx, req, 403, "Forbidden", nil)
+		return
+	}
+	g.agentCallIn(agent, req, tx)
+}
+
+// reinvite answers a re-INVITE (session refresh or new media address) in a dialog of ours.
+func (g *Gateway) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	l := g.dialogOf(req)
+	if l == nil {
+		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	if len(req.Body()) > 0 {
+		if err := l.media.AcceptAnswer(req.Body()); err != nil {
+			g.respond(tx, req, 488, "Not Acceptable Here", nil)
+			return
+		}
+	}
+	ct := sip.ContentTypeHeader("application/sdp")
+	hdrs := append([]sip.Header{&sip.ContactHeader{Address: g.contact("huifang", l.transport)}, &ct}, sessionExpires(req)...)
+	g.respond(tx, req, 200, "OK", l.localSDP, hdrs...)
+}
+
+// agentCallIn answers an agent's phone calling in at login and keeps the leg for the
+// shift. The handler returns once the 200 is acknowledged; the leg then lives in the
+// dialog registry until either side sends BYE.
+func (g *Gateway) agentCallIn(agent Agent, req *sip.Request, tx sip.ServerTransaction) {
+	sess, err := media.Listen(g.cfg.Host)
+	if err != nil {
+		g.respond(tx, req, 503, "Service Unavailable", nil)
+		return
+	}
+	answer, err := sess.AnswerOffer(req.Body(), randomID())
+	if err != nil {
+		sess.Close()
+		g.respond(tx, req, 488, "Not Acceptable Here", nil)
+		return
+	}
+	l := newLeg(req.CallID().Value(), sip.GenerateTagN(16))
+	l.remoteTag, _ = req.From().Params.Get("tag")
+	l.transport = req.Transport()
+	l.local, l.remote = req.To().Address, req.From().Address
+	l.remoteName = req.From().DisplayName
+	l.remoteTarget = *req.Contact().Address.Clone()
+	for _, h := range req.GetHeaders("Record-Route") {
+		var u sip.Uri
+		if _, err := sip.ParseAddressValue(h.Value(), &u, nil); err == nil {
+			l.routes = append(l.routes, u)
+		}
+	}
+	l.destination = req.Source()
+	l.cseq.Store(0)
+	l.media = sess
+	l.localSDP = answer
+	al := &agentLeg{agent: agent, leg: l}
+	sess.Start(media.Handler{
+		Audio: func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+			al.mu.Lock()
+			f := al.toCustomer
+			al.mu.Unlock()
+			if f != nil {
+				f(pkt, codec, samples)
+			}
+		},
+		Event: func(pkt *rtp.Packet) {
+			al.mu.Lock()
+			f := al.events
+			al.mu.Unlock()
+			if f != nil {
+				f(pkt)
+			}
+		},
+		DTMF: l.pushDTMF,
+	})
+	g.dialogs.add(l)
+
+	res := sip.NewResponseFromRequest(req, 200, "OK", answer)
+	res.To().Params.Add("tag", l.localTag)
+	res.AppendHeader(&sip.ContactHeader{Address: g.contact("huifang", l.transport)})
+	ct := sip.ContentTypeHeader("application/sdp")
+	res.AppendHeader(&ct)
+	if err := tx.Respond(res); err != nil {
+		g.endAgentLeg(al)
+		return
+	}
+	// RFC 3261 section 13.3.1.4: the UAS core retransmits the 2xx until the ACK.
+	wait := sip.T1
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
+	for acked := false; !acked; {
+		t := time.NewTimer(wait)
+		select {
+		case <-l.acked:
+			acked = true
+		case <-l.ended:
+			t.Stop()
+			g.endAgentLeg(al)
+			return
+		case <-deadline.C:
+			t.Stop()
+			g.log.Warn("agent leg: no ACK", "user", agent.Username)
+			g.bye(context.Background(), l)
+			g.endAgentLeg(al)
+			return
+		case <-t.C:
+			_ = tx.Respond(res)
+			wait = min(2*wait, sip.T2)
+		}
+		t.Stop()
+	}
+	if old := g.agents.put(al); old != nil {
+		// The agent called in again: the new leg replaces the old one.
+		g.bye(context.Background(), old.leg)
+		g.endAgentLeg(old)
+	}
+	g.log.Info("agent leg up", "user", agent.Username, "call_id", l.callID)
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		select {
+		case <-l.ended:
+		case <-g.done:
+			g.bye(context.Background(), l)
+		}
+		g.endAgentLeg(al)
+		g.log.Info("agent leg down", "user", agent.Username, "call_id", l.callID)
+	}()
+}
+
+func (g *Gateway) endAgentLeg(al *agentLeg) {
+	al.leg.peerEnded()
+	g.agents.drop(al)
+	g.dialogs.remove(al.leg)
+	al.leg.media.Close()
+}
+
+// ErrAgentNotConnected means the agent's phone leg is not up.
+var ErrAgentNotConnected = errors.New("telephony: agent phone not connected")
+
+// DialAgent calls the customer and bridges the answered call to the agent's phone leg,
+// relaying RTP both ways through the gateway and recording it (customer left, agent
+// right). It returns when the call ends: the customer or the agent hangs up, Hangup is
+// called, or ctx ends.
+func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) (*CallResult, error) {
+	al := g.agents.get(username)
+	if al == nil {
+		return nil, fmt.Errorf("dial for %s: %w", username, ErrAgentNotConnected)
+	}
+	p.Kind = "agent"
+	p.Record = true
+	if p.Meta.AgentUserID == 0 {
+		p.Meta.AgentUserID = al.agent.UserID
+	}
+	if p.Meta.DealerID == 0 {
+		p.Meta.DealerID = al.agent.DealerID
+	}
+	onAnswer := p.OnAnswer
+	p.OnAnswer = func(ctx context.Context, c *Call) error {
+		agentSess, custSess := al.leg.media, c.leg.media
+		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+			_, _ = agentSess.Relay(pkt, codec, samples)
+		}, func(pkt *rtp.Packet) { _ = agentSess.RelayEvent(pkt) })
+		al.mu.Lock()
+		al.toCustomer = func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+			ts, _ := custSess.Relay(pkt, codec, samples)
+			if c.rec != nil {
+				c.rec.Write(media.Agent, ts, samples)
+			}
+		}
+		al.events = func(pkt *rtp.Packet) { _ = custSess.RelayEvent(pkt) }
+		al.mu.Unlock()
+		defer func() {
+			al.mu.Lock()
+			al.toCustomer, al.events = nil, nil
+			al.mu.Unlock()
+			c.setRelay(nil, nil)
+		}()
+		if onAnswer != nil {
+			go func() { _ = onAnswer(ctx, c) }()
+		}
+		select {
+		case <-ctx.Done():
+		case <-al.leg.ended:
+			c.SetHangupBy(HangupAgent)
+		}
+		return nil
+	}
+	return g.Dial(ctx, p)
+}

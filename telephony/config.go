@@ -1,0 +1,154 @@
+package telephony
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Trunk is the carrier's SIP trunk that outbound calls go through.
+type Trunk struct {
+	// URI is the trunk, sip:HOST:PORT; a ;transport=tcp parameter selects TCP.
+	URI string
+	// Transport is "udp" (the default) or "tcp"; it overrides the URI's parameter.
+	Transport string
+	// OutboundProxy, HOST:PORT, is where requests are sent instead of the trunk's address.
+	OutboundProxy string
+	// Username and Password answer the trunk's 401 and 407 digest challenges.
+	Username string
+	Password string
+	// CallerID is the user part of From when a call does not name its own (per dealer).
+	CallerID string
+	// CallerName is the display name of From.
+	CallerName string
+	// Format is how the trunk wants called numbers: as stored, national or E.164.
+	Format NumberFormat
+	// CountryCode is the country calling code of national numbers (default 86).
+	CountryCode string
+	// MaxConcurrent caps the calls in progress on the trunk; zero is no cap.
+	MaxConcurrent int
+	// MaxCPS caps the new calls per second on the trunk; zero is no cap.
+	MaxCPS float64
+}
+
+// Config is the gateway's configuration.
+type Config struct {
+	// ListenAddr is the HOST:PORT the gateway listens on, for UDP and TCP. Port 0 picks a
+	// free port (the same for both).
+	ListenAddr string
+	// Host is the address written in Via, Contact and SDP; default the listen host.
+	Host string
+	// Trunk is where outbound calls go.
+	Trunk Trunk
+	// RingTimeout is how long a call may ring before we CANCEL it (default 30s).
+	RingTimeout time.Duration
+	// ResponseTimeout is how long we wait for the first response to an INVITE before the
+	// attempt is a trunk failure (default 32s, the RFC 3261 Timer B).
+	ResponseTimeout time.Duration
+	// ByeTimeout bounds the wait for the answer to our BYE or CANCEL (default 5s).
+	ByeTimeout time.Duration
+	// MaxCallDuration ends any call that lasts longer (default 2h).
+	MaxCallDuration time.Duration
+	// RecordingsDir is where call recordings are written when a call asks for one.
+	RecordingsDir string
+	// Realm is the digest realm of the registrar (default "huifang").
+	Realm string
+	// Credentials looks up agents' SIP passwords; nil refuses every REGISTER and INVITE
+	// from outside.
+	Credentials Credentials
+	// CallLog stores call records; nil stores nothing.
+	CallLog CallLog
+	// Logger receives the gateway's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// WithDefaults returns a copy of c with defaults applied.
+func (c Config) WithDefaults() Config {
+	if c.ListenAddr == "" {
+		c.ListenAddr = "127.0.0.1:5060"
+	}
+	if c.Host == "" {
+		h, _, _ := net.SplitHostPort(c.ListenAddr)
+		if ip := net.ParseIP(h); ip == nil || ip.IsUnspecified() {
+			h = "127.0.0.1"
+		}
+		c.Host = h
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = 30 * time.Second
+	}
+	if c.ResponseTimeout <= 0 {
+		c.ResponseTimeout = 32 * time.Second
+	}
+	if c.ByeTimeout <= 0 {
+		c.ByeTimeout = 5 * time.Second
+	}
+	if c.MaxCallDuration <= 0 {
+		c.MaxCallDuration = 2 * time.Hour
+	}
+	if c.Realm == "" {
+		c.Realm = "huifang"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Trunk.CallerID == "" {
+		c.Trunk.CallerID = "huifang"
+	}
+	return c
+}
+
+// validate checks a config that has its defaults.
+func (c Config) validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q: %w", c.ListenAddr, err))
+	}
+	if net.ParseIP(c.Host) == nil {
+		errs = append(errs, fmt.Errorf("host %q must be an IP address", c.Host))
+	}
+	if c.Trunk.URI != "" {
+		if _, err := parseTrunkURI(c.Trunk.URI); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch strings.ToLower(c.Trunk.Transport) {
+	case "", "udp", "tcp":
+	default:
+		errs = append(errs, fmt.Errorf("trunk transport %q: want udp or tcp", c.Trunk.Transport))
+	}
+	if c.Trunk.OutboundProxy != "" {
+		if _, _, err := net.SplitHostPort(c.Trunk.OutboundProxy); err != nil {
+			errs = append(errs, fmt.Errorf("outbound proxy %q: %w", c.Trunk.OutboundProxy, err))
+		}
+	}
+	switch c.Trunk.Format {
+	case FormatAsIs, FormatNational, FormatE164:
+	default:
+		errs = append(errs, fmt.Errorf("trunk number format %q: want national or e164", c.Trunk.Format))
+	}
+	if c.Trunk.MaxConcurrent < 0 || c.Trunk.MaxCPS < 0 {
+		errs = append(errs, errors.New("trunk limits must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// parseTrunkURI reads sip:HOST[:PORT][;params].
+func parseTrunkURI(s string) (sip.Uri, error) {
+	var u sip.Uri
+	if !strings.HasPrefix(strings.ToLower(s), "sip:") {
+		return u, fmt.Errorf("trunk %q: want sip:HOST:PORT", s)
+	}
+	if err := sip.ParseUri(s, &u); err != nil {
+		return u, fmt.Errorf("trunk %q: %w", s, err)
+	}
+	if u.Host == "" {
+		return u, fmt.Errorf("trunk %q has no host", s)
+	}
+	return u, nil
+}

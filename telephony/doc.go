@@ -1,0 +1,22 @@
+// Package telephony is Huifang's SIP gateway, built on github.com/emiago/sipgo.
+//
+// It places outbound calls through a trunk (UDP or TCP, outbound proxy, digest
+// authentication answering 401 and 407, caller ID, national or E.164 number rewriting,
+// limits on concurrent calls and calls per second), follows each call's life cycle per
+// RFC 3261 (provisional responses, early media, ring timeout then CANCEL including the race
+// where a 200 arrives after the CANCEL, BYE from either side, re-INVITE refreshes) and
+// reports each attempt as a CallResult whose Outcome the queue's retry rules use.
+//
+// The Gateway keeps its own dialog registry: sipgo's transactions carry the messages, and
+// this package owns call state. Every call's goroutines end with the call.
+//
+// It also holds the registrar for agents' phones (digest authentication through the
+// Credentials interface), the B2BUA that bridges an agent's leg to a customer's leg and
+// records both through the media package, message calls (prompt, one DTMF digit), and the
+// CallLog that writes call records to Postgres. The simulated carrier, the default peer
+// when no trunk is configured, is the simcarrier sub-package.
+//
+// Nothing here is an open relay: only the dialer (this process) and registered,
+// authenticated agents originate calls; any other INVITE or REGISTER is challenged or
+// refused.
+package telephony

@@ -1,0 +1,127 @@
+package telephony
+
+import (
+	"github.com/emiago/sipgo/sip"
+)
+
+// routes installs the gateway's request handlers.
+func (g *Gateway) routes() {
+	g.srv.OnInvite(g.onInvite)
+	g.srv.OnAck(g.onAck)
+	g.srv.OnBye(g.onBye)
+	g.srv.OnCancel(g.onCancel)
+	g.srv.OnInfo(g.onInfo)
+	g.srv.OnUpdate(g.onUpdate)
+	g.srv.OnOptions(g.onOptions)
+	g.srv.OnRegister(g.onRegister)
+	g.srv.OnNoRoute(g.onNoRoute)
+}
+
+// respond answers req, logging a failure to send.
+func (g *Gateway) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, body)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		g.log.Debug("respond", "method", req.Method, "code", code, "err", err)
+	}
+}
+
+// dialogOf finds the dialog an in-dialog request belongs to: our tag is the To tag.
+func (g *Gateway) dialogOf(req *sip.Request) *leg {
+	cid, to := req.CallID(), req.To()
+	if cid == nil || to == nil {
+		return nil
+	}
+	tag, ok := to.Params.Get("tag")
+	if !ok || tag == "" {
+		return nil
+	}
+	return g.dialogs.get(cid.Value(), tag)
+}
+
+// wellFormed reports whether req has the headers every handler relies on.
+func wellFormed(req *sip.Request) bool {
+	return req.CallID() != nil && req.From() != nil && req.To() != nil && req.CSeq() != nil && req.Via() != nil
+}
+
+func (g *Gateway) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if !wellFormed(req) {
+		g.respond(tx, req, 400, "Bad Request", nil)
+		return
+	}
+	l := g.dialogOf(req)
+	if l == nil {
+		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	g.respond(tx, req, 200, "OK", nil)
+	l.peerEnded()
+}
+
+func (g *Gateway) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if !wellFormed(req) {
+		return
+	}
+	if l := g.dialogOf(req); l != nil {
+		l.gotAck()
+	}
+}
+
+func (g *Gateway) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	// A CANCEL matching a pending INVITE is handled by the transaction layer; any other
+	// matches nothing.
+	g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+}
+
+func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	g.respond(tx, req, 200, "OK", nil, sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER"))
+}
+
+func (g *Gateway) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if req.IsAck() {
+		return
+	}
+	g.respond(tx, req, 405, "Method Not Allowed", nil, sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER"))
+}
+
+// onUpdate answers session refreshes (RFC 3311, RFC 4028) within a dialog.
+func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if !wellFormed(req) {
+		g.respond(tx, req, 400, "Bad Request", nil)
+		return
+	}
+	if g.dialogOf(req) == nil {
+		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	g.respond(tx, req, 200, "OK", nil, sessionExpires(req)...)
+}
+
+// sessionExpires echoes a session timer request (RFC 4028) in our 2xx: the peer stays
+// the refresher, since we do not send refreshes ourselves.
+func sessionExpires(req *sip.Request) []sip.Header {
+	h := req.GetHeader("Session-Expires")
+	if h == nil {
+		return nil
+	}
+	return []sip.Header{sip.NewHeader("Session-Expires", h.Value()), sip.NewHeader("Require", "timer")}
+}
+
+// onInfo takes DTMF sent as SIP INFO (application/dtmf-relay or application/dtmf).
+func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	if !wellFormed(req) {
+		g.respond(tx, req, 400, "Bad Request", nil)
+		return
+	}
+	l := g.dialogOf(req)
+	if l == nil {
+		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	if d, ok := parseInfoDTMF(req); ok {
+		l.pushDTMF(d)
+	}
+	g.respond(tx, req, 200, "OK", nil)
+}

@@ -1,0 +1,338 @@
+package media
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// FrameSamples is the number of samples in one 20 ms packet.
+const FrameSamples = SampleRate / 50
+
+// Handler receives what a Session reads. Its functions run on the Session's reader
+// goroutine and must not block.
+type Handler struct {
+	// Audio gets each G.711 packet, decoded.
+	Audio func(pkt *rtp.Packet, codec Codec, samples []int16)
+	// DTMF gets each telephone event once, when it ends.
+	DTMF func(digit byte)
+	// Event gets every telephone-event packet as it came (for passthrough).
+	Event func(pkt *rtp.Packet)
+}
+
+// Stats counts what a Session received.
+type Stats struct {
+	// Packets is the number of RTP packets received.
+	Packets uint64
+	// Lost is the number of packets missing from the sequence numbers seen.
+	Lost uint64
+}
+
+// Session is one RTP endpoint of a call leg: a UDP socket, the peer's address and codec,
+// and our own sequence number, timestamp and SSRC.
+type Session struct {
+	conn *net.UDPConn
+
+	mu       sync.Mutex
+	remote   *net.UDPAddr
+	latched  bool
+	codec    Codec
+	dtmfPT   uint8
+	seq      uint16
+	ts       uint32
+	ssrc     uint32
+	started  bool
+	lastSeq  uint16
+	haveSeq  bool
+	lastDTMF uint32
+	haveDTMF bool
+
+	packets atomic.Uint64
+	lost    atomic.Uint64
+	done    chan struct{}
+	closed  atomic.Bool
+}
+
+// Listen opens an RTP session on a free UDP port of host (an IP address).
+func Listen(host string) (*Session, error) {
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return nil, fmt.Errorf("rtp: bad host %q", host)
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
+	if err != nil {
+		return nil, fmt.Errorf("rtp listen: %w", err)
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return &Session{
+		conn:   conn,
+		codec:  PCMU,
+		ssrc:   binary.BigEndian.Uint32(b[0:]),
+		seq:    binary.BigEndian.Uint16(b[4:]),
+		ts:     uint32(binary.BigEndian.Uint16(b[6:])) << 8,
+		dtmfPT: DTMFPayloadType,
+		done:   make(chan struct{}),
+	}, nil
+}
+
+// LocalAddr returns the session's UDP address.
+func (s *Session) LocalAddr() *net.UDPAddr { return s.conn.LocalAddr().(*net.UDPAddr) }
+
+// Codec returns the negotiated codec.
+func (s *Session) Codec() Codec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codec
+}
+
+// Remote returns where the session sends, or nil before negotiation.
+func (s *Session) Remote() *net.UDPAddr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
+}
+
+// Offer returns an SDP offer of PCMU, PCMA and telephone events on this session.
+func (s *Session) Offer(id uint64) []byte {
+	return BuildSDP(s.LocalAddr(), id, []Codec{PCMU, PCMA}, DTMFPayloadType)
+}
+
+// AcceptAnswer applies the peer's SDP answer to our offer.
+func (s *Session) AcceptAnswer(body []byte) error {
+	sdp, err := ParseSDP(body)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remote, s.codec = sdp.Addr, sdp.Codecs[0]
+	if sdp.DTMF != 0 {
+		s.dtmfPT = sdp.DTMF
+	}
+	return nil
+}
+
+// AnswerOffer applies the peer's SDP offer and returns our answer: the peer's first G.711
+// codec, and telephone events when offered. prefer, when the peer offers it, wins.
+func (s *Session) AnswerOffer(body []byte, id uint64, prefer ...Codec) ([]byte, error) {
+	sdp, err := ParseSDP(body)
+	if err != nil {
+		return nil, err
+	}
+	codec := sdp.Codecs[0]
+	for _, p := range prefer {
+		for _, c := range sdp.Codecs {
+			if c == p {
+				codec = p
+			}
+		}
+	}
+	s.mu.Lock()
+	s.remote, s.codec = sdp.Addr, codec
+	if sdp.DTMF != 0 {
+		s.dtmfPT = sdp.DTMF
+	}
+	s.mu.Unlock()
+	return BuildSDP(s.LocalAddr(), id, []Codec{codec}, sdp.DTMF), nil
+}
+
+// Start launches the reader goroutine; it ends when the session is closed.
+func (s *Session) Start(h Handler) {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	s.mu.Unlock()
+	go s.read(h)
+}
+
+func (s *Session) read(h Handler) {
+	defer close(s.done)
+	buf := make([]byte, 1500)
+	var pcm []int16
+	for {
+		n, from, err := s.conn.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		var pkt rtp.Packet
+		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+			continue
+		}
+		s.packets.Add(1)
+		s.mu.Lock()
+		if !s.latched {
+			// Symmetric RTP: answer to where the peer really sends from.
+			s.remote, s.latched = from, true
+		}
+		if s.haveSeq {
+			if d := pkt.SequenceNumber - s.lastSeq; d > 1 && d < 3000 {
+				s.lost.Add(uint64(d - 1))
+			}
+		}
+		if !s.haveSeq || int16(pkt.SequenceNumber-s.lastSeq) > 0 {
+			s.lastSeq, s.haveSeq = pkt.SequenceNumber, true
+		}
+		dtmfPT := s.dtmfPT
+		s.mu.Unlock()
+		switch {
+		case pkt.PayloadType == uint8(PCMU) || pkt.PayloadType == uint8(PCMA):
+			if h.Audio != nil {
+				pcm = Codec(pkt.PayloadType).Decode(pcm[:0], pkt.Payload)
+				h.Audio(&pkt, Codec(pkt.PayloadType), pcm)
+			}
+		case pkt.PayloadType == dtmfPT || pkt.PayloadType == DTMFPayloadType:
+			if h.Event != nil {
+				h.Event(&pkt)
+			}
+			ev, err := ParseDTMF(pkt.Payload)
+			if err != nil || !ev.End {
+				continue
+			}
+			s.mu.Lock()
+			dup := s.haveDTMF && s.lastDTMF == pkt.Timestamp
+			s.lastDTMF, s.haveDTMF = pkt.Timestamp, true
+			s.mu.Unlock()
+			if !dup && h.DTMF != nil {
+				h.DTMF(ev.Digit)
+			}
+		}
+	}
+}
+
+// Stats returns what the session received so far.
+func (s *Session) Stats() Stats {
+	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load()}
+}
+
+// ErrNoRemote means the session has no peer address yet.
+var ErrNoRemote = errors.New("rtp: no remote address")
+
+// WriteSamples sends samples as one audio packet in the negotiated codec and returns the
+// packet's timestamp.
+func (s *Session) WriteSamples(samples []int16) (uint32, error) {
+	s.mu.Lock()
+	codec := s.codec
+	s.mu.Unlock()
+	return s.writePayload(uint8(codec), codec.Encode(nil, samples), uint32(len(samples)), false)
+}
+
+// WritePayload sends an already coded payload of the given type, advancing the timestamp
+// by samples, and returns the packet's timestamp.
+func (s *Session) writePayload(pt uint8, payload []byte, samples uint32, marker bool) (uint32, error) {
+	s.mu.Lock()
+	remote := s.remote
+	pkt := rtp.Packet{Header: rtp.Header{
+		Version: 2, PayloadType: pt, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: s.ssrc, Marker: marker,
+	}, Payload: payload}
+	s.seq++
+	ts := s.ts
+	s.ts += samples
+	s.mu.Unlock()
+	if remote == nil {
+		return ts, ErrNoRemote
+	}
+	b, err := pkt.Marshal()
+	if err != nil {
+		return ts, fmt.Errorf("rtp marshal: %w", err)
+	}
+	if _, err := s.conn.WriteToUDP(b, remote); err != nil {
+		return ts, fmt.Errorf("rtp write: %w", err)
+	}
+	return ts, nil
+}
+
+// Relay sends a packet received on another session to this session's peer, keeping its
+// timing but with this session's SSRC and sequence; audio is transcoded when the two legs
+// negotiated different G.711 variants, and telephone events get the peer's payload type.
+func (s *Session) Relay(pkt *rtp.Packet, codec Codec, samples []int16) (uint32, error) {
+	s.mu.Lock()
+	mine := s.codec
+	s.mu.Unlock()
+	payload := pkt.Payload
+	if codec != mine {
+		payload = mine.Encode(nil, samples)
+	}
+	return s.writePayload(uint8(mine), payload, uint32(len(samples)), pkt.Marker)
+}
+
+// RelayEvent forwards a telephone-event packet with this session's event payload type.
+func (s *Session) RelayEvent(pkt *rtp.Packet) error {
+	s.mu.Lock()
+	pt := s.dtmfPT
+	s.mu.Unlock()
+	// Events keep the timestamp of their start; do not advance ours for them.
+	_, err := s.writePayload(pt, pkt.Payload, 0, pkt.Marker)
+	return err
+}
+
+// Play sends samples in 20 ms packets paced in real time until done or ctx ends. tap, when
+// set, gets each packet's timestamp and samples (for recording what we send).
+func (s *Session) Play(ctx context.Context, samples []int16, tap func(ts uint32, samples []int16)) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for off := 0; off < len(samples); off += FrameSamples {
+		frame := samples[off:min(off+FrameSamples, len(samples))]
+		ts, err := s.WriteSamples(frame)
+		if err != nil && !errors.Is(err, ErrNoRemote) {
+			return err
+		}
+		if tap != nil {
+			tap(ts, frame)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// SendDTMF sends digit as an RFC 4733 event lasting 100 ms (three end packets).
+func (s *Session) SendDTMF(digit byte) error {
+	s.mu.Lock()
+	pt := s.dtmfPT
+	s.mu.Unlock()
+	const dur = 800
+	for i, end := range []bool{false, false, true, true, true} {
+		ev := DTMFEvent{Digit: digit, End: end, Volume: 10, Duration: uint16(min(dur, (i+1)*160))}
+		p, err := ev.Marshal()
+		if err != nil {
+			return err
+		}
+		if _, err := s.writePayload(pt, p, 0, i == 0); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.ts += dur
+	s.mu.Unlock()
+	return nil
+}
+
+// Close closes the socket and waits for the reader goroutine, if started.
+func (s *Session) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	err := s.conn.Close()
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		<-s.done
+	}
+	return err
+}

@@ -1,0 +1,114 @@
+package media
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// SampleRate is the rate of every audio stream we handle (G.711 narrowband).
+const SampleRate = 8000
+
+// ReadWAV reads a 16-bit PCM WAV file at 8000 Hz and returns its first channel.
+func ReadWAV(path string) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read wav: %w", err)
+	}
+	defer f.Close()
+	samples, err := DecodeWAV(f)
+	if err != nil {
+		return nil, fmt.Errorf("read wav %s: %w", path, err)
+	}
+	return samples, nil
+}
+
+// DecodeWAV reads a 16-bit PCM WAV stream at 8000 Hz and returns its first channel.
+func DecodeWAV(r io.Reader) ([]int16, error) {
+	var hdr [12]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return nil, errors.New("not a RIFF/WAVE file")
+	}
+	var channels, bits uint16
+	var rate uint32
+	for {
+		var ch [8]byte
+		if _, err := io.ReadFull(r, ch[:]); err != nil {
+			return nil, fmt.Errorf("no data chunk: %w", err)
+		}
+		size := binary.LittleEndian.Uint32(ch[4:])
+		if size > 1<<30 {
+			return nil, fmt.Errorf("chunk %q too large", ch[:4])
+		}
+		switch string(ch[:4]) {
+		case "fmt ":
+			buf := make([]byte, size+size%2)
+			if _, err := io.ReadFull(r, buf); err != nil || size < 16 {
+				return nil, errors.New("short fmt chunk")
+			}
+			if format := binary.LittleEndian.Uint16(buf[0:]); format != 1 {
+				return nil, fmt.Errorf("format %d is not PCM", format)
+			}
+			channels = binary.LittleEndian.Uint16(buf[2:])
+			rate = binary.LittleEndian.Uint32(buf[4:])
+			bits = binary.LittleEndian.Uint16(buf[14:])
+		case "data":
+			if channels == 0 {
+				return nil, errors.New("data before fmt chunk")
+			}
+			if bits != 16 || rate != SampleRate {
+				return nil, fmt.Errorf("need 16-bit %d Hz audio, got %d-bit %d Hz", SampleRate, bits, rate)
+			}
+			buf := make([]byte, size)
+			n, err := io.ReadFull(r, buf)
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("data: %w", err)
+			}
+			frame := 2 * int(channels)
+			out := make([]int16, 0, n/frame)
+			for i := 0; i+frame <= n; i += frame {
+				out = append(out, int16(binary.LittleEndian.Uint16(buf[i:])))
+			}
+			return out, nil
+		default:
+			if _, err := io.CopyN(io.Discard, r, int64(size+size%2)); err != nil {
+				return nil, fmt.Errorf("skip chunk: %w", err)
+			}
+		}
+	}
+}
+
+// wavHeader returns the 44-byte header of a 16-bit PCM WAV with dataSize bytes of data.
+func wavHeader(channels int, dataSize uint32) []byte {
+	h := make([]byte, 44)
+	copy(h[0:], "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], 36+dataSize)
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1)
+	binary.LittleEndian.PutUint16(h[22:], uint16(channels))
+	binary.LittleEndian.PutUint32(h[24:], SampleRate)
+	binary.LittleEndian.PutUint32(h[28:], uint32(SampleRate*2*channels))
+	binary.LittleEndian.PutUint16(h[32:], uint16(2*channels))
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], dataSize)
+	return h
+}
+
+// WriteWAV writes mono 16-bit samples at 8000 Hz to path.
+func WriteWAV(path string, samples []int16) error {
+	buf := wavHeader(1, uint32(2*len(samples)))
+	for _, s := range samples {
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(s))
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		return fmt.Errorf("write wav: %w", err)
+	}
+	return nil
+}

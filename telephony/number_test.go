@@ -1,0 +1,55 @@
+package telephony
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRewriteNumber(t *testing.T) {
+	tests := []struct {
+		in   string
+		f    NumberFormat
+		want string
+	}{
+		{"13900000001", FormatE164, "+8613900000001"},
+		{"+8613900000001", FormatE164, "+8613900000001"},
+		{"008613900000001", FormatE164, "+8613900000001"},
+		{"021-1234 5678", FormatE164, "+862112345678"},
+		{"+8613900000001", FormatNational, "13900000001"},
+		{"+862112345678", FormatNational, "02112345678"},
+		{"02112345678", FormatNational, "02112345678"},
+		{"13900000001", FormatNational, "13900000001"},
+		{"+14155550100", FormatNational, "0014155550100"},
+		{"+14155550100", FormatE164, "+14155550100"},
+		{"139 0000 0001", FormatAsIs, "13900000001"},
+	}
+	for _, tt := range tests {
+		got, err := RewriteNumber(tt.in, tt.f, "86")
+		require.NoError(t, err, tt.in)
+		require.Equal(t, tt.want, got, "%s as %q", tt.in, tt.f)
+	}
+}
+
+func TestRewriteNumberRejects(t *testing.T) {
+	for _, in := range []string{"", "+", "139abc", "sip:x@y", "1234567890123456789012"} {
+		_, err := RewriteNumber(in, FormatE164, "86")
+		require.Error(t, err, in)
+	}
+	_, err := RewriteNumber("13900000001", "weird", "86")
+	require.ErrorContains(t, err, "unknown number format")
+}
+
+func TestOutcomeForStatus(t *testing.T) {
+	tests := map[int]Outcome{
+		200: OutcomeAnswered, 486: OutcomeBusy, 600: OutcomeBusy, 603: OutcomeDeclined,
+		408: OutcomeNoAnswer, 480: OutcomeUnreachable, 404: OutcomeInvalidNumber,
+		484: OutcomeInvalidNumber, 604: OutcomeInvalidNumber, 500: OutcomeTrunkFailure,
+		503: OutcomeTrunkFailure, 403: OutcomeTrunkFailure, 0: OutcomeTrunkFailure,
+	}
+	for status, want := range tests {
+		require.Equal(t, want, OutcomeForStatus(status), "status %d", status)
+	}
+	require.False(t, OutcomeTrunkFailure.CustomerAttempt())
+	require.True(t, OutcomeBusy.CustomerAttempt())
+}
