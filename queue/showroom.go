@@ -1,0 +1,162 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huifang/huifang/store"
+)
+
+// ShowroomVisit is a prospect's visit to the showroom as the reception desk records it.
+type ShowroomVisit struct {
+	// DealerID is the dealer receiving the visitor.
+	DealerID int64
+	// Phone is the visitor's normalised phone: an 11-digit mobile or a landline with its
+	// 0-prefixed area code.
+	Phone string
+	// Name and Title address the visitor; blank keeps what is known.
+	Name  string
+	Title string
+	// ArrivedAt is when the visitor arrived; with the phone it identifies the visit, so
+	// recording it again (with a leave time) updates the same visit.
+	ArrivedAt time.Time
+	// LeftAt is when the visitor left; nil while still in the showroom.
+	LeftAt *time.Time
+	// Consultant is the sales consultant who received the visitor.
+	Consultant string
+	// IntentLevel is the consultant's grading of the purchase intent (H/A/B/C...).
+	IntentLevel string
+	// Note is free text.
+	Note string
+}
+
+// ShowroomVisitResult says what RecordShowroomVisit stored.
+type ShowroomVisitResult struct {
+	// CustomerID is the prospect, found by phone or created.
+	CustomerID int64
+	// VisitID is the showroom_visits row.
+	VisitID int64
+	// Day is the visit's calendar day in the dealer's zone.
+	Day time.Time
+	// SMSID is the leave-store care SMS queued by this call, zero when none was (no
+	// leave time yet, or queued before).
+	SMSID int64
+	// SMSSuppressed is true when the SMS was recorded as suppressed (do-not-call or an
+	// invalid number) instead of queued.
+	SMSSuppressed bool
+}
+
+// leaveStoreTemplate names the leave-store care SMS (离店关怀短信).
+const leaveStoreTemplate = "leave_store_care"
+
+var phonePattern = regexp.MustCompile(`^(1[3-9][0-9]{9}|0[1-9][0-9]{8,10})$`)
+
+// RecordShowroomVisit stores a showroom visit in the caller's transaction: it finds the
+// visitor by phone or creates a prospect, inserts or updates the visit, and, once the
+// visit has a leave time, queues the leave-store care SMS (an sms_messages row keyed by
+// the visit, so it is queued once, plus an "sms:send" outbox row). In the same
+// transaction it writes a "queue:build" outbox row for the dealer and the visit's day,
+// so the relay and a worker put the same-day return visit in the queue within a minute.
+func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*ShowroomVisitResult, error) {
+	v.Phone = strings.TrimSpace(v.Phone)
+	if !phonePattern.MatchString(v.Phone) {
+		return nil, fmt.Errorf("showroom visit: phone %q is not a normalised mobile or landline number", v.Phone)
+	}
+	if v.ArrivedAt.IsZero() {
+		return nil, errors.New("showroom visit: arrival time is missing")
+	}
+	if v.LeftAt != nil && v.LeftAt.Before(v.ArrivedAt) {
+		return nil, fmt.Errorf("showroom visit: left at %s before arriving at %s", v.LeftAt.Format(time.RFC3339), v.ArrivedAt.Format(time.RFC3339))
+	}
+	if v.Title != "" && v.Title != "先生" && v.Title != "女士" {
+		return nil, fmt.Errorf("showroom visit: title %q is not 先生 or 女士", v.Title)
+	}
+	q := store.New(tx)
+	dealer, err := q.GetDealer(ctx, v.DealerID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("showroom visit: no dealer %d", v.DealerID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("showroom visit: dealer %d: %w", v.DealerID, err)
+	}
+	day, err := q.LocalDay(ctx, store.LocalDayParams{At: v.ArrivedAt, DealerID: v.DealerID})
+	if err != nil {
+		return nil, fmt.Errorf("showroom visit: local day: %w", err)
+	}
+	cust, err := q.UpsertShowroomProspect(ctx, store.UpsertShowroomProspectParams{
+		DealerID: v.DealerID, Name: v.Name, Title: v.Title, Phone: v.Phone, Day: &day,
+		Consultant: v.Consultant, IntentLevel: v.IntentLevel,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("showroom visit: prospect %s: %w", v.Phone, err)
+	}
+	visit, err := q.UpsertShowroomVisit(ctx, store.UpsertShowroomVisitParams{
+		DealerID: v.DealerID, CustomerID: cust.ID, ArrivedAt: v.ArrivedAt, LeftAt: v.LeftAt,
+		Consultant: v.Consultant, IntentLevel: v.IntentLevel, Note: v.Note,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("showroom visit: %w", err)
+	}
+	res := &ShowroomVisitResult{CustomerID: cust.ID, VisitID: visit.ID, Day: day}
+
+	if visit.LeftAt != nil {
+		dnc, err := q.PhoneOnDoNotCall(ctx, store.PhoneOnDoNotCallParams{DealerID: v.DealerID, Phone: v.Phone})
+		if err != nil {
+			return nil, fmt.Errorf("showroom visit: do-not-call: %w", err)
+		}
+		status := "queued"
+		if dnc || !cust.PhoneValid {
+			status = "suppressed"
+		}
+		smsID, err := q.InsertSMSMessage(ctx, store.InsertSMSMessageParams{
+			DealerID: v.DealerID, CustomerID: &cust.ID, Phone: v.Phone, Kind: "service",
+			Template: leaveStoreTemplate, Body: leaveStoreBody(cust.Name, cust.Title, dealer.Name),
+			Status: status, IdempotencyKey: fmt.Sprintf("leave_store:%d", visit.ID),
+		})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			// Queued when the leave time was first recorded.
+		case err != nil:
+			return nil, fmt.Errorf("showroom visit: leave-store SMS: %w", err)
+		case status == "suppressed":
+			res.SMSSuppressed = true
+		default:
+			res.SMSID = smsID
+			if err := insertOutbox(ctx, q, v.DealerID, TypeSMSSend, SMSSendPayload{MessageID: smsID}); err != nil {
+				return nil, fmt.Errorf("showroom visit: %w", err)
+			}
+		}
+	}
+	if err := insertOutbox(ctx, q, v.DealerID, TypeBuild, BuildPayload{DealerID: v.DealerID, Day: day.Format(time.DateOnly)}); err != nil {
+		return nil, fmt.Errorf("showroom visit: %w", err)
+	}
+	return res, nil
+}
+
+// leaveStoreBody is the text of the leave-store care SMS.
+func leaveStoreBody(name, title, dealer string) string {
+	who := "您好"
+	if name != "" {
+		who = name + title + "您好"
+	}
+	return fmt.Sprintf("%s，感谢您今天光临%s！如有任何疑问，欢迎随时联系我们，祝您生活愉快。", who, dealer)
+}
+
+// insertOutbox writes an outbox row whose task the relay enqueues after commit.
+func insertOutbox(ctx context.Context, q *store.Queries, dealerID int64, taskType string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("outbox %s: %w", taskType, err)
+	}
+	if _, err := q.InsertOutbox(ctx, store.InsertOutboxParams{DealerID: &dealerID, TaskType: taskType, Payload: b}); err != nil {
+		return fmt.Errorf("outbox %s: %w", taskType, err)
+	}
+	return nil
+}

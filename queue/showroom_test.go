@@ -1,0 +1,125 @@
+package queue
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
+)
+
+func (b *workBundle) recordVisit(t testing.TB, v ShowroomVisit) *ShowroomVisitResult {
+	t.Helper()
+	v.DealerID = b.dealer
+	var res *ShowroomVisitResult
+	require.NoError(t, store.WithTx(context.Background(), b.db, func(tx pgx.Tx) error {
+		var err error
+		res, err = RecordShowroomVisit(context.Background(), tx, v)
+		return err
+	}))
+	return res
+}
+
+func (b *workBundle) outboxTypes(t testing.TB) []string {
+	t.Helper()
+	var types []string
+	rows, err := b.db.Query(context.Background(), `SELECT task_type FROM outbox ORDER BY id`)
+	require.NoError(t, err)
+	types, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return types
+}
+
+func TestShowroomVisitQueuesLeaveStoreSMSOnce(t *testing.T) {
+	b := newWorkBundle(t, 0)
+	arrived := b.at(t, "2026-11-23 15:00")
+	left := arrived.Add(90 * time.Minute)
+	v := ShowroomVisit{Phone: "13912345678", Name: "王", Title: "先生", ArrivedAt: arrived, Consultant: "张伟", IntentLevel: "A"}
+
+	res := b.recordVisit(t, v)
+	require.Zero(t, res.SMSID, "no SMS before the visitor leaves")
+	require.Equal(t, day("2026-11-23"), res.Day)
+	require.Equal(t, []string{TypeBuild}, b.outboxTypes(t))
+
+	v.LeftAt = &left
+	res2 := b.recordVisit(t, v)
+	require.Equal(t, res.VisitID, res2.VisitID, "same visit, now with its leave time")
+	require.NotZero(t, res2.SMSID)
+	require.Equal(t, []string{TypeBuild, TypeSMSSend, TypeBuild}, b.outboxTypes(t))
+
+	res3 := b.recordVisit(t, v)
+	require.Zero(t, res3.SMSID, "the SMS is queued once per visit")
+
+	ctx := context.Background()
+	var status, body, prospect string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT status, body FROM sms_messages WHERE id = $1`, res2.SMSID).Scan(&status, &body))
+	require.Equal(t, "queued", status)
+	require.Contains(t, body, "王先生")
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT prospect_status FROM customers WHERE id = $1`, res.CustomerID).Scan(&prospect))
+	require.Equal(t, "open", prospect)
+
+	// A visitor on the do-not-call list gets no SMS.
+	_, err := b.db.Exec(ctx, `INSERT INTO do_not_call (dealer_id, phone) VALUES ($1, '13900000009')`, b.dealer)
+	require.NoError(t, err)
+	res4 := b.recordVisit(t, ShowroomVisit{Phone: "13900000009", ArrivedAt: arrived, LeftAt: &left})
+	require.True(t, res4.SMSSuppressed)
+	require.Zero(t, res4.SMSID)
+}
+
+func TestShowroomVisitRejectsBadInput(t *testing.T) {
+	b := newWorkBundle(t, 0)
+	arrived := b.at(t, "2026-11-23 15:00")
+	early := arrived.Add(-time.Minute)
+	for _, v := range []ShowroomVisit{
+		{Phone: "12345", ArrivedAt: arrived},
+		{Phone: "13912345678"},
+		{Phone: "13912345678", ArrivedAt: arrived, LeftAt: &early},
+		{Phone: "13912345678", ArrivedAt: arrived, Title: "Mr"},
+	} {
+		v.DealerID = b.dealer
+		err := store.WithTx(context.Background(), b.db, func(tx pgx.Tx) error {
+			_, err := RecordShowroomVisit(context.Background(), tx, v)
+			return err
+		})
+		require.Error(t, err, "%+v", v)
+	}
+}
+
+// TestShowroomVisitReachesTheQueue runs the whole path: the visit's transaction writes
+// the outbox, the relay enqueues, the worker builds the queue and sends the SMS.
+func TestShowroomVisitReachesTheQueue(t *testing.T) {
+	b := newWorkBundle(t, 1)
+	rdb := newQueueRedis(t)
+	ctx := context.Background()
+	w, err := NewWorker(WorkerConfig{
+		DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 2, PollInterval: 100 * time.Millisecond,
+		Sender: LogSender{DB: b.db, Log: quietLog()},
+	})
+	require.NoError(t, err)
+	require.NoError(t, w.Start())
+	defer w.Shutdown()
+	r, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog(), PollInterval: 200 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, r.Start(ctx))
+	defer r.Shutdown()
+
+	// The visit is today, so the same-day call can be taken now.
+	now := time.Now()
+	left := now.Add(-time.Minute)
+	res := b.recordVisit(t, ShowroomVisit{Phone: "13912345678", Name: "王", Title: "先生", ArrivedAt: now.Add(-time.Hour), LeftAt: &left})
+
+	var campaigns []string
+	waitFor(t, 20*time.Second, "the same-day visit task", func() bool {
+		err := b.db.QueryRow(ctx, `SELECT campaigns FROM call_tasks WHERE customer_id = $1 AND status = 'open'`, res.CustomerID).Scan(&campaigns)
+		return err == nil
+	})
+	require.Contains(t, campaigns, CampaignSameDayVisit)
+	waitFor(t, 20*time.Second, "the leave-store SMS sent by the development sender", func() bool {
+		var status, provider string
+		require.NoError(t, b.db.QueryRow(ctx, `SELECT status, provider FROM sms_messages WHERE id = $1`, res.SMSID).Scan(&status, &provider))
+		return status == "sent" && provider == "dev-log"
+	})
+}
