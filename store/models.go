@@ -118,6 +118,13 @@ type CallTaskReason struct {
 	CreatedAt  time.Time       `json:"created_at"`
 }
 
+type CampaignSetting struct {
+	DealerID  int64     `json:"dealer_id"`
+	Key       string    `json:"key"`
+	Value     int32     `json:"value"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 type Complaint struct {
 	ID          int64      `json:"id"`
 	DealerID    int64      `json:"dealer_id"`
@@ -218,6 +225,15 @@ type OutcomeCode struct {
 	RetryMinutes int32  `json:"retry_minutes"`
 	Reached      bool   `json:"reached"`
 	Sort         int32  `json:"sort"`
+}
+
+type QueueBuild struct {
+	ID         int64           `json:"id"`
+	DealerID   int64           `json:"dealer_id"`
+	Day        time.Time       `json:"day"`
+	BuiltAt    time.Time       `json:"built_at"`
+	DurationMs int32           `json:"duration_ms"`
+	Counts     json.RawMessage `json:"counts"`
 }
 
 type Recall struct {

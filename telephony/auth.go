@@ -143,4 +143,3 @@ func checkDigest(cred *digest.Credentials, method, password string) bool {
 	}
 	return subtle.ConstantTimeCompare([]byte(want.Response), []byte(cred.Response)) == 1
 }
-
