@@ -36,6 +36,7 @@ func commands() []command {
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
 		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},
 		{name: "version", summary: "print the version", run: cmdVersion},
+		{name: "worker", summary: "run the queue's background work only (Asynq worker, daily scheduler, outbox relay)", run: cmdWorker},
 	}
 }
 

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/huifang/huifang/queue"
+)
+
+// cmdWorker runs the queue's background parts (Asynq worker, daily scheduler, outbox
+// relay) without HTTP or SIP, so a dealer group can run more of them.
+func cmdWorker(ctx context.Context, env *cliEnv, args []string) error {
+	return serveParts(ctx, env, "worker", args, []string{"worker", "scheduler", "relay"})
+}
+
+// stopWithin runs stop and waits for it at most until ctx ends.
+func stopWithin(ctx context.Context, what string, stop func()) error {
+	done := make(chan struct{})
+	go func() {
+		stop()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s did not stop in time: %w", what, ctx.Err())
+	}
+}
+
+// workerPart runs the Asynq worker (queue builds, SMS).
+type workerPart struct {
+	d *deps
+	w *queue.Worker
+}
+
+func newWorkerPart(d *deps) *workerPart { return &workerPart{d: d} }
+
+func (p *workerPart) name() string { return "worker" }
+
+func (p *workerPart) start(ctx context.Context) error {
+	w, err := queue.NewWorker(queue.WorkerConfig{
+		DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "worker"), Concurrency: p.d.cfg.Workers,
+		// Sending comes with the automated campaigns; until then the development sender
+		// logs each SMS and marks it sent.
+		Sender: queue.LogSender{DB: p.d.db, Log: p.d.log.With("part", "sms")},
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return err
+	}
+	p.w = w
+	return nil
+}
+
+func (p *workerPart) shutdown(ctx context.Context) error {
+	if p.w == nil {
+		return nil
+	}
+	return stopWithin(ctx, "worker", p.w.Shutdown)
+}
+
+// schedulerPart enqueues each dealer's daily queue build.
+type schedulerPart struct {
+	d *deps
+	s *queue.Scheduler
+}
+
+func newSchedulerPart(d *deps) *schedulerPart { return &schedulerPart{d: d} }
+
+func (p *schedulerPart) name() string { return "scheduler" }
+
+func (p *schedulerPart) start(ctx context.Context) error {
+	s, err := queue.NewScheduler(queue.SchedulerConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "scheduler")})
+	if err != nil {
+		return err
+	}
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	p.s = s
+	return nil
+}
+
+func (p *schedulerPart) shutdown(ctx context.Context) error {
+	if p.s == nil {
+		return nil
+	}
+	return stopWithin(ctx, "scheduler", p.s.Shutdown)
+}
+
+// relayPart moves outbox rows to Asynq.
+type relayPart struct {
+	d *deps
+	r *queue.Relay
+}
+
+func newRelayPart(d *deps) *relayPart { return &relayPart{d: d} }
+
+func (p *relayPart) name() string { return "relay" }
+
+func (p *relayPart) start(ctx context.Context) error {
+	r, err := queue.NewRelay(queue.RelayConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "relay")})
+	if err != nil {
+		return err
+	}
+	if err := r.Start(ctx); err != nil {
+		return err
+	}
+	p.r = r
+	return nil
+}
+
+func (p *relayPart) shutdown(ctx context.Context) error {
+	if p.r == nil {
+		return nil
+	}
+	return stopWithin(ctx, "relay", p.r.Shutdown)
+}
