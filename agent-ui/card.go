@@ -1,0 +1,267 @@
+package agentui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huifang/huifang/scripts"
+	"github.com/huifang/huifang/store"
+)
+
+// card is the customer card the agent sees: never the full phone number of a customer
+// for an agent.
+type card struct {
+	CustomerID int64          `json:"customer_id"`
+	Name       string         `json:"name"`
+	Title      string         `json:"title"`
+	Salutation string         `json:"salutation"`
+	Phone      string         `json:"phone"`
+	PhoneValid bool           `json:"phone_valid"`
+	Grade      string         `json:"grade"`
+	Consultant string         `json:"consultant"`
+	Prospect   string         `json:"prospect_status"`
+	Vehicles   []cardVehicle  `json:"vehicles"`
+	Visits     []cardVisit    `json:"visits"`
+	Calls      []cardCall     `json:"calls"`
+	Complaints []cardComplain `json:"complaints"`
+}
+
+type cardVehicle struct {
+	Plate        string `json:"plate"`
+	Brand        string `json:"brand"`
+	Model        string `json:"model"`
+	VIN          string `json:"vin"`
+	Delivery     string `json:"delivery_day"`
+	WarrantyEnd  string `json:"warranty_end"`
+	InsuranceEnd string `json:"insurance_end"`
+	Inspection   string `json:"inspection_due"`
+	Active       bool   `json:"active"`
+}
+
+type cardVisit struct {
+	Day     string `json:"day"`
+	Kind    string `json:"kind"`
+	Label   string `json:"label"`
+	Plate   string `json:"plate"`
+	Mileage *int32 `json:"mileage"`
+	Advisor string `json:"advisor"`
+}
+
+type cardCall struct {
+	At        string   `json:"at"`
+	Code      string   `json:"code"`
+	LabelZH   string   `json:"label_zh"`
+	LabelEN   string   `json:"label_en"`
+	Agent     string   `json:"agent"`
+	Notes     string   `json:"notes"`
+	Campaigns []string `json:"campaigns"`
+}
+
+type cardComplain struct {
+	OpenedOn    string `json:"opened_on"`
+	Category    string `json:"category"`
+	Description string `json:"description"`
+}
+
+// maskPhone keeps the first three and last four digits: 139****0001.
+func maskPhone(p string) string {
+	r := []rune(p)
+	if len(r) <= 7 {
+		if len(r) <= 2 {
+			return strings.Repeat("*", len(r))
+		}
+		return string(r[:1]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1:])
+	}
+	return string(r[:3]) + "****" + string(r[len(r)-4:])
+}
+
+func day(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+// loadCard reads a customer of the user's dealer (and only of that dealer) for display.
+// Agents get the phone masked.
+func (h *handler) loadCard(ctx context.Context, u *user, customerID int64) (*card, error) {
+	q := h.q()
+	c, err := q.GetDealerCustomer(ctx, store.GetDealerCustomerParams{ID: customerID, DealerID: u.DealerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load customer %d: %w", customerID, err)
+	}
+	out := &card{CustomerID: c.ID, Name: c.Name, Title: c.Title, Salutation: scripts.Salute(c.Name, c.Title),
+		Phone: c.Phone, PhoneValid: c.PhoneValid, Consultant: c.Consultant, Prospect: c.ProspectStatus,
+		Vehicles: []cardVehicle{}, Visits: []cardVisit{}, Calls: []cardCall{}, Complaints: []cardComplain{}}
+	if c.Grade != nil {
+		out.Grade = *c.Grade
+	}
+	if u.Role == roleAgent {
+		out.Phone = maskPhone(c.Phone)
+	}
+	vs, err := q.ListCustomerVehicles(ctx, store.ListCustomerVehiclesParams{CustomerID: c.ID, DealerID: u.DealerID})
+	if err != nil {
+		return nil, fmt.Errorf("load vehicles of %d: %w", customerID, err)
+	}
+	for _, v := range vs {
+		out.Vehicles = append(out.Vehicles, cardVehicle{Plate: v.Plate, Brand: v.Brand, Model: v.Model, VIN: v.Vin,
+			Delivery: day(v.DeliveryDay), WarrantyEnd: day(v.WarrantyEnd), InsuranceEnd: day(v.InsuranceEnd),
+			Inspection: day(v.InspectionDue), Active: v.Active})
+	}
+	visits, err := q.ListCustomerWorkshopVisits(ctx, store.ListCustomerWorkshopVisitsParams{CustomerID: c.ID, DealerID: u.DealerID, MaxRows: 10})
+	if err != nil {
+		return nil, fmt.Errorf("load visits of %d: %w", customerID, err)
+	}
+	for _, v := range visits {
+		d := v.Day
+		out.Visits = append(out.Visits, cardVisit{Day: day(&d), Kind: v.Kind, Label: v.TypeLabel, Plate: v.Plate, Mileage: v.Mileage, Advisor: v.Advisor})
+	}
+	calls, err := q.ListCustomerOutcomes(ctx, store.ListCustomerOutcomesParams{CustomerID: c.ID, DealerID: u.DealerID, MaxRows: 10})
+	if err != nil {
+		return nil, fmt.Errorf("load calls of %d: %w", customerID, err)
+	}
+	loc := u.location()
+	for _, o := range calls {
+		out.Calls = append(out.Calls, cardCall{At: o.CreatedAt.In(loc).Format("2006-01-02 15:04"), Code: o.Code,
+			LabelZH: o.LabelZh, LabelEN: o.LabelEn, Agent: o.AgentName, Notes: o.Notes, Campaigns: o.Campaigns})
+	}
+	cs, err := q.ListCustomerOpenComplaints(ctx, store.ListCustomerOpenComplaintsParams{CustomerID: c.ID, DealerID: u.DealerID})
+	if err != nil {
+		return nil, fmt.Errorf("load complaints of %d: %w", customerID, err)
+	}
+	for _, x := range cs {
+		d := x.OpenedOn
+		out.Complaints = append(out.Complaints, cardComplain{OpenedOn: day(&d), Category: x.Category, Description: x.Description})
+	}
+	return out, nil
+}
+
+// audit records who opened which customer.
+func (h *handler) audit(ctx context.Context, u *user, action, subjectType string, subjectID int64, detail map[string]any) {
+	b, _ := json.Marshal(detail)
+	if b == nil {
+		b = []byte(`{}`)
+	}
+	err := h.q().InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: action,
+		SubjectType: subjectType, SubjectID: &subjectID, Detail: b})
+	if err != nil {
+		h.log.Error("audit", "action", action, "err", err)
+	}
+}
+
+// prepareTask loads what the agent sees for a task just taken: the card, the reasons and
+// the merged script, and records that the agent opened the customer.
+func (h *handler) prepareTask(ctx context.Context, u *user, t *Task) (*liveTask, error) {
+	c, err := h.loadCard(ctx, u, t.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role == roleAgent || t.Phone == "" {
+		c.Phone = maskPhone(c.Phone)
+	}
+	vars := scripts.Vars{Name: c.Name, Title: c.Title, Salutation: c.Salutation, Dealer: u.DealerName, Agent: u.Name()}
+	for _, v := range c.Vehicles {
+		if v.Active {
+			vars.Plate, vars.Model = v.Plate, strings.TrimSpace(v.Brand+" "+v.Model)
+			break
+		}
+	}
+	if len(c.Visits) > 0 {
+		vars.LastVisit = chineseDay(c.Visits[0].Day)
+	} else if len(c.Vehicles) > 0 && c.Vehicles[0].Delivery != "" {
+		vars.LastVisit = chineseDay(c.Vehicles[0].Delivery)
+	}
+	vars.DueDay = h.dueDay(ctx, u.DealerID, t.ID)
+	parts, err := h.deps.Scripts.ForTask(ctx, u.DealerID, t.Campaigns)
+	if err != nil {
+		return nil, err
+	}
+	r, err := scripts.Render(vars, parts...)
+	if err != nil {
+		return nil, err
+	}
+	reasons := t.Reasons
+	if len(reasons) == 0 {
+		reasons = t.Campaigns
+	}
+	t.Reasons = reasons
+	h.audit(ctx, u, "customer.open", "customer", t.CustomerID, map[string]any{"task_id": t.ID, "via": "queue"})
+	return &liveTask{Task: *t, card: c, script: r, takenAt: h.deps.Now()}, nil
+}
+
+// dueDay finds the day the reminded event falls due in the facts of the task's first
+// reason (a fact whose name mentions due, end or day), formatted in Chinese.
+func (h *handler) dueDay(ctx context.Context, dealerID, taskID int64) string {
+	rs, err := h.q().ListTaskReasons(ctx, store.ListTaskReasonsParams{TaskID: taskID, DealerID: dealerID})
+	if err != nil || len(rs) == 0 {
+		return ""
+	}
+	var facts map[string]any
+	if json.Unmarshal(rs[0].Facts, &facts) != nil {
+		return ""
+	}
+	for _, key := range []string{"due_day", "due", "end_day", "policy_end", "warranty_end", "insurance_end", "inspection_due"} {
+		if s, ok := facts[key].(string); ok {
+			if d := chineseDay(s); d != "" {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// chineseDay turns 2026-05-03 into 2026年5月3日.
+func chineseDay(s string) string {
+	if len(s) < 10 {
+		return ""
+	}
+	d, err := time.Parse("2006-01-02", s[:10])
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d年%d月%d日", d.Year(), int(d.Month()), d.Day())
+}
+
+// customerCard returns a customer's card as JSON. A customer of another dealer does not
+// exist for the user; an agent may not open a customer whose open task is pinned to
+// another agent (that agent's own callback). Every opening is audited.
+func (h *handler) customerCard(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	ctx := r.Context()
+	c, err := h.loadCard(ctx, u, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if u.Role == roleAgent {
+		t, err := h.q().GetOpenTaskForCustomer(ctx, store.GetOpenTaskForCustomerParams{CustomerID: id, DealerID: u.DealerID})
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			h.fail(w, r, err)
+			return
+		}
+		if err == nil && t.AssignedUserID != nil && *t.AssignedUserID != u.ID {
+			h.fail(w, r, errForbidden)
+			return
+		}
+	}
+	h.audit(ctx, u, "customer.open", "customer", id, map[string]any{"via": "card"})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(c)
+}

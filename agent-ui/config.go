@@ -1,0 +1,94 @@
+package agentui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/scripts"
+)
+
+// Config holds the console's settings.
+type Config struct {
+	// PublicURL is the address users type (https://console.example.com); WebSocket
+	// upgrades from any other Origin are refused.
+	PublicURL string
+	// ExtraOrigins are further origins allowed to open the WebSocket.
+	ExtraOrigins []string
+	// SecureCookies sets the Secure flag on cookies (true behind HTTPS).
+	SecureCookies bool
+	// SessionTTL is how long a login lasts.
+	SessionTTL time.Duration
+	// LoginLimit failed logins per user name or address within LoginWindow lock logins out.
+	LoginLimit  int
+	LoginWindow time.Duration
+	// ProgressiveDelay is how long progressive mode shows a task before it dials.
+	ProgressiveDelay time.Duration
+	// TakeRetry is how often a ready agent with no task asks the queue again.
+	TakeRetry time.Duration
+	// WallboardInterval is how often the wallboard's queue depth is refreshed.
+	WallboardInterval time.Duration
+	// PingInterval is how often the server pings each WebSocket; a peer silent for twice
+	// as long is dropped.
+	PingInterval time.Duration
+}
+
+// WithDefaults returns the config with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
+	if c.LoginLimit <= 0 {
+		c.LoginLimit = 5
+	}
+	if c.LoginWindow <= 0 {
+		c.LoginWindow = 15 * time.Minute
+	}
+	if c.ProgressiveDelay <= 0 {
+		c.ProgressiveDelay = 5 * time.Second
+	}
+	if c.TakeRetry <= 0 {
+		c.TakeRetry = 5 * time.Second
+	}
+	if c.WallboardInterval <= 0 {
+		c.WallboardInterval = 3 * time.Second
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PublicURL %q must be an http(s) URL", c.PublicURL))
+	}
+	for _, o := range c.ExtraOrigins {
+		if u, err := url.Parse(o); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Errorf("origin %q must be an http(s) URL", o))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Deps are the console's collaborators.
+type Deps struct {
+	// DB is the Postgres pool.
+	DB *pgxpool.Pool
+	// Queue hands out tasks and records outcomes.
+	Queue Queue
+	// Dialer places calls.
+	Dialer Dialer
+	// Scripts gives the dealers' scripts; nil means scripts.NewLibrary(DB).
+	Scripts *scripts.Library
+	// Log receives the console's logs; nil means slog.Default().
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}

@@ -1,0 +1,97 @@
+package agentui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/huifang/huifang/scripts"
+)
+
+// Console is the agent console: its routes, its WebSocket hub and the agents' states.
+// Its life cycle follows the project's habit: New, Register, Start, Shutdown.
+type Console struct {
+	h      *handler
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New checks the config and builds the console; it starts nothing.
+func New(cfg Config, d Deps) (*Console, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("agentui: %w", err)
+	}
+	if d.DB == nil || d.Queue == nil || d.Dialer == nil {
+		return nil, errors.New("agentui: Deps.DB, Deps.Queue and Deps.Dialer are required")
+	}
+	if d.Scripts == nil {
+		d.Scripts = scripts.NewLibrary(d.DB)
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	static, err := loadStatic()
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{cfg: cfg, deps: d, log: d.Log.With("part", "console"), static: static}
+	h.pages = map[string]*template.Template{}
+	for _, lang := range []string{langZH, langEN} {
+		t, err := parseTemplates(lang, static)
+		if err != nil {
+			return nil, err
+		}
+		h.pages[lang] = t
+	}
+	h.origins = allowedOrigins(cfg)
+	h.hub = newHub(h.log)
+	h.agents = newAgents(h)
+	return &Console{h: h}, nil
+}
+
+// Register adds the console's routes to mux.
+func (c *Console) Register(mux *http.ServeMux) {
+	c.h.register(mux)
+}
+
+// Handler returns the console's routes on a mux of their own (for tests).
+func (c *Console) Handler() http.Handler {
+	mux := http.NewServeMux()
+	c.Register(mux)
+	return mux
+}
+
+// Start runs the hub and the wallboard refresher until Shutdown.
+func (c *Console) Start(ctx context.Context) {
+	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	c.wg.Add(2)
+	go func() { defer c.wg.Done(); c.h.hub.run(ctx) }()
+	go func() { defer c.wg.Done(); c.h.wallboardLoop(ctx) }()
+}
+
+// Shutdown stops the hub (closing every WebSocket) and the agents' timers, and waits for
+// them at most until ctx ends. Live calls are not hung up: the gateway owns them.
+func (c *Console) Shutdown(ctx context.Context) error {
+	if c.cancel == nil {
+		return nil
+	}
+	c.h.agents.stopAll()
+	c.cancel()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("agentui: shutdown: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,153 @@
+package agentui
+
+import (
+	"context"
+	"log/slog"
+)
+
+// hub owns the set of WebSocket clients, in the style of gorilla/websocket's chat
+// example: one goroutine (run) registers and unregisters clients and fans messages out
+// to them; nothing else touches the set. All operations go through one channel, so a
+// client registered before a message is sent receives it.
+type hub struct {
+	log     *slog.Logger
+	ops     chan hubOp
+	clients map[*client]bool
+}
+
+type hubOpKind int
+
+const (
+	opRegister hubOpKind = iota
+	opUnregister
+	opToUser
+	opToDirectors
+	opWatched
+	opToClient
+)
+
+type hubOp struct {
+	kind     hubOpKind
+	c        *client
+	userID   int64
+	dealerID int64
+	data     []byte
+	reply    chan []int64
+}
+
+func newHub(log *slog.Logger) *hub {
+	return &hub{log: log, ops: make(chan hubOp, 1024), clients: map[*client]bool{}}
+}
+
+// run serves the hub until ctx ends, then closes every client.
+func (h *hub) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			for c := range h.clients {
+				delete(h.clients, c)
+				close(c.send)
+			}
+			return
+		case op := <-h.ops:
+			h.apply(op)
+		}
+	}
+}
+
+func (h *hub) apply(op hubOp) {
+	switch op.kind {
+	case opRegister:
+		h.clients[op.c] = true
+	case opUnregister:
+		if h.clients[op.c] {
+			delete(h.clients, op.c)
+			close(op.c.send)
+		}
+	case opToUser:
+		for c := range h.clients {
+			if c.user.ID == op.userID {
+				h.deliver(c, op.data)
+			}
+		}
+	case opToClient:
+		if h.clients[op.c] {
+			h.deliver(op.c, op.data)
+		}
+	case opToDirectors:
+		for c := range h.clients {
+			if c.user.DealerID == op.dealerID && c.wallboard {
+				h.deliver(c, op.data)
+			}
+		}
+	case opWatched:
+		seen := map[int64]bool{}
+		var ids []int64
+		for c := range h.clients {
+			if c.wallboard && !seen[c.user.DealerID] {
+				seen[c.user.DealerID] = true
+				ids = append(ids, c.user.DealerID)
+			}
+		}
+		op.reply <- ids
+	}
+}
+
+// deliver queues data for a client; a client too slow to keep up is dropped (its
+// browser reconnects and receives a fresh snapshot).
+func (h *hub) deliver(c *client, data []byte) {
+	select {
+	case c.send <- data:
+	default:
+		h.log.Warn("websocket client too slow, dropping", "user", c.user.Username)
+		delete(h.clients, c)
+		close(c.send)
+	}
+}
+
+func (h *hub) do(ctx context.Context, op hubOp) bool {
+	select {
+	case h.ops <- op:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// register adds c; unregister removes it and closes its send channel.
+func (h *hub) register(ctx context.Context, c *client) bool {
+	return h.do(ctx, hubOp{kind: opRegister, c: c})
+}
+
+func (h *hub) unregister(ctx context.Context, c *client) {
+	h.do(ctx, hubOp{kind: opUnregister, c: c})
+}
+
+// toUser sends data to every connection of a user.
+func (h *hub) toUser(ctx context.Context, userID int64, data []byte) {
+	h.do(ctx, hubOp{kind: opToUser, userID: userID, data: data})
+}
+
+// toClient sends data to one connection.
+func (h *hub) toClient(ctx context.Context, c *client, data []byte) {
+	h.do(ctx, hubOp{kind: opToClient, c: c, data: data})
+}
+
+// toDirectors sends data to every wallboard of a dealer.
+func (h *hub) toDirectors(ctx context.Context, dealerID int64, data []byte) {
+	h.do(ctx, hubOp{kind: opToDirectors, dealerID: dealerID, data: data})
+}
+
+// watchedDealers returns the dealers that have a wallboard open.
+func (h *hub) watchedDealers(ctx context.Context) []int64 {
+	reply := make(chan []int64, 1)
+	if !h.do(ctx, hubOp{kind: opWatched, reply: reply}) {
+		return nil
+	}
+	select {
+	case ids := <-reply:
+		return ids
+	case <-ctx.Done():
+		return nil
+	}
+}

@@ -1,0 +1,198 @@
+package agentui
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+)
+
+const (
+	langZH = "zh"
+	langEN = "en"
+)
+
+// langFrom returns the request's language: the cookie's choice, Chinese by default.
+func langFrom(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
+		return langEN
+	}
+	return langZH
+}
+
+// messages are the console's words: key -> {zh, en}.
+var messages = map[string][2]string{
+	"app.name":        {"回访工作台", "Huifang console"},
+	"nav.console":     {"外呼工作台", "Console"},
+	"nav.wallboard":   {"监控大屏", "Wallboard"},
+	"nav.calls":       {"通话记录", "Call records"},
+	"nav.scripts":     {"话术管理", "Scripts"},
+	"nav.logout":      {"退出", "Log out"},
+	"nav.lang":        {"English", "中文"},
+	"login.title":     {"登录", "Log in"},
+	"login.username":  {"用户名", "User name"},
+	"login.password":  {"密码", "Password"},
+	"login.submit":    {"登录", "Log in"},
+	"login.failed":    {"用户名或密码错误", "Wrong user name or password"},
+	"login.limited":   {"登录失败次数过多，请稍后再试", "Too many failed logins; try again later"},
+	"status.offline":  {"离线", "Offline"},
+	"status.ready":    {"就绪", "Ready"},
+	"status.paused":   {"暂停", "Paused"},
+	"phase.idle":      {"等待任务", "Waiting for a task"},
+	"phase.preview":   {"预览", "Preview"},
+	"phase.countdown": {"即将自动外呼", "Dialling soon"},
+	"phase.call":      {"通话中", "On a call"},
+	"phase.wrapup":    {"话后整理", "Wrap-up"},
+	"mode.preview":    {"预览模式", "Preview mode"},
+	"mode.progressive": {"自动外呼模式", "Progressive mode"},
+	"btn.ready":       {"就绪 (F2)", "Ready (F2)"},
+	"btn.pause":       {"暂停 (F3)", "Pause (F3)"},
+	"btn.call":        {"呼叫 (F5)", "Call (F5)"},
+	"btn.skip":        {"跳过 (F6)", "Skip (F6)"},
+	"btn.hangup":      {"挂断 (F8)", "Hang up (F8)"},
+	"btn.save":        {"保存结果 (Ctrl+Enter)", "Save outcome (Ctrl+Enter)"},
+	"btn.save_script": {"保存为新版本", "Save as a new version"},
+	"call.dialing":    {"正在呼叫", "Dialling"},
+	"call.ringing":    {"振铃中", "Ringing"},
+	"call.answered":   {"已接通", "Answered"},
+	"call.ended":      {"已结束", "Ended"},
+	"call.talk":       {"通话", "Talk"},
+	"call.result":     {"结果", "Result"},
+	"countdown":       {"秒后自动呼叫", "s until the call is placed"},
+	"notice.no_task":  {"暂时没有待拨任务，稍后自动刷新", "No task ready; checking again shortly"},
+	"notice.closed":   {"当前不在外呼时段，开放时间", "Outside the calling window; opens"},
+	"notice.holiday":  {"今天是休息日，开放时间", "Holiday; opens"},
+	"notice.take_failed": {"获取任务失败，稍后重试", "Could not get a task; retrying"},
+	"notice.dial_failed": {"呼叫失败，请重试或跳过", "The call could not be placed; try again or skip"},
+	"notice.offline":  {"连接已断开，正在重连……", "Disconnected; reconnecting..."},
+	"notice.saved":    {"结果已保存", "Outcome saved"},
+	"notice.flagged":  {"此任务曾被领取后未处理", "This task was once taken and left"},
+	"card.customer":   {"客户", "Customer"},
+	"card.phone":      {"电话", "Phone"},
+	"card.grade":      {"等级", "Grade"},
+	"card.consultant": {"销售顾问", "Consultant"},
+	"card.vehicles":   {"车辆", "Vehicles"},
+	"card.visits":     {"进厂记录", "Workshop visits"},
+	"card.calls":      {"历史回访", "Previous calls"},
+	"card.complaints": {"未结抱怨", "Open complaints"},
+	"card.reasons":    {"本次回访原因", "Reasons for this call"},
+	"card.none":       {"无", "None"},
+	"card.delivery":   {"交车", "Delivered"},
+	"card.attempts":   {"已拨次数", "Attempts"},
+	"script.title":    {"话术", "Script"},
+	"script.opening":  {"开场", "Opening"},
+	"script.reminder": {"提醒内容", "Reminder"},
+	"script.questions": {"问题", "Questions"},
+	"script.closing":  {"结束语", "Closing"},
+	"script.objections": {"异议应答", "Objection answers"},
+	"script.version":  {"版本", "Version"},
+	"form.title":      {"回访结果", "Outcome"},
+	"form.outcome":    {"结果", "Outcome"},
+	"form.appointment": {"预约到店时间", "Appointment"},
+	"form.callback":   {"回电时间", "Call back at"},
+	"form.mine":       {"由我回电", "Keep the callback for me"},
+	"form.complaint":  {"抱怨类别", "Complaint category"},
+	"form.dnc":        {"勿再致电（所有活动）", "Do not call again (every campaign)"},
+	"form.notes":      {"备注", "Notes"},
+	"form.skip_reason": {"跳过原因", "Reason to skip"},
+	"form.pause_reason": {"暂停原因", "Reason to pause"},
+	"wb.agents":       {"坐席状态", "Agents"},
+	"wb.queue":        {"待拨队列", "Queue"},
+	"wb.in_call":      {"通话中", "Calls in progress"},
+	"wb.campaign":     {"回访类型", "Campaign"},
+	"wb.open":         {"待拨", "Open"},
+	"wb.taken":        {"已领取", "Taken"},
+	"wb.flagged":      {"领取未处理", "Abandoned"},
+	"wb.agent":        {"坐席", "Agent"},
+	"wb.status":       {"状态", "Status"},
+	"wb.since":        {"持续", "For"},
+	"wb.done":         {"已完成", "Done"},
+	"wb.connected":    {"在线", "Online"},
+	"calls.at":        {"时间", "Time"},
+	"calls.agent":     {"坐席", "Agent"},
+	"calls.customer":  {"客户", "Customer"},
+	"calls.talk":      {"通话秒数", "Talk (s)"},
+	"calls.recording": {"录音", "Recording"},
+	"scripts.edit":    {"编辑", "Edit"},
+	"scripts.builtin": {"内置", "built-in"},
+	"scripts.history": {"历史版本", "Versions"},
+	"scripts.note":    {"修改说明", "Change note"},
+	"scripts.saved":   {"已保存版本", "Saved version"},
+	"scripts.help":    {"可用变量：{{.Salutation}} 称呼、{{.Name}} 姓名、{{.Plate}} 车牌、{{.Model}} 车型、{{.Dealer}} 店名、{{.Agent}} 坐席、{{.LastVisit}} 上次到店、{{.DueDay}} 到期日", "Variables: {{.Salutation}}, {{.Name}}, {{.Plate}}, {{.Model}}, {{.Dealer}}, {{.Agent}}, {{.LastVisit}}, {{.DueDay}}"},
+	"c.complaint":         {"抱怨回访", "Complaint follow-up"},
+	"c.same_day_visit":    {"当天回访", "Same-day visit"},
+	"c.recall":            {"召回", "Recall"},
+	"c.lost_prospect":     {"战败回访", "Lost prospect"},
+	"c.key_prospect":      {"重点客户", "Key prospect"},
+	"c.first_maintenance": {"首保", "First maintenance"},
+	"c.delivery_3day":     {"交车三日", "3-day delivery"},
+	"c.care_15day":        {"15天关怀", "15-day care"},
+	"c.post_service":      {"维修保养回访", "Post-service"},
+	"c.sales_followup":    {"销售回访", "Sales follow-up"},
+	"c.maintenance":       {"定保", "Maintenance"},
+	"c.warranty":          {"出保前检查", "Warranty ending"},
+	"c.insurance":         {"保险到期", "Insurance renewal"},
+	"c.inspection":        {"年检", "Inspection"},
+	"c.due_not_come":      {"应进未进", "Due, not come"},
+	"c.lapsed_3m":         {"3个月未回厂", "Lapsed 3 months"},
+	"c.lapsed_6m":         {"6个月未回厂", "Lapsed 6 months"},
+	"c.lapsed_12m":        {"1年未回厂", "Lapsed 1 year"},
+	"c.lapsed_24m":        {"2年未回厂", "Lapsed 2 years"},
+	"c.base_care":         {"基盘关怀", "Base care"},
+	"c.birthday":          {"生日祝福", "Birthday"},
+	"cc.service_quality":  {"服务质量", "Service quality"},
+	"cc.repair_quality":   {"维修质量", "Repair quality"},
+	"cc.price":            {"收费价格", "Price"},
+	"cc.waiting_time":     {"等待时间", "Waiting time"},
+	"cc.parts":            {"配件", "Parts"},
+	"cc.attitude":         {"服务态度", "Attitude"},
+	"cc.sales":            {"销售过程", "Sales"},
+	"cc.other":            {"其他", "Other"},
+	"sr.customer_in_store": {"客户正在店内", "Customer is in the store"},
+	"sr.duplicate":        {"重复任务", "Duplicate"},
+	"sr.handled_elsewhere": {"已由他人处理", "Handled by someone else"},
+	"sr.wrong_data":       {"资料有误", "Wrong data"},
+	"sr.other":            {"其他", "Other"},
+	"pr.break":            {"休息", "Break"},
+	"pr.meal":             {"用餐", "Meal"},
+	"pr.meeting":          {"开会", "Meeting"},
+	"pr.training":         {"培训", "Training"},
+	"pr.admin_work":       {"事务处理", "Admin work"},
+	"ans.yes":             {"是", "Yes"},
+	"ans.no":              {"否", "No"},
+}
+
+// t returns the word for key in lang (the key itself when unknown).
+func t(lang, key string) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	if lang == langEN {
+		return m[1]
+	}
+	return m[0]
+}
+
+// messagesJSON is the language's words for the page's script.
+func messagesJSON(lang string) template.JS {
+	out := make(map[string]string, len(messages))
+	for k := range messages {
+		out[k] = t(lang, k)
+	}
+	b, _ := json.Marshal(out)
+	return template.JS(b)
+}
+
+// parseTemplates parses the page templates with the words of one language.
+func parseTemplates(lang string, static *staticFiles) (*template.Template, error) {
+	funcs := template.FuncMap{
+		"t":      func(key string) string { return t(lang, key) },
+		"static": func(name string) string { return static.urls[name] },
+	}
+	tpl, err := template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("agentui: parse templates: %w", err)
+	}
+	return tpl, nil
+}

@@ -1,0 +1,29 @@
+package agentui
+
+import "net/http"
+
+// register adds every route of the console to mux: the one route table.
+func (h *handler) register(mux *http.ServeMux) {
+	anyRole := func(fn http.HandlerFunc) http.Handler { return h.secure(h.authed(fn)) }
+	directors := func(fn http.HandlerFunc) http.Handler {
+		return h.secure(h.authed(fn, roleDirector, roleAdmin))
+	}
+	public := func(fn http.HandlerFunc) http.Handler { return h.secure(fn) }
+
+	mux.Handle("GET /login", public(h.loginPage))
+	mux.Handle("POST /login", public(h.loginSubmit))
+	mux.Handle("POST /logout", anyRole(h.logout))
+	mux.Handle("POST /lang", public(h.switchLang))
+	mux.Handle("GET /static/{sum}/{file}", public(h.staticFile))
+
+	mux.Handle("GET /{$}", anyRole(h.home))
+	mux.Handle("GET /console", anyRole(h.consolePage))
+	mux.Handle("GET /customers/{id}", anyRole(h.customerCard))
+	mux.Handle("GET /ws", anyRole(h.websocket))
+
+	mux.Handle("GET /wallboard", directors(h.wallboardPage))
+	mux.Handle("GET /calls", directors(h.callsPage))
+	mux.Handle("GET /scripts", directors(h.scriptsPage))
+	mux.Handle("GET /scripts/{campaign}", directors(h.scriptEditPage))
+	mux.Handle("POST /scripts/{campaign}", directors(h.scriptSave))
+}

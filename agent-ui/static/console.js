@@ -1,0 +1,330 @@
+// Huifang agent console. Plain JavaScript, no build step. All state comes from the
+// server over the WebSocket; timers shown here are the server's numbers.
+(function () {
+  "use strict";
+  var M = JSON.parse(document.getElementById("msgs").textContent);
+  var lang = document.body.dataset.lang;
+  function T(k) { return M[k] || k; }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function newID() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+  }
+  function fmtSecs(s) {
+    s = s || 0;
+    var m = Math.floor(s / 60), r = s % 60;
+    return (m < 10 ? "0" : "") + m + ":" + (r < 10 ? "0" : "") + r;
+  }
+
+  var ws = null, backoff = 500, state = null, hello = null, shownTask = 0;
+  var clientID = null;
+  // pending is an outcome sent but not yet confirmed; it is sent again after a reconnect
+  // with the same client id, and the server saves it once.
+  var pending = null;
+  try { pending = JSON.parse(sessionStorage.getItem("huifang.pending") || "null"); } catch (e) { pending = null; }
+
+  function send(msg) {
+    if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(msg)); return true; }
+    return false;
+  }
+
+  function connect() {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+    ws = new WebSocket(url);
+    ws.onopen = function () {
+      backoff = 500;
+      $("conn").textContent = "●";
+      $("conn").className = "conn on";
+      if (pending) send(pending);
+    };
+    ws.onclose = function () {
+      $("conn").textContent = "●";
+      $("conn").className = "conn off";
+      setNotice(T("notice.offline"));
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    };
+    ws.onmessage = function (ev) {
+      var m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      switch (m.type) {
+        case "hello": onHello(m); break;
+        case "state": onState(m); break;
+        case "tick": onTick(m); break;
+        case "saved": onSaved(m); break;
+        case "error": setNotice(m.message, true); if (pending && m.client_id === pending.client_id) { pending = null; savePending(); enableSave(true); } break;
+      }
+    };
+  }
+
+  function savePending() {
+    try { sessionStorage.setItem("huifang.pending", JSON.stringify(pending)); } catch (e) { /* private mode */ }
+  }
+
+  function setNotice(text, bad) {
+    var n = $("notice");
+    n.textContent = text || "";
+    n.className = "notice" + (bad ? " bad" : "");
+  }
+
+  function fillSelect(sel, items, prefix) {
+    sel.textContent = "";
+    items.forEach(function (k) { var o = el("option", null, T(prefix + k)); o.value = k; sel.appendChild(o); });
+  }
+
+  function onHello(m) {
+    hello = m;
+    var code = $("f-code");
+    code.textContent = "";
+    code.appendChild(el("option", null, "—")).value = "";
+    m.outcome_codes.forEach(function (c) {
+      var o = el("option", null, lang === "en" ? c.label_en : c.label_zh);
+      o.value = c.code;
+      o.dataset.effect = c.effect;
+      code.appendChild(o);
+    });
+    fillSelect($("f-complaint"), [""].concat(m.complaint_categories), "cc.");
+    $("f-complaint").options[0].textContent = "—";
+    fillSelect($("skip-reason"), m.skip_reasons, "sr.");
+    fillSelect($("pause-reason"), m.pause_reasons, "pr.");
+    showWhen();
+  }
+
+  function onState(m) {
+    state = m;
+    $("status").textContent = T("status." + m.status) + (m.pause_reason ? " · " + T("pr." + m.pause_reason) : "");
+    $("status").className = "status s-" + m.status;
+    $("phase").textContent = T("phase." + m.phase);
+    $("phase").className = "phase p-" + m.phase;
+    $("mode").value = m.mode;
+    var notice = "";
+    if (m.notice) notice = T("notice." + m.notice) + (m.notice_until ? " " + m.notice_until : "");
+    if (m.task && m.task.flagged) notice = (notice ? notice + " · " : "") + T("notice.flagged");
+    setNotice(notice, m.notice === "dial_failed" || m.notice === "take_failed");
+    var taskID = m.task ? m.task.id : 0;
+    if (taskID !== shownTask) {
+      shownTask = taskID;
+      renderTask(m.task);
+    }
+    onTick(m);
+    var p = m.phase;
+    $("btn-ready").disabled = m.status === "ready";
+    $("btn-pause").disabled = m.status === "paused";
+    $("btn-call").disabled = !(p === "preview" || p === "countdown");
+    $("btn-skip").disabled = !(p === "preview" || p === "countdown");
+    $("btn-hangup").disabled = p !== "call";
+    enableSave(!!m.task && p !== "call" && !pending);
+  }
+
+  function onTick(m) {
+    var parts = [];
+    if (m.phase === "countdown") parts.push(m.countdown + " " + T("countdown"));
+    if (m.call) {
+      parts.push(T("call." + m.call.state) + " " + fmtSecs(m.call.secs));
+      if (m.call.talk_secs !== undefined) parts.push(T("call.talk") + " " + fmtSecs(m.call.talk_secs));
+      if (m.call.state === "ended" && m.call.result) parts.push(T("call.result") + ": " + m.call.result);
+    }
+    $("timer").textContent = parts.join(" · ");
+    $("timer").dataset.callState = m.call ? m.call.state : "";
+  }
+
+  function onSaved(m) {
+    if (pending && m.client_id === pending.client_id) {
+      pending = null;
+      savePending();
+    }
+    setNotice(T("notice.saved"));
+  }
+
+  function enableSave(on) { $("btn-save").disabled = !on; }
+
+  function section(title) {
+    var s = el("div", "sec");
+    s.appendChild(el("h3", null, title));
+    return s;
+  }
+
+  function renderTask(t) {
+    var card = $("card"), script = $("script");
+    card.textContent = "";
+    script.textContent = "";
+    $("outcome").reset();
+    $("f-questions").textContent = "";
+    clientID = t ? newID() : null;
+    showWhen();
+    if (!t) return;
+    var c = t.card;
+    card.dataset.taskId = t.id;
+    card.appendChild(el("h2", "cust", c.salutation + "（" + c.name + "）"));
+    var dl = el("dl");
+    function row(k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v || T("card.none"))); }
+    row(T("card.phone"), c.phone);
+    if (c.grade) row(T("card.grade"), c.grade);
+    if (c.consultant) row(T("card.consultant"), c.consultant);
+    row(T("card.attempts"), t.attempts);
+    card.appendChild(dl);
+
+    var rs = section(T("card.reasons"));
+    var ul = el("ul", "reasons");
+    (t.reasons || []).forEach(function (r) { ul.appendChild(el("li", null, r)); });
+    rs.appendChild(ul);
+    var tags = el("p", "tags");
+    (t.campaigns || []).forEach(function (cc) { tags.appendChild(el("span", "tag", T("c." + cc))); });
+    rs.appendChild(tags);
+    card.appendChild(rs);
+
+    var vs = section(T("card.vehicles"));
+    if (!c.vehicles.length) vs.appendChild(el("p", null, T("card.none")));
+    c.vehicles.forEach(function (v) {
+      vs.appendChild(el("p", v.active ? "" : "muted", [v.plate, v.brand, v.model, v.delivery_day ? T("card.delivery") + " " + v.delivery_day : ""].join(" ")));
+    });
+    card.appendChild(vs);
+
+    var vis = section(T("card.visits"));
+    if (!c.visits.length) vis.appendChild(el("p", null, T("card.none")));
+    c.visits.forEach(function (v) {
+      vis.appendChild(el("p", null, [v.day, v.label || v.kind, v.plate, v.mileage ? v.mileage + " km" : ""].join(" ")));
+    });
+    card.appendChild(vis);
+
+    var calls = section(T("card.calls"));
+    if (!c.calls.length) calls.appendChild(el("p", null, T("card.none")));
+    c.calls.forEach(function (x) {
+      calls.appendChild(el("p", null, [x.at, lang === "en" ? x.label_en : x.label_zh, x.agent, x.notes].join(" ")));
+    });
+    card.appendChild(calls);
+
+    var cs = section(T("card.complaints"));
+    if (!c.complaints.length) cs.appendChild(el("p", null, T("card.none")));
+    c.complaints.forEach(function (x) { cs.appendChild(el("p", "bad", [x.opened_on, x.category, x.description].join(" "))); });
+    card.appendChild(cs);
+
+    renderScript(t.script);
+  }
+
+  // The script's texts are HTML rendered and escaped by the server (html/template).
+  function html(tag, cls, safe) { var e = el(tag, cls); e.innerHTML = safe; return e; }
+
+  function renderScript(s) {
+    var box = $("script");
+    if (!s) return;
+    var h = el("h2", null, T("script.title") + " · " + s.title);
+    h.appendChild(el("small", "ver", " " + T("script.version") + " " + s.version));
+    box.appendChild(h);
+    box.appendChild(el("h3", null, T("script.opening")));
+    box.appendChild(html("div", "say", s.opening));
+    s.reminders.forEach(function (r) {
+      box.appendChild(el("h3", null, T("script.reminder") + " · " + r.title));
+      box.appendChild(html("div", "say", r.text));
+    });
+    box.appendChild(el("h3", null, T("script.closing")));
+    box.appendChild(html("div", "say", s.closing));
+    var ob = el("details", "objections");
+    ob.appendChild(el("summary", null, T("script.objections")));
+    s.objections.forEach(function (o) {
+      var d = el("details");
+      d.appendChild(el("summary", null, o.title));
+      d.appendChild(html("div", "say", o.answer));
+      ob.appendChild(d);
+    });
+    box.appendChild(ob);
+
+    var qs = $("f-questions");
+    s.questions.forEach(function (q) {
+      var f = el("fieldset", "q");
+      f.dataset.qid = q.id;
+      f.dataset.kind = q.kind;
+      f.appendChild(html("legend", null, q.text));
+      if (q.kind === "text") {
+        var inp = el("input");
+        inp.name = "q_" + q.id;
+        f.appendChild(inp);
+      } else {
+        q.options.forEach(function (o, i) {
+          var lab = el("label", "opt");
+          var r = el("input");
+          r.type = "radio";
+          r.name = "q_" + q.id;
+          r.value = String(i);
+          lab.appendChild(r);
+          lab.appendChild(document.createTextNode(" " + o.label));
+          f.appendChild(lab);
+        });
+      }
+      qs.appendChild(f);
+    });
+    state && state.task && (qs.dataset.questions = JSON.stringify(s.questions));
+  }
+
+  function effect() {
+    var o = $("f-code").selectedOptions[0];
+    return o ? o.dataset.effect || "" : "";
+  }
+
+  function showWhen() {
+    var code = $("f-code").value, eff = effect();
+    document.querySelectorAll(".when-appointment").forEach(function (e) { e.hidden = code !== "appointment"; });
+    document.querySelectorAll(".when-callback").forEach(function (e) { e.hidden = eff !== "callback"; });
+    document.querySelectorAll(".when-complaint").forEach(function (e) { e.hidden = eff !== "complaint"; });
+  }
+
+  function answers() {
+    var out = {};
+    var qs = state && state.task && state.task.script ? state.task.script.questions : [];
+    qs.forEach(function (q) {
+      var f = document.querySelector('fieldset[data-qid="' + q.id + '"]');
+      if (!f) return;
+      if (q.kind === "text") {
+        var v = f.querySelector("input").value.trim();
+        if (v) out[q.id] = { text: v };
+        return;
+      }
+      var r = f.querySelector("input:checked");
+      if (r) { var o = q.options[Number(r.value)]; out[q.id] = { label: o.label, score: o.score }; }
+    });
+    return out;
+  }
+
+  function submitOutcome(ev) {
+    if (ev) ev.preventDefault();
+    if (!state || !state.task || $("btn-save").disabled) return;
+    if (!$("f-code").value) { setNotice(T("form.outcome") + "?", true); return; }
+    pending = {
+      type: "outcome", client_id: clientID, task_id: state.task.id, code: $("f-code").value,
+      appointment_at: $("f-appointment").value, callback_at: $("f-callback").value,
+      callback_mine: $("f-mine").checked, complaint_category: $("f-complaint").value,
+      do_not_call: $("f-dnc").checked, notes: $("f-notes").value, answers: answers()
+    };
+    savePending();
+    enableSave(false);
+    send(pending);
+  }
+
+  function ready() { send({ type: "ready", mode: $("mode").value }); }
+  function pause() { send({ type: "pause", reason: $("pause-reason").value }); }
+  function call() { if (!$("btn-call").disabled) send({ type: "call" }); }
+  function skip() { if (!$("btn-skip").disabled) send({ type: "skip", reason: $("skip-reason").value }); }
+  function hangup() { if (!$("btn-hangup").disabled) send({ type: "hangup" }); }
+
+  $("btn-ready").addEventListener("click", ready);
+  $("btn-pause").addEventListener("click", pause);
+  $("btn-call").addEventListener("click", call);
+  $("btn-skip").addEventListener("click", skip);
+  $("btn-hangup").addEventListener("click", hangup);
+  $("mode").addEventListener("change", function () { if (state && state.status === "ready") ready(); });
+  $("f-code").addEventListener("change", showWhen);
+  $("outcome").addEventListener("submit", submitOutcome);
+  document.addEventListener("keydown", function (e) {
+    var keys = { F2: ready, F3: pause, F5: call, F6: skip, F8: hangup };
+    if (keys[e.key]) { e.preventDefault(); keys[e.key](); return; }
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submitOutcome(); }
+  });
+  connect();
+})();

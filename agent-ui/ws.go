@@ -1,0 +1,144 @@
+package agentui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	writeWait      = 10 * time.Second
+	maxMessageSize = 64 << 10
+	sendBuffer     = 256
+)
+
+// client is one WebSocket connection: one reader goroutine (readPump) and one writer
+// goroutine (writePump); only the writer writes to the connection.
+type client struct {
+	hub       *hub
+	conn      *websocket.Conn
+	send      chan []byte
+	user      user
+	wallboard bool
+}
+
+// websocket upgrades a logged-in user's request, refusing foreign origins, and serves
+// the agent's live state (and, for directors on the wallboard, the wallboard).
+func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	if !h.origins[r.Header.Get("Origin")] {
+		h.fail(w, r, errStatus(http.StatusForbidden, "origin not allowed"))
+		return
+	}
+	view := r.URL.Query().Get("view")
+	if view == "wallboard" && !u.IsDirector() {
+		h.fail(w, r, errForbidden)
+		return
+	}
+	up := websocket.Upgrader{
+		ReadBufferSize: 4096, WriteBufferSize: 4096,
+		CheckOrigin: func(r *http.Request) bool { return h.origins[r.Header.Get("Origin")] },
+	}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		h.log.Info("websocket upgrade failed", "user", u.Username, "err", err)
+		return
+	}
+	c := &client{hub: h.hub, conn: conn, send: make(chan []byte, sendBuffer), user: *u, wallboard: view == "wallboard"}
+	ctx := context.WithoutCancel(r.Context())
+	if !h.hub.register(ctx, c) {
+		conn.Close()
+		return
+	}
+	go c.writePump(h.cfg.PingInterval)
+	if c.wallboard {
+		h.pushWallboard(ctx, u.DealerID)
+	} else {
+		h.agents.get(*u).attach(ctx)
+	}
+	c.readPump(h)
+}
+
+type inMsg struct {
+	Type   string `json:"type"`
+	Mode   string `json:"mode"`
+	Reason string `json:"reason"`
+	outcomeMsg
+}
+
+func (c *client) readPump(h *handler) {
+	ctx := context.Background()
+	var a *agent
+	if !c.wallboard {
+		a = h.agents.get(c.user)
+	}
+	defer func() {
+		c.hub.unregister(ctx, c)
+		c.conn.Close()
+		if a != nil {
+			a.detach(ctx)
+		}
+	}()
+	c.conn.SetReadLimit(maxMessageSize)
+	pongWait := 2 * h.cfg.PingInterval
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		var m inMsg
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.reply(map[string]any{"type": "error", "message": "bad message"})
+			continue
+		}
+		if m.Type == "ping" {
+			c.reply(map[string]any{"type": "pong", "server_time": h.deps.Now().UnixMilli()})
+			continue
+		}
+		if a == nil {
+			continue
+		}
+		a.handle(ctx, m)
+	}
+}
+
+// reply sends a message to this connection only, through the hub.
+func (c *client) reply(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	c.hub.toClient(context.Background(), c, b)
+}
+
+func (c *client) writePump(pingInterval time.Duration) {
+	ticker := time.NewTicker(pingInterval)
+	defer func() {
+		ticker.Stop()
+		c.conn.Close()
+	}()
+	for {
+		select {
+		case msg, ok := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if !ok {
+				_ = c.conn.WriteMessage(websocket.CloseMessage, []byte{})
+				return
+			}
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		case <-ticker.C:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+	}
+}
