@@ -319,7 +319,9 @@ func TestAgentWorksATask(t *testing.T) {
 
 	// Skip with a reason: the task goes back and nothing else is ready.
 	ws.send(map[string]any{"type": "skip", "reason": "duplicate"})
-	idle := ws.until("idle", func(m map[string]any) bool { return m["type"] == "state" && m["phase"] == phaseIdle && m["notice"] == "no_task" })
+	idle := ws.until("idle", func(m map[string]any) bool {
+		return m["type"] == "state" && m["phase"] == phaseIdle && m["notice"] == "no_task"
+	})
 	require.Nil(t, idle["task"])
 }
 

@@ -140,7 +140,10 @@ func setup(t *testing.T, tweak func(*Config)) *bundle {
 	require.NoError(t, err)
 	hash, err := store.HashPassword(testPassword)
 	require.NoError(t, err)
-	for _, u := range []struct{ dealer int64; name, display, role string }{
+	for _, u := range []struct {
+		dealer              int64
+		name, display, role string
+	}{
 		{b.dealer.ID, "agent1", "小李", roleAgent}, {b.dealer.ID, "agent2", "小王", roleAgent},
 		{b.dealer.ID, "director1", "陈总监", roleDirector}, {b.other.ID, "agentx", "外店坐席", roleAgent},
 	} {
