@@ -35,6 +35,8 @@ func commands() []command {
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
 		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},
+		{name: "dial", summary: "place one call through a SIP trunk and report its outcome (trunk test)", run: cmdDial},
+		{name: "sim-carrier", summary: "run the simulated SIP carrier alone", run: cmdSimCarrier},
 		{name: "version", summary: "print the version", run: cmdVersion},
 		{name: "worker", summary: "run the queue's background work only (Asynq worker, daily scheduler, outbox relay)", run: cmdWorker},
 	}
