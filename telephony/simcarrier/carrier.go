@@ -110,13 +110,13 @@ type Stats map[Scenario]int64
 
 // Carrier is the simulated carrier.
 type Carrier struct {
-	cfg  Config
-	log  *slog.Logger
-	ua   *sipgo.UserAgent
-	srv  *sipgo.Server
-	cli  *sipgo.Client
-	udp  *net.UDPConn
-	tcp  *net.TCPListener
+	cfg   Config
+	log   *slog.Logger
+	ua    *sipgo.UserAgent
+	srv   *sipgo.Server
+	cli   *sipgo.Client
+	udp   *net.UDPConn
+	tcp   *net.TCPListener
 	host  string
 	port  int
 	laddr sip.Addr
