@@ -55,6 +55,17 @@ func freePort(t testing.TB) int {
 // for one call, and waits until it listens.
 func startSipp(t testing.TB, scenario, transport string, keys ...string) *sippRun {
 	t.Helper()
+	return runSipp(t, scenario, transport, "", keys...)
+}
+
+// startSippUAC runs sipp as a UAC towards remote (HOST:PORT) for one call.
+func startSippUAC(t testing.TB, scenario, transport, remote string, keys ...string) *sippRun {
+	t.Helper()
+	return runSipp(t, scenario, transport, remote, keys...)
+}
+
+func runSipp(t testing.TB, scenario, transport, remote string, keys ...string) *sippRun {
+	t.Helper()
 	requireSipp(t)
 	port, mport := freePort(t), freePort(t)
 	// sipp checks some values (status codes) when it loads the scenario, before -key
@@ -73,6 +84,9 @@ func startSipp(t testing.TB, scenario, transport string, keys ...string) *sippRu
 	}
 	args := []string{"-sf", sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(mport),
 		"-m", "1", "-t", tp, "-nostdin", "-timeout", "20s", "-timeout_error", "-nr"}
+	if remote != "" {
+		args = append(args, remote)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", args...)
 	cmd.Dir = dir
@@ -88,6 +102,9 @@ func startSipp(t testing.TB, scenario, transport string, keys ...string) *sippRu
 		case <-time.After(5 * time.Second):
 		}
 	})
+	if remote != "" {
+		return r
+	}
 	// sipp listens once it has bound its port.
 	for i := 0; i < 200; i++ {
 		var busy bool
