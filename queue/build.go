@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huifang/huifang/store"
@@ -116,19 +117,24 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	args["lock"] = lock
 
 	res := &BuildResult{DealerID: p.DealerID, Day: day}
-	var discard, cut1, cut2, cut3 int64
+	// The scratch tables first, then every step in one pipelined batch (a round trip per
+	// statement would cost more than most statements).
+	if _, err := execFile(ctx, tx, "00_tables.sql", args); err != nil {
+		return nil, fmt.Errorf("build queue: scratch tables: %w", err)
+	}
+	var discard, cut1, cut2, cut3, cut4 int64
 	steps := []struct {
 		file  string
 		count *int64
 		extra pgx.NamedArgs
 	}{
-		{"00_tables.sql", &discard, nil},
 		{"10_bad.sql", &discard, nil},
 		{"11_complaints.sql", &discard, nil},
 		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": day}},
 		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": lock}},
 		{"13_owners.sql", &discard, nil},
-		{"analyze_state", &discard, nil},
+		{"analyze q_veh", &discard, nil},
+		{"analyze q_owner", &discard, nil},
 		{"20_complaint.sql", &discard, nil},
 		{"21_same_day_visit.sql", &discard, nil},
 		{"22_recall.sql", &discard, nil},
@@ -142,8 +148,8 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"30_base_care.sql", &discard, nil},
 		{"31_birthday.sql", &discard, nil},
 		{"40_filter.sql", &discard, nil},
-		{"analyze_cand", &discard, nil},
-		{"count_held", &res.Held, nil},
+		{"analyze q_cand", &discard, nil},
+		{"count held", &res.Held, nil},
 		{"41_existing.sql", &res.AlreadyPresent, nil},
 		{"42_tasks.sql", &discard, nil},
 		{"43_reasons.sql", &res.ReasonsAdded, nil},
@@ -151,24 +157,32 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"50_cut_recall.sql", &cut1, nil},
 		{"51_cut_maint.sql", &cut2, nil},
 		{"52_cut_service.sql", &cut3, nil},
+		{"53_cut_outcome.sql", &cut4, nil},
 		{"60_expire.sql", &res.ReasonsExpired, nil},
 		{"61_suppress.sql", &res.ReasonsSuppressed, nil},
 		{"62_cancel.sql", &res.TasksCancelled, nil},
 		{"70_recompute.sql", &res.TasksUpdated, nil},
 		{"71_expire_tasks.sql", &res.TasksExpired, nil},
+		{"count created", &res.TasksCreated, nil},
 	}
+	type queued struct {
+		step  string
+		count *int64
+		query bool
+	}
+	var batch pgx.Batch
+	var order []queued
 	for _, s := range steps {
-		var n int64
 		switch s.file {
-		case "analyze_state":
-			_, err = tx.Exec(ctx, `ANALYZE q_veh`)
-			if err == nil {
-				_, err = tx.Exec(ctx, `ANALYZE q_owner`)
-			}
-		case "analyze_cand":
-			_, err = tx.Exec(ctx, `ANALYZE q_cand`)
-		case "count_held":
-			err = tx.QueryRow(ctx, `SELECT count(*) FROM q_cand`).Scan(&n)
+		case "analyze q_veh", "analyze q_owner", "analyze q_cand":
+			batch.Queue(strings.ToUpper(s.file[:7]) + s.file[7:])
+			order = append(order, queued{step: s.file, count: s.count})
+		case "count held":
+			batch.Queue(`SELECT count(*) FROM q_cand`)
+			order = append(order, queued{step: s.file, count: s.count, query: true})
+		case "count created":
+			batch.Queue(`SELECT count(*) FILTER (WHERE created) FROM q_task`)
+			order = append(order, queued{step: s.file, count: s.count, query: true})
 		default:
 			a := args
 			if s.extra != nil {
@@ -180,17 +194,37 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 					a[k] = v
 				}
 			}
-			n, err = execFile(ctx, tx, s.file, a)
+			stmts, err := statements(s.file)
+			if err != nil {
+				return nil, err
+			}
+			for _, st := range stmts {
+				batch.Queue(st, a)
+				order = append(order, queued{step: s.file, count: s.count})
+			}
+		}
+	}
+	br := tx.SendBatch(ctx, &batch)
+	for _, q := range order {
+		var n int64
+		var err error
+		if q.query {
+			err = br.QueryRow().Scan(&n)
+		} else {
+			var tag pgconn.CommandTag
+			tag, err = br.Exec()
+			n = tag.RowsAffected()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("build queue for dealer %d as of %s: %s: %w", p.DealerID, day.Format(time.DateOnly), s.file, err)
+			_ = br.Close()
+			return nil, fmt.Errorf("build queue for dealer %d as of %s: %s: %w", p.DealerID, day.Format(time.DateOnly), q.step, err)
 		}
-		*s.count += n
+		*q.count += n
 	}
-	res.ReasonsCut = cut1 + cut2 + cut3
-	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE created) FROM q_task`).Scan(&res.TasksCreated); err != nil {
-		return nil, fmt.Errorf("build queue: count tasks: %w", err)
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("build queue for dealer %d as of %s: %w", p.DealerID, day.Format(time.DateOnly), err)
 	}
+	res.ReasonsCut = cut1 + cut2 + cut3 + cut4
 	res.Duration = time.Since(start)
 	counts, err := json.Marshal(res)
 	if err != nil {
@@ -204,7 +238,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 }
 
 // execFile runs each statement of an embedded SQL file with the named arguments and
-// returns the rows the last statement affected.
+// returns the rows they affected.
 func execFile(ctx context.Context, tx pgx.Tx, file string, args pgx.NamedArgs) (int64, error) {
 	stmts, err := statements(file)
 	if err != nil {
@@ -216,7 +250,7 @@ func execFile(ctx context.Context, tx pgx.Tx, file string, args pgx.NamedArgs) (
 		if err != nil {
 			return 0, err
 		}
-		n = tag.RowsAffected()
+		n += tag.RowsAffected()
 	}
 	return n, nil
 }

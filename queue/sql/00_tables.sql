@@ -26,7 +26,8 @@ CREATE TEMP TABLE q_veh (
     time_due     date,
     km_due       date,
     due_day      date,
-    km_now       integer
+    km_now       integer,
+    reading_day  date
 ) ON COMMIT DROP;
 
 -- q_owner: each owner's last service day as known on the build day (the last workshop

@@ -15,7 +15,7 @@
 -- the first day on which the projected mileage is at least the target. Without a line
 -- (no reading, or no increase) only the time limit applies.
 INSERT INTO q_veh (asof, vehicle_id, customer_id, delivery_day, last_visit, last_maint, maint_count,
-                   ref_day, time_due, km_due, due_day, km_now)
+                   ref_day, time_due, km_due, due_day, km_now, reading_day)
 WITH w AS (
     SELECT w.vehicle_id,
            max(w.day) AS last_visit,
@@ -83,5 +83,6 @@ SELECT @asof::date, vehicle_id, customer_id, delivery_day, last_visit, last_main
        ref_day, time_due, km_due, least(time_due, km_due),
        CASE WHEN d1 IS NOT NULL AND k2 > k1
             THEN round(k2 + (@asof::date - d2)::numeric * (k2 - k1) / (d2 - d1))::int
-            ELSE k2 END
+            ELSE k2 END,
+       d2
 FROM due;

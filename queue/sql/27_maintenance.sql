@@ -5,6 +5,8 @@
 -- later 定保); due maintenance_lead days before the due day, expires maintenance_grace after.
 -- One occurrence per vehicle and P.
 -- cut_after: a maintenance visit after this day ends the occurrence (see 51_cut_maint.sql).
+-- known_from: when the mileage decides the due day, the day of the reading it was projected
+-- from; the queue as of an earlier day did not know it (list.sql).
 INSERT INTO q_cand (customer_id, campaign, occurrence, priority, due_day, expires_day, text, facts)
 SELECT q.customer_id, q.campaign, q.occurrence, q.priority, q.start_day, q.end_day,
        q.label || ': '
@@ -20,7 +22,8 @@ SELECT q.customer_id, q.campaign, q.occurrence, q.priority, q.start_day, q.end_d
                           'delivery_day', q.delivery_day, 'last_maintenance', q.last_maint,
                           'maintenance_number', q.maint_count + 1, 'due_day', q.due_day,
                           'time_due', q.time_due, 'km_due', q.km_due, 'km_now', q.km_now,
-                          'cut_after', q.cut_after)
+                          'cut_after', q.cut_after,
+                          'known_from', CASE WHEN q.km_due < q.time_due THEN q.reading_day END)
 FROM (
     SELECT s.*,
            CASE WHEN s.first THEN greatest(s.due_day - @first_maintenance_lead::int, s.delivery_day)

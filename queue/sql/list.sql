@@ -1,5 +1,5 @@
 -- The queue as of @day: every reason active that day (due <= day <= expiry; open, or expired
--- since, which means it was open that day; not handled or suppressed), without the other
+-- since, which means it was open that day; not handled or suppressed; its facts known that day), without the other
 -- campaigns of a customer whose complaint was open that day, without do-not-call and invalid
 -- numbers; merged per customer (priority the highest, due the earliest, expiry the latest).
 WITH act AS (
@@ -8,6 +8,7 @@ WITH act AS (
     WHERE r.dealer_id = @dealer::bigint
       AND r.status IN ('open', 'expired')
       AND r.due_day <= @day::date AND r.expires_day >= @day::date
+      AND (r.facts->>'known_from' IS NULL OR (r.facts->>'known_from')::date <= @day::date)
       AND (r.campaign = 'complaint' OR NOT EXISTS (
               SELECT 1 FROM complaints k
               WHERE k.customer_id = r.customer_id AND k.opened_on <= @day::date
