@@ -145,5 +145,11 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	if effect == "dnc" {
 		o.DoNotCall = true
 	}
+	if o.DoNotCall && effect != "dnc" {
+		// The do-not-call box records the do_not_call outcome (permanent for the number
+		// across every campaign); the outcome chosen is kept in the notes.
+		o.Notes = strings.TrimSpace("[" + m.Code + "] " + o.Notes)
+		o.Code = "do_not_call"
+	}
 	return o, ""
 }

@@ -114,6 +114,11 @@
       renderTask(m.task);
     }
     onTick(m);
+    if (m.call && m.call.state === "ended" && resultCode[m.call.result] && suggested !== m.task.id + m.call.result && !$("f-code").value) {
+      suggested = m.task.id + m.call.result;
+      $("f-code").value = resultCode[m.call.result];
+      showWhen();
+    }
     var p = m.phase;
     $("btn-ready").disabled = m.status === "ready";
     $("btn-pause").disabled = m.status === "paused";
@@ -122,6 +127,10 @@
     $("btn-hangup").disabled = p !== "call";
     enableSave(!!m.task && p !== "call" && !pending);
   }
+
+  // A call that ended unanswered suggests the matching outcome.
+  var resultCode = { busy: "busy", declined: "busy", no_answer: "no_answer", unreachable: "switched_off", invalid_number: "no_such_number" };
+  var suggested = "";
 
   function onTick(m) {
     var parts = [];
