@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"log/slog"
 	"math"
 	"path/filepath"
 	"sort"
@@ -37,6 +38,8 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is called from time to time while a file is read.
 	Progress func(Progress)
+	// Logger, when set, gets the duration of each step at debug level.
+	Logger *slog.Logger
 }
 
 // Progress reports how far the import of one file is.
@@ -319,6 +322,10 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 	}
 	var dealerID int64
 	res := &pl.res
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	err = store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		d, err := store.New(tx).EnsureDealer(ctx, store.EnsureDealerParams{Code: opts.DealerCode, Name: opts.DealerCode})
 		if err != nil {
@@ -332,11 +339,19 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 		today := dayIn(opts.Now(), loc)
 		args := pgx.NamedArgs{"dealer": d.ID, "today": today, "zone": d.TimeZone,
 			"source": "import " + filepath.Base(pl.path)}
+		// Imports of one dealer run one at a time, so rows found missing stay missing.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(20260, @dealer::int4)", args); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		// Big sorts and hashes stay in memory; JIT compilation costs more than it saves here.
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '128MB'"); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+			return err
+		}
 		for _, b := range blocks {
-			if b.name != "stage" {
+			if b.role != "stage" {
 				continue
 			}
 			for _, st := range b.statements() {
@@ -349,9 +364,11 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 		if fo.recallCode == "" {
 			fo.recallCode = recallCodeFromName(pl.path)
 		}
+		t0 := time.Now()
 		if err := copyRows(ctx, tx, sp, pl, opts, fo, loc); err != nil {
 			return err
 		}
+		log.Debug("import step", "file", pl.path, "step", "copy", "rows", res.Read, "took", time.Since(t0))
 		if res.Invalid > 0 && !opts.SkipInvalid {
 			return errRefused
 		}
@@ -359,7 +376,8 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 			return fmt.Errorf("analyze: %w", err)
 		}
 		for _, b := range blocks {
-			switch b.name {
+			t0 := time.Now()
+			switch b.role {
 			case "stage":
 			case "check":
 				if err := checkRows(ctx, tx, b.sql, args, pl); err != nil {
@@ -374,11 +392,22 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 					return fmt.Errorf("%s: %w", b.name, err)
 				}
 				res.Inserted, res.Updated = int(ins), int(upd)
-			default:
-				if _, err := tx.Exec(ctx, b.sql, args); err != nil {
+			case "updated":
+				var upd int64
+				if err := tx.QueryRow(ctx, b.sql, args).Scan(&upd); err != nil {
 					return fmt.Errorf("%s: %w", b.name, err)
 				}
+				res.Updated = int(upd)
+			default:
+				tag, err := tx.Exec(ctx, b.sql, args)
+				if err != nil {
+					return fmt.Errorf("%s: %w", b.name, err)
+				}
+				if b.role == "inserted" {
+					res.Inserted += int(tag.RowsAffected())
+				}
 			}
+			log.Debug("import step", "file", pl.path, "step", b.name, "took", time.Since(t0))
 		}
 		res.Unchanged = res.Read - res.Invalid - res.Inserted - res.Updated
 		return nil
@@ -536,6 +565,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, 
 						rc.fail(fName, name, fmt.Sprintf("phone %s is also in row %d with the name %s", phone, prev.row, prev.name))
 					} else if !ok {
 						phoneOwn[phone] = nameEntry{row: int32(row), name: name}
+						vals[len(vals)-1] = true // first_of_phone
 					}
 				}
 				if len(rc.errs) == 0 {

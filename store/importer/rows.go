@@ -279,7 +279,8 @@ var specs = map[Kind]*spec{
 		kind:     KindOwners,
 		keyField: fVIN,
 		columns: []string{"row_no", "phone", "name", "title", "birthday", "grade", "consultant", "vin", "plate",
-			"brand", "model", "delivery_day", "warranty_end", "insurance_end", "inspection_due", "km", "km_day"},
+			"brand", "model", "delivery_day", "warranty_end", "insurance_end", "inspection_due", "km", "km_day",
+			"first_of_phone"},
 		parse: func(r *rowCtx, _ *fileOpts) ([]any, string) {
 			phone := r.phone(fPhone)
 			name := r.required(fName)
@@ -291,7 +292,7 @@ var specs = map[Kind]*spec{
 			vals := []any{int32(r.row), phone, name, title(r.get(fGender)), r.day(fBirthday, false), g, r.text(fConsultant), vin,
 				normPlate(r.get(fPlate)), r.text(fBrand), r.text(fModel), r.day(fDelivery, false),
 				r.day(fWarrantyEnd, false), r.day(fInsuranceEnd, false), r.day(fInspectionDue, false),
-				r.mileage(fMileage), r.day(fMileageDay, false)}
+				r.mileage(fMileage), r.day(fMileageDay, false), false}
 			return vals, vin
 		},
 	},

@@ -9,9 +9,12 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-// block is one named piece of a kind's SQL file ("-- block: name").
+// block is one named piece of a kind's SQL file: "-- block: name" or "-- block: name (role)".
+// The blocks named stage, check and counts have those roles; other roles are "inserted"
+// (the statement's row count adds to Inserted) and "updated" (a query giving Updated).
 type block struct {
 	name string
+	role string
 	sql  string
 }
 
@@ -24,7 +27,12 @@ func loadBlocks(k Kind) ([]block, error) {
 	var out []block
 	for _, part := range strings.Split(string(b), "-- block: ")[1:] {
 		name, body, _ := strings.Cut(part, "\n")
-		out = append(out, block{name: strings.TrimSpace(name), sql: strings.TrimSpace(body)})
+		name, role, _ := strings.Cut(strings.TrimSpace(name), " (")
+		role = strings.TrimSuffix(role, ")")
+		if role == "" && (name == "stage" || name == "check" || name == "counts") {
+			role = name
+		}
+		out = append(out, block{name: name, role: role, sql: strings.TrimSpace(body)})
 	}
 	return out, nil
 }
