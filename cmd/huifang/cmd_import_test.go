@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/huifang/huifang/store/importer"
+	"github.com/huifang/huifang/store/storetest"
+)
+
+// importEnv returns a CLI environment on a fresh migrated schema and its output buffers.
+func importEnv(t *testing.T) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	db := storetest.NewDB(t)
+	var out, errb bytes.Buffer
+	vars := map[string]string{"DATABASE_URL": db.URL}
+	return &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
+}
+
+// lastJSON decodes the last line of out.
+func lastJSON(t *testing.T, out string) importSummary {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var s importSummary
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &s), out)
+	return s
+}
+
+func testVIN(t *testing.T, i int) string {
+	v, err := importer.WithVINCheckDigit("LFV2A21K0N" + strings.Repeat("0", 6) + string(rune('0'+i)))
+	require.NoError(t, err)
+	return v
+}
+
+// TestImportCommand runs `huifang import` end to end on a GBK owners export with a bad
+// row: refused with --json errors, accepted with --skip-invalid, unchanged the second time.
+func TestImportCommand(t *testing.T) {
+	env, out, errb := importEnv(t)
+	ctx := context.Background()
+	body := "客户姓名,手机号,车架号,交车日期\r\n" +
+		"张三,139 1234 5678," + testVIN(t, 1) + ",2026年3月1日\r\n" +
+		"李四,138-0000-0001," + testVIN(t, 2) + ",2026/3/2\r\n" +
+		"王五,12345," + testVIN(t, 3) + ",2026-03-03\r\n"
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(body)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "车主.csv")
+	require.NoError(t, os.WriteFile(path, []byte(gbk), 0o644))
+
+	code := runWith(ctx, env, []string{"import", "--dealer", "CLI1", "--json", path})
+	require.Equal(t, 1, code, "a file with an invalid row is refused")
+	s := lastJSON(t, out.String())
+	require.Equal(t, importer.Counts{Read: 3, Invalid: 1}, s.Counts)
+	require.Len(t, s.Errors, 1)
+	require.Equal(t, importer.RowError{Row: 4, Column: "手机号", Value: "12345", Reason: s.Errors[0].Reason, File: path}, s.Errors[0])
+	require.Contains(t, errb.String(), "refused")
+
+	out.Reset()
+	code = runWith(ctx, env, []string{"import", path, "--dealer", "CLI1", "--skip-invalid", "--json"})
+	require.Equal(t, 0, code, errb.String())
+	s = lastJSON(t, out.String())
+	require.Equal(t, importer.Counts{Read: 3, Inserted: 2, Invalid: 1}, s.Counts)
+
+	out.Reset()
+	code = runWith(ctx, env, []string{"import", "--dealer", "CLI1", "--skip-invalid", path})
+	require.Equal(t, 0, code, errb.String())
+	require.Contains(t, out.String(), "read 3, inserted 0, updated 0, unchanged 2, invalid 1")
+	require.Contains(t, out.String(), `row 4, 手机号 "12345"`)
+
+	out.Reset()
+	code = runWith(ctx, env, []string{"import", "--dealer", "CLI1"})
+	require.Equal(t, 2, code, "no file is a usage error")
+}
