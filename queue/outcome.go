@@ -121,7 +121,7 @@ func RecordAttempt(ctx context.Context, db *pgxpool.Pool, p AttemptParams) (*Att
 	var res *AttemptResult
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
-		pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy, false)
+		pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy)
 		if err != nil {
 			return err
 		}
@@ -328,7 +328,7 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 		return nil, fmt.Errorf("record outcome %s: %w", p.ClientID, err)
 	}
 
-	pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy, false)
+	pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy)
 	if err != nil {
 		return nil, err
 	}

@@ -103,11 +103,8 @@ func (p Policy) retryAfter(code string) (time.Duration, bool) {
 }
 
 // loadPolicy returns the dealer's policy (its rules) with o's non-zero fields over it.
-// When limitsOnly and o sets both attempt limits, the rules are not read.
-func loadPolicy(ctx context.Context, db store.DBTX, dealerID int64, o Policy, limitsOnly bool) (Policy, error) {
-	if limitsOnly && o.MaxAttemptsPerDay > 0 && o.MaxAttempts > 0 {
-		return DefaultPolicy().over(o), nil
-	}
+// (Take reads the attempt limits inside its own statement, from the same settings.)
+func loadPolicy(ctx context.Context, db store.DBTX, dealerID int64, o Policy) (Policy, error) {
 	r, err := LoadRules(ctx, db, dealerID)
 	if err != nil {
 		return Policy{}, fmt.Errorf("dealer %d policy: %w", dealerID, err)
@@ -203,62 +200,26 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 	if now.IsZero() {
 		now = time.Now()
 	}
-	pol, err := loadPolicy(ctx, db, p.DealerID, p.Policy, true)
-	if err != nil {
-		return nil, err
+	def := DefaultPolicy()
+	timeout := p.Policy.TakeTimeout
+	if timeout <= 0 {
+		timeout = def.TakeTimeout
 	}
 	q := store.New(db)
-	tc, err := q.TakeContext(ctx, store.TakeContextParams{Now: now, AgentUserID: p.AgentUserID, DealerID: p.DealerID})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, ErrUnknownAgent)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
-	}
-	if !tc.Active {
-		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, ErrUnknownAgent)
-	}
-	w := window{
-		start:   clock(tc.CallWindowStart),
-		end:     clock(tc.CallWindowEnd),
-		sameDay: clock(tc.SameDayWindowEnd),
-	}
-	local := clock(tc.LocalTime)
-	if tc.Holiday || local < w.start || local >= max(w.end, w.sameDay) {
-		cause := ErrOutsideWindow
-		if tc.Holiday {
-			cause = ErrHoliday
-		}
-		next, err := nextOpening(ctx, q, p.DealerID, tc.TimeZone, w.start, now)
-		if err != nil {
-			return nil, err
-		}
-		return nil, &ClosedError{Err: cause, NextOpen: next}
-	}
-	sameDayOnly := local >= w.end
+	// The happy path is one round trip: the statement checks the window, holidays and
+	// the dealer's attempt limits itself. Only when it takes nothing do we ask why.
 	row, err := q.TakeNextTask(ctx, store.TakeNextTaskParams{
-		AgentUserID:       p.AgentUserID,
-		Now:               now,
-		StaleBefore:       now.Add(-pol.TakeTimeout),
-		DealerID:          p.DealerID,
-		Today:             tc.LocalDay,
-		MaxAttemptsPerDay: int32(pol.MaxAttemptsPerDay),
-		MaxAttempts:       int32(pol.MaxAttempts),
-		Username:          tc.Username,
-		DisplayName:       tc.DisplayName,
-		SameDayOnly:       sameDayOnly,
+		AgentUserID:            p.AgentUserID,
+		Now:                    now,
+		StaleBefore:            now.Add(-timeout),
+		AttemptsPerDayOverride: int32(p.Policy.MaxAttemptsPerDay),
+		DefaultAttemptsPerDay:  int32(def.MaxAttemptsPerDay),
+		AttemptsOverride:       int32(p.Policy.MaxAttempts),
+		DefaultAttempts:        int32(def.MaxAttempts),
+		DealerID:               p.DealerID,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		if sameDayOnly {
-			// Past the general window only same-day visits may be called; for this agent
-			// the queue is closed until tomorrow.
-			next, err := nextOpening(ctx, q, p.DealerID, tc.TimeZone, w.start, now)
-			if err != nil {
-				return nil, err
-			}
-			return nil, &ClosedError{Err: ErrOutsideWindow, NextOpen: next}
-		}
-		return nil, ErrNoTask
+		return nil, whyNoTask(ctx, q, p, now)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, err)
@@ -280,6 +241,34 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 		WasStale:      row.WasStale,
 		TakenAt:       now,
 	}, nil
+}
+
+// whyNoTask explains an empty take: an unknown agent, a holiday, outside the window
+// (a *ClosedError with the next opening), or simply no task ready (ErrNoTask).
+func whyNoTask(ctx context.Context, q *store.Queries, p TakeParams, now time.Time) error {
+	tc, err := q.TakeContext(ctx, store.TakeContextParams{Now: now, AgentUserID: p.AgentUserID, DealerID: p.DealerID})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !tc.Active) {
+		return fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, ErrUnknownAgent)
+	}
+	if err != nil {
+		return fmt.Errorf("take dealer %d: %w", p.DealerID, err)
+	}
+	start, end := clock(tc.CallWindowStart), clock(tc.CallWindowEnd)
+	local := clock(tc.LocalTime)
+	// Past the general window only same-day visits may be called; when none is ready,
+	// the queue is closed for this agent until the next opening.
+	if !tc.Holiday && local >= start && local < end {
+		return ErrNoTask
+	}
+	cause := ErrOutsideWindow
+	if tc.Holiday {
+		cause = ErrHoliday
+	}
+	next, err := nextOpening(ctx, q, p.DealerID, tc.TimeZone, start, now)
+	if err != nil {
+		return err
+	}
+	return &ClosedError{Err: cause, NextOpen: next}
 }
 
 // ReleaseParams says which taken task an agent gives back, and why.
@@ -333,11 +322,6 @@ func Release(ctx context.Context, db *pgxpool.Pool, p ReleaseParams) error {
 			"reason": p.Reason, "not_before": now.Add(delay),
 		})
 	})
-}
-
-// window is a dealer's calling window as times of day.
-type window struct {
-	start, end, sameDay time.Duration
 }
 
 // clock turns a Postgres time of day into the duration since midnight.

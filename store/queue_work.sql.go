@@ -793,24 +793,46 @@ func (q *Queries) TakeContext(ctx context.Context, arg TakeContextParams) (TakeC
 }
 
 const takeNextTask = `-- name: TakeNextTask :one
-WITH next AS (
+WITH ctx AS (
+    SELECT d.id AS dealer_id,
+           (CAST($2 AS timestamptz) AT TIME ZONE d.time_zone)::date AS today,
+           (CAST($2 AS timestamptz) AT TIME ZONE d.time_zone)::time AS local_time,
+           d.call_window_start, d.call_window_end, d.same_day_window_end,
+           u.username, u.display_name,
+           COALESCE(NULLIF($4::integer, 0),
+                    (SELECT s.value FROM campaign_settings s WHERE s.dealer_id = d.id AND s.key = 'attempts_per_day'),
+                    $5::integer) AS per_day,
+           COALESCE(NULLIF($6::integer, 0),
+                    (SELECT s.value FROM campaign_settings s WHERE s.dealer_id = d.id AND s.key = 'attempts_per_task'),
+                    $7::integer) AS per_task
+    FROM dealers d
+    JOIN users u ON u.dealer_id = d.id AND u.id = $1::bigint AND u.active
+    WHERE d.id = $8::bigint
+), open AS (
+    SELECT ctx.dealer_id, ctx.today, ctx.local_time, ctx.call_window_start, ctx.call_window_end, ctx.same_day_window_end, ctx.username, ctx.display_name, ctx.per_day, ctx.per_task, ctx.local_time >= ctx.call_window_end AS same_day_only
+    FROM ctx
+    WHERE ctx.local_time >= ctx.call_window_start
+      AND ctx.local_time < GREATEST(ctx.call_window_end, ctx.same_day_window_end)
+      AND NOT EXISTS (SELECT 1 FROM dealer_holidays h WHERE h.dealer_id = ctx.dealer_id AND h.day = ctx.today)
+), next AS (
     SELECT t.id, t.taken_at AS prev_taken_at
-    FROM call_tasks t
+    FROM open o
+    JOIN call_tasks t ON t.dealer_id = o.dealer_id
     JOIN customers c ON c.id = t.customer_id
-    WHERE t.dealer_id = $4
+    WHERE t.dealer_id = $8::bigint
       AND t.status = 'open'
-      AND t.due_day <= $5::date
-      AND (t.expires_day >= $5::date
+      AND t.due_day <= o.today
+      AND (t.expires_day >= o.today
            OR EXISTS (SELECT 1 FROM call_task_reasons r
                       WHERE r.task_id = t.id AND r.status = 'open'
-                        AND r.due_day <= $5::date AND r.expires_day >= $5::date))
-      AND (t.not_before IS NULL OR t.not_before <= $2::timestamptz)
-      AND (t.last_attempt_day IS DISTINCT FROM $5::date OR t.attempts_today < $6::integer)
-      AND t.attempts < $7::integer
+                        AND r.due_day <= o.today AND r.expires_day >= o.today))
+      AND (t.not_before IS NULL OR t.not_before <= CAST($2 AS timestamptz))
+      AND (t.last_attempt_day IS DISTINCT FROM o.today OR t.attempts_today < o.per_day)
+      AND t.attempts < o.per_task
       AND (t.assigned_user_id IS NULL OR t.assigned_user_id = $1::bigint)
-      AND (t.consultant = '' OR t.consultant = $8::text OR t.consultant = NULLIF($9::text, ''))
+      AND (t.consultant = '' OR t.consultant = o.username OR t.consultant = NULLIF(o.display_name, ''))
       AND (t.taken_by IS NULL OR t.taken_by = $1::bigint OR t.taken_at < $3::timestamptz)
-      AND (NOT $10::boolean OR 'same_day_visit' = ANY (t.campaigns))
+      AND (NOT o.same_day_only OR 'same_day_visit' = ANY (t.campaigns))
       AND c.phone_valid
       AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = t.dealer_id AND n.phone = c.phone)
     ORDER BY t.priority DESC, t.due_day, t.id
@@ -819,9 +841,9 @@ WITH next AS (
 )
 UPDATE call_tasks t
 SET taken_by = $1::bigint,
-    taken_at = $2::timestamptz,
+    taken_at = CAST($2 AS timestamptz),
     flagged = t.flagged OR COALESCE(next.prev_taken_at < $3::timestamptz, false),
-    updated_at = $2::timestamptz
+    updated_at = CAST($2 AS timestamptz)
 FROM next, customers c
 WHERE t.id = next.id AND c.id = t.customer_id
 RETURNING t.id, t.customer_id, t.priority, t.due_day, t.expires_day, t.campaigns,
@@ -834,16 +856,14 @@ RETURNING t.id, t.customer_id, t.priority, t.due_day, t.expires_day, t.campaigns
 `
 
 type TakeNextTaskParams struct {
-	AgentUserID       int64     `json:"agent_user_id"`
-	Now               time.Time `json:"now"`
-	StaleBefore       time.Time `json:"stale_before"`
-	DealerID          int64     `json:"dealer_id"`
-	Today             time.Time `json:"today"`
-	MaxAttemptsPerDay int32     `json:"max_attempts_per_day"`
-	MaxAttempts       int32     `json:"max_attempts"`
-	Username          string    `json:"username"`
-	DisplayName       string    `json:"display_name"`
-	SameDayOnly       bool      `json:"same_day_only"`
+	AgentUserID            int64     `json:"agent_user_id"`
+	Now                    time.Time `json:"now"`
+	StaleBefore            time.Time `json:"stale_before"`
+	AttemptsPerDayOverride int32     `json:"attempts_per_day_override"`
+	DefaultAttemptsPerDay  int32     `json:"default_attempts_per_day"`
+	AttemptsOverride       int32     `json:"attempts_override"`
+	DefaultAttempts        int32     `json:"default_attempts"`
+	DealerID               int64     `json:"dealer_id"`
 }
 
 type TakeNextTaskRow struct {
@@ -865,21 +885,23 @@ type TakeNextTaskRow struct {
 	Reasons        []string  `json:"reasons"`
 }
 
-// TakeNextTask locks the first task the agent may call now, skipping rows other agents
-// hold locked, and marks it taken. A task taken longer ago than @stale_before counts as
-// abandoned: it is taken again and flagged for the director.
+// TakeNextTask is the whole take in one round trip: when the dealer's calling window is
+// open for the agent at @now (not a holiday; past call_window_end only same-day visits),
+// it locks the first task the agent may call, skipping rows other agents hold locked,
+// and marks it taken. The attempt limits are @attempts_per_day_override when positive,
+// else the dealer's campaign_settings (attempts_per_day, attempts_per_task), else the
+// defaults. A task taken before @stale_before counts as abandoned: it is taken again and
+// flagged for the director. No row means closed or nothing ready (see TakeContext).
 func (q *Queries) TakeNextTask(ctx context.Context, arg TakeNextTaskParams) (TakeNextTaskRow, error) {
 	row := q.db.QueryRow(ctx, takeNextTask,
 		arg.AgentUserID,
 		arg.Now,
 		arg.StaleBefore,
+		arg.AttemptsPerDayOverride,
+		arg.DefaultAttemptsPerDay,
+		arg.AttemptsOverride,
+		arg.DefaultAttempts,
 		arg.DealerID,
-		arg.Today,
-		arg.MaxAttemptsPerDay,
-		arg.MaxAttempts,
-		arg.Username,
-		arg.DisplayName,
-		arg.SameDayOnly,
 	)
 	var i TakeNextTaskRow
 	err := row.Scan(

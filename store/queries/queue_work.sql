@@ -14,27 +14,53 @@ JOIN users u ON u.dealer_id = d.id AND u.id = @agent_user_id
 WHERE d.id = @dealer_id;
 
 -- name: TakeNextTask :one
--- TakeNextTask locks the first task the agent may call now, skipping rows other agents
--- hold locked, and marks it taken. A task taken longer ago than @stale_before counts as
--- abandoned: it is taken again and flagged for the director.
-WITH next AS (
+-- TakeNextTask is the whole take in one round trip: when the dealer's calling window is
+-- open for the agent at @now (not a holiday; past call_window_end only same-day visits),
+-- it locks the first task the agent may call, skipping rows other agents hold locked,
+-- and marks it taken. The attempt limits are @attempts_per_day_override when positive,
+-- else the dealer's campaign_settings (attempts_per_day, attempts_per_task), else the
+-- defaults. A task taken before @stale_before counts as abandoned: it is taken again and
+-- flagged for the director. No row means closed or nothing ready (see TakeContext).
+WITH ctx AS (
+    SELECT d.id AS dealer_id,
+           (CAST(@now AS timestamptz) AT TIME ZONE d.time_zone)::date AS today,
+           (CAST(@now AS timestamptz) AT TIME ZONE d.time_zone)::time AS local_time,
+           d.call_window_start, d.call_window_end, d.same_day_window_end,
+           u.username, u.display_name,
+           COALESCE(NULLIF(@attempts_per_day_override::integer, 0),
+                    (SELECT s.value FROM campaign_settings s WHERE s.dealer_id = d.id AND s.key = 'attempts_per_day'),
+                    @default_attempts_per_day::integer) AS per_day,
+           COALESCE(NULLIF(@attempts_override::integer, 0),
+                    (SELECT s.value FROM campaign_settings s WHERE s.dealer_id = d.id AND s.key = 'attempts_per_task'),
+                    @default_attempts::integer) AS per_task
+    FROM dealers d
+    JOIN users u ON u.dealer_id = d.id AND u.id = @agent_user_id::bigint AND u.active
+    WHERE d.id = @dealer_id::bigint
+), open AS (
+    SELECT ctx.*, ctx.local_time >= ctx.call_window_end AS same_day_only
+    FROM ctx
+    WHERE ctx.local_time >= ctx.call_window_start
+      AND ctx.local_time < GREATEST(ctx.call_window_end, ctx.same_day_window_end)
+      AND NOT EXISTS (SELECT 1 FROM dealer_holidays h WHERE h.dealer_id = ctx.dealer_id AND h.day = ctx.today)
+), next AS (
     SELECT t.id, t.taken_at AS prev_taken_at
-    FROM call_tasks t
+    FROM open o
+    JOIN call_tasks t ON t.dealer_id = o.dealer_id
     JOIN customers c ON c.id = t.customer_id
-    WHERE t.dealer_id = @dealer_id
+    WHERE t.dealer_id = @dealer_id::bigint
       AND t.status = 'open'
-      AND t.due_day <= @today::date
-      AND (t.expires_day >= @today::date
+      AND t.due_day <= o.today
+      AND (t.expires_day >= o.today
            OR EXISTS (SELECT 1 FROM call_task_reasons r
                       WHERE r.task_id = t.id AND r.status = 'open'
-                        AND r.due_day <= @today::date AND r.expires_day >= @today::date))
-      AND (t.not_before IS NULL OR t.not_before <= @now::timestamptz)
-      AND (t.last_attempt_day IS DISTINCT FROM @today::date OR t.attempts_today < @max_attempts_per_day::integer)
-      AND t.attempts < @max_attempts::integer
+                        AND r.due_day <= o.today AND r.expires_day >= o.today))
+      AND (t.not_before IS NULL OR t.not_before <= CAST(@now AS timestamptz))
+      AND (t.last_attempt_day IS DISTINCT FROM o.today OR t.attempts_today < o.per_day)
+      AND t.attempts < o.per_task
       AND (t.assigned_user_id IS NULL OR t.assigned_user_id = @agent_user_id::bigint)
-      AND (t.consultant = '' OR t.consultant = @username::text OR t.consultant = NULLIF(@display_name::text, ''))
+      AND (t.consultant = '' OR t.consultant = o.username OR t.consultant = NULLIF(o.display_name, ''))
       AND (t.taken_by IS NULL OR t.taken_by = @agent_user_id::bigint OR t.taken_at < @stale_before::timestamptz)
-      AND (NOT @same_day_only::boolean OR 'same_day_visit' = ANY (t.campaigns))
+      AND (NOT o.same_day_only OR 'same_day_visit' = ANY (t.campaigns))
       AND c.phone_valid
       AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = t.dealer_id AND n.phone = c.phone)
     ORDER BY t.priority DESC, t.due_day, t.id
@@ -43,9 +69,9 @@ WITH next AS (
 )
 UPDATE call_tasks t
 SET taken_by = @agent_user_id::bigint,
-    taken_at = @now::timestamptz,
+    taken_at = CAST(@now AS timestamptz),
     flagged = t.flagged OR COALESCE(next.prev_taken_at < @stale_before::timestamptz, false),
-    updated_at = @now::timestamptz
+    updated_at = CAST(@now AS timestamptz)
 FROM next, customers c
 WHERE t.id = next.id AND c.id = t.customer_id
 RETURNING t.id, t.customer_id, t.priority, t.due_day, t.expires_day, t.campaigns,
