@@ -98,8 +98,8 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	}, nil
 }
 
-// Start schedules every dealer, enqueues today's builds, and keeps the dealer list in
-// sync until Shutdown.
+// Start schedules every dealer, enqueues today's builds, and until Shutdown keeps the
+// dealer list in sync and returns abandoned taken tasks to the queue (ReturnStale).
 func (s *Scheduler) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -120,6 +120,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			case <-t.C:
 				if err := s.sync(ctx); err != nil && ctx.Err() == nil {
 					s.cfg.Log.Error("queue scheduler: sync dealers", "err", err)
+				}
+				if n, err := ReturnStale(ctx, s.cfg.DB, s.cfg.Now(), 0); err != nil && ctx.Err() == nil {
+					s.cfg.Log.Error("queue scheduler", "err", err)
+				} else if n > 0 {
+					s.cfg.Log.Warn("queue scheduler: abandoned tasks returned to the queue and flagged", "tasks", n)
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +123,40 @@ func TestShowroomVisitReachesTheQueue(t *testing.T) {
 		require.NoError(t, b.db.QueryRow(ctx, `SELECT status, provider FROM sms_messages WHERE id = $1`, res.SMSID).Scan(&status, &provider))
 		return status == "sent" && provider == "dev-log"
 	})
+}
+
+func TestSMSSendHandler(t *testing.T) {
+	b := newWorkBundle(t, 0)
+	ctx := context.Background()
+	sentAt := b.at(t, "2026-11-23 16:31")
+	h := &handlers{db: b.db, log: quietLog(), now: func() time.Time { return sentAt },
+		sender: LogSender{DB: b.db, Log: quietLog(), Now: func() time.Time { return sentAt }}}
+	msg := func(phone string) int64 {
+		var id int64
+		require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO sms_messages (dealer_id, phone, body, idempotency_key) VALUES ($1, $2, '您好', $2) RETURNING id`,
+			b.dealer, phone).Scan(&id))
+		return id
+	}
+	ok, dnc := msg("13900000001"), msg("13900000002")
+	_, err := b.db.Exec(ctx, `INSERT INTO do_not_call (dealer_id, phone) VALUES ($1, '13900000002')`, b.dealer)
+	require.NoError(t, err)
+	for _, id := range []int64{ok, dnc, ok} { // the second run for ok finds it sent
+		task, err := NewSMSSendTask(id)
+		require.NoError(t, err)
+		require.NoError(t, h.handleSMSSend(ctx, task))
+	}
+	var status, provider string
+	var at *time.Time
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT status, provider, sent_at FROM sms_messages WHERE id = $1`, ok).Scan(&status, &provider, &at))
+	require.Equal(t, []string{"sent", "dev-log"}, []string{status, provider})
+	require.True(t, sentAt.Equal(*at))
+	var attempts int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT attempts FROM sms_messages WHERE id = $1`, ok).Scan(&attempts))
+	require.Equal(t, 1, attempts, "sent once")
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, dnc).Scan(&status))
+	require.Equal(t, "suppressed", status)
+
+	task, err := NewSMSSendTask(999999)
+	require.NoError(t, err)
+	require.ErrorIs(t, h.handleSMSSend(ctx, task), asynq.SkipRetry, "no such message")
 }

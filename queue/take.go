@@ -271,6 +271,21 @@ func whyNoTask(ctx context.Context, q *store.Queries, p TakeParams, now time.Tim
 	return &ClosedError{Err: cause, NextOpen: next}
 }
 
+// ReturnStale puts every task taken longer ago than timeout (zero: the default take
+// timeout) back in the queue, flagged for the director, and returns how many it returned.
+// Take reclaims such tasks by itself; the scheduler also runs this every minute so the
+// director sees abandoned tasks even when nobody takes them.
+func ReturnStale(ctx context.Context, db store.DBTX, now time.Time, timeout time.Duration) (int64, error) {
+	if timeout <= 0 {
+		timeout = defaultTakeTimeout
+	}
+	n, err := store.New(db).ReturnStaleTasks(ctx, store.ReturnStaleTasksParams{Now: now, StaleBefore: now.Add(-timeout)})
+	if err != nil {
+		return 0, fmt.Errorf("return stale tasks: %w", err)
+	}
+	return n, nil
+}
+
 // ReleaseParams says which taken task an agent gives back, and why.
 type ReleaseParams struct {
 	// DealerID and TaskID name the task.

@@ -281,6 +281,18 @@ func TestTakeStaleTaskReturnsFlagged(t *testing.T) {
 	var takenBy int64
 	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT taken_by FROM call_tasks WHERE id = $1`, id).Scan(&takenBy))
 	require.Equal(t, other, takenBy)
+
+	// The sweep returns an abandoned task without anyone taking it.
+	n, err := ReturnStale(context.Background(), b.db, b.at(t, "2026-11-23 10:40"), 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), n, "taken 19 minutes ago")
+	n, err = ReturnStale(context.Background(), b.db, b.at(t, "2026-11-23 10:42"), 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	tk, err = b.take(t, a, b.at(t, "2026-11-23 10:42"))
+	require.NoError(t, err)
+	require.True(t, tk.Flagged)
+	require.False(t, tk.WasStale)
 }
 
 func TestReleaseSkipsWithReason(t *testing.T) {

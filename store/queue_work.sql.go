@@ -660,6 +660,27 @@ func (q *Queries) RetryTaskLater(ctx context.Context, arg RetryTaskLaterParams) 
 	return err
 }
 
+const returnStaleTasks = `-- name: ReturnStaleTasks :execrows
+UPDATE call_tasks
+SET taken_by = NULL, taken_at = NULL, flagged = true, updated_at = $1::timestamptz
+WHERE status = 'open' AND taken_by IS NOT NULL AND taken_at < $2::timestamptz
+`
+
+type ReturnStaleTasksParams struct {
+	Now         time.Time `json:"now"`
+	StaleBefore time.Time `json:"stale_before"`
+}
+
+// ReturnStaleTasks puts tasks taken before @stale_before back in the queue, flagged for
+// the director.
+func (q *Queries) ReturnStaleTasks(ctx context.Context, arg ReturnStaleTasksParams) (int64, error) {
+	result, err := q.db.Exec(ctx, returnStaleTasks, arg.Now, arg.StaleBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const scheduleCallback = `-- name: ScheduleCallback :exec
 UPDATE call_tasks
 SET not_before = $1::timestamptz, assigned_user_id = $2,

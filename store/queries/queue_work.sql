@@ -256,3 +256,10 @@ FOR UPDATE SKIP LOCKED;
 
 -- name: MarkOutboxRelayed :exec
 UPDATE outbox SET relayed_at = @now::timestamptz WHERE id = ANY (@ids::bigint[]);
+
+-- name: ReturnStaleTasks :execrows
+-- ReturnStaleTasks puts tasks taken before @stale_before back in the queue, flagged for
+-- the director.
+UPDATE call_tasks
+SET taken_by = NULL, taken_at = NULL, flagged = true, updated_at = @now::timestamptz
+WHERE status = 'open' AND taken_by IS NOT NULL AND taken_at < @stale_before::timestamptz;
