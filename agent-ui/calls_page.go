@@ -18,13 +18,19 @@ func (h *handler) callsPage(w http.ResponseWriter, r *http.Request) {
 	type line struct {
 		store.ListRecentOutcomesRow
 		At       string
+		Label    string
+		Answered bool
 		TalkSecs int
 	}
 	loc := u.location()
 	lines := make([]line, 0, len(rows))
 	for _, x := range rows {
-		l := line{ListRecentOutcomesRow: x, At: x.CreatedAt.In(loc).Format("01-02 15:04")}
+		l := line{ListRecentOutcomesRow: x, At: x.CreatedAt.In(loc).Format("01-02 15:04"), Label: x.LabelZh}
+		if langFrom(r) == langEN {
+			l.Label = x.LabelEn
+		}
 		if x.AnswerAt != nil && x.EndAt != nil {
+			l.Answered = true
 			l.TalkSecs = int(x.EndAt.Sub(*x.AnswerAt).Seconds())
 		}
 		lines = append(lines, l)

@@ -173,7 +173,7 @@
     card.dataset.taskId = t.id;
     card.appendChild(el("h2", "cust", c.salutation + "（" + c.name + "）"));
     var dl = el("dl");
-    function row(k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v || T("card.none"))); }
+    function row(k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v === "" || v === null || v === undefined ? T("card.none") : v)); }
     row(T("card.phone"), c.phone);
     if (c.grade) row(T("card.grade"), c.grade);
     if (c.consultant) row(T("card.consultant"), c.consultant);

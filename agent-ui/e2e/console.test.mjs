@@ -1,0 +1,173 @@
+// End-to-end test of the agent console in a real browser: Debian's Chromium driven by
+// playwright-core. run.sh prepares a fresh database with a demo dealer and its queue and
+// sets HUIFANG_BIN, DATABASE_URL and E2E_PASSWORD; this file starts `huifang serve` on a
+// free loopback port, works calls as agent1 and watches them as director1.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdirSync, createWriteStream } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = process.env.E2E_ARTIFACTS || join(here, "artifacts");
+const password = process.env.E2E_PASSWORD || "e2e-pass-123";
+mkdirSync(artifacts, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitHealthy(base, proc) {
+  for (let i = 0; i < 150; i++) {
+    if (proc.exitCode !== null) throw new Error("huifang serve exited with " + proc.exitCode + "; see " + join(artifacts, "serve.log"));
+    try {
+      const r = await fetch(base + "/healthz");
+      if (r.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("huifang serve did not become healthy in 30 s");
+}
+
+let serve, browser, base;
+
+before(async () => {
+  if (process.env.E2E_BASE_URL) {
+    base = process.env.E2E_BASE_URL;
+  } else {
+    const bin = process.env.HUIFANG_BIN;
+    assert.ok(bin && process.env.DATABASE_URL, "run through run.sh (HUIFANG_BIN and DATABASE_URL)");
+    const [httpPort, sipPort] = [await freePort(), await freePort()];
+    base = `http://127.0.0.1:${httpPort}`;
+    const log = createWriteStream(join(artifacts, "serve.log"));
+    serve = spawn(bin, ["serve"], {
+      env: { ...process.env, HUIFANG_HTTP_ADDR: `127.0.0.1:${httpPort}`, HUIFANG_PUBLIC_URL: base,
+        HUIFANG_SIP_ADDR: `127.0.0.1:${sipPort}`, HUIFANG_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    serve.stdout.pipe(log);
+    serve.stderr.pipe(log);
+    await waitHealthy(base, serve);
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (serve && serve.exitCode === null) {
+    const done = new Promise((r) => serve.once("exit", r));
+    serve.kill("SIGTERM");
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
+    if (serve.exitCode === null) serve.kill("SIGKILL");
+  }
+});
+
+async function login(username) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  await page.goto(base + "/login");
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await Promise.all([page.waitForURL(/\/(console|wallboard)$/), page.click("#login-submit")]);
+  return page;
+}
+
+const taskID = (page) => page.locator("#card").getAttribute("data-task-id");
+
+async function waitPhase(page, phase) {
+  await page.waitForSelector(`#phase.p-${phase}`);
+}
+
+// workOneCall places the call of the task on screen, hangs up once answered and saves
+// the outcome; it returns the id of the task worked.
+async function workOneCall(page, { reload = false } = {}) {
+  await page.waitForSelector("#card h2");
+  const id = await taskID(page);
+  assert.match(await page.locator("#card dd").first().textContent(), /^\d{3}\*{4}\d{2,4}$/, "the phone is masked");
+  await page.keyboard.press("F5"); // Call
+  await page.waitForSelector('#timer[data-call-state="ringing"], #timer[data-call-state="answered"]');
+  await page.waitForSelector('#timer[data-call-state="answered"]');
+  await page.click("#btn-hangup");
+  await waitPhase(page, "wrapup");
+  if (reload) {
+    // A browser that drops during wrap-up comes back to the same task.
+    await page.reload();
+    await waitPhase(page, "wrapup");
+    assert.equal(await taskID(page), id, "same task after reconnect");
+  }
+  await page.selectOption("#f-code", "reached");
+  const first = page.locator("#f-questions fieldset input[type=radio]").first();
+  if (await first.count()) await first.check();
+  await page.fill("#f-notes", "客户满意，浏览器测试");
+  await page.keyboard.press("Control+Enter");
+  await page.waitForFunction((old) => {
+    const c = document.getElementById("card");
+    return c.dataset.taskId && c.dataset.taskId !== old && document.querySelector("#card h2");
+  }, id);
+  return id;
+}
+
+test("an agent works calls and the director sees them live", async () => {
+  const agent = await login("agent1");
+  assert.match(agent.url(), /\/console$/);
+  await agent.waitForSelector("#conn.on");
+  await agent.waitForSelector("#status:not(:empty)");
+  await agent.selectOption("#mode", "preview");
+  if (await agent.locator("#btn-ready").isEnabled()) await agent.click("#btn-ready");
+  await waitPhase(agent, "preview");
+  const script = await agent.locator("#script").textContent();
+  assert.match(script, /您好/, "the script is shown in Chinese");
+
+  const director = await login("director1");
+  assert.match(director.url(), /\/wallboard$/);
+  await director.waitForSelector('#wb-agents tr[data-user="agent1"]');
+  const doneBefore = Number(await director.locator('#wb-agents tr[data-user="agent1"] td:last-child').textContent());
+
+  const first = await workOneCall(agent, { reload: true });
+  const second = await workOneCall(agent);
+  assert.notEqual(first, second);
+
+  // Live on the wallboard: agent1 has two more calls done.
+  await director.waitForFunction((want) => {
+    const tr = document.querySelector('#wb-agents tr[data-user="agent1"]');
+    return tr && tr.lastElementChild.textContent === String(want);
+  }, doneBefore + 2);
+  await agent.screenshot({ path: join(artifacts, "console.png"), fullPage: true });
+  await director.screenshot({ path: join(artifacts, "wallboard.png"), fullPage: true });
+
+  // The record list shows both calls with the script version they were made with.
+  await director.goto(base + "/calls");
+  const rows = director.locator("#call-records tbody tr");
+  assert.ok((await rows.count()) >= 2);
+  assert.equal(await rows.first().locator("td[data-code]").getAttribute("data-code"), "reached");
+  assert.match(await rows.first().textContent(), /@\d/);
+  await director.screenshot({ path: join(artifacts, "calls.png"), fullPage: true });
+
+  // English switch.
+  await agent.click("#lang-switch");
+  await agent.waitForSelector("text=Hang up (F8)");
+});
+
+test("a wrong password is refused and agents cannot open director pages", async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + "/login");
+  await page.fill('input[name="username"]', "agent2");
+  await page.fill('input[name="password"]', "not-the-password");
+  await page.click("#login-submit");
+  await page.waitForSelector(".error");
+  const agent = await login("agent2");
+  const resp = await agent.goto(base + "/wallboard");
+  assert.equal(resp.status(), 403);
+});
