@@ -256,3 +256,14 @@ func (g *Gateway) Hangup(callID, by string) bool {
 	}
 	return true
 }
+
+// SetTrunkURI points the gateway at another trunk (sip:HOST:PORT) before Start; serve
+// uses it to dial the simulated carrier once that listens.
+func (g *Gateway) SetTrunkURI(uri string) error {
+	u, err := parseTrunkURI(uri)
+	if err != nil {
+		return err
+	}
+	g.cfg.Trunk.URI, g.trunk = uri, u
+	return nil
+}

@@ -6,15 +6,34 @@ import (
 
 // routes installs the gateway's request handlers.
 func (g *Gateway) routes() {
-	g.srv.OnInvite(g.onInvite)
-	g.srv.OnAck(g.onAck)
-	g.srv.OnBye(g.onBye)
-	g.srv.OnCancel(g.onCancel)
-	g.srv.OnInfo(g.onInfo)
-	g.srv.OnUpdate(g.onUpdate)
-	g.srv.OnOptions(g.onOptions)
-	g.srv.OnRegister(g.onRegister)
+	for _, m := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.BYE, sip.CANCEL, sip.INFO, sip.UPDATE, sip.OPTIONS, sip.REGISTER} {
+		g.srv.OnRequest(m, g.handlerFor(m))
+	}
 	g.srv.OnNoRoute(g.onNoRoute)
+}
+
+// handlerFor returns the handler of a request method.
+func (g *Gateway) handlerFor(m sip.RequestMethod) func(*sip.Request, sip.ServerTransaction) {
+	switch m {
+	case sip.INVITE:
+		return g.onInvite
+	case sip.ACK:
+		return g.onAck
+	case sip.BYE:
+		return g.onBye
+	case sip.CANCEL:
+		return g.onCancel
+	case sip.INFO:
+		return g.onInfo
+	case sip.UPDATE:
+		return g.onUpdate
+	case sip.OPTIONS:
+		return g.onOptions
+	case sip.REGISTER:
+		return g.onRegister
+	default:
+		return g.onNoRoute
+	}
 }
 
 // respond answers req, logging a failure to send.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony"
 )
 
@@ -145,27 +144,4 @@ func routeTo(tu sip.Uri) (string, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).IP.String(), nil
-}
-
-// storeAgents gives the gateway's registrar the agents' SIP secrets from store.
-type storeAgents struct{ q *store.Queries }
-
-// LookupAgent finds the one active agent with this user name and a SIP password.
-func (s storeAgents) LookupAgent(ctx context.Context, username string) (telephony.Agent, error) {
-	users, err := s.q.FindUsersByUsername(ctx, username)
-	if err != nil {
-		return telephony.Agent{}, fmt.Errorf("look up agent %s: %w", username, err)
-	}
-	var found []store.User
-	for _, u := range users {
-		if u.SipPassword != "" {
-			found = append(found, u)
-		}
-	}
-	if len(found) != 1 {
-		// None, or the same user name at several dealers: refuse rather than guess.
-		return telephony.Agent{}, telephony.ErrUnknownAgent
-	}
-	u := found[0]
-	return telephony.Agent{Username: u.Username, Password: u.SipPassword, UserID: u.ID, DealerID: u.DealerID}, nil
 }

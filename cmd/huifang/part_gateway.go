@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/telephony"
+	"github.com/huifang/huifang/telephony/simcarrier"
+)
+
+// gatewayPart runs the SIP gateway: agents' phones register to it and calls go out
+// through HUIFANG_SIP_TRUNK, or through the built-in simulated carrier when no trunk is
+// configured (the demo on one machine).
+type gatewayPart struct {
+	d       *deps
+	gw      *telephony.Gateway
+	carrier *simcarrier.Carrier
+	err     error
+}
+
+// newGatewayPart builds the gateway (it listens only once started), so that other parts
+// can be handed it.
+func newGatewayPart(d *deps) *gatewayPart {
+	p := &gatewayPart{d: d}
+	trunk := d.cfg.SIPTrunk
+	if trunk == "" {
+		host, _, err := net.SplitHostPort(d.cfg.SIPAddr)
+		if err != nil {
+			p.err = fmt.Errorf("HUIFANG_SIP_ADDR %q: %w", d.cfg.SIPAddr, err)
+			return p
+		}
+		p.carrier, p.err = simcarrier.New(simcarrier.Config{
+			ListenAddr: net.JoinHostPort(host, "0"), Logger: d.log.With("part", "sim-carrier"),
+		})
+		if p.err != nil {
+			return p
+		}
+	}
+	p.gw, p.err = telephony.New(telephony.Config{
+		ListenAddr:    d.cfg.SIPAddr,
+		Trunk:         telephony.Trunk{URI: trunk, Username: d.cfg.SIPTrunkUser, Password: d.cfg.SIPTrunkPassword},
+		RecordingsDir: d.cfg.RecordingsDir,
+		Credentials:   storeAgents{q: store.New(d.db)},
+		CallLog:       telephony.NewStoreCallLog(d.db),
+		Logger:        d.log.With("part", "gateway"),
+	})
+	if p.err == nil && d.metrics != nil {
+		gw := p.gw
+		d.metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "huifang_sip_dialogs", Help: "SIP dialogs in progress (calls and agents' legs).",
+		}, func() float64 { return float64(gw.ActiveDialogs()) }))
+	}
+	return p
+}
+
+func (p *gatewayPart) name() string { return "gateway" }
+
+func (p *gatewayPart) start(ctx context.Context) error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.carrier != nil {
+		if err := p.carrier.Start(); err != nil {
+			return err
+		}
+		if err := p.gw.SetTrunkURI(p.carrier.URI()); err != nil {
+			return err
+		}
+		p.d.log.Warn("no HUIFANG_SIP_TRUNK: calls go to the simulated carrier", "carrier", p.carrier.URI())
+	}
+	return p.gw.Start()
+}
+
+func (p *gatewayPart) shutdown(ctx context.Context) error {
+	var errs []error
+	if p.gw != nil {
+		errs = append(errs, p.gw.Close())
+	}
+	if p.carrier != nil {
+		errs = append(errs, p.carrier.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// storeAgents gives the gateway's registrar the agents' SIP secrets from store.
+type storeAgents struct{ q *store.Queries }
+
+// LookupAgent finds the one active user with this user name and a SIP password.
+func (s storeAgents) LookupAgent(ctx context.Context, username string) (telephony.Agent, error) {
+	users, err := s.q.FindUsersByUsername(ctx, username)
+	if err != nil {
+		return telephony.Agent{}, fmt.Errorf("look up agent %s: %w", username, err)
+	}
+	var found []store.User
+	for _, u := range users {
+		if u.SipPassword != "" {
+			found = append(found, u)
+		}
+	}
+	if len(found) != 1 {
+		// None, or the same user name at several dealers: refuse rather than guess.
+		return telephony.Agent{}, telephony.ErrUnknownAgent
+	}
+	u := found[0]
+	return telephony.Agent{Username: u.Username, Password: u.SipPassword, UserID: u.ID, DealerID: u.DealerID}, nil
+}
