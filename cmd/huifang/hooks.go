@@ -2,14 +2,32 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/queue"
 )
 
-// afterDataChange runs after an import or the demo has written a dealer's data: it
-// builds the dealer's queue for the day so the new customers are called without waiting
-// for the nightly build.
-func afterDataChange(ctx context.Context, cfg *config, db *pgxpool.Pool, dealerID int64, day time.Time) error {
+// afterDataChange runs after the demo has written a dealer's data: it builds the dealer's
+// queue for the day at once, so the console has calls to serve as soon as it starts.
+func afterDataChange(ctx context.Context, _ *config, db *pgxpool.Pool, dealerID int64, day time.Time) error {
+	if _, err := queue.Build(ctx, db, queue.BuildParams{DealerID: dealerID, Day: day}); err != nil {
+		return fmt.Errorf("build queue: %w", err)
+	}
 	return nil
+}
+
+// enqueueBuild asks the workers to rebuild the dealer's queue for today after an import,
+// through Asynq (duplicates within a minute collapse into one build).
+func enqueueBuild(ctx context.Context, cfg *config, dealerID int64, day time.Time) error {
+	opt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	return queue.EnqueueBuild(ctx, client, dealerID, day)
 }
