@@ -134,25 +134,36 @@ test("an agent works calls and the director sees them live", async () => {
   await director.waitForSelector('#wb-agents tr[data-user="agent1"]');
   const doneBefore = Number(await director.locator('#wb-agents tr[data-user="agent1"] td:last-child').textContent());
 
-  const first = await workOneCall(agent, { reload: true });
-  const second = await workOneCall(agent);
-  assert.notEqual(first, second);
+  // Five calls, the first with a reload during wrap-up.
+  const worked = [await workOneCall(agent, { reload: true })];
+  for (let i = 0; i < 4; i++) worked.push(await workOneCall(agent));
+  assert.equal(new Set(worked).size, 5, "five different tasks");
 
-  // Live on the wallboard: agent1 has two more calls done.
+  // Live on the wallboard: agent1 has five more calls done.
   await director.waitForFunction((want) => {
     const tr = document.querySelector('#wb-agents tr[data-user="agent1"]');
     return tr && tr.lastElementChild.textContent === String(want);
-  }, doneBefore + 2);
+  }, doneBefore + 5);
   await agent.screenshot({ path: join(artifacts, "console.png"), fullPage: true });
   await director.screenshot({ path: join(artifacts, "wallboard.png"), fullPage: true });
 
   // The record list shows both calls with the script version they were made with.
   await director.goto(base + "/calls");
   const rows = director.locator("#call-records tbody tr");
-  assert.ok((await rows.count()) >= 2);
+  assert.ok((await rows.count()) >= 5);
   assert.equal(await rows.first().locator("td[data-code]").getAttribute("data-code"), "reached");
   assert.match(await rows.first().textContent(), /@\d/);
   await director.screenshot({ path: join(artifacts, "calls.png"), fullPage: true });
+
+  // A director edits a script: a new version, used by the next calls.
+  await director.goto(base + "/scripts/insurance");
+  const body = await director.locator("#script-body").inputValue();
+  await director.fill("#script-body", body.replace("温馨提醒", "特别提醒"));
+  await director.fill('input[name="note"]', "e2e");
+  await director.click("#script-save");
+  await director.waitForSelector("p.ok");
+  assert.match(await director.locator("p.ok").textContent(), /insurance@1/);
+  await director.screenshot({ path: join(artifacts, "script-edit.png"), fullPage: true });
 
   // English switch.
   await agent.click("#lang-switch");

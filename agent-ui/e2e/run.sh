@@ -17,7 +17,15 @@ if [ ! -x "$bin" ]; then
 fi
 
 # A database of its own, dropped at the end.
-base_url="${E2E_DATABASE_BASE:-postgres://postgres:postgres@127.0.0.1:5432}"
+# The server of DATABASE_URL (the Makefile's), or E2E_DATABASE_BASE, or the local default.
+if [ -n "${E2E_DATABASE_BASE:-}" ]; then
+  base_url="$E2E_DATABASE_BASE"
+elif [ -n "${DATABASE_URL:-}" ]; then
+  base_url="${DATABASE_URL%%\?*}"
+  base_url="${base_url%/*}"
+else
+  base_url="postgres://postgres:postgres@127.0.0.1:5432"
+fi
 db="huifang_e2e_$$_$(date +%s)"
 export DATABASE_URL="$base_url/$db?sslmode=disable"
 export REDIS_URL="${E2E_REDIS_URL:-redis://127.0.0.1:6379/11}"
