@@ -34,15 +34,15 @@ func (h *handler) showScriptEditor(w http.ResponseWriter, r *http.Request, body,
 	if body == "" {
 		body = string(src)
 	}
-	type version struct {
+	type versionLine struct {
 		Version int32
 		At      string
 		By      string
 		Note    string
 	}
-	versions := make([]version, 0, len(history))
+	versions := make([]versionLine, 0, len(history))
 	for _, v := range history {
-		versions = append(versions, version{Version: v.Version, At: v.CreatedAt.In(u.location()).Format("2006-01-02 15:04"), By: v.CreatedByName, Note: v.Note})
+		versions = append(versions, versionLine{Version: v.Version, At: v.CreatedAt.In(u.location()).Format("2006-01-02 15:04"), By: v.CreatedByName, Note: v.Note})
 	}
 	w.WriteHeader(status)
 	h.render(w, r, "script_edit.html", map[string]any{"Page": "scripts", "Campaign": campaign, "Body": body,
