@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,7 +61,11 @@ func BenchmarkImportOwners(b *testing.B) {
 		db := storetest.New(b)
 		b.StartTimer()
 		start := time.Now()
-		res, err := importer.Import(context.Background(), db, importer.Options{DealerCode: "BENCH"}, path)
+		opts := importer.Options{DealerCode: "BENCH"}
+		if testing.Verbose() {
+			opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+		res, err := importer.Import(context.Background(), db, opts, path)
 		total += time.Since(start)
 		require.NoError(b, err)
 		require.False(b, res.Refused(), "%+v", res.Files[0].Errors)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/huifang/huifang/store/importer"
 	"github.com/huifang/huifang/store/storetest"
@@ -38,7 +39,7 @@ func badCheckVIN(t testing.TB, i int) string {
 	return v[:8] + string(d) + v[9:]
 }
 
-// writeFile writes content to dir/name in the encoding: utf8, bom or gbk.
+// writeFile writes content to dir/name in the encoding: utf8, bom, gbk or utf16.
 func writeFile(t testing.TB, dir, name, content, enc string) string {
 	t.Helper()
 	var b []byte
@@ -49,6 +50,10 @@ func writeFile(t testing.TB, dir, name, content, enc string) string {
 		b = append([]byte{0xEF, 0xBB, 0xBF}, content...)
 	case "gbk":
 		s, err := simplifiedchinese.GBK.NewEncoder().String(content)
+		require.NoError(t, err)
+		b = []byte(s)
+	case "utf16": // Excel's "Unicode text": UTF-16LE with a BOM, tab-separated
+		s, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(strings.ReplaceAll(content, ",", "\t"))
 		require.NoError(t, err)
 		b = []byte(s)
 	default:

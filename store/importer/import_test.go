@@ -32,13 +32,13 @@ func day(s string) time.Time {
 }
 
 func TestOwnersEncodings(t *testing.T) {
-	for _, enc := range []string{"utf8", "bom", "gbk"} {
+	for _, enc := range []string{"utf8", "bom", "gbk", "utf16"} {
 		t.Run(enc, func(t *testing.T) {
 			db := newDB(t)
 			f := writeFile(t, t.TempDir(), "owners.csv", csvOf(append([]string{ownersHeader}, ownersRows(t)...)...), enc)
 			res := imp(t, db, importer.Options{}, f)
 			fr := res.Files[0]
-			require.Equal(t, map[string]string{"utf8": "utf-8", "bom": "utf-8-bom", "gbk": "gbk"}[enc], fr.Encoding)
+			require.Equal(t, map[string]string{"utf8": "utf-8", "bom": "utf-8-bom", "gbk": "gbk", "utf16": "utf-16"}[enc], fr.Encoding)
 			require.Equal(t, importer.KindOwners, fr.Kind)
 			require.Empty(t, fr.Errors)
 			require.Equal(t, importer.Counts{Read: 2, Inserted: 2}, fr.Counts)

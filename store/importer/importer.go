@@ -156,6 +156,9 @@ func (r *Result) Errors() []RowError {
 	return out
 }
 
+// bulkRows is the file size from which joins use hashes only (see importFile).
+const bulkRows = 5000
+
 // errRefused rolls back a file's transaction when the file is refused.
 var errRefused = errors.New("file refused")
 
@@ -174,8 +177,8 @@ type plan struct {
 // make the file refused (see FileResult); the returned error is only for failures of the
 // database or the context, after which nothing more is imported.
 func Import(ctx context.Context, db store.TxBeginner, opts Options, paths ...string) (*Result, error) {
-	if strings.TrimSpace(opts.DealerCode) == "" {
-		return nil, errors.New("import: a dealer code is required")
+	if !validDealerCode(opts.DealerCode) {
+		return nil, fmt.Errorf("import: dealer code %q must be 1-32 letters, digits, - or _", opts.DealerCode)
 	}
 	if len(paths) == 0 {
 		return nil, errors.New("import: no file given")
@@ -217,6 +220,19 @@ func Import(ctx context.Context, db store.TxBeginner, opts Options, paths ...str
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	err = run(tx)
 	return res, err
+}
+
+// validDealerCode mirrors the dealers.code check constraint.
+func validDealerCode(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func kindRank(k Kind) int {
@@ -327,7 +343,11 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 		log = slog.New(slog.DiscardHandler)
 	}
 	err = store.WithTx(ctx, db, func(tx pgx.Tx) error {
-		d, err := store.New(tx).EnsureDealer(ctx, store.EnsureDealerParams{Code: opts.DealerCode, Name: opts.DealerCode})
+		q := store.New(tx)
+		d, err := q.GetDealerByCode(ctx, opts.DealerCode)
+		if errors.Is(err, pgx.ErrNoRows) {
+			d, err = q.EnsureDealer(ctx, store.EnsureDealerParams{Code: opts.DealerCode, Name: opts.DealerCode})
+		}
 		if err != nil {
 			return fmt.Errorf("dealer %s: %w", opts.DealerCode, err)
 		}
@@ -374,6 +394,16 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 		}
 		if _, err := tx.Exec(ctx, "ANALYZE imp_stage"); err != nil {
 			return fmt.Errorf("analyze: %w", err)
+		}
+		// A large file must not be joined by nested loops: the statistics of the tables it
+		// fills are those of before the import, and a nested loop that rescans a table the
+		// same statement is filling is quadratic. Small files keep the planner's choice.
+		nestloop := "SET LOCAL enable_nestloop = on"
+		if res.Read >= bulkRows {
+			nestloop = "SET LOCAL enable_nestloop = off"
+		}
+		if _, err := tx.Exec(ctx, nestloop); err != nil {
+			return err
 		}
 		for _, b := range blocks {
 			t0 := time.Now()
@@ -549,6 +579,10 @@ func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, 
 				continue
 			}
 			res.Read++
+			if opts.Progress != nil && res.Read%10000 == 0 {
+				done, total := t.progress()
+				opts.Progress(Progress{File: pl.path, Rows: res.Read, Bytes: done, Total: total})
+			}
 			rc.cells, rc.row, rc.errs = cells, row, rc.errs[:0]
 			vals, key := sp.parse(rc, fo)
 			if len(rc.errs) == 0 {
@@ -585,10 +619,6 @@ func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, 
 				if !send() {
 					return
 				}
-			}
-			if opts.Progress != nil && res.Read%10000 == 0 {
-				done, total := t.progress()
-				opts.Progress(Progress{File: pl.path, Rows: res.Read, Bytes: done, Total: total})
 			}
 		}
 		send()
