@@ -469,13 +469,11 @@ func (a *agent) sendLocked(ctx context.Context, v any) {
 	a.h.hub.toUser(ctx, a.u.ID, b)
 }
 
-// publishLocked sends the agent's state to the agent and a summary to the wallboards.
+// publishLocked sends the agent's state to the agent, and queues its summary for the
+// wallboards (sent in batches, see wallboardChanged).
 func (a *agent) publishLocked(ctx context.Context) {
 	a.sendLocked(ctx, a.stateLocked())
-	b, err := json.Marshal(map[string]any{"type": "agent", "agent": a.summaryLocked()})
-	if err == nil {
-		a.h.hub.toDirectors(ctx, a.u.DealerID, b)
-	}
+	a.h.wallboardChanged(a.u.DealerID, a.u.ID, a.summaryLocked())
 }
 
 func trimTo(s string, n int) string {

@@ -46,7 +46,11 @@ func (a *agent) callViewLocked(now time.Time) map[string]any {
 	if !c.ended.IsZero() {
 		end = c.ended
 	}
-	v := map[string]any{"state": c.state, "secs": int(end.Sub(c.started).Seconds()), "result": c.result, "hangup_by": c.hangupBy}
+	v := map[string]any{"state": c.state, "secs": int(end.Sub(c.started).Seconds()), "result": c.result, "hangup_by": c.hangupBy,
+		"started_ms": c.started.UnixMilli()}
+	if !c.ended.IsZero() {
+		v["ended_ms"] = c.ended.UnixMilli()
+	}
 	if !c.answered.IsZero() {
 		v["talk_secs"] = int(end.Sub(c.answered).Seconds())
 	}
@@ -111,7 +115,7 @@ func (a *agent) summaryLocked() map[string]any {
 	m := map[string]any{
 		"user_id": a.u.ID, "username": a.u.Username, "name": a.u.Name(), "status": a.status,
 		"pause_reason": a.pauseReason, "phase": a.phase, "status_secs": int(now.Sub(a.since).Seconds()),
-		"connected": a.conns > 0, "calls_done": a.callsDone,
+		"connected": a.conns > 0, "calls_done": a.callsDone, "since_ms": a.since.UnixMilli(),
 	}
 	if a.task != nil {
 		m["task_id"] = a.task.ID

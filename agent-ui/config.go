@@ -30,8 +30,10 @@ type Config struct {
 	ProgressiveDelay time.Duration
 	// TakeRetry is how often a ready agent with no task asks the queue again.
 	TakeRetry time.Duration
-	// WallboardInterval is how often the wallboard's queue depth is refreshed.
+	// WallboardInterval is how often the whole wallboard (with the queue depth) is sent.
 	WallboardInterval time.Duration
+	// WallboardFlush is how often agents' changes are sent to the wallboards, batched.
+	WallboardFlush time.Duration
 	// PingInterval is how often the server pings each WebSocket; a peer silent for twice
 	// as long is dropped.
 	PingInterval time.Duration
@@ -56,6 +58,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.WallboardInterval <= 0 {
 		c.WallboardInterval = 3 * time.Second
+	}
+	if c.WallboardFlush <= 0 {
+		c.WallboardFlush = 50 * time.Millisecond
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = 25 * time.Second

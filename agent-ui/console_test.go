@@ -267,8 +267,13 @@ func TestAgentWorksATask(t *testing.T) {
 
 	// The director sees the agent with the task.
 	wb.until("agent in preview on the wallboard", func(m map[string]any) bool {
-		a, _ := m["agent"].(map[string]any)
-		return m["type"] == "agent" && a["username"] == "agent1" && a["phase"] == phasePreview
+		list, _ := m["agents"].([]any)
+		for _, x := range list {
+			if a, _ := x.(map[string]any); m["type"] == "agents" && a["username"] == "agent1" && a["phase"] == phasePreview {
+				return true
+			}
+		}
+		return false
 	})
 
 	ws.send(map[string]any{"type": "call"})

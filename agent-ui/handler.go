@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/huifang/huifang/store"
 )
@@ -19,6 +20,13 @@ type handler struct {
 	origins map[string]bool
 	hub     *hub
 	agents  *agents
+
+	// wbPending holds agent summaries changed since the last wallboard flush, by dealer
+	// and user.
+	wbMu      sync.Mutex
+	wbPending map[int64]map[int64]map[string]any
+	// wbLast holds every agent's latest summary, by dealer and user.
+	wbLast map[int64]map[int64]map[string]any
 }
 
 func (h *handler) q() *store.Queries { return store.New(h.deps.DB) }

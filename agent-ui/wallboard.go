@@ -8,20 +8,70 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// wallboardLoop refreshes the queue depth on every open wallboard; agent changes are
-// pushed as they happen (agent.publishLocked).
+// wallboardLoop refreshes the whole wallboard (with the queue depth) every
+// WallboardInterval and sends the agents' changes every WallboardFlush, batched, so a
+// burst of a thousand agents changing state is a few messages per wallboard, not a
+// thousand.
 func (h *handler) wallboardLoop(ctx context.Context) {
-	t := time.NewTicker(h.cfg.WallboardInterval)
-	defer t.Stop()
+	full := time.NewTicker(h.cfg.WallboardInterval)
+	defer full.Stop()
+	flush := time.NewTicker(h.cfg.WallboardFlush)
+	defer flush.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-full.C:
 			for _, id := range h.hub.watchedDealers(ctx) {
 				h.pushWallboard(ctx, id)
 			}
+		case <-flush.C:
+			h.flushAgentChanges(ctx)
 		}
+	}
+}
+
+// wallboardChanged records an agent's new summary for the next batch.
+func (h *handler) wallboardChanged(dealerID, userID int64, summary map[string]any) {
+	h.wbMu.Lock()
+	defer h.wbMu.Unlock()
+	if h.wbPending == nil {
+		h.wbPending = map[int64]map[int64]map[string]any{}
+	}
+	if h.wbLast == nil {
+		h.wbLast = map[int64]map[int64]map[string]any{}
+	}
+	last := h.wbLast[dealerID]
+	if last == nil {
+		last = map[int64]map[string]any{}
+		h.wbLast[dealerID] = last
+	}
+	last[userID] = summary
+	m := h.wbPending[dealerID]
+	if m == nil {
+		m = map[int64]map[string]any{}
+		h.wbPending[dealerID] = m
+	}
+	m[userID] = summary
+}
+
+// flushAgentChanges sends each dealer's batch of agent changes to its wallboards.
+func (h *handler) flushAgentChanges(ctx context.Context) {
+	h.wbMu.Lock()
+	pending := h.wbPending
+	h.wbPending = nil
+	h.wbMu.Unlock()
+	for dealerID, m := range pending {
+		list := make([]map[string]any, 0, len(m))
+		for _, s := range m {
+			list = append(list, s)
+		}
+		b, err := json.Marshal(map[string]any{"type": "agents", "agents": list, "now_ms": h.deps.Now().UnixMilli()})
+		if err != nil {
+			h.log.Error("encode agent changes", "err", err)
+			continue
+		}
+		h.hub.toDirectors(ctx, dealerID, b)
 	}
 }
 
@@ -38,17 +88,18 @@ func (h *handler) pushWallboard(ctx context.Context, dealerID int64) {
 // wallboard is the directors' live picture: agents and their state, calls in progress,
 // and queue depth per campaign (with tasks taken and tasks flagged as abandoned).
 func (h *handler) wallboard(ctx context.Context, dealerID int64) map[string]any {
+	// The agents' latest summaries, as they published them: the wallboard never waits for
+	// an agent busy with the queue or the gateway.
 	agentsList := []map[string]any{}
 	inCall := 0
-	for _, a := range h.agents.forDealer(dealerID) {
-		a.mu.Lock()
-		s := a.summaryLocked()
-		if a.phase == phaseCall {
+	h.wbMu.Lock()
+	for _, s := range h.wbLast[dealerID] {
+		if s["phase"] == phaseCall {
 			inCall++
 		}
-		a.mu.Unlock()
 		agentsList = append(agentsList, s)
 	}
+	h.wbMu.Unlock()
 	loc := time.FixedZone("CST", 8*3600)
 	if d, err := h.q().GetDealer(ctx, dealerID); err == nil {
 		if l, err := time.LoadLocation(d.TimeZone); err == nil {
@@ -63,5 +114,5 @@ func (h *handler) wallboard(ctx context.Context, dealerID int64) map[string]any 
 		depth = []store.QueueDepthByCampaignRow{}
 	}
 	return map[string]any{"type": "wallboard", "agents": agentsList, "queue": depth, "calls_in_progress": inCall,
-		"at": now.Format("15:04:05")}
+		"at": now.Format("15:04:05"), "now_ms": now.UnixMilli()}
 }

@@ -6,7 +6,9 @@
   function $(id) { return document.getElementById(id); }
   function td(text) { var e = document.createElement("td"); e.textContent = text === undefined || text === null ? "" : String(text); return e; }
   function fmt(s) { s = s || 0; var m = Math.floor(s / 60); return m + ":" + ("0" + (s % 60)).slice(-2); }
-  var agents = {}, backoff = 500;
+  var agents = {}, backoff = 500, offset = 0;
+  // Durations are counted from the server's timestamps, with the server's clock.
+  function secsSince(ms) { return ms ? Math.max(0, Math.floor((Date.now() + offset - ms) / 1000)) : 0; }
 
   function renderAgents() {
     var body = $("wb-agents").tBodies[0];
@@ -22,10 +24,10 @@
       tr.className = "s-" + a.status + " p-" + a.phase + (a.connected ? "" : " muted");
       tr.appendChild(td(a.name));
       var st = T("status." + a.status) + " · " + T("phase." + a.phase);
-      if (a.call) st += " · " + T("call." + a.call.state) + " " + fmt(a.call.secs);
+      if (a.call) st += " · " + T("call." + a.call.state) + " " + fmt(a.call.ended_ms ? a.call.secs : secsSince(a.call.started_ms));
       if (a.pause_reason) st += " · " + T("pr." + a.pause_reason);
       tr.appendChild(td(st));
-      tr.appendChild(td(fmt(a.status_secs)));
+      tr.appendChild(td(fmt(secsSince(a.since_ms))));
       tr.appendChild(td(a.customer || ""));
       tr.appendChild(td(a.calls_done));
       body.appendChild(tr);
@@ -58,17 +60,19 @@
     ws.onclose = function () { $("conn").className = "conn off"; setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000); };
     ws.onmessage = function (ev) {
       var m = JSON.parse(ev.data);
+      if (m.now_ms) offset = m.now_ms - Date.now();
       if (m.type === "wallboard") {
         agents = {};
         m.agents.forEach(function (a) { agents[a.username] = a; });
         renderAgents();
         renderQueue(m.queue);
         $("wb-at").textContent = m.at;
-      } else if (m.type === "agent") {
-        agents[m.agent.username] = m.agent;
+      } else if (m.type === "agents") {
+        m.agents.forEach(function (a) { agents[a.username] = a; });
         renderAgents();
       }
     };
   }
+  setInterval(renderAgents, 1000);
   connect();
 })();
