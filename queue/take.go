@@ -206,9 +206,24 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 		timeout = def.TakeTimeout
 	}
 	q := store.New(db)
-	// The happy path is one round trip: the statement checks the window, holidays and
-	// the dealer's attempt limits itself. Only when it takes nothing do we ask why.
-	row, err := q.TakeNextTask(ctx, store.TakeNextTaskParams{
+	// The statement checks the window, holidays and the dealer's attempt limits itself;
+	// only when it takes nothing do we ask why. Its custom plans cost more to make than to
+	// run (planning is most of a take), so it runs with the cached generic plan: the
+	// setting is set and reset around it on one connection, never left in the pool.
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET plan_cache_mode"); err != nil {
+			_ = conn.Hijack().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	row, err := store.New(conn).TakeNextTask(ctx, store.TakeNextTaskParams{
 		AgentUserID:            p.AgentUserID,
 		Now:                    now,
 		StaleBefore:            now.Add(-timeout),

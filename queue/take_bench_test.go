@@ -2,12 +2,17 @@ package queue
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store/storetest"
 )
 
 // BenchmarkTake200Agents measures Take when 200 agents take at once: each round releases
@@ -19,20 +24,35 @@ import (
 // It reports p50/p99/max of a single Take in ms. The queue holds 20,000 open tasks over
 // five priorities with reasons, in the dealer's calling window. Figures: BENCH_TAKE.md.
 func BenchmarkTake200Agents(b *testing.B) {
-	benchTake(b, 200, true)
+	for _, conns := range []int32{4, 8, 20} {
+		b.Run(fmt.Sprintf("pool=%d", conns), func(b *testing.B) { benchTake(b, 200, true, conns) })
+	}
 }
 
 // BenchmarkTakeSequential is the same queue with the 200 agents taking one after the
 // other: the cost of one Take without contention.
 func BenchmarkTakeSequential(b *testing.B) {
-	benchTake(b, 200, false)
+	benchTake(b, 200, false, 4)
 }
 
-func benchTake(b *testing.B, agents int, atOnce bool) {
+func benchTake(b *testing.B, agents int, atOnce bool, conns int32) {
 	const tasks = 20000
 	w := newWorkBundle(b, agents)
 	ctx := context.Background()
-	_, err := w.db.Exec(ctx, `
+	// The pool the agents share, as the console's would be.
+	var schema string
+	require.NoError(b, w.db.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema))
+	pc, err := pgxpool.ParseConfig(storetest.URL())
+	require.NoError(b, err)
+	pc.MaxConns = conns
+	pc.ConnConfig.RuntimeParams["search_path"] = schema
+	if os.Getenv("GENERIC") != "" {
+		pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	require.NoError(b, err)
+	defer pool.Close()
+	_, err = w.db.Exec(ctx, `
 		WITH c AS (
 			INSERT INTO customers (dealer_id, name, phone)
 			SELECT $1, '客户' || g, '139' || lpad(g::text, 8, '0') FROM generate_series(1, $2) g
@@ -59,7 +79,7 @@ func benchTake(b *testing.B, agents int, atOnce bool) {
 		taken := make([]int64, agents)
 		takeOne := func(i int) {
 			t0 := time.Now()
-			tk, err := Take(ctx, w.db, TakeParams{DealerID: w.dealer, AgentUserID: w.agents[i], Now: now})
+			tk, err := Take(ctx, pool, TakeParams{DealerID: w.dealer, AgentUserID: w.agents[i], Now: now})
 			d := time.Since(t0)
 			if err != nil {
 				b.Error(err)
@@ -102,5 +122,5 @@ func benchTake(b *testing.B, agents int, atOnce bool) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 	b.Logf("%d takes by %d agents (at once: %v): p50 %.2f ms, p99 %.2f ms, max %.2f ms (pool %d conns)",
-		len(lat), agents, atOnce, pct(0.50), pct(0.99), float64(lat[len(lat)-1].Microseconds())/1000, w.db.Config().MaxConns)
+		len(lat), agents, atOnce, pct(0.50), pct(0.99), float64(lat[len(lat)-1].Microseconds())/1000, conns)
 }
