@@ -205,7 +205,6 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 	if timeout <= 0 {
 		timeout = def.TakeTimeout
 	}
-	q := store.New(db)
 	// The statement checks the window, holidays and the dealer's attempt limits itself;
 	// only when it takes nothing do we ask why. Its custom plans cost more to make than to
 	// run (planning is most of a take), so it runs with the cached generic plan: the
@@ -223,7 +222,8 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 			_ = conn.Hijack().Close(context.WithoutCancel(ctx))
 		}
 	}()
-	row, err := store.New(conn).TakeNextTask(ctx, store.TakeNextTaskParams{
+	q := store.New(conn) // one connection per take: never wait for a second one
+	row, err := q.TakeNextTask(ctx, store.TakeNextTaskParams{
 		AgentUserID:            p.AgentUserID,
 		Now:                    now,
 		StaleBefore:            now.Add(-timeout),
