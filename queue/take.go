@@ -206,19 +206,24 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 		timeout = def.TakeTimeout
 	}
 	// The statement checks the window, holidays and the dealer's attempt limits itself;
-	// only when it takes nothing do we ask why. Its custom plans cost more to make than to
-	// run (planning is most of a take), so it runs with the cached generic plan: the
-	// setting is set and reset around it on one connection, never left in the pool.
+	// only when it takes nothing do we ask why. Two settings hold for the take only, set
+	// and reset around it on one connection, never left in the pool:
+	//   - plan_cache_mode: its custom plans cost more to make than to run (planning was
+	//     most of a take), so it runs with the cached generic plan;
+	//   - synchronous_commit off: a take is a soft reservation, so it does not wait for
+	//     the WAL flush (the slow tail of a take). A server crash within a fraction of a
+	//     second after a take can forget it, and the task is then simply untaken; the
+	//     row lock still serialises live takes, and attempts and outcomes stay durable.
 	conn, err := db.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off"); err != nil {
 		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
 	}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET plan_cache_mode"); err != nil {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET plan_cache_mode; RESET synchronous_commit"); err != nil {
 			_ = conn.Hijack().Close(context.WithoutCancel(ctx))
 		}
 	}()
