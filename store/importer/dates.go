@@ -69,8 +69,17 @@ func parseDateTime(s string) (dateTime, error) {
 	if s[0] >= 0x80 || strings.ContainsRune(s, '\uff0d') {
 		s = toHalfWidth(s)
 	}
+	// The common case first: 2026-03-01.
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' && isDigits(s[:4]) && isDigits(s[5:7]) && isDigits(s[8:]) {
+		dt.y = int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+		dt.m = int(s[5]-'0')*10 + int(s[6]-'0')
+		dt.d = int(s[8]-'0')*10 + int(s[9]-'0')
+		return dt, dt.check(s)
+	}
 	// A bare number: YYYYMMDD or an Excel serial (days since 1899-12-30, fraction = time).
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "eE+-") {
+	if !isNumber(s) {
+		// not a number: a date with separators, below
+	} else if f, err := strconv.ParseFloat(s, 64); err == nil {
 		if len(s) == 8 && isDigits(s) && s[0] != '0' {
 			dt.y, _ = strconv.Atoi(s[:4])
 			dt.m, _ = strconv.Atoi(s[4:6])
@@ -138,6 +147,20 @@ func parseDateTime(s string) (dateTime, error) {
 		return dt, fmt.Errorf("%q has a bad time part: %v", s, err)
 	}
 	return dt, nil
+}
+
+// isNumber reports whether s is digits with at most one decimal point.
+func isNumber(s string) bool {
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' && !dot:
+			dot = true
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	return len(s) > 0 && s != "."
 }
 
 func parseClockInto(s string, dt *dateTime) error {

@@ -252,7 +252,7 @@ func prescan(path string) *plan {
 		}
 		return pl
 	}
-	t, err := openTable(path)
+	t, err := openTable(path, "")
 	if err != nil {
 		return refuse(err.Error())
 	}
@@ -519,7 +519,7 @@ type dupEntry struct {
 // copyRows streams the file's data rows into imp_stage: one goroutine reads and validates,
 // COPY writes, so parsing and the database work at the same time.
 func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, fo *fileOpts, loc *time.Location) error {
-	t, err := openTable(pl.path)
+	t, err := openTable(pl.path, pl.res.Encoding)
 	if err != nil {
 		return &fileProblem{msg: err.Error()}
 	}
@@ -539,89 +539,15 @@ func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, 
 	defer cancel()
 	batches := make(chan [][]any, 8)
 	var (
-		wg       sync.WaitGroup
-		readErr  error
-		res      = &pl.res
-		skip     = opts.SkipInvalid
-		seed     = maphash.MakeSeed()
-		seen     = map[string]dupEntry{}
-		phoneOwn = map[string]nameEntry{}
+		wg      sync.WaitGroup
+		readErr error
+		res     = &pl.res
 	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(batches)
-		const batchSize = 2000
-		batch := make([][]any, 0, batchSize)
-		send := func() bool {
-			if len(batch) == 0 {
-				return true
-			}
-			select {
-			case batches <- batch:
-				batch = make([][]any, 0, batchSize)
-				return true
-			case <-pctx.Done():
-				return false
-			}
-		}
-		rc := &rowCtx{h: &pl.h, loc: loc}
-		for {
-			cells, row, err := t.next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				readErr = err
-				return
-			}
-			if emptyRow(cells) {
-				continue
-			}
-			res.Read++
-			if opts.Progress != nil && res.Read%10000 == 0 {
-				done, total := t.progress()
-				opts.Progress(Progress{File: pl.path, Rows: res.Read, Bytes: done, Total: total})
-			}
-			rc.cells, rc.row, rc.errs = cells, row, rc.errs[:0]
-			vals, key := sp.parse(rc, fo)
-			if len(rc.errs) == 0 {
-				sig := signature(seed, vals)
-				if prev, ok := seen[key]; ok {
-					if prev.sig == sig {
-						continue // the same record twice: counted as unchanged
-					}
-					rc.fail(sp.keyField, rc.get(sp.keyField),
-						fmt.Sprintf("duplicate: row %d has the same %s with different data", prev.row, keyName(sp.kind)))
-				} else if sp.kind == KindOwners {
-					phone, name := vals[1].(string), vals[2].(string)
-					if prev, ok := phoneOwn[phone]; ok && prev.name != name {
-						rc.fail(fName, name, fmt.Sprintf("phone %s is also in row %d with the name %s", phone, prev.row, prev.name))
-					} else if !ok {
-						phoneOwn[phone] = nameEntry{row: int32(row), name: name}
-						vals[len(vals)-1] = true // first_of_phone
-					}
-				}
-				if len(rc.errs) == 0 {
-					seen[key] = dupEntry{row: int32(row), sig: sig}
-				}
-			}
-			if len(rc.errs) > 0 {
-				res.Invalid++
-				res.Errors = append(res.Errors, rc.errs...)
-				continue
-			}
-			if res.Invalid > 0 && !skip {
-				continue // the file will be refused: only validate the rest
-			}
-			batch = append(batch, vals)
-			if len(batch) == batchSize {
-				if !send() {
-					return
-				}
-			}
-		}
-		send()
+		readErr = readRows(pctx, t, sp, pl, opts, fo, loc, batches)
 	}()
 
 	src := &chanSource{ch: batches}
@@ -641,6 +567,97 @@ func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, 
 		return fmt.Errorf("copy: %w", copyErr)
 	}
 	return ctx.Err()
+}
+
+// readRows reads the data rows of t, validates them, records errors and counts in pl.res
+// and sends the valid rows, in batches, to out. Once a row is invalid and invalid rows are
+// not skipped, it only validates the rest. It returns an error when the file cannot be read.
+func readRows(pctx context.Context, t table, sp *spec, pl *plan, opts Options, fo *fileOpts, loc *time.Location, out chan<- [][]any) error {
+	var (
+		res     = &pl.res
+		skip    = opts.SkipInvalid
+		seed    = maphash.MakeSeed()
+		batches = out
+	)
+	// Size the duplicate maps from the file size (about 100 bytes a row) to avoid regrowing.
+	_, size := t.progress()
+	hint := min(int(size/100), 2_000_000)
+	seen := make(map[string]dupEntry, hint)
+	phoneOwn := map[string]nameEntry{}
+	if sp.kind == KindOwners {
+		phoneOwn = make(map[string]nameEntry, hint)
+	}
+	const batchSize = 2000
+	batch := make([][]any, 0, batchSize)
+	send := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		select {
+		case batches <- batch:
+			batch = make([][]any, 0, batchSize)
+			return true
+		case <-pctx.Done():
+			return false
+		}
+	}
+	rc := &rowCtx{h: &pl.h, loc: loc}
+	for {
+		cells, row, err := t.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if emptyRow(cells) {
+			continue
+		}
+		res.Read++
+		if opts.Progress != nil && res.Read%10000 == 0 {
+			done, total := t.progress()
+			opts.Progress(Progress{File: pl.path, Rows: res.Read, Bytes: done, Total: total})
+		}
+		rc.cells, rc.row, rc.errs = cells, row, rc.errs[:0]
+		vals, key := sp.parse(rc, fo)
+		if len(rc.errs) == 0 {
+			sig := signature(seed, vals)
+			if prev, ok := seen[key]; ok {
+				if prev.sig == sig {
+					continue // the same record twice: counted as unchanged
+				}
+				rc.fail(sp.keyField, rc.get(sp.keyField),
+					fmt.Sprintf("duplicate: row %d has the same %s with different data", prev.row, keyName(sp.kind)))
+			} else if sp.kind == KindOwners {
+				phone, name := vals[1].(string), vals[2].(string)
+				if prev, ok := phoneOwn[phone]; ok && prev.name != name {
+					rc.fail(fName, name, fmt.Sprintf("phone %s is also in row %d with the name %s", phone, prev.row, prev.name))
+				} else if !ok {
+					phoneOwn[phone] = nameEntry{row: int32(row), name: name}
+					vals[len(vals)-1] = true // first_of_phone
+				}
+			}
+			if len(rc.errs) == 0 {
+				seen[key] = dupEntry{row: int32(row), sig: sig}
+			}
+		}
+		if len(rc.errs) > 0 {
+			res.Invalid++
+			res.Errors = append(res.Errors, rc.errs...)
+			continue
+		}
+		if res.Invalid > 0 && !skip {
+			continue // the file will be refused: only validate the rest
+		}
+		batch = append(batch, vals)
+		if len(batch) == batchSize {
+			if !send() {
+				return pctx.Err()
+			}
+		}
+	}
+	send()
+	return nil
 }
 
 // nameEntry remembers the name a phone first had in an owners file.

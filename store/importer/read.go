@@ -31,8 +31,9 @@ type table interface {
 	close() error
 }
 
-// openTable opens path as XLSX (by extension or content) or as CSV.
-func openTable(path string) (table, error) {
+// openTable opens path as XLSX (by extension or content) or as CSV. For a CSV, enc is the
+// encoding found by an earlier opening (it saves reading the file once more), or "".
+func openTable(path, enc string) (table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -49,7 +50,7 @@ func openTable(path string) (table, error) {
 		_ = f.Close()
 		return nil, errors.New("old binary Excel (.xls) is not supported; save the sheet as .xlsx or .csv")
 	}
-	return openCSV(f)
+	return openCSV(f, enc)
 }
 
 // detectEncoding reads f to its end and reports the encoding of its text: a BOM wins;
@@ -122,16 +123,22 @@ type csvTable struct {
 	extra int // newlines inside quoted fields so far, which a spreadsheet does not count as rows
 }
 
-func openCSV(f *os.File) (table, error) {
+func openCSV(f *os.File, enc string) (table, error) {
 	st, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
 		return nil, err
 	}
-	enc, skip, err := detectEncoding(f)
-	if err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("read: %w", err)
+	skip := 0
+	switch enc {
+	case "utf-8-bom":
+		skip = 3
+	case "utf-8", "gbk", "utf-16":
+	default:
+		if enc, skip, err = detectEncoding(f); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("read: %w", err)
+		}
 	}
 	if _, err := f.Seek(int64(skip), io.SeekStart); err != nil {
 		_ = f.Close()
