@@ -24,7 +24,7 @@ import (
 // It reports p50/p99/max of a single Take in ms. The queue holds 20,000 open tasks over
 // five priorities with reasons, in the dealer's calling window. Figures: BENCH_TAKE.md.
 func BenchmarkTake200Agents(b *testing.B) {
-	for _, conns := range []int32{4, 8, 20} {
+	for _, conns := range []int32{1, 4, 20} {
 		b.Run(fmt.Sprintf("pool=%d", conns), func(b *testing.B) { benchTake(b, 200, true, conns) })
 	}
 }
