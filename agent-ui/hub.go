@@ -13,6 +13,9 @@ type hub struct {
 	log     *slog.Logger
 	ops     chan hubOp
 	clients map[*client]bool
+	// byUser and boards index the clients by user, and the wallboards by dealer.
+	byUser map[int64]map[*client]bool
+	boards map[int64]map[*client]bool
 }
 
 type hubOpKind int
@@ -36,7 +39,8 @@ type hubOp struct {
 }
 
 func newHub(log *slog.Logger) *hub {
-	return &hub{log: log, ops: make(chan hubOp, 1024), clients: map[*client]bool{}}
+	return &hub{log: log, ops: make(chan hubOp, 4096), clients: map[*client]bool{},
+		byUser: map[int64]map[*client]bool{}, boards: map[int64]map[*client]bool{}}
 }
 
 // run serves the hub until ctx ends, then closes every client.
@@ -45,8 +49,7 @@ func (h *hub) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			for c := range h.clients {
-				delete(h.clients, c)
-				close(c.send)
+				h.remove(c)
 			}
 			return
 		case op := <-h.ops:
@@ -58,39 +61,54 @@ func (h *hub) run(ctx context.Context) {
 func (h *hub) apply(op hubOp) {
 	switch op.kind {
 	case opRegister:
-		h.clients[op.c] = true
+		c := op.c
+		h.clients[c] = true
+		index := h.byUser
+		key := c.user.ID
+		if c.wallboard {
+			index, key = h.boards, c.user.DealerID
+		}
+		if index[key] == nil {
+			index[key] = map[*client]bool{}
+		}
+		index[key][c] = true
 	case opUnregister:
 		if h.clients[op.c] {
-			delete(h.clients, op.c)
-			close(op.c.send)
+			h.remove(op.c)
 		}
 	case opToUser:
-		for c := range h.clients {
-			if c.user.ID == op.userID {
-				h.deliver(c, op.data)
-			}
+		for c := range h.byUser[op.userID] {
+			h.deliver(c, op.data)
 		}
 	case opToClient:
 		if h.clients[op.c] {
 			h.deliver(op.c, op.data)
 		}
 	case opToDirectors:
-		for c := range h.clients {
-			if c.user.DealerID == op.dealerID && c.wallboard {
-				h.deliver(c, op.data)
-			}
+		for c := range h.boards[op.dealerID] {
+			h.deliver(c, op.data)
 		}
 	case opWatched:
-		seen := map[int64]bool{}
-		var ids []int64
-		for c := range h.clients {
-			if c.wallboard && !seen[c.user.DealerID] {
-				seen[c.user.DealerID] = true
-				ids = append(ids, c.user.DealerID)
-			}
+		ids := make([]int64, 0, len(h.boards))
+		for id := range h.boards {
+			ids = append(ids, id)
 		}
 		op.reply <- ids
 	}
+}
+
+// remove drops a registered client and closes its send channel.
+func (h *hub) remove(c *client) {
+	delete(h.clients, c)
+	index, key := h.byUser, c.user.ID
+	if c.wallboard {
+		index, key = h.boards, c.user.DealerID
+	}
+	delete(index[key], c)
+	if len(index[key]) == 0 {
+		delete(index, key)
+	}
+	close(c.send)
 }
 
 // deliver queues data for a client; a client too slow to keep up is dropped (its
@@ -100,8 +118,7 @@ func (h *hub) deliver(c *client, data []byte) {
 	case c.send <- data:
 	default:
 		h.log.Warn("websocket client too slow, dropping", "user", c.user.Username)
-		delete(h.clients, c)
-		close(c.send)
+		h.remove(c)
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// wallboardLoop refreshes the whole wallboard (with the queue depth) every
-// WallboardInterval and sends the agents' changes every WallboardFlush, batched, so a
-// burst of a thousand agents changing state is a few messages per wallboard, not a
-// thousand.
+// wallboardLoop refreshes the queue depth on the wallboards every WallboardInterval and
+// sends the agents' changes every WallboardFlush, batched, so a burst of a thousand agents
+// changing state is a few messages per wallboard, not a thousand. The whole list of
+// agents goes only to a wallboard that just connected.
 func (h *handler) wallboardLoop(ctx context.Context) {
 	full := time.NewTicker(h.cfg.WallboardInterval)
 	defer full.Stop()
@@ -23,7 +23,7 @@ func (h *handler) wallboardLoop(ctx context.Context) {
 			return
 		case <-full.C:
 			for _, id := range h.hub.watchedDealers(ctx) {
-				h.pushWallboard(ctx, id)
+				h.pushQueue(ctx, id)
 			}
 		case <-flush.C:
 			h.flushAgentChanges(ctx)
@@ -75,14 +75,45 @@ func (h *handler) flushAgentChanges(ctx context.Context) {
 	}
 }
 
-// pushWallboard sends a dealer's whole wallboard to its open wallboards.
-func (h *handler) pushWallboard(ctx context.Context, dealerID int64) {
-	b, err := json.Marshal(h.wallboard(ctx, dealerID))
+// sendWallboard sends a dealer's whole wallboard to one wallboard that just connected.
+func (h *handler) sendWallboard(ctx context.Context, c *client) {
+	b, err := json.Marshal(h.wallboard(ctx, c.user.DealerID))
 	if err != nil {
 		h.log.Error("encode wallboard", "err", err)
 		return
 	}
+	h.hub.toClient(ctx, c, b)
+}
+
+// pushQueue sends a dealer's queue depth to its open wallboards.
+func (h *handler) pushQueue(ctx context.Context, dealerID int64) {
+	m := h.queueDepth(ctx, dealerID)
+	m["type"] = "queue"
+	b, err := json.Marshal(m)
+	if err != nil {
+		h.log.Error("encode queue depth", "err", err)
+		return
+	}
 	h.hub.toDirectors(ctx, dealerID, b)
+}
+
+// queueDepth counts the dealer's open tasks due today per campaign, with those taken
+// and those flagged as abandoned.
+func (h *handler) queueDepth(ctx context.Context, dealerID int64) map[string]any {
+	loc := time.FixedZone("CST", 8*3600)
+	if d, err := h.q().GetDealer(ctx, dealerID); err == nil {
+		if l, err := time.LoadLocation(d.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	now := h.deps.Now().In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	depth, err := h.q().QueueDepthByCampaign(ctx, store.QueueDepthByCampaignParams{DealerID: dealerID, Day: today})
+	if err != nil {
+		h.log.Error("queue depth", "dealer", dealerID, "err", err)
+		depth = []store.QueueDepthByCampaignRow{}
+	}
+	return map[string]any{"queue": depth, "at": now.Format("15:04:05"), "now_ms": now.UnixMilli()}
 }
 
 // wallboard is the directors' live picture: agents and their state, calls in progress,
@@ -100,19 +131,7 @@ func (h *handler) wallboard(ctx context.Context, dealerID int64) map[string]any 
 		agentsList = append(agentsList, s)
 	}
 	h.wbMu.Unlock()
-	loc := time.FixedZone("CST", 8*3600)
-	if d, err := h.q().GetDealer(ctx, dealerID); err == nil {
-		if l, err := time.LoadLocation(d.TimeZone); err == nil {
-			loc = l
-		}
-	}
-	now := h.deps.Now().In(loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	depth, err := h.q().QueueDepthByCampaign(ctx, store.QueueDepthByCampaignParams{DealerID: dealerID, Day: today})
-	if err != nil {
-		h.log.Error("queue depth", "dealer", dealerID, "err", err)
-		depth = []store.QueueDepthByCampaignRow{}
-	}
-	return map[string]any{"type": "wallboard", "agents": agentsList, "queue": depth, "calls_in_progress": inCall,
-		"at": now.Format("15:04:05"), "now_ms": now.UnixMilli()}
+	m := h.queueDepth(ctx, dealerID)
+	m["type"], m["agents"], m["calls_in_progress"] = "wallboard", agentsList, inCall
+	return m
 }

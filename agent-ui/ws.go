@@ -55,7 +55,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	go c.writePump(h.cfg.PingInterval)
 	if c.wallboard {
-		h.pushWallboard(ctx, u.DealerID)
+		h.sendWallboard(ctx, c)
 	} else {
 		h.agents.get(*u).attach(ctx)
 	}

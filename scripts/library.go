@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,14 +14,48 @@ import (
 )
 
 // Library gives the scripts in force for a dealer: the dealer's latest edit of a
-// campaign's script, or the embedded one when the dealer has not edited it.
+// campaign's script, or the embedded one when the dealer has not edited it. Versions
+// never change once saved, so parsed versions are kept in memory. It is safe for
+// concurrent use.
 type Library struct {
-	db store.DBTX
+	db     store.DBTX
+	parsed sync.Map // "dealer/campaign@version" -> *Script
 }
 
 // NewLibrary returns a Library reading and writing dealers' edits through db.
 func NewLibrary(db store.DBTX) *Library {
 	return &Library{db: db}
+}
+
+// version returns one parsed version (0: the embedded script), from memory when seen.
+func (l *Library) version(ctx context.Context, dealerID int64, campaign string, n int) (*Script, error) {
+	key := fmt.Sprintf("%d/%s@%d", dealerID, campaign, n)
+	if n == 0 {
+		key = "embedded/" + campaign
+	}
+	if s, ok := l.parsed.Load(key); ok {
+		return s.(*Script), nil
+	}
+	var s *Script
+	var err error
+	if n == 0 {
+		s, err = Builtin(campaign)
+	} else {
+		var v store.ScriptVersion
+		v, err = store.New(l.db).GetScriptVersion(ctx, store.GetScriptVersionParams{DealerID: dealerID, Campaign: campaign, Version: int32(n)})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("scripts: dealer %d has no version %s@%d", dealerID, campaign, n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scripts: version %s@%d: %w", campaign, n, err)
+		}
+		s, err = fromRow(v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.parsed.Store(key, s)
+	return s, nil
 }
 
 // Current returns the script in force for a dealer's campaign.
@@ -71,17 +106,10 @@ func (l *Library) Version(ctx context.Context, dealerID int64, name string) (*Sc
 	if !ok || err != nil || n < 0 {
 		return nil, fmt.Errorf("scripts: bad version name %q (want campaign@N)", name)
 	}
-	if n == 0 {
-		return Builtin(campaign)
+	if _, err := BuiltinSource(campaign); err != nil {
+		return nil, err
 	}
-	v, err := store.New(l.db).GetScriptVersion(ctx, store.GetScriptVersionParams{DealerID: dealerID, Campaign: campaign, Version: int32(n)})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("scripts: dealer %d has no version %s", dealerID, name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("scripts: version %s: %w", name, err)
-	}
-	return fromRow(v)
+	return l.version(ctx, dealerID, campaign, n)
 }
 
 // Save checks a director's edit and stores it as the dealer's next version of the
@@ -113,6 +141,14 @@ func (l *Library) Save(ctx context.Context, dealerID int64, campaign string, src
 // (highest priority first). Campaigns without a script are skipped; it fails only when
 // none has one.
 func (l *Library) ForTask(ctx context.Context, dealerID int64, campaigns []string) ([]*Script, error) {
+	latest, err := store.New(l.db).LatestScriptVersionNumbers(ctx, dealerID)
+	if err != nil {
+		return nil, fmt.Errorf("scripts: versions of dealer %d: %w", dealerID, err)
+	}
+	nums := map[string]int{}
+	for _, v := range latest {
+		nums[v.Campaign] = int(v.Version)
+	}
 	var out []*Script
 	seen := map[string]bool{}
 	for _, c := range campaigns {
@@ -120,10 +156,10 @@ func (l *Library) ForTask(ctx context.Context, dealerID int64, campaigns []strin
 			continue
 		}
 		seen[c] = true
-		s, err := l.Current(ctx, dealerID, c)
-		if errors.Is(err, ErrUnknownCampaign) {
+		if _, err := BuiltinSource(c); err != nil {
 			continue
 		}
+		s, err := l.version(ctx, dealerID, c, nums[c])
 		if err != nil {
 			return nil, err
 		}

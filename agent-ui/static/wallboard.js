@@ -67,6 +67,9 @@
         renderAgents();
         renderQueue(m.queue);
         $("wb-at").textContent = m.at;
+      } else if (m.type === "queue") {
+        renderQueue(m.queue);
+        $("wb-at").textContent = m.at;
       } else if (m.type === "agents") {
         m.agents.forEach(function (a) { agents[a.username] = a; });
         renderAgents();
