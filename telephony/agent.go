@@ -231,8 +231,7 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 	if p.Meta.DealerID == 0 {
 		p.Meta.DealerID = al.agent.DealerID
 	}
-	onAnswer := p.OnAnswer
-	p.OnAnswer = func(ctx context.Context, c *Call) error {
+	p.bridge = func(c *Call) {
 		agentSess, custSess := al.leg.media, c.leg.media
 		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
 			_, _ = agentSess.Relay(pkt, codec, samples)
@@ -240,12 +239,18 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 		al.mu.Lock()
 		al.toCustomer = func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
 			ts, _ := custSess.Relay(pkt, codec, samples)
-			if c.rec != nil {
-				c.rec.Write(media.Agent, ts, samples)
+			if rec := c.rec.Load(); rec != nil {
+				rec.Write(media.Agent, ts, samples)
 			}
 		}
 		al.events = func(pkt *rtp.Packet) { _ = custSess.RelayEvent(pkt) }
 		al.mu.Unlock()
+		c.mu.Lock()
+		c.bridgedAt = time.Now()
+		c.mu.Unlock()
+	}
+	onAnswer := p.OnAnswer
+	p.OnAnswer = func(ctx context.Context, c *Call) error {
 		defer func() {
 			al.mu.Lock()
 			al.toCustomer, al.events = nil, nil
@@ -262,5 +267,11 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 		}
 		return nil
 	}
-	return g.Dial(ctx, p)
+	before := al.leg.media.Stats()
+	res, err := g.Dial(ctx, p)
+	if res != nil {
+		after := al.leg.media.Stats()
+		res.AgentRTP = media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost}
+	}
+	return res, err
 }

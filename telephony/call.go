@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -42,18 +43,23 @@ type DialParams struct {
 	// returns we hang up (unless the customer did). With no OnAnswer the call stays up
 	// until the customer hangs up, ctx ends, or the maximum call duration.
 	OnAnswer func(ctx context.Context, c *Call) error
+
+	// bridge, set by DialAgent, connects the answered call to the agent's leg at once,
+	// before any goroutine is started for the call.
+	bridge func(c *Call)
 }
 
 // Call is an answered call, handed to DialParams.OnAnswer.
 type Call struct {
-	g        *Gateway
-	leg      *leg
-	rec      *media.Recorder
-	mu       sync.Mutex
-	hangupBy string
-	relay    func(pkt *rtp.Packet, codec media.Codec, samples []int16)
-	events   func(pkt *rtp.Packet)
-	digits   string
+	g         *Gateway
+	leg       *leg
+	rec       atomic.Pointer[media.Recorder]
+	mu        sync.Mutex
+	hangupBy  string
+	relay     func(pkt *rtp.Packet, codec media.Codec, samples []int16)
+	events    func(pkt *rtp.Packet)
+	digits    string
+	bridgedAt time.Time
 }
 
 // ReadDigit waits for the customer's next key press (RFC 4733 or SIP INFO), stores it in
@@ -93,8 +99,8 @@ func (c *Call) Play(ctx context.Context, samples []int16) error {
 
 // tapOut records audio we send to the customer.
 func (c *Call) tapOut(ts uint32, samples []int16) {
-	if c.rec != nil {
-		c.rec.Write(media.Agent, ts, samples)
+	if rec := c.rec.Load(); rec != nil {
+		rec.Write(media.Agent, ts, samples)
 	}
 }
 
@@ -217,10 +223,11 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 	noResponse := time.NewTimer(g.cfg.ResponseTimeout)
 	defer noResponse.Stop()
 	var (
-		gotResponse, gotProvisional, cancelled bool
-		authTries                              int
-		cancelDeadline                         <-chan time.Time
-		cancelReason                           string
+		gotResponse, cancelled bool
+		authTries              int
+		cancelDeadline         <-chan time.Time
+		cancelReason, abandon  string
+		done                   = ctx.Done()
 	)
 	var cancelTimer *time.Timer
 	defer func() {
@@ -248,12 +255,15 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 		case <-noResponse.C:
 			if !gotResponse {
 				res.SIPReason = "no response"
+				if abandon != "" {
+					res.SIPReason = abandon + " before any response"
+				}
 				res.Outcome = OutcomeTrunkFailure
 				return
 			}
 			continue
 		case <-ring.C:
-			if !gotProvisional {
+			if !gotResponse {
 				res.SIPReason = "no response"
 				res.Outcome = OutcomeTrunkFailure
 				return
@@ -262,15 +272,18 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 				sendCancel("ring timeout")
 			}
 			continue
-		case <-ctx.Done():
-			if !gotProvisional {
-				res.SIPReason = "cancelled before any response"
-				res.Outcome = OutcomeTrunkFailure
-				return
+		case <-done:
+			// Stop selecting on a closed channel.
+			done = nil
+			if cancelled {
+				continue
 			}
-			if !cancelled {
-				sendCancel("cancelled")
+			if !gotResponse {
+				// RFC 3261 section 9.1: a CANCEL waits for a provisional response.
+				abandon = "cancelled"
+				continue
 			}
+			sendCancel("cancelled")
 			continue
 		case <-cancelDeadline:
 			res.Outcome, res.SIPReason = OutcomeNoAnswer, cancelReason+" (no final response to CANCEL)"
@@ -280,12 +293,15 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 			continue
 		}
 		gotResponse = true
+		g.log.Debug("INVITE response", "call_id", l.callID, "status", r.StatusCode)
 		switch {
 		case r.IsProvisional():
+			if abandon != "" && !cancelled {
+				sendCancel(abandon)
+			}
 			if r.StatusCode == 100 {
 				continue
 			}
-			gotProvisional = true
 			if res.RingAt.IsZero() {
 				res.RingAt = time.Now()
 				if p.OnRing != nil {
@@ -298,10 +314,14 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 			}
 		case r.IsSuccess():
 			res.SIPStatus, res.SIPReason = r.StatusCode, r.Reason
-			if cancelled {
-				// The 200 crossed our CANCEL: confirm the dialog, then end it at once.
+			if cancelled || abandon != "" {
+				// The 200 crossed our CANCEL (or came before we could send one):
+				// confirm the dialog, then end it at once.
 				g.confirm(l, r, tx)
 				g.bye(ctx, l)
+				if !cancelled {
+					cancelReason = abandon
+				}
 				res.Outcome = OutcomeNoAnswer
 				res.SIPReason = cancelReason + " (answered after CANCEL, hung up)"
 				res.HangupBy = HangupSystem
@@ -456,9 +476,15 @@ func (g *Gateway) bye(ctx context.Context, l *leg) {
 func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.ClientTransaction, p DialParams, res *CallResult) {
 	res.AnswerAt = time.Now()
 	res.Outcome = OutcomeAnswered
-	g.confirm(l, r, tx)
-
 	c := &Call{g: g, leg: l}
+	if p.bridge != nil {
+		// Connect the agent first: the customer must hear the agent at once.
+		if len(r.Body()) > 0 {
+			_ = l.media.AcceptAnswer(r.Body())
+		}
+		p.bridge(c)
+	}
+	g.confirm(l, r, tx)
 	if p.Record {
 		dir := p.RecordDir
 		if dir == "" {
@@ -472,7 +498,7 @@ func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.
 		} else if rec, err := media.NewRecorder(filepath.Join(dir, sanitizeFile(l.callID)+".wav")); err != nil {
 			g.log.Error("start recording", "call_id", l.callID, "err", err)
 		} else {
-			c.rec = rec
+			c.rec.Store(rec)
 			res.Recording = rec.Path()
 			defer func() {
 				if err := rec.Close(); err != nil {
@@ -483,8 +509,8 @@ func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.
 	}
 	l.media.Start(media.Handler{
 		Audio: func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
-			if c.rec != nil {
-				c.rec.Write(media.Customer, pkt.Timestamp, samples)
+			if rec := c.rec.Load(); rec != nil {
+				rec.Write(media.Customer, pkt.Timestamp, samples)
 			}
 			c.mu.Lock()
 			relay := c.relay
@@ -559,7 +585,9 @@ func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.
 	<-onAnswerDone
 	c.mu.Lock()
 	res.DTMF = c.digits
+	res.BridgedAt = c.bridgedAt
 	c.mu.Unlock()
+	res.CustomerRTP = l.media.Stats()
 }
 
 // sanitizeFile keeps a Call-ID usable as a file name.

@@ -91,7 +91,7 @@ func TestDialAnsweredWeHangUp(t *testing.T) {
 func TestDialRingTimeoutCancels(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
-			s := startSipp(t, "uas_ring_forever.xml", transport)
+			s := startSipp(t, "uas_ring_forever.xml", transport, "delay", "0")
 			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk(), Transport: transport}})
 			res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 300 * time.Millisecond})
 			require.NoError(t, err)
@@ -167,4 +167,18 @@ func TestDialBadNumber(t *testing.T) {
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: "sip:127.0.0.1:5999"}})
 	_, err := g.Dial(context.Background(), DialParams{To: "13x"})
 	require.ErrorContains(t, err, "not a digit")
+}
+
+func TestDialCancelledBeforeAnyResponse(t *testing.T) {
+	// The caller gives up before the trunk said anything: the CANCEL waits for the 180.
+	// (sipp must answer before our INVITE's first retransmission at 500 ms.)
+	s := startSipp(t, "uas_ring_forever.xml", "udp", "delay", "300")
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	res, err := g.Dial(ctx, DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.Equal(t, OutcomeNoAnswer, res.Outcome, res.SIPReason)
+	require.Equal(t, 487, res.SIPStatus)
+	require.NoError(t, s.wait(t), "sipp got its CANCEL and the ACK of the 487")
 }

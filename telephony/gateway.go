@@ -131,6 +131,9 @@ func (g *Gateway) listen() error {
 			}
 			return fmt.Errorf("gateway: listen tcp %s: %w", g.cfg.ListenAddr, err)
 		}
+		// Bursts of calls must not overflow the socket's receive queue.
+		_ = udp.SetReadBuffer(4 << 20)
+		_ = udp.SetWriteBuffer(4 << 20)
 		g.udp, g.tcp, g.port = udp, tcp, port
 		g.udpLaddr = sip.Addr{IP: udp.LocalAddr().(*net.UDPAddr).IP, Port: port}
 		return nil

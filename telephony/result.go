@@ -1,6 +1,10 @@
 package telephony
 
-import "time"
+import (
+	"time"
+
+	"github.com/huifang/huifang/telephony/media"
+)
 
 // Who hung up a call.
 const (
@@ -31,6 +35,12 @@ type CallResult struct {
 	RingAt   time.Time
 	AnswerAt time.Time
 	EndAt    time.Time
+	// BridgedAt is when an agent call was connected to the agent's leg (zero otherwise).
+	BridgedAt time.Time
+	// CustomerRTP and AgentRTP count the RTP packets received from each side during the
+	// call, and the packets missing from their sequence numbers.
+	CustomerRTP media.Stats
+	AgentRTP    media.Stats
 	// HangupBy is HangupCustomer, HangupAgent, HangupSystem, or "" when never answered.
 	HangupBy string
 	// Recording is the WAV file's path, when the call was recorded.

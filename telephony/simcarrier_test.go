@@ -127,3 +127,9 @@ func TestManyCallsLeaveNoGoroutines(t *testing.T) {
 	}
 	require.LessOrEqual(t, n, baseline+2, "goroutines back to the baseline of %d", baseline)
 }
+
+// simCarrierAnswering answers every call at once and hangs up after talk.
+func simCarrierAnswering(talk time.Duration) simcarrier.Config {
+	return simcarrier.Config{Odds: simcarrier.Odds{Answer: 1}, RingMin: time.Millisecond, RingMax: time.Millisecond,
+		TalkMin: talk, TalkMax: talk}
+}

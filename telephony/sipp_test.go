@@ -66,6 +66,12 @@ func startSippUAC(t testing.TB, scenario, transport, remote string, keys ...stri
 
 func runSipp(t testing.TB, scenario, transport, remote string, keys ...string) *sippRun {
 	t.Helper()
+	return runSippN(t, scenario, transport, remote, 1, nil, keys...)
+}
+
+// runSippN runs sipp for calls calls with extra command-line arguments.
+func runSippN(t testing.TB, scenario, transport, remote string, calls int, extra []string, keys ...string) *sippRun {
+	t.Helper()
 	requireSipp(t)
 	port, mport := freePort(t), freePort(t)
 	// sipp checks some values (status codes) when it loads the scenario, before -key
@@ -83,11 +89,12 @@ func runSipp(t testing.TB, scenario, transport, remote string, keys ...string) *
 		tp = "t1"
 	}
 	args := []string{"-sf", sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(mport),
-		"-m", "1", "-t", tp, "-nostdin", "-timeout", "20s", "-timeout_error", "-nr"}
+		"-m", strconv.Itoa(calls), "-t", tp, "-nostdin", "-timeout", "60s", "-timeout_error", "-nr"}
+	args = append(args, extra...)
 	if remote != "" {
 		args = append(args, remote)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", args...)
 	cmd.Dir = dir
 	out := &bytes.Buffer{}
@@ -145,7 +152,7 @@ func (r *sippRun) wait(t testing.TB) error {
 			return fmt.Errorf("sipp: %w\n%s", r.err, r.out.String())
 		}
 		return nil
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		return fmt.Errorf("sipp still running\n%s", r.out.String())
 	}
 }
@@ -154,7 +161,7 @@ func (r *sippRun) trunk() string { return "sip:127.0.0.1:" + strconv.Itoa(r.port
 
 // testLogger is quiet unless the test runs verbose with HUIFANG_TEST_SIPLOG set.
 func testLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 1}))
 }
 
 // newTestGateway starts a gateway on a free loopback port, closed at cleanup.
