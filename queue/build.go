@@ -75,8 +75,17 @@ var ErrBadDay = errors.New("queue: no day given")
 // transaction. It is safe to run twice and concurrently: builds of one dealer take turns on
 // an advisory lock and an occurrence is never created twice.
 func Build(ctx context.Context, db *pgxpool.Pool, p BuildParams) (*BuildResult, error) {
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("build queue: %w", err)
+	}
+	defer conn.Release()
+	// The scratch tables of a big dealer outgrow the default 8 MB of local buffers; the
+	// setting can only change before the session first uses a temporary table, so a
+	// connection that already built keeps what it has (the error is expected then).
+	_, _ = conn.Exec(ctx, `SET temp_buffers = '512MB'`)
 	var res *BuildResult
-	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
+	err = store.WithTx(ctx, conn, func(tx pgx.Tx) error {
 		var err error
 		res, err = BuildTx(ctx, tx, p)
 		return err
@@ -96,6 +105,10 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	day := dayOf(p.Day)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(buildLockClass), int32(p.DealerID)); err != nil {
 		return nil, fmt.Errorf("build queue: lock dealer %d: %w", p.DealerID, err)
+	}
+	// Sorts and hashes over a dealer's whole history want more than the default 4 MB.
+	if _, err := tx.Exec(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {
+		return nil, fmt.Errorf("build queue: settings: %w", err)
 	}
 	dealer, err := store.New(tx).GetDealer(ctx, p.DealerID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -128,6 +141,12 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		count *int64
 		extra pgx.NamedArgs
 	}{
+		// The rule steps join whole tables of the dealer. Right after an import the planner
+		// may not have statistics yet and would pick nested loops over aggregates (minutes
+		// instead of a second); hash joins are always right here, so nested loops are off.
+		// (JIT is off for the whole build: the penalty cost of a nested loop that cannot be
+		// avoided would otherwise switch it on for half a second of compiling.)
+		{"nestloop off", &discard, nil},
 		{"10_bad.sql", &discard, nil},
 		{"11_complaints.sql", &discard, nil},
 		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": day}},
@@ -147,6 +166,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"29_lapsed.sql", &discard, nil},
 		{"30_base_care.sql", &discard, nil},
 		{"31_birthday.sql", &discard, nil},
+		{"nestloop on", &discard, nil},
 		{"40_filter.sql", &discard, nil},
 		{"analyze q_cand", &discard, nil},
 		{"count held", &res.Held, nil},
@@ -176,6 +196,12 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		switch s.file {
 		case "analyze q_veh", "analyze q_owner", "analyze q_cand":
 			batch.Queue(strings.ToUpper(s.file[:7]) + s.file[7:])
+			order = append(order, queued{step: s.file, count: s.count})
+		case "nestloop off":
+			batch.Queue(`SET LOCAL enable_nestloop = off`)
+			order = append(order, queued{step: s.file, count: s.count})
+		case "nestloop on":
+			batch.Queue(`SET LOCAL enable_nestloop = on`)
 			order = append(order, queued{step: s.file, count: s.count})
 		case "count held":
 			batch.Queue(`SELECT count(*) FROM q_cand`)
