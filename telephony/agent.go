@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -274,4 +275,54 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 		res.AgentRTP = media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost}
 	}
 	return res, err
+}
+
+// ErrAgentNotRegistered means the agent's phone has no live registration.
+var ErrAgentNotRegistered = errors.New("telephony: agent phone not registered")
+
+// CallAgent calls the agent's registered phone at login; once answered, that call is the
+// agent's leg for the shift, onto which DialAgent bridges customers. It returns when the
+// leg ends: the agent hangs up, ctx ends (we hang up), or the gateway closes. The result
+// is not a customer attempt and is not stored.
+func (g *Gateway) CallAgent(ctx context.Context, username string) (*CallResult, error) {
+	b, ok := g.registrar.lookup(username, time.Now())
+	if !ok {
+		return nil, fmt.Errorf("call %s: %w", username, ErrAgentNotRegistered)
+	}
+	var al *agentLeg
+	p := DialParams{Kind: "agent_leg", CallerID: "huifang"}
+	p.bridge = func(c *Call) {
+		al = &agentLeg{agent: b.agent, leg: c.leg}
+		// The agent's voice goes to whichever customer is bridged at the moment.
+		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+			al.mu.Lock()
+			f := al.toCustomer
+			al.mu.Unlock()
+			if f != nil {
+				f(pkt, codec, samples)
+			}
+		}, func(pkt *rtp.Packet) {
+			al.mu.Lock()
+			f := al.events
+			al.mu.Unlock()
+			if f != nil {
+				f(pkt)
+			}
+		})
+	}
+	p.OnAnswer = func(ctx context.Context, c *Call) error {
+		if old := g.agents.put(al); old != nil && old != al {
+			g.bye(context.Background(), old.leg)
+			g.endAgentLeg(old)
+		}
+		g.log.Info("agent leg up (called)", "user", username, "call_id", c.CallID())
+		defer g.agents.drop(al)
+		select {
+		case <-ctx.Done():
+		case <-g.done:
+		}
+		return nil
+	}
+	to := sip.Uri{Scheme: "sip", User: username, Host: b.contact.Host, Port: b.contact.Port}
+	return g.place(ctx, target{ruri: b.contact, to: to, transport: strings.ToUpper(b.transport), number: username}, p)
 }

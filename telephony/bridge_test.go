@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,4 +59,44 @@ func TestBridgeAgentToCustomer(t *testing.T) {
 	}
 	require.False(t, g.AgentConnected("agent1"))
 	require.Zero(t, g.ActiveDialogs())
+}
+
+// TestCallAgentAtLogin registers a sipp phone, has the gateway call it as the agent's
+// leg, bridges a sipp customer onto it, and checks both voices are recorded.
+func TestCallAgentAtLogin(t *testing.T) {
+	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
+	creds := mapCredentials{"agent2": {Username: "agent2", Password: "pw2", UserID: 9}}
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.trunk()}, Credentials: creds, RecordingsDir: t.TempDir()})
+	phone := startSipp(t, "uas_agent_phone.xml", "udp", "codec", "8", "pcap", sippPCMA)
+	reg := startSippUAC(t, "uac_register.xml", "udp", g.Addr(),
+		"user", "agent2", "password", "pw2", "contact_port", strconv.Itoa(phone.port))
+	require.NoError(t, reg.wait(t))
+	require.True(t, g.Registered("agent2"))
+
+	ctx, logout := context.WithCancel(context.Background())
+	legDone := make(chan *CallResult, 1)
+	legErr := make(chan error, 1)
+	go func() {
+		res, err := g.CallAgent(ctx, "agent2")
+		legErr <- err
+		legDone <- res
+	}()
+	waitAgent(t, g, "agent2")
+
+	res, err := g.DialAgent(context.Background(), "agent2", DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.NoError(t, customer.wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	left, right, err := media.ReadStereoWAV(res.Recording)
+	require.NoError(t, err)
+	require.Greater(t, media.RMS(left), 300.0, "customer's voice on the left")
+	require.Greater(t, media.RMS(right), 300.0, "agent's voice on the right")
+
+	logout()
+	require.NoError(t, <-legErr)
+	leg := <-legDone
+	require.Equal(t, OutcomeAnswered, leg.Outcome)
+	require.Equal(t, HangupSystem, leg.HangupBy)
+	require.NoError(t, phone.wait(t), "the phone got our BYE")
+	require.False(t, g.AgentConnected("agent2"))
 }

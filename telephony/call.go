@@ -142,10 +142,29 @@ func (g *Gateway) Dial(ctx context.Context, p DialParams) (*CallResult, error) {
 		return nil, fmt.Errorf("dial %s: %w", number, err)
 	}
 	defer release()
+	u := sip.Uri{Scheme: "sip", User: number, Host: g.trunk.Host, Port: g.trunk.Port}
+	return g.place(ctx, target{
+		ruri: u, to: u, transport: g.transport, destination: g.cfg.Trunk.OutboundProxy,
+		trunk: g.cfg.Trunk.URI, number: number, log: true,
+	}, p)
+}
 
+// target is where a call goes: through the trunk to a number, or to an agent's phone.
+type target struct {
+	ruri, to    sip.Uri
+	transport   string
+	destination string
+	trunk       string
+	number      string
+	// log says whether the call is a customer attempt for the CallLog.
+	log bool
+}
+
+// place runs one outgoing call to t.
+func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResult, error) {
 	sess, err := media.Listen(g.cfg.Host)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", number, err)
+		return nil, fmt.Errorf("dial %s: %w", t.number, err)
 	}
 	defer sess.Close()
 
@@ -158,17 +177,17 @@ func (g *Gateway) Dial(ctx context.Context, p DialParams) (*CallResult, error) {
 		kind = "test"
 	}
 	l := newLeg(newCallID(), sip.GenerateTagN(16))
-	l.transport = g.transport
+	l.transport = t.transport
 	l.local = sip.Uri{Scheme: "sip", User: callerID, Host: g.cfg.Host}
 	l.localName = g.cfg.Trunk.CallerName
-	l.remote = sip.Uri{Scheme: "sip", User: number, Host: g.trunk.Host, Port: g.trunk.Port}
-	l.remoteTarget = l.remote
-	l.destination = g.cfg.Trunk.OutboundProxy
+	l.remote = t.to
+	l.remoteTarget = t.ruri
+	l.destination = t.destination
 	l.media = sess
 	l.localSDP = sess.Offer(randomID())
 
 	res := &CallResult{
-		CallID: l.callID, Trunk: g.cfg.Trunk.URI, From: l.local.String(), To: number,
+		CallID: l.callID, Trunk: t.trunk, From: l.local.String(), To: t.number,
 		Kind: kind, Meta: p.Meta,
 	}
 	g.dialogs.add(l)
@@ -181,7 +200,7 @@ func (g *Gateway) Dial(ctx context.Context, p DialParams) (*CallResult, error) {
 	if res.Outcome == "" {
 		res.Outcome = OutcomeForStatus(res.SIPStatus)
 	}
-	if g.cfg.CallLog != nil {
+	if t.log && g.cfg.CallLog != nil {
 		if err := g.cfg.CallLog.SaveCall(context.WithoutCancel(ctx), res); err != nil {
 			g.log.Error("save call record", "call_id", res.CallID, "err", err)
 		}
