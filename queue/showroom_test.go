@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -95,14 +96,15 @@ func TestShowroomVisitReachesTheQueue(t *testing.T) {
 	b := newWorkBundle(t, 1)
 	rdb := newQueueRedis(t)
 	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	w, err := NewWorker(WorkerConfig{
-		DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 2, PollInterval: 100 * time.Millisecond,
+		DB: b.db, Redis: rdb, Log: log, Concurrency: 2, PollInterval: 100 * time.Millisecond,
 		Sender: LogSender{DB: b.db, Log: quietLog()},
 	})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	defer w.Shutdown()
-	r, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog(), PollInterval: 200 * time.Millisecond})
+	r, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: log, PollInterval: 200 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, r.Start(ctx))
 	defer r.Shutdown()
@@ -113,12 +115,13 @@ func TestShowroomVisitReachesTheQueue(t *testing.T) {
 	res := b.recordVisit(t, ShowroomVisit{Phone: "13912345678", Name: "王", Title: "先生", ArrivedAt: now.Add(-time.Hour), LeftAt: &left})
 
 	var campaigns []string
-	waitFor(t, 20*time.Second, "the same-day visit task", func() bool {
+	// The bound is generous for -race on a busy machine; it takes seconds.
+	waitFor(t, 60*time.Second, "the same-day visit task", func() bool {
 		err := b.db.QueryRow(ctx, `SELECT campaigns FROM call_tasks WHERE customer_id = $1 AND status = 'open'`, res.CustomerID).Scan(&campaigns)
 		return err == nil
 	})
 	require.Contains(t, campaigns, CampaignSameDayVisit)
-	waitFor(t, 20*time.Second, "the leave-store SMS sent by the development sender", func() bool {
+	waitFor(t, 60*time.Second, "the leave-store SMS sent by the development sender", func() bool {
 		var status, provider string
 		require.NoError(t, b.db.QueryRow(ctx, `SELECT status, provider FROM sms_messages WHERE id = $1`, res.SMSID).Scan(&status, &provider))
 		return status == "sent" && provider == "dev-log"
@@ -159,4 +162,12 @@ func TestSMSSendHandler(t *testing.T) {
 	task, err := NewSMSSendTask(999999)
 	require.NoError(t, err)
 	require.ErrorIs(t, h.handleSMSSend(ctx, task), asynq.SkipRetry, "no such message")
+}
+
+// testLogWriter sends log lines to the test's log.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
 }
