@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test-tools.sh installs what the tests drive for real: sipp and baresip (SIP peers),
-# Chromium (browser tests), Node.js with npm (playwright-core), from Debian's packages.
+# Chromium (browser tests), Node.js with npm (playwright-core), Kannel with fakesmsc (SMS)
+# and espeak-ng (message-call prompts), from Debian's packages.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
@@ -9,6 +10,9 @@ command -v baresip >/dev/null 2>&1 || missing+=(baresip)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v bearerbox >/dev/null 2>&1 || missing+=(kannel)
+[ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "test-tools: installing ${missing[*]}" >&2
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null

@@ -23,27 +23,28 @@ type AuditLog struct {
 }
 
 type CallAttempt struct {
-	ID            int64      `json:"id"`
-	DealerID      *int64     `json:"dealer_id"`
-	TaskID        *int64     `json:"task_id"`
-	CustomerID    *int64     `json:"customer_id"`
-	AgentUserID   *int64     `json:"agent_user_id"`
-	Kind          string     `json:"kind"`
-	CallID        string     `json:"call_id"`
-	Trunk         string     `json:"trunk"`
-	FromUri       string     `json:"from_uri"`
-	ToNumber      string     `json:"to_number"`
-	InviteAt      time.Time  `json:"invite_at"`
-	RingAt        *time.Time `json:"ring_at"`
-	AnswerAt      *time.Time `json:"answer_at"`
-	EndAt         *time.Time `json:"end_at"`
-	SipStatus     int32      `json:"sip_status"`
-	SipReason     string     `json:"sip_reason"`
-	HangupBy      string     `json:"hangup_by"`
-	Outcome       string     `json:"outcome"`
-	Dtmf          string     `json:"dtmf"`
-	RecordingPath string     `json:"recording_path"`
-	CreatedAt     time.Time  `json:"created_at"`
+	ID                int64      `json:"id"`
+	DealerID          *int64     `json:"dealer_id"`
+	TaskID            *int64     `json:"task_id"`
+	CustomerID        *int64     `json:"customer_id"`
+	AgentUserID       *int64     `json:"agent_user_id"`
+	Kind              string     `json:"kind"`
+	CallID            string     `json:"call_id"`
+	Trunk             string     `json:"trunk"`
+	FromUri           string     `json:"from_uri"`
+	ToNumber          string     `json:"to_number"`
+	InviteAt          time.Time  `json:"invite_at"`
+	RingAt            *time.Time `json:"ring_at"`
+	AnswerAt          *time.Time `json:"answer_at"`
+	EndAt             *time.Time `json:"end_at"`
+	SipStatus         int32      `json:"sip_status"`
+	SipReason         string     `json:"sip_reason"`
+	HangupBy          string     `json:"hangup_by"`
+	Outcome           string     `json:"outcome"`
+	Dtmf              string     `json:"dtmf"`
+	RecordingPath     string     `json:"recording_path"`
+	CreatedAt         time.Time  `json:"created_at"`
+	RecordingPurgedAt *time.Time `json:"recording_purged_at"`
 }
 
 type CallAttemptEffect struct {
@@ -199,6 +200,26 @@ type LoginFailure struct {
 	At       time.Time `json:"at"`
 }
 
+type MessageCallTarget struct {
+	ID             int64      `json:"id"`
+	CampaignID     int64      `json:"campaign_id"`
+	DealerID       int64      `json:"dealer_id"`
+	CustomerID     *int64     `json:"customer_id"`
+	Phone          string     `json:"phone"`
+	Status         string     `json:"status"`
+	Attempts       int32      `json:"attempts"`
+	AttemptsToday  int32      `json:"attempts_today"`
+	LastAttemptDay *time.Time `json:"last_attempt_day"`
+	NotBefore      *time.Time `json:"not_before"`
+	ClaimedAt      *time.Time `json:"claimed_at"`
+	LastCallID     string     `json:"last_call_id"`
+	LastOutcome    string     `json:"last_outcome"`
+	Key            string     `json:"key"`
+	Result         string     `json:"result"`
+	CallbackTaskID *int64     `json:"callback_task_id"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
 type OdometerReading struct {
 	VehicleID int64     `json:"vehicle_id"`
 	Day       time.Time `json:"day"`
@@ -274,6 +295,45 @@ type ShowroomVisit struct {
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
+type SmsCampaign struct {
+	ID         int64     `json:"id"`
+	DealerID   int64     `json:"dealer_id"`
+	Code       string    `json:"code"`
+	Channel    string    `json:"channel"`
+	Template   string    `json:"template"`
+	PromptPath string    `json:"prompt_path"`
+	CreatedBy  *int64    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+type SmsConsent struct {
+	DealerID int64     `json:"dealer_id"`
+	Phone    string    `json:"phone"`
+	State    string    `json:"state"`
+	Source   string    `json:"source"`
+	Detail   string    `json:"detail"`
+	At       time.Time `json:"at"`
+}
+
+type SmsConsentLog struct {
+	ID       int64     `json:"id"`
+	DealerID int64     `json:"dealer_id"`
+	Phone    string    `json:"phone"`
+	State    string    `json:"state"`
+	Source   string    `json:"source"`
+	Detail   string    `json:"detail"`
+	At       time.Time `json:"at"`
+}
+
+type SmsEvent struct {
+	ID        int64     `json:"id"`
+	MessageID int64     `json:"message_id"`
+	Kind      string    `json:"kind"`
+	Code      string    `json:"code"`
+	Detail    string    `json:"detail"`
+	At        time.Time `json:"at"`
+}
+
 type SmsMessage struct {
 	ID             int64      `json:"id"`
 	DealerID       int64      `json:"dealer_id"`
@@ -292,6 +352,62 @@ type SmsMessage struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	SentAt         *time.Time `json:"sent_at"`
 	DeliveredAt    *time.Time `json:"delivered_at"`
+	CampaignID     *int64     `json:"campaign_id"`
+	Parts          int32      `json:"parts"`
+	ClaimedAt      *time.Time `json:"claimed_at"`
+	ReleasedAt     *time.Time `json:"released_at"`
+	RepliedAt      *time.Time `json:"replied_at"`
+}
+
+type SmsReply struct {
+	ID         int64     `json:"id"`
+	DealerID   *int64    `json:"dealer_id"`
+	Phone      string    `json:"phone"`
+	ToNumber   string    `json:"to_number"`
+	Body       string    `json:"body"`
+	OptOut     bool      `json:"opt_out"`
+	MessageID  *int64    `json:"message_id"`
+	Provider   string    `json:"provider"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+type SmsTemplate struct {
+	ID        int64     `json:"id"`
+	DealerID  int64     `json:"dealer_id"`
+	Code      string    `json:"code"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	UpdatedBy *int64    `json:"updated_by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type SpotCheck struct {
+	ID          int64           `json:"id"`
+	DealerID    int64           `json:"dealer_id"`
+	AttemptID   int64           `json:"attempt_id"`
+	AgentUserID *int64          `json:"agent_user_id"`
+	DrawnBy     *int64          `json:"drawn_by"`
+	ScoredBy    *int64          `json:"scored_by"`
+	Status      string          `json:"status"`
+	Scores      json.RawMessage `json:"scores"`
+	Rubric      json.RawMessage `json:"rubric"`
+	Total       int32           `json:"total"`
+	MaxTotal    int32           `json:"max_total"`
+	Passed      bool            `json:"passed"`
+	Coaching    bool            `json:"coaching"`
+	Comment     string          `json:"comment"`
+	CreatedAt   time.Time       `json:"created_at"`
+	ScoredAt    *time.Time      `json:"scored_at"`
+}
+
+type SpotCheckItem struct {
+	DealerID int64  `json:"dealer_id"`
+	Key      string `json:"key"`
+	Label    string `json:"label"`
+	MaxScore int32  `json:"max_score"`
+	Sort     int32  `json:"sort"`
+	Active   bool   `json:"active"`
 }
 
 type User struct {

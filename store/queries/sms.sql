@@ -1,0 +1,234 @@
+-- SMS campaigns, senders, delivery reports, replies and consent (issue 7).
+
+-- name: LockSMSForSend :one
+-- LockSMSForSend locks a message and says what decides whether it may go out now.
+SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts,
+       d.time_zone::text AS time_zone,
+       timezone(d.time_zone, @now::timestamptz)::time AS local_time,
+       EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
+       EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out
+FROM sms_messages m JOIN dealers d ON d.id = m.dealer_id
+WHERE m.id = @id
+FOR UPDATE OF m;
+
+-- name: ClaimSMS :exec
+-- ClaimSMS moves a queued message to 'sending': the sender owns it from here, and no
+-- other run of the task may submit it again.
+UPDATE sms_messages SET status = 'sending', claimed_at = @now::timestamptz, attempts = attempts + 1
+WHERE id = @id AND status = 'queued';
+
+-- name: MarkSMSSubmitted :exec
+-- MarkSMSSubmitted records that the provider accepted the message; a delivery report
+-- that came first keeps its status.
+UPDATE sms_messages
+SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+    sent_at = COALESCE(sent_at, @now::timestamptz), provider = @provider, provider_id = @provider_id, error = ''
+WHERE id = @id;
+
+-- name: ReleaseSMSClaim :exec
+-- ReleaseSMSClaim gives a message back to the queue after a submission that surely failed.
+UPDATE sms_messages SET status = 'queued', claimed_at = NULL, error = @error
+WHERE id = @id AND status = 'sending';
+
+-- name: FailSMS :exec
+UPDATE sms_messages SET status = 'failed', error = @error
+WHERE id = @id AND status IN ('queued', 'sending');
+
+-- name: SuppressSMS :exec
+UPDATE sms_messages SET status = 'suppressed', error = @reason
+WHERE id = @id AND status = 'queued';
+
+-- name: DeferSMS :exec
+-- DeferSMS holds a queued message until not_before: the release sweep writes its outbox row then.
+UPDATE sms_messages SET not_before = @not_before::timestamptz, released_at = NULL
+WHERE id = @id AND status = 'queued';
+
+-- name: ReleaseDueSMS :many
+-- ReleaseDueSMS writes the sms:send outbox row of up to @max held messages whose time has come.
+WITH due AS (
+    SELECT id, dealer_id FROM sms_messages
+    WHERE released_at IS NULL AND status = 'queued' AND (not_before IS NULL OR not_before <= @now::timestamptz)
+    ORDER BY not_before NULLS FIRST, id
+    LIMIT @max
+    FOR UPDATE SKIP LOCKED
+), upd AS (
+    UPDATE sms_messages m SET released_at = @now::timestamptz FROM due WHERE m.id = due.id
+)
+INSERT INTO outbox (dealer_id, task_type, payload)
+SELECT dealer_id, 'sms:send', jsonb_build_object('message_id', id) FROM due
+RETURNING id;
+
+-- name: RequeueStaleSending :execrows
+-- RequeueStaleSending gives back to the queue the messages claimed before @before that
+-- never got a provider acceptance nor any delivery report: the sender died before it
+-- submitted them (a provider that accepted a message reports it, Kannel with DLR 8).
+UPDATE sms_messages m SET status = 'queued', claimed_at = NULL, released_at = NULL, error = 'requeued after a lost claim'
+WHERE m.status = 'sending' AND m.claimed_at < @before::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM sms_events e WHERE e.message_id = m.id);
+
+-- name: InsertSMSEvent :exec
+INSERT INTO sms_events (message_id, kind, code, detail, at) VALUES (@message_id, @kind, @code, @detail, @at);
+
+-- name: ApplySMSReport :execrows
+-- ApplySMSReport moves a message's status on a delivery report: delivered is final,
+-- failed does not undo delivered, submitted only confirms a send in flight.
+UPDATE sms_messages
+SET status = CASE
+        WHEN @kind::text = 'delivered' THEN 'delivered'
+        WHEN @kind::text IN ('failed', 'rejected') AND status <> 'delivered' THEN 'failed'
+        WHEN @kind::text IN ('submitted', 'buffered') AND status IN ('sending', 'queued') THEN 'sent'
+        ELSE status END,
+    delivered_at = CASE WHEN @kind::text = 'delivered' THEN @at::timestamptz ELSE delivered_at END,
+    sent_at = COALESCE(sent_at, @at::timestamptz),
+    error = CASE WHEN @kind::text IN ('failed', 'rejected') AND status <> 'delivered' THEN @detail::text ELSE error END
+WHERE id = @id;
+
+-- name: LatestSMSPerDealerTo :many
+-- LatestSMSPerDealerTo returns, per dealer, the latest message that went out to a phone.
+SELECT DISTINCT ON (dealer_id) id, dealer_id FROM sms_messages
+WHERE phone = @phone AND status IN ('sending', 'sent', 'delivered', 'failed')
+ORDER BY dealer_id, created_at DESC, id DESC;
+
+-- name: InsertSMSReply :one
+INSERT INTO sms_replies (dealer_id, phone, to_number, body, opt_out, message_id, provider, received_at)
+VALUES (@dealer_id, @phone, @to_number, @body, @opt_out, @message_id, @provider, @received_at)
+RETURNING id;
+
+-- name: MarkSMSReplied :exec
+UPDATE sms_messages SET replied_at = COALESCE(replied_at, @at::timestamptz) WHERE id = @id;
+
+-- name: SetSMSConsent :exec
+-- SetSMSConsent records a consent change with its time and source, and logs it.
+WITH logged AS (
+    INSERT INTO sms_consent_log (dealer_id, phone, state, source, detail, at)
+    VALUES (@dealer_id, @phone, @state, @source, @detail, @at)
+)
+INSERT INTO sms_consent (dealer_id, phone, state, source, detail, at)
+VALUES (@dealer_id, @phone, @state, @source, @detail, @at)
+ON CONFLICT (dealer_id, phone) DO UPDATE
+SET state = EXCLUDED.state, source = EXCLUDED.source, detail = EXCLUDED.detail, at = EXCLUDED.at;
+
+-- name: GetSMSConsent :one
+SELECT * FROM sms_consent WHERE dealer_id = @dealer_id AND phone = @phone;
+
+-- name: SuppressQueuedMarketingSMS :execrows
+UPDATE sms_messages SET status = 'suppressed', error = @reason
+WHERE dealer_id = @dealer_id AND phone = @phone AND kind = 'marketing' AND status = 'queued';
+
+-- name: UpsertSMSTemplate :one
+INSERT INTO sms_templates (dealer_id, code, kind, title, body, updated_by, updated_at)
+VALUES (@dealer_id, @code, @kind, @title, @body, @updated_by, now())
+ON CONFLICT (dealer_id, code) DO UPDATE
+SET kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, updated_by = EXCLUDED.updated_by, updated_at = now()
+RETURNING *;
+
+-- name: GetSMSTemplate :one
+SELECT * FROM sms_templates WHERE dealer_id = @dealer_id AND code = @code;
+
+-- name: ListSMSTemplates :many
+SELECT * FROM sms_templates WHERE dealer_id = @dealer_id ORDER BY code;
+
+-- name: EnsureSMSCampaign :one
+INSERT INTO sms_campaigns (dealer_id, code, channel, template, prompt_path, created_by)
+VALUES (@dealer_id, @code, @channel, @template, @prompt_path, @created_by)
+ON CONFLICT (dealer_id, code) DO UPDATE SET code = EXCLUDED.code
+RETURNING *;
+
+-- name: InsertCampaignSMS :one
+INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
+                          campaign_id, parts, not_before, released_at)
+VALUES (@dealer_id, @customer_id, @phone, @kind, @template, @body, @status, @idempotency_key,
+        @campaign_id, @parts, @not_before, @released_at)
+ON CONFLICT (dealer_id, idempotency_key) DO NOTHING
+RETURNING id;
+
+-- name: InsertOutboxSMSSend :exec
+INSERT INTO outbox (dealer_id, task_type, payload)
+VALUES (@dealer_id, 'sms:send', jsonb_build_object('message_id', @message_id::bigint));
+
+-- name: AudienceBirthdays :many
+-- AudienceBirthdays lists the dealer's customers whose birthday is on @day (29 February
+-- counts as 28 February in other years).
+SELECT c.id, c.name, c.title, c.phone, c.phone_valid
+FROM customers c
+WHERE c.dealer_id = @dealer_id AND c.birthday IS NOT NULL
+  AND (to_char(c.birthday, 'MM-DD') = to_char(@day::date, 'MM-DD')
+       OR (to_char(c.birthday, 'MM-DD') = '02-29' AND to_char(@day::date, 'MM-DD') = '02-28'
+           AND NOT (extract(year FROM @day::date)::int % 4 = 0 AND (extract(year FROM @day::date)::int % 100 <> 0 OR extract(year FROM @day::date)::int % 400 = 0))))
+ORDER BY c.id;
+
+-- name: AudienceReasons :many
+-- AudienceReasons lists the customers given a reason of @campaign due on @day by the
+-- queue's rules (maintenance, insurance, inspection...), with the reason's vehicle.
+SELECT DISTINCT ON (c.id) c.id, c.name, c.title, c.phone, c.phone_valid, r.due_day, r.facts,
+       COALESCE(v.plate, '')::text AS plate, COALESCE(v.model, '')::text AS model
+FROM call_task_reasons r
+JOIN customers c ON c.id = r.customer_id
+LEFT JOIN LATERAL (SELECT plate, model FROM vehicles v WHERE v.customer_id = c.id AND v.active ORDER BY v.delivery_day DESC NULLS LAST LIMIT 1) v ON true
+WHERE r.dealer_id = @dealer_id AND r.campaign = @campaign AND r.due_day = @day
+ORDER BY c.id, r.id;
+
+-- name: AudienceCustomers :many
+SELECT c.id, c.name, c.title, c.phone, c.phone_valid,
+       COALESCE(v.plate, '')::text AS plate, COALESCE(v.model, '')::text AS model
+FROM customers c
+LEFT JOIN LATERAL (SELECT plate, model FROM vehicles v WHERE v.customer_id = c.id AND v.active ORDER BY v.delivery_day DESC NULLS LAST LIMIT 1) v ON true
+WHERE c.dealer_id = @dealer_id AND c.id = ANY(@ids::bigint[])
+ORDER BY c.id;
+
+-- name: CampaignSMSStats :many
+-- CampaignSMSStats is the director's view of a dealer's SMS, per campaign and template.
+SELECT COALESCE(k.code, '')::text AS campaign, m.template,
+       count(*) AS total,
+       count(*) FILTER (WHERE m.status IN ('sent', 'delivered')) AS sent,
+       count(*) FILTER (WHERE m.status = 'delivered') AS delivered,
+       count(*) FILTER (WHERE m.status = 'failed') AS failed,
+       count(*) FILTER (WHERE m.status = 'suppressed') AS suppressed,
+       count(*) FILTER (WHERE m.status IN ('queued', 'sending')) AS pending,
+       count(*) FILTER (WHERE m.replied_at IS NOT NULL) AS replied,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sms_replies r WHERE r.message_id = m.id AND r.opt_out)) AS opted_out
+FROM sms_messages m LEFT JOIN sms_campaigns k ON k.id = m.campaign_id
+WHERE m.dealer_id = @dealer_id AND m.created_at >= @since::timestamptz
+GROUP BY 1, 2
+ORDER BY 1, 2;
+
+-- name: CampaignCallStats :many
+-- CampaignCallStats is the director's view of message-call campaigns: targets and keys pressed.
+SELECT k.code AS campaign,
+       count(*) AS total,
+       count(*) FILTER (WHERE t.status = 'done') AS answered,
+       count(*) FILTER (WHERE t.key = '1') AS key_1,
+       count(*) FILTER (WHERE t.key = '2') AS key_2,
+       count(*) FILTER (WHERE t.key = '9') AS key_9,
+       count(*) FILTER (WHERE t.status = 'unreachable') AS unreachable,
+       count(*) FILTER (WHERE t.status IN ('pending', 'calling')) AS pending
+FROM message_call_targets t JOIN sms_campaigns k ON k.id = t.campaign_id
+WHERE t.dealer_id = @dealer_id AND k.created_at >= @since::timestamptz
+GROUP BY k.code
+ORDER BY k.code;
+
+-- name: InsertMessageCallTarget :execrows
+INSERT INTO message_call_targets (campaign_id, dealer_id, customer_id, phone, status, result)
+VALUES (@campaign_id, @dealer_id, @customer_id, @phone, @status, @result)
+ON CONFLICT (campaign_id, phone) DO NOTHING;
+
+-- name: ClaimMessageCallTargets :many
+-- ClaimMessageCallTargets takes up to @max due targets of a dealer for calling now.
+UPDATE message_call_targets t SET status = 'calling', claimed_at = @now::timestamptz, updated_at = @now::timestamptz
+WHERE t.id IN (
+    SELECT x.id FROM message_call_targets x
+    WHERE x.dealer_id = @dealer_id AND x.status = 'pending' AND (x.not_before IS NULL OR x.not_before <= @now::timestamptz)
+    ORDER BY x.not_before NULLS FIRST, x.id
+    LIMIT @max
+    FOR UPDATE SKIP LOCKED)
+RETURNING t.*;
+
+-- name: LockMessageCallTarget :one
+SELECT * FROM message_call_targets WHERE id = @id FOR UPDATE;
+
+-- name: UpdateMessageCallTarget :exec
+UPDATE message_call_targets
+SET status = @status, attempts = @attempts, attempts_today = @attempts_today, last_attempt_day = @last_attempt_day,
+    not_before = @not_before, claimed_at = NULL, last_call_id = @last_call_id, last_outcome = @last_outcome,
+    key = @key, result = @result, callback_task_id = @callback_task_id, updated_at = @now::timestamptz
+WHERE id = @id;
