@@ -104,6 +104,34 @@ func (c *Call) tapOut(ts uint32, samples []int16) {
 	}
 }
 
+// startMedia starts reading the customer's RTP (at early media or at the answer): audio
+// is recorded and relayed, events relayed, digits queued. It runs once.
+func (c *Call) startMedia() {
+	l := c.leg
+	l.media.Start(media.Handler{
+		Audio: func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+			if rec := c.rec.Load(); rec != nil {
+				rec.Write(media.Customer, pkt.Timestamp, samples)
+			}
+			c.mu.Lock()
+			relay := c.relay
+			c.mu.Unlock()
+			if relay != nil {
+				relay(pkt, codec, samples)
+			}
+		},
+		Event: func(pkt *rtp.Packet) {
+			c.mu.Lock()
+			ev := c.events
+			c.mu.Unlock()
+			if ev != nil {
+				ev(pkt)
+			}
+		},
+		DTMF: l.pushDTMF,
+	})
+}
+
 // setRelay sets where the customer's audio and events go besides the recorder (the B2BUA).
 func (c *Call) setRelay(audio func(*rtp.Packet, media.Codec, []int16), events func(*rtp.Packet)) {
 	c.mu.Lock()
@@ -193,10 +221,12 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 	g.dialogs.add(l)
 	defer g.dialogs.remove(l)
 
-	g.invite(ctx, l, p, res)
+	c := &Call{g: g, leg: l}
+	g.invite(ctx, c, p, res)
 	if res.EndAt.IsZero() {
 		res.EndAt = time.Now()
 	}
+	res.CustomerRTP = sess.Stats()
 	if res.Outcome == "" {
 		res.Outcome = OutcomeForStatus(res.SIPStatus)
 	}
@@ -220,7 +250,8 @@ func (g *Gateway) inviteRequest(l *leg) *sip.Request {
 }
 
 // invite runs the INVITE transaction of l and, when answered, the call; it fills res.
-func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallResult) {
+func (g *Gateway) invite(ctx context.Context, c *Call, p DialParams, res *CallResult) {
+	l := c.leg
 	ringTimeout := p.RingTimeout
 	if ringTimeout <= 0 {
 		ringTimeout = g.cfg.RingTimeout
@@ -328,8 +359,10 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 				}
 			}
 			if r.StatusCode == 183 && len(r.Body()) > 0 {
-				// Early media: send and receive on the answer's address already.
-				_ = l.media.AcceptAnswer(r.Body())
+				// Early media (an announcement, a ring-back tone): take it already.
+				if err := l.media.AcceptAnswer(r.Body()); err == nil {
+					c.startMedia()
+				}
 			}
 		case r.IsSuccess():
 			res.SIPStatus, res.SIPReason = r.StatusCode, r.Reason
@@ -346,7 +379,7 @@ func (g *Gateway) invite(ctx context.Context, l *leg, p DialParams, res *CallRes
 				res.HangupBy = HangupSystem
 				return
 			}
-			g.answered(ctx, l, r, tx, p, res)
+			g.answered(ctx, c, r, tx, p, res)
 			return
 		case (r.StatusCode == 401 || r.StatusCode == 407) && g.cfg.Trunk.Username != "" && authTries < 2 && !cancelled:
 			authTries++
@@ -492,10 +525,10 @@ func (g *Gateway) bye(ctx context.Context, l *leg) {
 }
 
 // answered runs an answered call until either side ends it.
-func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.ClientTransaction, p DialParams, res *CallResult) {
+func (g *Gateway) answered(ctx context.Context, c *Call, r *sip.Response, tx sip.ClientTransaction, p DialParams, res *CallResult) {
+	l := c.leg
 	res.AnswerAt = time.Now()
 	res.Outcome = OutcomeAnswered
-	c := &Call{g: g, leg: l}
 	if p.bridge != nil {
 		// Connect the agent first: the customer must hear the agent at once.
 		if len(r.Body()) > 0 {
@@ -526,28 +559,7 @@ func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.
 			}()
 		}
 	}
-	l.media.Start(media.Handler{
-		Audio: func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
-			if rec := c.rec.Load(); rec != nil {
-				rec.Write(media.Customer, pkt.Timestamp, samples)
-			}
-			c.mu.Lock()
-			relay := c.relay
-			c.mu.Unlock()
-			if relay != nil {
-				relay(pkt, codec, samples)
-			}
-		},
-		Event: func(pkt *rtp.Packet) {
-			c.mu.Lock()
-			ev := c.events
-			c.mu.Unlock()
-			if ev != nil {
-				ev(pkt)
-			}
-		},
-		DTMF: l.pushDTMF,
-	})
+	c.startMedia()
 
 	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -606,7 +618,6 @@ func (g *Gateway) answered(ctx context.Context, l *leg, r *sip.Response, tx sip.
 	res.DTMF = c.digits
 	res.BridgedAt = c.bridgedAt
 	c.mu.Unlock()
-	res.CustomerRTP = l.media.Stats()
 }
 
 // sanitizeFile keeps a Call-ID usable as a file name.

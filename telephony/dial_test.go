@@ -182,3 +182,35 @@ func TestDialCancelledBeforeAnyResponse(t *testing.T) {
 	require.Equal(t, 487, res.SIPStatus)
 	require.NoError(t, s.wait(t), "sipp got its CANCEL and the ACK of the 487")
 }
+
+func TestDialEarlyMedia(t *testing.T) {
+	s := startSipp(t, "uas_early_media.xml", "udp", "pcap", sippPCMA)
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.NoError(t, s.wait(t))
+	require.Equal(t, OutcomeUnreachable, res.Outcome)
+	require.False(t, res.RingAt.IsZero(), "183 counts as ringing")
+	require.Positive(t, res.CustomerRTP.Packets, "the announcement was received as early media")
+}
+
+func TestDialSessionRefresh(t *testing.T) {
+	s := startSipp(t, "uas_session_refresh.xml", "udp", "codec", "0")
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	// sipp fails unless the re-INVITE and the UPDATE got a 200 echoing Session-Expires.
+	require.NoError(t, s.wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	require.Equal(t, HangupCustomer, res.HangupBy)
+}
+
+func TestDialThroughOutboundProxy(t *testing.T) {
+	s := startSipp(t, "uas_answer.xml", "udp", "talk", "100", "codec", "0")
+	// The trunk's name does not resolve: everything must go through the proxy.
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: "sip:trunk.invalid:5060", OutboundProxy: "127.0.0.1:" + strconv.Itoa(s.port)}})
+	res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.NoError(t, s.wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome, res.SIPReason)
+}

@@ -133,3 +133,57 @@ func simCarrierAnswering(talk time.Duration) simcarrier.Config {
 	return simcarrier.Config{Odds: simcarrier.Odds{Answer: 1}, RingMin: time.Millisecond, RingMax: time.Millisecond,
 		TalkMin: talk, TalkMax: talk}
 }
+
+func TestTrunkConcurrencyCap(t *testing.T) {
+	c := newTestCarrier(t, simCarrierAnswering(time.Minute))
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI(), MaxConcurrent: 2}})
+	var mu sync.Mutex
+	var up, most int
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := g.Dial(context.Background(), DialParams{To: "13900000001", OnAnswer: func(ctx context.Context, _ *Call) error {
+				mu.Lock()
+				up++
+				most = max(most, up)
+				mu.Unlock()
+				select {
+				case <-release:
+				case <-time.After(50 * time.Millisecond):
+				}
+				mu.Lock()
+				up--
+				mu.Unlock()
+				return nil
+			}})
+			require.NoError(t, err)
+			require.Equal(t, OutcomeAnswered, res.Outcome)
+		}()
+	}
+	wg.Wait()
+	close(release)
+	require.Equal(t, 2, most, "never more than two calls up at once")
+}
+
+func TestTrunkCapWaitEndsWithContext(t *testing.T) {
+	c := newTestCarrier(t, simCarrierAnswering(time.Minute))
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI(), MaxConcurrent: 1}})
+	hold := make(chan struct{})
+	go func() {
+		_, _ = g.Dial(context.Background(), DialParams{To: "13900000001", OnAnswer: func(ctx context.Context, _ *Call) error {
+			<-hold
+			return nil
+		}})
+	}()
+	defer close(hold)
+	for i := 0; i < 200 && g.ActiveDialogs() == 0; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := g.Dial(ctx, DialParams{To: "13900000001"})
+	require.ErrorContains(t, err, "free trunk channel")
+}
