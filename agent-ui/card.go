@@ -83,66 +83,23 @@ func maskPhone(p string) string {
 	return string(r[:3]) + "****" + string(r[len(r)-4:])
 }
 
-func day(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.Format("2006-01-02")
-}
-
-// loadCard reads a customer of the user's dealer (and only of that dealer) for display.
-// Agents get the phone masked.
+// loadCard reads a customer of the user's dealer (and only of that dealer) for display,
+// in one query. Agents get the phone masked.
 func (h *handler) loadCard(ctx context.Context, u *user, customerID int64) (*card, error) {
-	q := h.q()
-	c, err := q.GetDealerCustomer(ctx, store.GetDealerCustomerParams{ID: customerID, DealerID: u.DealerID})
+	raw, err := h.q().GetCustomerCard(ctx, store.GetCustomerCardParams{ID: customerID, DealerID: u.DealerID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load customer %d: %w", customerID, err)
 	}
-	out := &card{CustomerID: c.ID, Name: c.Name, Title: c.Title, Salutation: scripts.Salute(c.Name, c.Title),
-		Phone: c.Phone, PhoneValid: c.PhoneValid, Consultant: c.Consultant, Prospect: c.ProspectStatus,
-		Vehicles: []cardVehicle{}, Visits: []cardVisit{}, Calls: []cardCall{}, Complaints: []cardComplain{}}
-	if c.Grade != nil {
-		out.Grade = *c.Grade
+	out := &card{}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, fmt.Errorf("decode customer %d: %w", customerID, err)
 	}
+	out.Salutation = scripts.Salute(out.Name, out.Title)
 	if u.Role == roleAgent {
-		out.Phone = maskPhone(c.Phone)
-	}
-	vs, err := q.ListCustomerVehicles(ctx, store.ListCustomerVehiclesParams{CustomerID: c.ID, DealerID: u.DealerID})
-	if err != nil {
-		return nil, fmt.Errorf("load vehicles of %d: %w", customerID, err)
-	}
-	for _, v := range vs {
-		out.Vehicles = append(out.Vehicles, cardVehicle{Plate: v.Plate, Brand: v.Brand, Model: v.Model, VIN: v.Vin,
-			Delivery: day(v.DeliveryDay), WarrantyEnd: day(v.WarrantyEnd), InsuranceEnd: day(v.InsuranceEnd),
-			Inspection: day(v.InspectionDue), Active: v.Active})
-	}
-	visits, err := q.ListCustomerWorkshopVisits(ctx, store.ListCustomerWorkshopVisitsParams{CustomerID: c.ID, DealerID: u.DealerID, MaxRows: 10})
-	if err != nil {
-		return nil, fmt.Errorf("load visits of %d: %w", customerID, err)
-	}
-	for _, v := range visits {
-		d := v.Day
-		out.Visits = append(out.Visits, cardVisit{Day: day(&d), Kind: v.Kind, Label: v.TypeLabel, Plate: v.Plate, Mileage: v.Mileage, Advisor: v.Advisor})
-	}
-	calls, err := q.ListCustomerOutcomes(ctx, store.ListCustomerOutcomesParams{CustomerID: c.ID, DealerID: u.DealerID, MaxRows: 10})
-	if err != nil {
-		return nil, fmt.Errorf("load calls of %d: %w", customerID, err)
-	}
-	loc := u.location()
-	for _, o := range calls {
-		out.Calls = append(out.Calls, cardCall{At: o.CreatedAt.In(loc).Format("2006-01-02 15:04"), Code: o.Code,
-			LabelZH: o.LabelZh, LabelEN: o.LabelEn, Agent: o.AgentName, Notes: o.Notes, Campaigns: o.Campaigns})
-	}
-	cs, err := q.ListCustomerOpenComplaints(ctx, store.ListCustomerOpenComplaintsParams{CustomerID: c.ID, DealerID: u.DealerID})
-	if err != nil {
-		return nil, fmt.Errorf("load complaints of %d: %w", customerID, err)
-	}
-	for _, x := range cs {
-		d := x.OpenedOn
-		out.Complaints = append(out.Complaints, cardComplain{OpenedOn: day(&d), Category: x.Category, Description: x.Description})
+		out.Phone = maskPhone(out.Phone)
 	}
 	return out, nil
 }

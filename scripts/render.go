@@ -3,6 +3,7 @@ package scripts
 import (
 	"fmt"
 	"html/template"
+	"io"
 	"strings"
 )
 
@@ -53,11 +54,31 @@ func sampleVars() Vars {
 		Dealer: "示例4S店", Agent: "小李", LastVisit: "2026年5月3日", DueDay: "2026年6月1日"}
 }
 
-// renderText fills one piece of text with html/template, so every value is HTML-escaped.
-func renderText(name, text string, v Vars) (template.HTML, error) {
+// compile parses one piece of text as an html/template.
+func compile(name, text string) (*template.Template, error) {
 	t, err := template.New(name).Option("missingkey=error").Parse(text)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
+}
+
+func execute(name string, t *template.Template, v Vars) error {
+	if err := t.Execute(io.Discard, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// renderText fills one piece of text with html/template, so every value is HTML-escaped.
+// Templates compiled when the script was parsed are used; others are parsed here.
+func renderText(compiled map[string]*template.Template, name, text string, v Vars) (template.HTML, error) {
+	t, ok := compiled[text]
+	if !ok {
+		var err error
+		if t, err = compile(name, text); err != nil {
+			return "", err
+		}
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, v); err != nil {
@@ -132,21 +153,21 @@ func Render(v Vars, parts ...*Script) (*Rendered, error) {
 	m := Merge(parts...)
 	out := &Rendered{Version: m.Version, Title: m.Title}
 	var err error
-	if out.Opening, err = renderText("opening", m.Opening, v); err != nil {
+	if out.Opening, err = renderText(m.compiled, "opening", m.Opening, v); err != nil {
 		return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 	}
-	if out.Closing, err = renderText("closing", m.Closing, v); err != nil {
+	if out.Closing, err = renderText(m.compiled, "closing", m.Closing, v); err != nil {
 		return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 	}
 	for _, p := range parts {
-		text, err := renderText(p.Campaign+" reminder", p.Reminder, v)
+		text, err := renderText(p.compiled, p.Campaign+" reminder", p.Reminder, v)
 		if err != nil {
 			return nil, fmt.Errorf("scripts: render %s: %w", p.Version, err)
 		}
 		out.Reminders = append(out.Reminders, RenderedReminder{Campaign: p.Campaign, Title: p.Title, Text: text})
 	}
 	for _, q := range m.Questions {
-		text, err := renderText("question "+q.ID, q.Text, v)
+		text, err := renderText(m.compiled, "question "+q.ID, q.Text, v)
 		if err != nil {
 			return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 		}
@@ -160,7 +181,7 @@ func Render(v Vars, parts ...*Script) (*Rendered, error) {
 		out.Questions = append(out.Questions, RenderedQuestion{ID: q.ID, Text: text, Kind: q.Kind, Options: opts})
 	}
 	for _, o := range m.Objections {
-		text, err := renderText("objection "+o.Key, o.Answer, v)
+		text, err := renderText(m.compiled, "objection "+o.Key, o.Answer, v)
 		if err != nil {
 			return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 		}
@@ -182,10 +203,13 @@ func Merge(parts ...*Script) *Script {
 		return &c
 	}
 	first := parts[0]
-	m := &Script{Opening: first.Opening, Closing: first.Closing}
+	m := &Script{Opening: first.Opening, Closing: first.Closing, compiled: map[string]*template.Template{}}
 	var campaigns, versions, titles, reminders []string
 	seenQ := map[string]bool{}
 	for _, p := range parts {
+		for text, t := range p.compiled {
+			m.compiled[text] = t
+		}
 		campaigns = append(campaigns, p.Campaign)
 		versions = append(versions, p.Version)
 		titles = append(titles, p.Title)

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"sort"
 	"strings"
@@ -46,6 +47,10 @@ type Script struct {
 	Objections []Objection `yaml:"objections,omitempty" json:"objections"`
 	// Version is the script's version, such as "maintenance@0"; set when loaded.
 	Version string `yaml:"-" json:"version"`
+
+	// compiled holds the parsed template of every text, by text, so rendering a script
+	// for each call does not parse it again. Read-only once Parse returns.
+	compiled map[string]*template.Template
 }
 
 // Question is one question of a script.
@@ -152,6 +157,7 @@ func Parse(campaign string, src []byte) (*Script, error) {
 	if s.Campaign != campaign {
 		return nil, fmt.Errorf("script says campaign %q, expected %q", s.Campaign, campaign)
 	}
+	s.compiled = map[string]*template.Template{}
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -160,6 +166,15 @@ func Parse(campaign string, src []byte) (*Script, error) {
 		return nil, err
 	}
 	s.Objections = mergeObjections(s.Objections, shared)
+	for _, o := range s.Objections {
+		if _, ok := s.compiled[o.Answer]; !ok {
+			t, err := compile("objection "+o.Key, o.Answer)
+			if err != nil {
+				return nil, err
+			}
+			s.compiled[o.Answer] = t
+		}
+	}
 	return &s, nil
 }
 
@@ -243,9 +258,15 @@ func (s *Script) validate() error {
 		texts[name] = o.Answer
 	}
 	for name, text := range texts {
-		if _, err := renderText(name, text, sampleVars()); err != nil {
-			errs = append(errs, err)
+		t, err := compile(name, text)
+		if err == nil {
+			err = execute(name, t, sampleVars())
 		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.compiled[text] = t
 	}
 	return errors.Join(errs...)
 }

@@ -151,6 +151,66 @@ func (q *Queries) GetConsoleSession(ctx context.Context, arg GetConsoleSessionPa
 	return i, err
 }
 
+const getCustomerCard = `-- name: GetCustomerCard :one
+SELECT jsonb_build_object(
+    'customer_id', c.id, 'name', c.name, 'title', c.title, 'phone', c.phone,
+    'phone_valid', c.phone_valid, 'grade', COALESCE(c.grade, ''), 'consultant', c.consultant,
+    'prospect_status', c.prospect_status,
+    'vehicles', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+            'plate', v.plate, 'brand', v.brand, 'model', v.model, 'vin', v.vin,
+            'delivery_day', COALESCE(to_char(v.delivery_day, 'YYYY-MM-DD'), ''),
+            'warranty_end', COALESCE(to_char(v.warranty_end, 'YYYY-MM-DD'), ''),
+            'insurance_end', COALESCE(to_char(v.insurance_end, 'YYYY-MM-DD'), ''),
+            'inspection_due', COALESCE(to_char(v.inspection_due, 'YYYY-MM-DD'), ''),
+            'active', v.active)
+            ORDER BY v.active DESC, v.delivery_day DESC NULLS LAST, v.id)
+        FROM vehicles v WHERE v.customer_id = c.id AND v.dealer_id = c.dealer_id), '[]'::jsonb),
+    'visits', COALESCE((SELECT jsonb_agg(x.o ORDER BY x.day DESC, x.id DESC) FROM (
+            SELECT w.id, w.day, jsonb_build_object('day', to_char(w.day, 'YYYY-MM-DD'), 'kind', w.kind,
+                'label', w.type_label, 'plate', v.plate, 'mileage', w.mileage, 'advisor', w.advisor) AS o
+            FROM workshop_visits w JOIN vehicles v ON v.id = w.vehicle_id
+            WHERE w.customer_id = c.id AND w.dealer_id = c.dealer_id
+            ORDER BY w.day DESC, w.id DESC LIMIT 10) x), '[]'::jsonb),
+    'calls', COALESCE((SELECT jsonb_agg(x.o ORDER BY x.created_at DESC, x.id DESC) FROM (
+            SELECT o.id, o.created_at, jsonb_build_object(
+                'at', to_char(o.created_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), 'code', o.code,
+                'label_zh', COALESCE(oc.label_zh, o.code), 'label_en', COALESCE(oc.label_en, o.code),
+                'agent', COALESCE(NULLIF(u.display_name, ''), u.username, ''), 'notes', o.notes,
+                'campaigns', t.campaigns) AS o
+            FROM call_outcomes o
+            JOIN call_tasks t ON t.id = o.task_id
+            LEFT JOIN users u ON u.id = o.agent_user_id
+            LEFT JOIN LATERAL (
+                SELECT oc.label_zh, oc.label_en FROM outcome_codes oc
+                WHERE oc.code = o.code AND (oc.dealer_id IS NULL OR oc.dealer_id = o.dealer_id)
+                ORDER BY oc.dealer_id NULLS LAST LIMIT 1
+            ) oc ON true
+            WHERE t.customer_id = c.id AND o.dealer_id = c.dealer_id
+            ORDER BY o.created_at DESC, o.id DESC LIMIT 10) x), '[]'::jsonb),
+    'complaints', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+            'opened_on', to_char(x.opened_on, 'YYYY-MM-DD'), 'category', x.category, 'description', x.description)
+            ORDER BY x.opened_on)
+        FROM complaints x WHERE x.customer_id = c.id AND x.dealer_id = c.dealer_id AND x.closed_on IS NULL), '[]'::jsonb)
+)::jsonb AS card
+FROM customers c JOIN dealers d ON d.id = c.dealer_id
+WHERE c.id = $1 AND c.dealer_id = $2
+`
+
+type GetCustomerCardParams struct {
+	ID       int64 `json:"id"`
+	DealerID int64 `json:"dealer_id"`
+}
+
+// GetCustomerCard returns, in one round trip, what the console shows of a customer of
+// the dealer: the customer, vehicles, the last ten workshop visits, the last ten calls
+// (times in the dealer's zone) and open complaints, as one JSON object.
+func (q *Queries) GetCustomerCard(ctx context.Context, arg GetCustomerCardParams) (json.RawMessage, error) {
+	row := q.db.QueryRow(ctx, getCustomerCard, arg.ID, arg.DealerID)
+	var card json.RawMessage
+	err := row.Scan(&card)
+	return card, err
+}
+
 const getDealerCustomer = `-- name: GetDealerCustomer :one
 SELECT id, dealer_id, name, title, phone, phone_valid, birthday, grade, consultant, prospect_status, status_day, lost_reason, intent_level, price_band, created_at, updated_at FROM customers WHERE id = $1 AND dealer_id = $2
 `
