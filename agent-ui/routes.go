@@ -26,4 +26,5 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("GET /scripts", directors(h.scriptsPage))
 	mux.Handle("GET /scripts/{campaign}", directors(h.scriptEditPage))
 	mux.Handle("POST /scripts/{campaign}", directors(h.scriptSave))
+	h.directorRoutes(mux)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const getCallAttemptByCallID = `-- name: GetCallAttemptByCallID :one
-SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at FROM call_attempts WHERE call_id = $1
+SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at, recording_purged_at FROM call_attempts WHERE call_id = $1
 `
 
 func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (CallAttempt, error) {
@@ -39,6 +39,7 @@ func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (Ca
 		&i.Dtmf,
 		&i.RecordingPath,
 		&i.CreatedAt,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }

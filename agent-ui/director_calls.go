@@ -1,0 +1,335 @@
+package agentui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/huifang/huifang/store"
+)
+
+// customPlans runs queries as unnamed prepared statements, so Postgres plans each one
+// with its actual parameters: the record search's NULL filters fold away and the planner
+// picks the index that fits the filters given (a cached generic plan cannot).
+type customPlans struct{ db store.DBTX }
+
+func (c customPlans) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.db.Exec(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
+
+func (c customPlans) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
+
+func (c customPlans) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.db.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
+
+// callsPageSize is how many records a page of the search shows; exports take up to
+// callsExportMax.
+const (
+	callsPageSize  = 50
+	callsExportMax = 20000
+)
+
+// callFilter is the record search's form, parsed.
+type callFilter struct {
+	store.DirectorListCallsParams
+	Range dayRange
+}
+
+// parseCallFilter reads the search form; the cursor is "before" = <unix nanos>_<id>.
+func (h *handler) parseCallFilter(r *http.Request) (callFilter, error) {
+	u := userFrom(r)
+	rg, err := h.parseRange(r, 7)
+	if err != nil {
+		return callFilter{}, err
+	}
+	f := callFilter{Range: rg}
+	p := &f.DirectorListCallsParams
+	p.DealerID = &u.DealerID
+	p.FromAt, p.ToAt = rg.fromAt(), rg.toAt()
+	p.CursorAt, p.CursorID = p.ToAt, 1<<62
+	if v := r.FormValue("before"); v != "" {
+		var ns, id int64
+		if _, err := fmt.Sscanf(v, "%d_%d", &ns, &id); err != nil {
+			return f, errStatus(http.StatusBadRequest, "bad page cursor")
+		}
+		p.CursorAt, p.CursorID = time.Unix(0, ns), id
+	}
+	if p.AgentID, err = formInt(r, "agent"); err != nil {
+		return f, err
+	}
+	st, err := formInt(r, "sip_status")
+	if err != nil {
+		return f, err
+	}
+	if st != nil {
+		v := int32(*st)
+		p.SipStatus = &v
+	}
+	ms, err := formInt(r, "min_secs")
+	if err != nil {
+		return f, err
+	}
+	if ms != nil && *ms > 0 {
+		v := int32(min(*ms, 86400))
+		p.MinSecs = &v
+	}
+	p.Campaign, p.Outcome, p.Customer = formText(r, "campaign"), formText(r, "outcome"), formText(r, "customer")
+	p.MaxRows = callsPageSize + 1
+	return f, nil
+}
+
+// listCalls runs the record search with custom plans.
+func (h *handler) listCalls(ctx context.Context, p store.DirectorListCallsParams) ([]store.DirectorListCallsRow, error) {
+	rows, err := store.New(customPlans{h.deps.DB}).DirectorListCalls(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("director: list calls: %w", err)
+	}
+	return rows, nil
+}
+
+// talkSecs is a call's talk time in seconds (0 when not answered).
+func talkSecs(answer, end *time.Time) int64 {
+	if answer == nil || end == nil || end.Before(*answer) {
+		return 0
+	}
+	return int64(end.Sub(*answer).Seconds())
+}
+
+// directorCalls is the call-record search with its filters, a page at a time, or the
+// whole result (up to callsExportMax) as xlsx.
+func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	f, err := h.parseCallFilter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if wantsXLSX(r) {
+		f.MaxRows = callsExportMax
+	}
+	rows, err := h.listCalls(r.Context(), f.DirectorListCallsParams)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	labels, err := h.outcomeLabels(r.Context(), u.DealerID, lang)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	next := ""
+	if !wantsXLSX(r) && len(rows) > callsPageSize {
+		rows = rows[:callsPageSize]
+		last := rows[len(rows)-1]
+		q := r.URL.Query()
+		q.Set("before", fmt.Sprintf("%d_%d", last.InviteAt.UnixNano(), last.ID))
+		next = "/director/calls?" + q.Encode()
+	}
+	loc := u.location()
+	tb := &table{Title: dword(lang, "nav_calls"), Head: []string{dword(lang, "time"), dword(lang, "agent"), dword(lang, "customer"),
+		dword(lang, "campaign"), dword(lang, "outcome"), dword(lang, "sip_status"), dword(lang, "talk"), dword(lang, "recording"), dword(lang, "check")}}
+	for _, x := range rows {
+		camps := ""
+		for i, c := range x.Campaigns {
+			if i > 0 {
+				camps += " "
+			}
+			camps += campaignName(r, c)
+		}
+		rec := ""
+		if x.RecordingPath != "" {
+			rec = "✓"
+		} else if x.RecordingPurgedAt != nil {
+			rec = dword(lang, "purged")
+		}
+		chk := ""
+		if x.CheckStatus != "" {
+			chk = dword(lang, x.CheckStatus)
+		}
+		tb.add(link(x.InviteAt.In(loc).Format("2006-01-02 15:04:05"), fmt.Sprintf("/director/calls/%d", x.ID)), txt(x.AgentName),
+			txt(x.CustomerName+x.CustomerTitle), txt(camps), txt(labels[x.Code]), num(int64(x.SipStatus)),
+			num(talkSecs(x.AnswerAt, x.EndAt)), txt(rec), txt(chk))
+	}
+	if wantsXLSX(r) {
+		h.writeXLSX(w, r, tb, "calls_"+f.Range.From.Format("20060102")+"_"+f.Range.To.Format("20060102"))
+		return
+	}
+	agents, err := h.q().DirectorAgents(r.Context(), u.DealerID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	codes, err := h.q().DirectorOutcomeCodes(r.Context(), &u.DealerID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sort.Slice(codes, func(i, j int) bool { return codes[i].Sort < codes[j].Sort })
+	type opt struct{ Value, Label string }
+	var outcomes []opt
+	for _, c := range codes {
+		outcomes = append(outcomes, opt{c.Code, labels[c.Code]})
+	}
+	var camps []opt
+	for _, c := range campaignCodes {
+		camps = append(camps, opt{c, campaignName(r, c)})
+	}
+	h.renderDirector(w, r, "director_calls.html", map[string]any{
+		"Table": tb, "Next": next, "XLSX": xlsxURL(r), "Agents": agents, "Outcomes": outcomes, "Campaigns": camps,
+		"F": r.URL.Query(), "From": f.Range.From.Format(dayLayout), "To": f.Range.To.Format(dayLayout),
+	})
+}
+
+// campaignCodes are the campaigns, in the order the pages list them.
+var campaignCodes = []string{"complaint", "same_day_visit", "recall", "lost_prospect", "key_prospect", "first_maintenance",
+	"delivery_3day", "care_15day", "post_service", "sales_followup", "maintenance", "warranty", "insurance", "inspection",
+	"due_not_come", "lapsed_3m", "lapsed_6m", "lapsed_12m", "lapsed_24m", "base_care", "birthday"}
+
+// outcomeLabels maps the dealer's outcome codes to their names in lang.
+func (h *handler) outcomeLabels(ctx context.Context, dealerID int64, lang string) (map[string]string, error) {
+	codes, err := h.q().DirectorOutcomeCodes(ctx, &dealerID)
+	if err != nil {
+		return nil, fmt.Errorf("director: outcome codes: %w", err)
+	}
+	out := map[string]string{"": ""}
+	for _, c := range codes {
+		out[c.Code] = c.LabelZh
+		if lang == langEN {
+			out[c.Code] = c.LabelEn
+		}
+	}
+	return out, nil
+}
+
+// getCall loads one call record of the user's dealer (not found for another dealer's).
+func (h *handler) getCall(r *http.Request) (store.DirectorGetCallRow, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return store.DirectorGetCallRow{}, err
+	}
+	u := userFrom(r)
+	c, err := h.q().DirectorGetCall(r.Context(), store.DirectorGetCallParams{ID: id, DealerID: &u.DealerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("director: get call %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// answerLine is one saved answer of the outcome form.
+type answerLine struct{ Question, Answer string }
+
+// directorCall is one call record: the customer, the task's reasons, the saved outcome
+// form with its script version, the recording, and the spot-check form.
+func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	ctx := r.Context()
+	c, err := h.getCall(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Call": c, "Talk": talkSecs(c.AnswerAt, c.EndAt), "At": c.InviteAt.In(u.location()).Format("2006-01-02 15:04:05")}
+	var camps []string
+	for _, x := range c.Campaigns {
+		camps = append(camps, campaignName(r, x))
+	}
+	data["Campaigns"] = camps
+	if c.CustomerID != nil {
+		cust, err := h.q().GetDealerCustomer(ctx, store.GetDealerCustomerParams{ID: *c.CustomerID, DealerID: u.DealerID})
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			h.fail(w, r, err)
+			return
+		}
+		if err == nil {
+			data["Customer"] = cust
+			data["Phone"] = maskPhone(cust.Phone)
+		}
+	}
+	if c.TaskID != nil {
+		reasons, err := h.q().DirectorTaskReasons(ctx, store.DirectorTaskReasonsParams{TaskID: *c.TaskID, DealerID: u.DealerID})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		data["Reasons"] = reasons
+	}
+	outs, err := h.q().DirectorCallOutcomes(ctx, store.DirectorCallOutcomesParams{AttemptID: &c.ID, DealerID: u.DealerID})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	type form struct {
+		store.DirectorCallOutcomesRow
+		Label, Saved, Appointment, Callback string
+		Answers                             []answerLine
+	}
+	var forms []form
+	for _, o := range outs {
+		f := form{DirectorCallOutcomesRow: o, Label: o.LabelZh, Saved: o.CreatedAt.In(u.location()).Format("2006-01-02 15:04")}
+		if lang == langEN {
+			f.Label = o.LabelEn
+		}
+		if o.AppointmentAt != nil {
+			f.Appointment = o.AppointmentAt.In(u.location()).Format("2006-01-02 15:04")
+		}
+		if o.CallbackAt != nil {
+			f.Callback = o.CallbackAt.In(u.location()).Format("2006-01-02 15:04")
+		}
+		var ans map[string]any
+		if json.Unmarshal(o.Answers, &ans) == nil {
+			keys := make([]string, 0, len(ans))
+			for k := range ans {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				f.Answers = append(f.Answers, answerLine{k, fmt.Sprint(ans[k])})
+			}
+		}
+		forms = append(forms, f)
+	}
+	data["Forms"] = forms
+	rubric, err := h.rubric(ctx, u.DealerID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data["Rubric"] = rubric
+	chk, err := h.q().GetSpotCheckByAttempt(ctx, store.GetSpotCheckByAttemptParams{AttemptID: c.ID, DealerID: u.DealerID})
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		h.fail(w, r, err)
+		return
+	}
+	if err == nil {
+		data["Check"] = chk
+		scores := map[string]int64{}
+		_ = json.Unmarshal(chk.Scores, &scores)
+		data["Scores"] = scores
+	}
+	data["Back"] = "/director/calls"
+	if ref := r.Referer(); ref != "" {
+		if ru, err := url.Parse(ref); err == nil && (ru.Path == "/director/calls" || ru.Path == "/director/checks") {
+			data["Back"] = ru.RequestURI()
+		}
+	}
+	data["Saved"] = r.FormValue("saved") == "1"
+	data["Recording"] = "/director/recordings/" + strconv.FormatInt(c.ID, 10)
+	h.renderDirector(w, r, "director_call.html", data)
+}

@@ -1,0 +1,448 @@
+package agentui
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/huifang/huifang/store"
+)
+
+// kpis are the director's figures over a range of days. The definitions:
+//   - first-maintenance return rate (首保进场率): of the vehicles whose first-maintenance
+//     window closed in the range (due at delivery + 6 months, closing 30 days later), the
+//     share with a maintenance visit between delivery and the close;
+//   - contact rate: of the tasks called in the range, the share with an outcome in the
+//     range that reached the customer (outcome_codes.reached);
+//   - booking rate: of those reached, the share with an appointment booked;
+//   - lapsed win-back rate: of the lapsed_* tasks reached in the range, the share whose
+//     customer came to the workshop within 90 days after the call;
+//   - lost-prospect rate: of the prospects closed in the range, the share lost (战败)
+//     rather than won, with the lost reasons;
+//   - per-agent productivity: calls, answered, talk time, outcomes, and outcomes per active
+//     hour (a clock hour with at least one call);
+//   - the key-prospect report: the week's key prospects per consultant as deal, lost or
+//     postponed (anything not yet won or lost);
+//   - the grade distribution of owners (customers with an active vehicle).
+type kpis struct {
+	FirstDue, FirstCame       int64
+	Called, Reached, Booked   int64
+	LapsedReached, LapsedCame int64
+	Won, Lost                 int64
+	LostReasons               []countOf
+	Agents                    []store.DirectorAgentProductivityRow
+	KeyProspects              []keyProspectLine
+	Grades                    []countOf
+
+	firstRows  []store.DirectorFirstMaintenanceRow
+	taskRows   []store.DirectorTasksCalledRow
+	closedRows []store.DirectorProspectsClosedRow
+	keyRows    []store.DirectorKeyProspectsRow
+	gradeRows  []store.DirectorGradeCustomersRow
+}
+
+// countOf is a named count.
+type countOf struct {
+	Name string
+	N    int64
+}
+
+// keyProspectLine is one consultant's line of the weekly key-prospect report.
+type keyProspectLine struct {
+	Consultant            string
+	Deal, Lost, Postponed int64
+}
+
+// isLapsed reports whether a task carries a lapsed_* campaign.
+func isLapsed(campaigns []string) bool {
+	for _, c := range campaigns {
+		if strings.HasPrefix(c, "lapsed_") {
+			return true
+		}
+	}
+	return false
+}
+
+// keyResult is how a key prospect ended: deal, lost or postponed.
+func keyResult(status string) string {
+	switch status {
+	case "won":
+		return "deal"
+	case "lost":
+		return "lost"
+	}
+	return "postponed"
+}
+
+// sortedCounts turns a map of counts into a list, largest first.
+func sortedCounts(m map[string]int64) []countOf {
+	out := make([]countOf, 0, len(m))
+	for k, v := range m {
+		out = append(out, countOf{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// computeKPIs reads and sums the figures of one dealer over rg (days in zone tz).
+func computeKPIs(ctx context.Context, q *store.Queries, dealerID int64, tz string, rg dayRange) (*kpis, error) {
+	k := &kpis{}
+	var err error
+	fromDay, toDay := dateOnly(rg.From), dateOnly(rg.To)
+	if k.firstRows, err = q.DirectorFirstMaintenance(ctx, store.DirectorFirstMaintenanceParams{DealerID: dealerID, FromDay: fromDay, ToDay: toDay}); err != nil {
+		return nil, fmt.Errorf("kpi first maintenance: %w", err)
+	}
+	for _, x := range k.firstRows {
+		k.FirstDue++
+		if x.Came {
+			k.FirstCame++
+		}
+	}
+	if k.taskRows, err = q.DirectorTasksCalled(ctx, store.DirectorTasksCalledParams{Tz: tz, DealerID: dealerID, FromAt: rg.fromAt(), ToAt: rg.toAt()}); err != nil {
+		return nil, fmt.Errorf("kpi tasks called: %w", err)
+	}
+	for _, x := range k.taskRows {
+		k.Called++
+		if x.Reached {
+			k.Reached++
+			if x.Booked {
+				k.Booked++
+			}
+			if isLapsed(x.Campaigns) {
+				k.LapsedReached++
+				if x.CameWithin90 {
+					k.LapsedCame++
+				}
+			}
+		}
+	}
+	if k.closedRows, err = q.DirectorProspectsClosed(ctx, store.DirectorProspectsClosedParams{DealerID: dealerID, FromDay: fromDay, ToDay: toDay}); err != nil {
+		return nil, fmt.Errorf("kpi prospects: %w", err)
+	}
+	reasons := map[string]int64{}
+	for _, x := range k.closedRows {
+		if x.ProspectStatus == "won" {
+			k.Won++
+			continue
+		}
+		k.Lost++
+		r := x.LostReason
+		if r == "" {
+			r = "–"
+		}
+		reasons[r]++
+	}
+	k.LostReasons = sortedCounts(reasons)
+	if k.Agents, err = q.DirectorAgentProductivity(ctx, store.DirectorAgentProductivityParams{DealerID: dealerID, FromAt: rg.fromAt(), ToAt: rg.toAt()}); err != nil {
+		return nil, fmt.Errorf("kpi agents: %w", err)
+	}
+	if k.keyRows, err = q.DirectorKeyProspects(ctx, store.DirectorKeyProspectsParams{DealerID: dealerID, FromDay: fromDay, ToDay: toDay}); err != nil {
+		return nil, fmt.Errorf("kpi key prospects: %w", err)
+	}
+	byCons := map[string]*keyProspectLine{}
+	for _, x := range k.keyRows {
+		l := byCons[x.Consultant]
+		if l == nil {
+			l = &keyProspectLine{Consultant: x.Consultant}
+			byCons[x.Consultant] = l
+		}
+		switch keyResult(x.ProspectStatus) {
+		case "deal":
+			l.Deal++
+		case "lost":
+			l.Lost++
+		default:
+			l.Postponed++
+		}
+	}
+	for _, l := range byCons {
+		k.KeyProspects = append(k.KeyProspects, *l)
+	}
+	sort.Slice(k.KeyProspects, func(i, j int) bool { return k.KeyProspects[i].Consultant < k.KeyProspects[j].Consultant })
+	if k.gradeRows, err = q.DirectorGradeCustomers(ctx, dealerID); err != nil {
+		return nil, fmt.Errorf("kpi grades: %w", err)
+	}
+	grades := map[string]int64{}
+	for _, x := range k.gradeRows {
+		grades[x.Grade]++
+	}
+	for _, g := range []string{"premium", "potential", "general", ""} {
+		k.Grades = append(k.Grades, countOf{g, grades[g]})
+	}
+	return k, nil
+}
+
+// perHour is outcomes per active hour, one decimal.
+func perHour(outcomes, hours int64) string {
+	if hours == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(float64(outcomes)/float64(hours), 'f', 1, 64)
+}
+
+// bar is one bar of a chart.
+type bar struct {
+	Label string
+	N     int64
+	Href  string
+}
+
+// barChart draws bars as inline SVG (no script); each bar links to its list.
+func barChart(bars []bar) template.HTML {
+	var mx int64 = 1
+	for _, b := range bars {
+		mx = max(mx, b.N)
+	}
+	const w, lw, h = 400, 130, 22
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, w, h*len(bars)+4)
+	for i, b := range bars {
+		y := i*h + 2
+		bw := int(float64(w-lw-50) * float64(b.N) / float64(mx))
+		fmt.Fprintf(&sb, `<a href="%s"><text x="0" y="%d">%s</text><rect class="bg" x="%d" y="%d" width="%d" height="%d"/><rect class="bar" x="%d" y="%d" width="%d" height="%d"/><text x="%d" y="%d">%d</text></a>`,
+			template.HTMLEscapeString(b.Href), y+15, template.HTMLEscapeString(b.Label), lw, y+2, w-lw-50, h-6, lw, y+2, bw, h-6, w-45, y+15, b.N)
+	}
+	sb.WriteString(`</svg>`)
+	return template.HTML(sb.String())
+}
+
+// kpiCard is one figure of the KPI page with its chart.
+type kpiCard struct {
+	ID, Title, Value, Detail, Href string
+	Chart                          template.HTML
+}
+
+// directorKPI shows the KPIs over a range (the last 30 days by default) with charts.
+func (h *handler) directorKPI(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	rg, err := h.parseRange(r, 30)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	k, err := computeKPIs(r.Context(), h.q(), u.DealerID, u.location().String(), rg)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rq := "from=" + rg.From.Format(dayLayout) + "&to=" + rg.To.Format(dayLayout)
+	lst := func(name string, extra string) string { return "/director/kpi/list?kpi=" + name + "&" + rq + extra }
+	en := lang == langEN
+	word := func(zh, e string) string {
+		if en {
+			return e
+		}
+		return zh
+	}
+	cards := []kpiCard{
+		{ID: "first_maintenance", Title: word("首保进场率", "First-maintenance return rate"), Value: pct(k.FirstCame, k.FirstDue),
+			Detail: fmt.Sprintf("%d / %d", k.FirstCame, k.FirstDue), Href: lst("first_maintenance", ""),
+			Chart: barChart([]bar{{word("已进场", "Came"), k.FirstCame, lst("first_maintenance", "&only=yes")}, {word("未进场", "Not come"), k.FirstDue - k.FirstCame, lst("first_maintenance", "&only=no")}})},
+		{ID: "contact", Title: word("接通率", "Contact rate"), Value: pct(k.Reached, k.Called),
+			Detail: fmt.Sprintf("%d / %d", k.Reached, k.Called), Href: lst("contact", ""),
+			Chart: barChart([]bar{{word("已拨打任务", "Tasks called"), k.Called, lst("contact", "")}, {word("已接通", "Reached"), k.Reached, lst("contact", "&only=yes")}})},
+		{ID: "booking", Title: word("预约率", "Booking rate"), Value: pct(k.Booked, k.Reached),
+			Detail: fmt.Sprintf("%d / %d", k.Booked, k.Reached), Href: lst("booking", ""),
+			Chart: barChart([]bar{{word("已接通", "Reached"), k.Reached, lst("booking", "")}, {word("已预约", "Booked"), k.Booked, lst("booking", "&only=yes")}})},
+		{ID: "winback", Title: word("流失客户召回率", "Lapsed win-back rate"), Value: pct(k.LapsedCame, k.LapsedReached),
+			Detail: fmt.Sprintf("%d / %d", k.LapsedCame, k.LapsedReached), Href: lst("winback", ""),
+			Chart: barChart([]bar{{word("已接通", "Reached"), k.LapsedReached, lst("winback", "")}, {word("90天内回厂", "Came in 90 days"), k.LapsedCame, lst("winback", "&only=yes")}})},
+	}
+	var reasonBars []bar
+	for _, c := range k.LostReasons {
+		reasonBars = append(reasonBars, bar{c.Name, c.N, lst("lost", "&reason="+urlQuery(c.Name))})
+	}
+	cards = append(cards, kpiCard{ID: "lost", Title: word("战败率及原因", "Lost-prospect rate and reasons"), Value: pct(k.Lost, k.Won+k.Lost),
+		Detail: fmt.Sprintf("%d / %d", k.Lost, k.Won+k.Lost), Href: lst("lost", ""), Chart: barChart(reasonBars)})
+	var agentBars []bar
+	for _, a := range k.Agents {
+		agentBars = append(agentBars, bar{a.Name, a.Calls, lst("agents", "")})
+	}
+	cards = append(cards, kpiCard{ID: "agents", Title: word("坐席产能（通话数）", "Agent productivity (calls)"), Href: lst("agents", ""), Chart: barChart(agentBars)})
+	var keyBars []bar
+	for _, l := range k.KeyProspects {
+		keyBars = append(keyBars, bar{l.Consultant + " " + word("成交", "deal"), l.Deal, lst("key_prospects", "&consultant="+urlQuery(l.Consultant))},
+			bar{l.Consultant + " " + word("战败", "lost"), l.Lost, lst("key_prospects", "&consultant="+urlQuery(l.Consultant))},
+			bar{l.Consultant + " " + word("延期", "postponed"), l.Postponed, lst("key_prospects", "&consultant="+urlQuery(l.Consultant))})
+	}
+	cards = append(cards, kpiCard{ID: "key_prospects", Title: word("重点客户周报", "Key-prospect report"), Href: lst("key_prospects", ""), Chart: barChart(keyBars)})
+	var gradeBars []bar
+	var owners int64
+	for _, g := range k.Grades {
+		owners += g.N
+		gradeBars = append(gradeBars, bar{gradeName(lang, g.Name), g.N, lst("grades", "&grade="+g.Name)})
+	}
+	cards = append(cards, kpiCard{ID: "grades", Title: word("基盘客户等级分布", "Owner grades"), Value: strconv.FormatInt(owners, 10), Href: lst("grades", ""), Chart: barChart(gradeBars)})
+	h.renderDirector(w, r, "director_kpi.html", map[string]any{"Cards": cards, "From": rg.From.Format(dayLayout), "To": rg.To.Format(dayLayout)})
+}
+
+func urlQuery(s string) string { return strings.ReplaceAll(template.URLQueryEscaper(s), "+", "%2B") }
+
+// gradeName is a base-customer grade's name in lang.
+func gradeName(lang, g string) string {
+	names := map[string][2]string{"premium": {"优质", "Premium"}, "potential": {"潜力", "Potential"}, "general": {"一般", "General"}, "": {"未分级", "Ungraded"}}
+	n, ok := names[g]
+	if !ok {
+		return g
+	}
+	if lang == langEN {
+		return n[1]
+	}
+	return n[0]
+}
+
+// directorKPIList is the list behind one KPI figure (only=yes|no narrows it to the
+// numerator or its complement).
+func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	rg, err := h.parseRange(r, 30)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	k, err := computeKPIs(r.Context(), h.q(), u.DealerID, u.location().String(), rg)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	name, only := r.FormValue("kpi"), r.FormValue("only")
+	keep := func(b bool) bool { return only == "" || (only == "yes") == b }
+	yes := func(b bool) cell {
+		if b {
+			return txt("✓")
+		}
+		return txt("")
+	}
+	cust := func(id int64, n, t string) cell { return link(n+t, "/customers/"+strconv.FormatInt(id, 10)) }
+	camps := func(cs []string) cell {
+		var s []string
+		for _, c := range cs {
+			s = append(s, campaignName(r, c))
+		}
+		return txt(strings.Join(s, " "))
+	}
+	tb := &table{Title: name + " · " + rg.From.Format(dayLayout) + " – " + rg.To.Format(dayLayout)}
+	switch name {
+	case "first_maintenance":
+		tb.Head = []string{dword(lang, "customer"), dword(lang, "plate"), dword(lang, "model"), "delivery", dword(lang, "due_day"), "came"}
+		for _, x := range k.firstRows {
+			if keep(x.Came) {
+				tb.add(cust(x.CustomerID, x.CustomerName, x.CustomerTitle), txt(x.Plate), txt(x.Model), txt(x.DeliveryDay.Format(dayLayout)), txt(x.DueDay.Format(dayLayout)), txt(x.CameDay))
+			}
+		}
+	case "contact", "booking", "winback":
+		tb.Head = []string{dword(lang, "customer"), dword(lang, "campaign"), dword(lang, "calls"), dword(lang, "reached"), dword(lang, "booked"), "90d"}
+		for _, x := range k.taskRows {
+			in, flag := true, x.Reached
+			switch name {
+			case "booking":
+				in, flag = x.Reached, x.Booked
+			case "winback":
+				in, flag = x.Reached && isLapsed(x.Campaigns), x.CameWithin90
+			}
+			if in && keep(flag) {
+				tb.add(cust(x.CustomerID, x.CustomerName, x.CustomerTitle), camps(x.Campaigns), num(int64(x.Calls)), yes(x.Reached), yes(x.Booked), yes(x.CameWithin90))
+			}
+		}
+	case "lost":
+		tb.Head = []string{dword(lang, "customer"), dword(lang, "consultant"), dword(lang, "status"), dword(lang, "day"), "reason"}
+		reason := r.FormValue("reason")
+		for _, x := range k.closedRows {
+			rs := x.LostReason
+			if rs == "" {
+				rs = "–"
+			}
+			if reason != "" && (x.ProspectStatus != "lost" || rs != reason) {
+				continue
+			}
+			day := ""
+			if x.StatusDay != nil {
+				day = x.StatusDay.Format(dayLayout)
+			}
+			tb.add(cust(x.ID, x.Name, x.Title), txt(x.Consultant), txt(x.ProspectStatus), txt(day), txt(x.LostReason))
+		}
+	case "agents":
+		tb.Head = []string{dword(lang, "agent"), dword(lang, "calls"), dword(lang, "answered"), dword(lang, "talk_min"), dword(lang, "outcomes"), dword(lang, "per_hour")}
+		for _, a := range k.Agents {
+			tb.add(txt(a.Name), num(a.Calls), num(a.Answered), num(a.TalkSecs/60), num(a.Outcomes), txt(perHour(a.Outcomes, a.ActiveHours)))
+		}
+	case "key_prospects":
+		tb.Head = []string{dword(lang, "consultant"), dword(lang, "customer"), dword(lang, "due_day"), dword(lang, "status")}
+		cons := r.FormValue("consultant")
+		for _, x := range k.keyRows {
+			if cons == "" || x.Consultant == cons {
+				tb.add(txt(x.Consultant), cust(x.ID, x.Name, x.Title), txt(x.DueDay.Format(dayLayout)), txt(keyResult(x.ProspectStatus)))
+			}
+		}
+	case "grades":
+		tb.Head = []string{"grade", dword(lang, "customer"), dword(lang, "consultant")}
+		grade, all := r.FormValue("grade"), !r.URL.Query().Has("grade")
+		for _, x := range k.gradeRows {
+			if all || x.Grade == grade {
+				tb.add(txt(gradeName(lang, x.Grade)), cust(x.ID, x.Name, x.Title), txt(x.Consultant))
+			}
+		}
+	default:
+		h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("unknown kpi %q", name)))
+		return
+	}
+	h.renderTable(w, r, tb, "kpi_"+name+"_"+rg.From.Format("20060102")+"_"+rg.To.Format("20060102"), nil)
+}
+
+// directorDueNotCome is the month-end "due but not come" list (应进未进) for a month
+// (month=YYYY-MM, the current month by default).
+func (h *handler) directorDueNotCome(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	today := h.today(u)
+	start := dateOnly(today.AddDate(0, 0, 1-today.Day()))
+	if v := r.FormValue("month"); v != "" {
+		m, err := time.Parse("2006-01", v)
+		if err != nil {
+			h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("bad month %q (want YYYY-MM)", v)))
+			return
+		}
+		start = m
+	}
+	next := start.AddDate(0, 1, 0)
+	rows, err := h.q().DirectorDueNotCome(r.Context(), store.DirectorDueNotComeParams{MonthStart: start, NextMonth: next, DealerID: u.DealerID})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tb := &table{Title: dword(lang, "nav_due") + " " + start.Format("2006-01"), Head: []string{dword(lang, "customer"), dword(lang, "phone"),
+		dword(lang, "consultant"), dword(lang, "plate"), dword(lang, "model"), dword(lang, "last_visit"), dword(lang, "kind"), dword(lang, "due_day")}}
+	for _, x := range rows {
+		tb.add(link(x.CustomerName+x.CustomerTitle, "/customers/"+strconv.FormatInt(x.CustomerID, 10)), txt(x.Phone), txt(x.Consultant),
+			txt(x.Plate), txt(x.Model), txt(x.LastMaintenance), txt(maintenanceName(lang, x.Maintenances)), txt(x.DueDay.Format(dayLayout)))
+	}
+	h.renderTable(w, r, tb, "due_not_come_"+start.Format("200601"), map[string]any{"Month": start.Format("2006-01")})
+}
+
+// maintenanceName names the next maintenance after n maintenance visits.
+func maintenanceName(lang string, n int32) string {
+	zh := map[int32]string{0: "首保", 1: "二保", 2: "三保"}
+	en := map[int32]string{0: "1st", 1: "2nd", 2: "3rd"}
+	if lang == langEN {
+		if s, ok := en[n]; ok {
+			return s
+		}
+		return "periodic"
+	}
+	if s, ok := zh[n]; ok {
+		return s
+	}
+	return "定保"
+}

@@ -1,0 +1,29 @@
+package agentui
+
+import "net/http"
+
+// directorRoutes adds the director console's routes (call records, recordings,
+// spot-checks, the daily check, KPIs and their exports) to mux; register calls it.
+// Every director route is for directors and admins, scoped to their own dealer; the
+// agent's own spot-check page is for every role.
+func (h *handler) directorRoutes(mux *http.ServeMux) {
+	dir := func(fn http.HandlerFunc) http.Handler { return h.secure(h.authed(fn, roleDirector, roleAdmin)) }
+	anyRole := func(fn http.HandlerFunc) http.Handler { return h.secure(h.authed(fn)) }
+
+	mux.Handle("GET /director", dir(h.directorHome))
+	mux.Handle("GET /director/calls", dir(h.directorCalls))
+	mux.Handle("GET /director/calls/{id}", dir(h.directorCall))
+	mux.Handle("GET /director/recordings/{id}", dir(h.directorRecording))
+	mux.Handle("POST /director/calls/{id}/score", dir(h.directorScore))
+	mux.Handle("GET /director/checks", dir(h.directorChecks))
+	mux.Handle("POST /director/checks/draw", dir(h.directorDraw))
+	mux.Handle("GET /director/settings", dir(h.directorSettings))
+	mux.Handle("POST /director/settings", dir(h.directorSettingsSave))
+	mux.Handle("GET /director/daily", dir(h.directorDaily))
+	mux.Handle("GET /director/daily/list", dir(h.directorDailyList))
+	mux.Handle("GET /director/daily/sms", dir(h.directorDailySMS))
+	mux.Handle("GET /director/kpi", dir(h.directorKPI))
+	mux.Handle("GET /director/kpi/list", dir(h.directorKPIList))
+	mux.Handle("GET /director/due-not-come", dir(h.directorDueNotCome))
+	mux.Handle("GET /my/checks", anyRole(h.myChecks))
+}
