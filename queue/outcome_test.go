@@ -277,3 +277,24 @@ func TestPolicyFromDealerRules(t *testing.T) {
 	_, err := b.take(t, b.agents[0], at.Add(time.Hour))
 	require.ErrorIs(t, err, ErrNoTask, "the dealer allows one attempt a day")
 }
+
+func TestOutcomeDoesNotCountTheGatewaysAttemptTwice(t *testing.T) {
+	b := newWorkBundle(t, 1)
+	ctx := context.Background()
+	id := b.addTask(t, taskOpts{phone: "13900000001"})
+	at := b.at(t, "2026-11-23 10:00")
+	var attemptID int64
+	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO call_attempts (dealer_id, task_id, call_id, to_number, invite_at, outcome)
+		VALUES ($1, $2, 'call-1', '13900000001', $3, 'no_answer') RETURNING id`, b.dealer, id, at).Scan(&attemptID))
+	_, err := RecordAttempt(ctx, b.db, AttemptParams{DealerID: b.dealer, TaskID: id, CallID: "call-1", AttemptID: attemptID, Outcome: CallNoAnswer, At: at})
+	require.NoError(t, err)
+	// The agent also records no answer for the same call.
+	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "f1", TaskID: id, AgentUserID: b.agents[0], Code: "no_answer", AttemptID: attemptID, Now: at})
+	require.NoError(t, err)
+	// A no answer recorded without a gateway call counts.
+	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "f2", TaskID: id, AgentUserID: b.agents[0], Code: "no_answer", Now: at.Add(3 * time.Hour)})
+	require.NoError(t, err)
+	var attempts int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT attempts FROM call_tasks WHERE id = $1`, id).Scan(&attempts))
+	require.Equal(t, 2, attempts)
+}
