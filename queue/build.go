@@ -19,10 +19,6 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-// buildLockClass is the first key of the per-dealer advisory lock that serialises builds
-// (pg_advisory_xact_lock(buildLockClass, dealer_id)).
-const buildLockClass = 73_010
-
 // OpenEnded is the expiry stored for an occurrence with no last day yet (a recall whose work
 // is not recorded). List shows it as no expiry.
 var OpenEnded = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
@@ -103,7 +99,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		return nil, ErrBadDay
 	}
 	day := dayOf(p.Day)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(buildLockClass), int32(p.DealerID)); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('huifang.queue.build:' || current_schema() || ':' || $1::bigint, 0))`, p.DealerID); err != nil {
 		return nil, fmt.Errorf("build queue: lock dealer %d: %w", p.DealerID, err)
 	}
 	// Sorts and hashes over a dealer's whole history want more than the default 4 MB.
@@ -141,9 +137,10 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		count *int64
 		extra pgx.NamedArgs
 	}{
-		// The rule steps join whole tables of the dealer. Right after an import the planner
-		// may not have statistics yet and would pick nested loops over aggregates (minutes
-		// instead of a second); hash joins are always right here, so nested loops are off.
+		// The steps join whole tables of the dealer. Right after an import or a first build
+		// the planner may not have statistics yet and would pick nested loops over
+		// aggregates (minutes instead of a second); hash joins are always right here, so
+		// nested loops are off. Small lookups use = ANY (ARRAY(...)) and indexes instead.
 		// (JIT is off for the whole build: the penalty cost of a nested loop that cannot be
 		// avoided would otherwise switch it on for half a second of compiling.)
 		{"nestloop off", &discard, nil},
@@ -166,7 +163,6 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"29_lapsed.sql", &discard, nil},
 		{"30_base_care.sql", &discard, nil},
 		{"31_birthday.sql", &discard, nil},
-		{"nestloop on", &discard, nil},
 		{"40_filter.sql", &discard, nil},
 		{"analyze q_cand", &discard, nil},
 		{"count held", &res.Held, nil},
@@ -199,9 +195,6 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 			order = append(order, queued{step: s.file, count: s.count})
 		case "nestloop off":
 			batch.Queue(`SET LOCAL enable_nestloop = off`)
-			order = append(order, queued{step: s.file, count: s.count})
-		case "nestloop on":
-			batch.Queue(`SET LOCAL enable_nestloop = on`)
 			order = append(order, queued{step: s.file, count: s.count})
 		case "count held":
 			batch.Queue(`SELECT count(*) FROM q_cand`)

@@ -86,7 +86,7 @@
 //
 // # Concurrency
 //
-// A build runs in one transaction and takes pg_advisory_xact_lock(73010, dealer_id) first, so
+// A build runs in one transaction and takes a transaction advisory lock keyed by the schema and the dealer first, so
 // builds of one dealer take turns; the open-task upsert locks each task it extends until
 // commit. Building the same day twice adds nothing the second time.
 package queue

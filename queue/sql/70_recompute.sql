@@ -1,13 +1,11 @@
 -- Merge again every open task whose reasons changed: priority the highest, due the earliest,
 -- expiry the latest of its open reasons; while the customer's complaint is open only the
 -- complaint reasons count.
-WITH tt AS (
-    SELECT DISTINCT task_id FROM q_touched
-), live AS (
+WITH live AS (
     SELECT r.task_id, r.campaign, r.priority, r.due_day, r.expires_day, r.facts
     FROM call_task_reasons r
-    JOIN tt ON tt.task_id = r.task_id
-    WHERE r.status = 'open'
+    WHERE r.task_id = ANY (ARRAY(SELECT DISTINCT task_id FROM q_touched))
+      AND r.status = 'open'
       AND (r.campaign = 'complaint' OR r.customer_id NOT IN (SELECT customer_id FROM q_cmp))
 ), per AS (
     SELECT task_id, campaign, max(priority) AS priority FROM live GROUP BY task_id, campaign
@@ -24,6 +22,6 @@ SET priority = a.priority, due_day = a.due_day, expires_day = a.expires_day,
     campaigns = camps.campaigns, consultant = a.consultant, updated_at = now()
 FROM agg a
 JOIN camps ON camps.task_id = a.task_id
-WHERE t.id = a.task_id AND t.status = 'open'
+WHERE t.id = ANY (ARRAY(SELECT task_id FROM agg)) AND t.id = a.task_id AND t.status = 'open'
   AND (t.priority, t.due_day, t.expires_day, t.campaigns, t.consultant)
       IS DISTINCT FROM (a.priority, a.due_day, a.expires_day, camps.campaigns, a.consultant);
