@@ -10,7 +10,7 @@ command -v baresip >/dev/null 2>&1 || missing+=(baresip)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-command -v bearerbox >/dev/null 2>&1 || missing+=(kannel)
+[ -x /usr/sbin/bearerbox ] || missing+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then

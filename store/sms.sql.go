@@ -481,6 +481,32 @@ func (q *Queries) FailSMS(ctx context.Context, arg FailSMSParams) error {
 	return err
 }
 
+const getDealerSMS = `-- name: GetDealerSMS :one
+SELECT id, name, time_zone, COALESCE(NULLIF(settings->>'sms_signature', ''), name)::text AS signature
+FROM dealers WHERE id = $1
+`
+
+type GetDealerSMSRow struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	TimeZone  string `json:"time_zone"`
+	Signature string `json:"signature"`
+}
+
+// GetDealerSMS returns what rendering a dealer's SMS needs: its name, zone and signature
+// (settings.sms_signature, by default the dealer's name).
+func (q *Queries) GetDealerSMS(ctx context.Context, id int64) (GetDealerSMSRow, error) {
+	row := q.db.QueryRow(ctx, getDealerSMS, id)
+	var i GetDealerSMSRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.TimeZone,
+		&i.Signature,
+	)
+	return i, err
+}
+
 const getSMSConsent = `-- name: GetSMSConsent :one
 SELECT dealer_id, phone, state, source, detail, at FROM sms_consent WHERE dealer_id = $1 AND phone = $2
 `
@@ -934,6 +960,20 @@ func (q *Queries) RequeueStaleSending(ctx context.Context, before time.Time) (in
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const setDealerSMSSignature = `-- name: SetDealerSMSSignature :exec
+UPDATE dealers SET settings = jsonb_set(settings, '{sms_signature}', to_jsonb($1::text)) WHERE id = $2
+`
+
+type SetDealerSMSSignatureParams struct {
+	Signature string `json:"signature"`
+	ID        int64  `json:"id"`
+}
+
+func (q *Queries) SetDealerSMSSignature(ctx context.Context, arg SetDealerSMSSignatureParams) error {
+	_, err := q.db.Exec(ctx, setDealerSMSSignature, arg.Signature, arg.ID)
+	return err
 }
 
 const setSMSConsent = `-- name: SetSMSConsent :exec

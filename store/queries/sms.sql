@@ -232,3 +232,12 @@ SET status = @status, attempts = @attempts, attempts_today = @attempts_today, la
     not_before = @not_before, claimed_at = NULL, last_call_id = @last_call_id, last_outcome = @last_outcome,
     key = @key, result = @result, callback_task_id = @callback_task_id, updated_at = @now::timestamptz
 WHERE id = @id;
+
+-- name: GetDealerSMS :one
+-- GetDealerSMS returns what rendering a dealer's SMS needs: its name, zone and signature
+-- (settings.sms_signature, by default the dealer's name).
+SELECT id, name, time_zone, COALESCE(NULLIF(settings->>'sms_signature', ''), name)::text AS signature
+FROM dealers WHERE id = @id;
+
+-- name: SetDealerSMSSignature :exec
+UPDATE dealers SET settings = jsonb_set(settings, '{sms_signature}', to_jsonb(@signature::text)) WHERE id = @id;

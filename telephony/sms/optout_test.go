@@ -33,11 +33,11 @@ func TestNormalizePhone(t *testing.T) {
 func TestKannelHandlerRejectsBadRequests(t *testing.T) {
 	h := &KannelHandler{Recorder: &Recorder{}, Token: "tok"}
 	for path, code := range map[string]int{
-		"/sms/kannel/dlr?id=1&type=1":              http.StatusForbidden,
-		"/sms/kannel/dlr?id=x&type=1&token=tok":    http.StatusBadRequest,
-		"/sms/kannel/dlr?id=1&type=3&token=tok":    http.StatusBadRequest,
+		"/sms/kannel/dlr?id=1&type=1":               http.StatusForbidden,
+		"/sms/kannel/dlr?id=x&type=1&token=tok":     http.StatusBadRequest,
+		"/sms/kannel/dlr?id=1&type=3&token=tok":     http.StatusBadRequest,
 		"/sms/kannel/mo?from=abc&text=TD&token=tok": http.StatusBadRequest,
-		"/sms/kannel/other?token=tok":              http.StatusNotFound,
+		"/sms/kannel/other?token=tok":               http.StatusNotFound,
 	} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))

@@ -1,0 +1,329 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/store"
+)
+
+// SMSAudience says who an SMS campaign goes to; exactly one field is set.
+type SMSAudience struct {
+	// Birthdays: the dealer's customers whose birthday is the campaign's day.
+	Birthdays bool
+	// Reasons: the customers the queue gave a reason of these campaigns (such as
+	// "maintenance", "insurance") due on the campaign's day.
+	Reasons []string
+	// CustomerIDs: these customers of the dealer.
+	CustomerIDs []int64
+}
+
+// SMSCampaignParams starts an SMS campaign.
+type SMSCampaignParams struct {
+	// DealerID is the sending dealer.
+	DealerID int64
+	// Code identifies the run ("birthday:2026-11-23"); starting the same code twice
+	// queues nobody twice.
+	Code string
+	// Template is the template code (the dealer's, or a default).
+	Template string
+	// Audience is who gets it.
+	Audience SMSAudience
+	// Day is the dealer's calendar day the audience is taken on.
+	Day time.Time
+	// SendAt holds the messages until then (birthday SMS at 09:00); zero sends now.
+	SendAt time.Time
+	// Now is the clock; zero means time.Now().
+	Now time.Time
+	// CreatedBy is the director who started it; zero for the scheduler.
+	CreatedBy int64
+}
+
+// SMSCampaignResult counts what StartSMSCampaign did.
+type SMSCampaignResult struct {
+	// CampaignID is the sms_campaigns row.
+	CampaignID int64
+	// Queued messages go out now (their sms:send outbox rows are written).
+	Queued int
+	// Held messages wait for SendAt or for the end of the quiet hours.
+	Held int
+	// Suppressed messages are recorded but not sent: do-not-call, opted out or invalid number.
+	Suppressed int
+	// Existing recipients had this campaign's message already.
+	Existing int
+	// Skipped recipients could not be rendered (a variable without a value); Errors says why.
+	Skipped int
+	// Errors are the first few rendering errors.
+	Errors []string
+}
+
+// recipient is one person a campaign message goes to.
+type recipient struct {
+	customerID int64
+	phone      string
+	valid      bool
+	vars       map[string]string
+}
+
+// StartSMSCampaign queues one message per recipient, in one transaction: each message is
+// rendered from the template with the recipient's variables and the dealer's signature,
+// keyed "campaign:<code>:<customer>" (so a second start adds nothing), and written as
+// suppressed (do-not-call, invalid number, or opted out of marketing), held (until
+// SendAt, or for marketing until 08:00 when it is 21:00-08:00 at the dealer; the SMS
+// sweep releases it), or queued with its sms:send outbox row.
+func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams) (*SMSCampaignResult, error) {
+	if p.Code == "" || p.Template == "" {
+		return nil, errors.New("sms campaign: code and template are required")
+	}
+	n := 0
+	if p.Audience.Birthdays {
+		n++
+	}
+	if len(p.Audience.Reasons) > 0 {
+		n++
+	}
+	if len(p.Audience.CustomerIDs) > 0 {
+		n++
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("sms campaign %s: give exactly one audience (birthdays, reasons or customers)", p.Code)
+	}
+	if p.Now.IsZero() {
+		p.Now = time.Now()
+	}
+	res := &SMSCampaignResult{}
+	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		dealer, err := q.GetDealerSMS(ctx, p.DealerID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("sms campaign %s: no dealer %d", p.Code, p.DealerID)
+		}
+		if err != nil {
+			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+		}
+		loc, err := time.LoadLocation(dealer.TimeZone)
+		if err != nil {
+			return fmt.Errorf("sms campaign %s: dealer time zone %q: %w", p.Code, dealer.TimeZone, err)
+		}
+		tmpl, err := LoadSMSTemplate(ctx, tx, p.DealerID, p.Template)
+		if err != nil {
+			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+		}
+		var by *int64
+		if p.CreatedBy > 0 {
+			by = &p.CreatedBy
+		}
+		camp, err := q.EnsureSMSCampaign(ctx, store.EnsureSMSCampaignParams{
+			DealerID: p.DealerID, Code: p.Code, Channel: "sms", Template: tmpl.Code, CreatedBy: by,
+		})
+		if err != nil {
+			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+		}
+		res.CampaignID = camp.ID
+		recips, err := audience(ctx, q, p, loc)
+		if err != nil {
+			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+		}
+		var hold *time.Time
+		if p.SendAt.After(p.Now) {
+			hold = &p.SendAt
+		}
+		if tmpl.Kind == "marketing" {
+			at := p.Now
+			if hold != nil {
+				at = *hold
+			}
+			l := at.In(loc)
+			if inQuietHours(time.Duration(l.Hour())*time.Hour + time.Duration(l.Minute())*time.Minute) {
+				end := quietHoursEnd(at, loc)
+				hold = &end
+			}
+		}
+		for _, r := range recips {
+			r.vars["dealer"] = dealer.Name
+			r.vars["date"] = p.Day.Format("2006年1月2日")
+			body, err := RenderSMS(tmpl.Body, tmpl.Kind, dealer.Signature, r.vars)
+			if err != nil {
+				res.Skipped++
+				if len(res.Errors) < 5 {
+					res.Errors = append(res.Errors, fmt.Sprintf("customer %d: %v", r.customerID, err))
+				}
+				continue
+			}
+			_, parts := SMSSegments(body)
+			status, reason, err := smsGate(ctx, q, p.DealerID, r, tmpl.Kind)
+			if err != nil {
+				return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+			}
+			params := store.InsertCampaignSMSParams{
+				DealerID: p.DealerID, CustomerID: &r.customerID, Phone: r.phone, Kind: tmpl.Kind, Template: tmpl.Code,
+				Body: body, Status: status, IdempotencyKey: fmt.Sprintf("campaign:%s:%d", p.Code, r.customerID),
+				CampaignID: &camp.ID, Parts: int32(parts),
+			}
+			released := p.Now
+			if status == "queued" && hold != nil {
+				params.NotBefore = hold
+			} else {
+				params.ReleasedAt = &released
+			}
+			id, err := q.InsertCampaignSMS(ctx, params)
+			if errors.Is(err, pgx.ErrNoRows) {
+				res.Existing++
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("sms campaign %s: customer %d: %w", p.Code, r.customerID, err)
+			}
+			switch {
+			case status == "suppressed":
+				res.Suppressed++
+				if err := q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: reason, ID: id}); err != nil {
+					return err
+				}
+			case hold != nil:
+				res.Held++
+			default:
+				res.Queued++
+				if err := q.InsertOutboxSMSSend(ctx, store.InsertOutboxSMSSendParams{DealerID: &p.DealerID, MessageID: id}); err != nil {
+					return fmt.Errorf("sms campaign %s: outbox: %w", p.Code, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// smsGate decides whether a new message to r is queued or suppressed, and why.
+func smsGate(ctx context.Context, q *store.Queries, dealerID int64, r recipient, kind string) (status, reason string, err error) {
+	if !r.valid {
+		return "suppressed", "invalid number", nil
+	}
+	dnc, err := q.PhoneOnDoNotCall(ctx, store.PhoneOnDoNotCallParams{DealerID: dealerID, Phone: r.phone})
+	if err != nil {
+		return "", "", err
+	}
+	if dnc {
+		return "suppressed", "do not call", nil
+	}
+	if kind == "marketing" {
+		c, err := q.GetSMSConsent(ctx, store.GetSMSConsentParams{DealerID: dealerID, Phone: r.phone})
+		if err == nil && c.State == "opted_out" {
+			return "suppressed", "opted out", nil
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return "", "", err
+		}
+	}
+	return "queued", "", nil
+}
+
+// customerVars are the variables every recipient has.
+func customerVars(name, title, plate, model string) map[string]string {
+	who := "尊敬的客户"
+	if name != "" {
+		who = name + title
+	}
+	return map[string]string{"customer": who, "name": name, "title": title, "plate": plate, "model": model}
+}
+
+// audience lists the campaign's recipients.
+func audience(ctx context.Context, q *store.Queries, p SMSCampaignParams, loc *time.Location) ([]recipient, error) {
+	var out []recipient
+	switch {
+	case p.Audience.Birthdays:
+		rows, err := q.AudienceBirthdays(ctx, store.AudienceBirthdaysParams{DealerID: p.DealerID, Day: p.Day})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, recipient{customerID: r.ID, phone: r.Phone, valid: r.PhoneValid, vars: customerVars(r.Name, r.Title, "", "")})
+		}
+	case len(p.Audience.Reasons) > 0:
+		seen := map[int64]bool{}
+		for _, c := range p.Audience.Reasons {
+			rows, err := q.AudienceReasons(ctx, store.AudienceReasonsParams{DealerID: p.DealerID, Campaign: c, Day: p.Day})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				if seen[r.ID] {
+					continue
+				}
+				seen[r.ID] = true
+				var f struct {
+					Plate  string `json:"plate"`
+					Model  string `json:"model"`
+					DueDay string `json:"due_day"`
+					EndDay string `json:"end_day"`
+				}
+				_ = json.Unmarshal(r.Facts, &f)
+				v := customerVars(r.Name, r.Title, firstNonEmpty(f.Plate, r.Plate), firstNonEmpty(f.Model, r.Model))
+				if d, err := time.Parse(time.DateOnly, firstNonEmpty(f.DueDay, f.EndDay)); err == nil {
+					v["due_day"] = d.Format("1月2日")
+				}
+				out = append(out, recipient{customerID: r.ID, phone: r.Phone, valid: r.PhoneValid, vars: v})
+			}
+		}
+	default:
+		rows, err := q.AudienceCustomers(ctx, store.AudienceCustomersParams{DealerID: p.DealerID, Ids: p.Audience.CustomerIDs})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, recipient{customerID: r.ID, phone: r.Phone, valid: r.PhoneValid, vars: customerVars(r.Name, r.Title, r.Plate, r.Model)})
+		}
+	}
+	return out, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// DailySMSCampaigns starts the automatic SMS campaigns of a dealer's day: birthday
+// greetings (held until 09:00 local) and the maintenance, insurance and inspection
+// reminders for every reason the queue made due that day. Running it again the same day
+// adds nothing.
+func DailySMSCampaigns(ctx context.Context, db *pgxpool.Pool, dealerID int64, day time.Time, now time.Time) (map[string]*SMSCampaignResult, error) {
+	d, err := store.New(db).GetDealerSMS(ctx, dealerID)
+	if err != nil {
+		return nil, fmt.Errorf("daily sms dealer %d: %w", dealerID, err)
+	}
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("daily sms dealer %d: %w", dealerID, err)
+	}
+	ds := day.Format(time.DateOnly)
+	nine := time.Date(day.Year(), day.Month(), day.Day(), 9, 0, 0, 0, loc)
+	runs := []SMSCampaignParams{
+		{Code: "birthday:" + ds, Template: "birthday", Audience: SMSAudience{Birthdays: true}, SendAt: nine},
+		{Code: "maintenance:" + ds, Template: "maintenance", Audience: SMSAudience{Reasons: []string{"first_maintenance", "maintenance"}}},
+		{Code: "insurance:" + ds, Template: "insurance", Audience: SMSAudience{Reasons: []string{"insurance"}}},
+		{Code: "inspection:" + ds, Template: "inspection", Audience: SMSAudience{Reasons: []string{"inspection"}}},
+	}
+	out := map[string]*SMSCampaignResult{}
+	for _, r := range runs {
+		r.DealerID, r.Day, r.Now = dealerID, day, now
+		res, err := StartSMSCampaign(ctx, db, r)
+		if err != nil {
+			return out, err
+		}
+		out[r.Template] = res
+	}
+	return out, nil
+}

@@ -1,0 +1,192 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huifang/huifang/store"
+)
+
+// TemplateVars are the variables a template may use, in braces: {customer} is the
+// name and title ("王先生") or 尊敬的客户 when the name is unknown.
+var TemplateVars = []string{"customer", "name", "title", "dealer", "plate", "model", "due_day", "date"}
+
+// SMSTemplate is a dealer's SMS text.
+type SMSTemplate struct {
+	// Code names it ("birthday", "maintenance"...).
+	Code string
+	// Kind is 'service' (transactional) or 'marketing' (opt-out and quiet hours apply).
+	Kind string
+	// Title describes it for the director.
+	Title string
+	// Body is the text with {variables}, without the signature.
+	Body string
+}
+
+// DefaultSMSTemplates are the texts a dealer starts with; a director's saved template of
+// the same code replaces one. Reminders and greetings are marketing: an opted-out number
+// does not get them.
+var DefaultSMSTemplates = map[string]SMSTemplate{
+	"leave_store_care": {Code: "leave_store_care", Kind: "service", Title: "离店关怀短信",
+		Body: "{customer}，感谢您今天光临{dealer}！如有任何疑问，欢迎随时联系我们，祝您生活愉快。"},
+	"birthday": {Code: "birthday", Kind: "marketing", Title: "生日祝福",
+		Body: "{customer}，{dealer}全体员工祝您生日快乐，万事如意！"},
+	"holiday": {Code: "holiday", Kind: "marketing", Title: "节日问候",
+		Body: "{customer}，{dealer}祝您节日快乐，出行平安！"},
+	"maintenance": {Code: "maintenance", Kind: "marketing", Title: "保养提醒",
+		Body: "{customer}，您的爱车{plate}将于{due_day}到期保养，欢迎提前预约，{dealer}恭候您的光临。"},
+	"insurance": {Code: "insurance", Kind: "marketing", Title: "保险到期提醒",
+		Body: "{customer}，您的爱车{plate}的保险将于{due_day}到期，续保请联系{dealer}。"},
+	"inspection": {Code: "inspection", Kind: "marketing", Title: "年检提醒",
+		Body: "{customer}，您的爱车{plate}将于{due_day}到期年检，{dealer}可为您提供年检前检测。"},
+}
+
+var varPattern = regexp.MustCompile(`\{([^{}]*)\}`)
+
+// ValidateTemplate checks a template body: not empty, braces balanced, only known
+// variables, no signature brackets (the signature is the dealer's and added on sending).
+func ValidateTemplate(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return errors.New("sms template: the text is empty")
+	}
+	if strings.ContainsAny(body, "【】") {
+		return errors.New("sms template: leave out the signature 【...】, it is added from the dealer's settings")
+	}
+	known := map[string]bool{}
+	for _, v := range TemplateVars {
+		known[v] = true
+	}
+	for _, m := range varPattern.FindAllStringSubmatch(body, -1) {
+		if !known[m[1]] {
+			return fmt.Errorf("sms template: unknown variable {%s} (known: %s)", m[1], strings.Join(TemplateVars, ", "))
+		}
+	}
+	if rest := varPattern.ReplaceAllString(body, ""); strings.ContainsAny(rest, "{}") {
+		return errors.New("sms template: unbalanced { or }")
+	}
+	return nil
+}
+
+// RenderSMS fills body's variables from vars, puts the dealer's signature 【signature】 in
+// front and, for marketing, the opt-out instruction 回TD退订 at the end (unless the text
+// already says how to unsubscribe). A variable with no value is an error naming it.
+func RenderSMS(body, kind, signature string, vars map[string]string) (string, error) {
+	if err := ValidateTemplate(body); err != nil {
+		return "", err
+	}
+	var missing []string
+	out := varPattern.ReplaceAllStringFunc(body, func(m string) string {
+		name := m[1 : len(m)-1]
+		v, ok := vars[name]
+		if !ok || v == "" {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("sms template: no value for {%s}", strings.Join(missing, "}, {"))
+	}
+	if signature = strings.Trim(strings.TrimSpace(signature), "【】"); signature == "" {
+		return "", errors.New("sms template: the dealer's signature is empty")
+	}
+	out = "【" + signature + "】" + out
+	if kind == "marketing" && !strings.Contains(out, "退订") {
+		out += "回TD退订"
+	}
+	return out, nil
+}
+
+// SMSSegments counts the characters of an SMS as the network does and the parts it is
+// sent in: UCS-2 text (any Chinese) fits 70 characters in one message and 67 per part
+// when longer; plain GSM text fits 160, and 153 per part. Characters outside the BMP
+// count twice in UCS-2.
+func SMSSegments(text string) (chars, parts int) {
+	one, each := 160, 153
+	if !isGSM(text) {
+		one, each = 70, 67
+		chars = len(utf16.Encode([]rune(text)))
+	} else {
+		chars = gsmLen(text)
+	}
+	switch {
+	case chars == 0:
+		return 0, 0
+	case chars <= one:
+		return chars, 1
+	default:
+		return chars, (chars + each - 1) / each
+	}
+}
+
+// gsmExtended are the GSM 03.38 characters sent with an escape (two septets).
+const gsmExtended = "^{}\\[~]|€"
+
+// isGSM reports whether text uses only the GSM 03.38 default alphabet (printable ASCII
+// except a few, plus newline); anything else goes as UCS-2.
+func isGSM(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r':
+		case r == '`':
+			return false
+		case r >= 0x20 && r < 0x7f:
+		case strings.ContainsRune("£¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà€", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func gsmLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if strings.ContainsRune(gsmExtended, r) {
+			n++
+		}
+	}
+	return n
+}
+
+// SaveSMSTemplate validates and stores a dealer's template (a director's edit).
+func SaveSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, t SMSTemplate, userID int64) error {
+	if t.Kind != "service" && t.Kind != "marketing" {
+		return fmt.Errorf("sms template %s: kind %q is not service or marketing", t.Code, t.Kind)
+	}
+	if err := ValidateTemplate(t.Body); err != nil {
+		return fmt.Errorf("sms template %s: %w", t.Code, err)
+	}
+	var by *int64
+	if userID > 0 {
+		by = &userID
+	}
+	if _, err := store.New(db).UpsertSMSTemplate(ctx, store.UpsertSMSTemplateParams{
+		DealerID: dealerID, Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, UpdatedBy: by,
+	}); err != nil {
+		return fmt.Errorf("sms template %s: %w", t.Code, err)
+	}
+	return nil
+}
+
+// LoadSMSTemplate returns the dealer's template code, or the default one.
+func LoadSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, code string) (SMSTemplate, error) {
+	t, err := store.New(db).GetSMSTemplate(ctx, store.GetSMSTemplateParams{DealerID: dealerID, Code: code})
+	if errors.Is(err, pgx.ErrNoRows) {
+		d, ok := DefaultSMSTemplates[code]
+		if !ok {
+			return SMSTemplate{}, fmt.Errorf("sms template %q: the dealer has none and there is no default", code)
+		}
+		return d, nil
+	}
+	if err != nil {
+		return SMSTemplate{}, fmt.Errorf("sms template %s: %w", code, err)
+	}
+	return SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body}, nil
+}

@@ -1,0 +1,162 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/store"
+)
+
+// Provider is an SMS gateway (Kannel, a cloud provider). Submit hands one message over
+// and returns the provider's id for it. An error may say more through the methods
+// Permanent() bool (retrying cannot help) and InDoubt() bool (the gateway may have
+// accepted the message).
+type Provider interface {
+	// Name is stored on each message the provider sent.
+	Name() string
+	// Submit sends body to phone; id is our message id, for delivery reports.
+	Submit(ctx context.Context, id int64, phone, body string) (providerID string, err error)
+}
+
+// Quiet hours: no marketing SMS from 21:00 to 08:00 in the dealer's time zone.
+const (
+	quietStart = 21 * time.Hour
+	quietEnd   = 8 * time.Hour
+)
+
+// ProviderSender is the Sender of real SMS. Each message is sent at most once: the
+// sender first claims it in Postgres (status queued → sending, in a transaction that
+// locks the row), and only the run that made the claim submits it; a second run of the
+// same task, a duplicate task, or a worker restarted after a crash finds the message
+// no longer queued and sends nothing. In the same transaction it applies the rules
+// that can change between queueing and sending: do-not-call numbers and (for
+// marketing) opted-out numbers are suppressed, and marketing messages inside the
+// dealer's quiet hours (21:00-08:00) are held until 08:00 (not_before; the SMS sweep
+// releases them then).
+//
+// After the claim it waits for the provider's rate limit and submits. A refused
+// submission (Permanent) fails the message; an ordinary error gives the claim back and
+// returns the error, so Asynq retries the task with its backoff, until MaxAttempts; an
+// InDoubt error keeps the claim: the message is sent again only if the SMS sweep finds
+// it still claimed with no report from the provider after the claim timeout.
+type ProviderSender struct {
+	// DB holds sms_messages.
+	DB *pgxpool.Pool
+	// Provider submits the messages.
+	Provider Provider
+	// Limiter caps the provider's rate; nil means no cap.
+	Limiter *RateLimiter
+	// MaxAttempts is how many submissions a message gets before it fails; zero means 5.
+	MaxAttempts int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Send claims msg, checks it may go out now, submits it and records the result.
+func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	maxAttempts := s.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	var claimed *store.LockSMSForSendRow
+	err := store.WithTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		t := now()
+		m, err := q.LockSMSForSend(ctx, store.LockSMSForSendParams{Now: t, ID: msg.ID})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("sms %d: no such message: %w", msg.ID, asynq.SkipRetry)
+		}
+		if err != nil {
+			return fmt.Errorf("sms %d: lock: %w", msg.ID, err)
+		}
+		if m.Status != "queued" {
+			return nil // claimed, sent or closed by another run
+		}
+		switch {
+		case m.DoNotCall:
+			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "do not call", ID: m.ID})
+		case m.Kind == "marketing" && m.OptedOut:
+			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "opted out", ID: m.ID})
+		case m.Kind == "marketing" && inQuietHours(clock(m.LocalTime)):
+			loc, err := time.LoadLocation(m.TimeZone)
+			if err != nil {
+				return fmt.Errorf("sms %d: dealer time zone %q: %w", m.ID, m.TimeZone, err)
+			}
+			return q.DeferSMS(ctx, store.DeferSMSParams{NotBefore: quietHoursEnd(t, loc), ID: m.ID})
+		}
+		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, ID: m.ID}); err != nil {
+			return fmt.Errorf("sms %d: claim: %w", m.ID, err)
+		}
+		claimed = &m
+		return nil
+	})
+	if err != nil || claimed == nil {
+		return err
+	}
+	q := store.New(s.DB)
+	name := s.Provider.Name()
+	if s.Limiter != nil {
+		if err := s.Limiter.Wait(ctx, name); err != nil {
+			return s.giveBack(ctx, q, claimed.ID, err)
+		}
+	}
+	pid, err := s.Provider.Submit(ctx, claimed.ID, claimed.Phone, claimed.Body)
+	if err != nil {
+		var perm interface{ Permanent() bool }
+		var doubt interface{ InDoubt() bool }
+		switch {
+		case errors.As(err, &perm) && perm.Permanent():
+			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.ID}); ferr != nil {
+				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.ID, err, ferr)
+			}
+			return fmt.Errorf("sms %d: %w: %w", claimed.ID, err, asynq.SkipRetry)
+		case errors.As(err, &doubt) && doubt.InDoubt():
+			return fmt.Errorf("sms %d: outcome unknown, left claimed for the sweep: %w: %w", claimed.ID, err, asynq.SkipRetry)
+		case int(claimed.Attempts)+1 >= maxAttempts:
+			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.ID}); ferr != nil {
+				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.ID, err, ferr)
+			}
+			return fmt.Errorf("sms %d: failed after %d attempts: %w: %w", claimed.ID, maxAttempts, err, asynq.SkipRetry)
+		}
+		return s.giveBack(ctx, q, claimed.ID, err)
+	}
+	if err := q.MarkSMSSubmitted(ctx, store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: claimed.ID}); err != nil {
+		// The provider has it; the delivery report will move the status.
+		return fmt.Errorf("sms %d: submitted but not recorded: %w: %w", claimed.ID, err, asynq.SkipRetry)
+	}
+	return nil
+}
+
+// giveBack returns a claim after a submission that surely did not happen, and returns
+// cause for Asynq to retry.
+func (s *ProviderSender) giveBack(ctx context.Context, q *store.Queries, id int64, cause error) error {
+	if err := q.ReleaseSMSClaim(context.WithoutCancel(ctx), store.ReleaseSMSClaimParams{Error: cause.Error(), ID: id}); err != nil {
+		return fmt.Errorf("sms %d: %v; give back claim: %w", id, cause, err)
+	}
+	return fmt.Errorf("sms %d: %w", id, cause)
+}
+
+// inQuietHours reports whether a local time of day is in 21:00-08:00.
+func inQuietHours(c time.Duration) bool {
+	return c >= quietStart || c < quietEnd
+}
+
+// quietHoursEnd returns the next 08:00 in loc after now.
+func quietHoursEnd(now time.Time, loc *time.Location) time.Time {
+	l := now.In(loc)
+	end := time.Date(l.Year(), l.Month(), l.Day(), int(quietEnd/time.Hour), 0, 0, 0, loc)
+	if !end.After(now) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end
+}
