@@ -114,11 +114,11 @@ func (f *kpiFixture) at(day string, hh, mm int) time.Time {
 // build fills the October 2026 fixture.
 func (f *kpiFixture) build(t *testing.T) {
 	// First maintenance: windows closing in October are due delivery + 6 months, close +30.
-	f.owner(t, "premium", "2026-03-15", [2]string{"maintenance", "2026-09-20"}) // closes 10-15, came
-	f.owner(t, "premium", "2026-03-20")                                          // closes 10-20, not come
+	f.owner(t, "premium", "2026-03-15", [2]string{"maintenance", "2026-09-20"})   // closes 10-15, came
+	f.owner(t, "premium", "2026-03-20")                                           // closes 10-20, not come
 	f.owner(t, "potential", "2026-03-25", [2]string{"maintenance", "2026-10-30"}) // came after the close
-	f.owner(t, "", "2026-06-01")                                                 // closes in December: not counted
-	f.owner(t, "general", "2026-03-10", [2]string{"repair", "2026-09-01"})      // a repair is not a maintenance
+	f.owner(t, "", "2026-06-01")                                                  // closes in December: not counted
+	f.owner(t, "general", "2026-03-10", [2]string{"repair", "2026-09-01"})        // a repair is not a maintenance
 
 	// Calls in October (and one in September, outside the range).
 	c1 := f.newCustomer(t, "", "", "", "", "")
