@@ -73,9 +73,10 @@ func (c *Console) Handler() http.Handler {
 // Start runs the hub and the wallboard refresher until Shutdown.
 func (c *Console) Start(ctx context.Context) {
 	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go func() { defer c.wg.Done(); c.h.hub.run(ctx) }()
 	go func() { defer c.wg.Done(); c.h.wallboardLoop(ctx) }()
+	go func() { defer c.wg.Done(); c.h.housekeeping(ctx) }()
 }
 
 // Shutdown stops the hub (closing every WebSocket) and the agents' timers, and waits for
