@@ -1,0 +1,101 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSMSWorkerStoppedMidBatchSendsNothingTwice runs a campaign through the outbox relay
+// and a real Asynq worker, stops the worker in the middle of the batch, delivers every
+// task a second time (as a redelivery would), leaves a few messages claimed by a "dead"
+// worker, and restarts: every message is submitted exactly once and none is lost.
+func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
+	b := newWorkBundle(t, 0)
+	rdb := newSMSRedis(t)
+	ctx := context.Background()
+	const n = 300
+	var ids []int64
+	for i := 0; i < n; i++ {
+		ids = append(ids, b.smsCust(t, fmt.Sprintf("客户%d", i), fmt.Sprintf("137%08d", i), true, ""))
+	}
+	now := b.at(t, "2026-11-23 10:00")
+	clock := func() time.Time { return now }
+	res, err := StartSMSCampaign(ctx, b.db, SMSCampaignParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
+		Day: day("2026-11-23"), Audience: SMSAudience{CustomerIDs: ids}, Now: now})
+	require.NoError(t, err)
+	require.Equal(t, n, res.Queued)
+
+	// Five messages were claimed by a worker that died before submitting them.
+	_, err = b.db.Exec(ctx, `UPDATE sms_messages SET status = 'sending', claimed_at = $1
+		WHERE id IN (SELECT id FROM sms_messages ORDER BY id LIMIT 5)`, now.Add(-time.Hour))
+	require.NoError(t, err)
+
+	relay, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
+	require.NoError(t, err)
+	relayed, err := relay.Drain(ctx)
+	require.NoError(t, err)
+	require.Equal(t, n, relayed)
+	relay.Shutdown()
+
+	// Every task is in Redis twice.
+	client := asynq.NewClientFromRedisClient(rdb)
+	defer client.Close()
+	rows, err := b.db.Query(ctx, `SELECT id FROM sms_messages ORDER BY id`)
+	require.NoError(t, err)
+	var msgs []int64
+	for rows.Next() {
+		var id int64
+		require.NoError(t, rows.Scan(&id))
+		msgs = append(msgs, id)
+	}
+	require.NoError(t, rows.Err())
+	for _, id := range msgs {
+		task, err := NewSMSSendTask(id)
+		require.NoError(t, err)
+		_, err = client.Enqueue(task, asynq.TaskID(fmt.Sprintf("dup:%d", id)))
+		require.NoError(t, err)
+	}
+
+	p := newCountingProvider()
+	p.delay = 3 * time.Millisecond
+	start := func() *Worker {
+		w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 8, PollInterval: 50 * time.Millisecond,
+			Sender: &ProviderSender{DB: b.db, Provider: p, Now: clock}, Now: clock})
+		require.NoError(t, err)
+		require.NoError(t, w.Start())
+		return w
+	}
+	w1 := start()
+	waitFor(t, 30*time.Second, "a part of the batch", func() bool { return p.total.Load() >= 60 })
+	w1.Shutdown()
+	stopped := p.total.Load()
+	require.Less(t, stopped, int64(n-5), "the worker stopped mid-batch")
+
+	sw, err := SweepSMS(ctx, b.db, now, 10*time.Minute, 0)
+	require.NoError(t, err)
+	require.EqualValues(t, 5, sw.Requeued)
+	require.Equal(t, 5, sw.Released)
+	relay2, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
+	require.NoError(t, err)
+	_, err = relay2.Drain(ctx)
+	require.NoError(t, err)
+	relay2.Shutdown()
+
+	w2 := start()
+	defer w2.Shutdown()
+	waitFor(t, 60*time.Second, "every message sent", func() bool {
+		var left int
+		require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_messages WHERE status <> 'sent'`).Scan(&left))
+		return left == 0
+	})
+	require.EqualValues(t, n, p.total.Load(), "each message submitted once")
+	require.Equal(t, 1, p.maxCount())
+	for _, id := range msgs {
+		require.Equal(t, 1, p.count(id), "message %d", id)
+	}
+}
