@@ -79,9 +79,9 @@ var sippBuffers = []string{"-buff_size", "4194304"}
 // sipp UAS (100 ms ring, answer, wait for our BYE); every call must be answered.
 func BenchmarkDialSipp(b *testing.B) {
 	s := runSippN(b, "uas_answer_wait_bye.xml", "udp", "", b.N, sippBuffers, "codec", "0")
-	g := newTestGateway(b, Config{Trunk: Trunk{URI: s.trunk(), MaxCPS: float64(benchRate(b))}})
+	g := newTestGateway(b, Config{Trunk: Trunk{URI: s.TrunkURI(), MaxCPS: float64(benchRate(b))}})
 	benchDial(b, g, 1000)
-	if err := s.wait(b); err != nil {
+	if err := s.Wait(b); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -92,15 +92,15 @@ func BenchmarkSippToSipp(b *testing.B) {
 	uas := runSippN(b, "uas_answer_wait_bye.xml", "udp", "", b.N, sippBuffers, "codec", "0")
 	b.ResetTimer()
 	start := time.Now()
-	uac := runSippN(b, "uac_basic.xml", "udp", "127.0.0.1:"+strconv.Itoa(uas.port), b.N,
+	uac := runSippN(b, "uac_basic.xml", "udp", "127.0.0.1:"+strconv.Itoa(uas.Port), b.N,
 		append([]string{"-r", strconv.Itoa(benchRate(b))}, sippBuffers...))
-	if err := uac.wait(b); err != nil {
+	if err := uac.Wait(b); err != nil {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
-	if err := uas.wait(b); err != nil {
+	if err := uas.Wait(b); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -110,7 +110,7 @@ func BenchmarkSippToSipp(b *testing.B) {
 func BenchmarkCallFootprint(b *testing.B) {
 	n := max(b.N, 100)
 	s := runSippN(b, "uas_answer_wait_bye.xml", "udp", "", n, sippBuffers, "codec", "0")
-	g := newTestGateway(b, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(b, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -147,7 +147,7 @@ func BenchmarkCallFootprint(b *testing.B) {
 	b.ReportMetric(gor, "goroutines/call")
 	b.ReportMetric(heap/1024, "KiB-heap/call")
 	b.ReportMetric(float64(n), "calls-up")
-	if err := s.wait(b); err != nil {
+	if err := s.Wait(b); err != nil {
 		b.Fatal(err)
 	}
 }

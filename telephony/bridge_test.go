@@ -28,7 +28,7 @@ func (m mapCredentials) LookupAgent(_ context.Context, user string) (Agent, erro
 func TestBridgeAgentToCustomer(t *testing.T) {
 	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2500", "codec", "8", "pcap", sippPCMA)
 	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1", UserID: 7, DealerID: 3}}
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.trunk()}, Credentials: creds, RecordingsDir: t.TempDir()})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir()})
 	phone := startSippUAC(t, "uac_agent.xml", "udp", g.Addr(),
 		"user", "agent1", "password", "pw1", "wait", "300", "stay", "3500", "pcap", sippPCMA)
 
@@ -40,7 +40,7 @@ func TestBridgeAgentToCustomer(t *testing.T) {
 
 	res, err := g.DialAgent(context.Background(), "agent1", DialParams{To: "13900000001"})
 	require.NoError(t, err)
-	require.NoError(t, customer.wait(t))
+	require.NoError(t, customer.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	require.Equal(t, HangupCustomer, res.HangupBy)
 	require.Equal(t, "agent", res.Kind)
@@ -53,7 +53,7 @@ func TestBridgeAgentToCustomer(t *testing.T) {
 
 	// The agent's leg outlives the customer call, until the phone logs out.
 	require.True(t, g.AgentConnected("agent1"))
-	require.NoError(t, phone.wait(t))
+	require.NoError(t, phone.Wait(t))
 	for i := 0; i < 100 && g.AgentConnected("agent1"); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -66,11 +66,11 @@ func TestBridgeAgentToCustomer(t *testing.T) {
 func TestCallAgentAtLogin(t *testing.T) {
 	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
 	creds := mapCredentials{"agent2": {Username: "agent2", Password: "pw2", UserID: 9}}
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.trunk()}, Credentials: creds, RecordingsDir: t.TempDir()})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir()})
 	phone := startSipp(t, "uas_agent_phone.xml", "udp", "codec", "8", "pcap", sippPCMA)
 	reg := startSippUAC(t, "uac_register.xml", "udp", g.Addr(),
-		"user", "agent2", "password", "pw2", "contact_port", strconv.Itoa(phone.port))
-	require.NoError(t, reg.wait(t))
+		"user", "agent2", "password", "pw2", "contact_port", strconv.Itoa(phone.Port))
+	require.NoError(t, reg.Wait(t))
 	require.True(t, g.Registered("agent2"))
 
 	ctx, logout := context.WithCancel(context.Background())
@@ -85,7 +85,7 @@ func TestCallAgentAtLogin(t *testing.T) {
 
 	res, err := g.DialAgent(context.Background(), "agent2", DialParams{To: "13900000001"})
 	require.NoError(t, err)
-	require.NoError(t, customer.wait(t))
+	require.NoError(t, customer.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	left, right, err := media.ReadStereoWAV(res.Recording)
 	require.NoError(t, err)
@@ -97,6 +97,6 @@ func TestCallAgentAtLogin(t *testing.T) {
 	leg := <-legDone
 	require.Equal(t, OutcomeAnswered, leg.Outcome)
 	require.Equal(t, HangupSystem, leg.HangupBy)
-	require.NoError(t, phone.wait(t), "the phone got our BYE")
+	require.NoError(t, phone.Wait(t), "the phone got our BYE")
 	require.False(t, g.AgentConnected("agent2"))
 }

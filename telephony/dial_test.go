@@ -35,7 +35,7 @@ func TestDialRejectedOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.status)+"_"+tt.transport, func(t *testing.T) {
 			s := startSipp(t, "uas_status.xml", tt.transport, "status", strconv.Itoa(tt.status), "reason", tt.reason)
-			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk(), Transport: tt.transport}})
+			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI(), Transport: tt.transport}})
 			res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
 			require.NoError(t, err)
 			require.Equal(t, tt.want, res.Outcome, res.SIPReason)
@@ -44,7 +44,7 @@ func TestDialRejectedOutcomes(t *testing.T) {
 			require.False(t, res.RingAt.IsZero(), "180 seen")
 			require.True(t, res.AnswerAt.IsZero())
 			require.NotEmpty(t, res.CallID)
-			require.NoError(t, s.wait(t))
+			require.NoError(t, s.Wait(t))
 			require.Zero(t, g.ActiveDialogs())
 		})
 	}
@@ -54,7 +54,7 @@ func TestDialAnsweredCustomerHangsUp(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			s := startSipp(t, "uas_answer.xml", transport, "talk", "300", "codec", "0")
-			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk(), Transport: transport, Format: FormatE164, CallerID: "4008001234"}})
+			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI(), Transport: transport, Format: FormatE164, CallerID: "4008001234"}})
 			res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
 			require.NoError(t, err)
 			require.Equal(t, OutcomeAnswered, res.Outcome)
@@ -65,7 +65,7 @@ func TestDialAnsweredCustomerHangsUp(t *testing.T) {
 			require.False(t, res.RingAt.IsZero())
 			require.True(t, res.AnswerAt.After(res.RingAt))
 			require.Greater(t, res.TalkDuration(), 200*time.Millisecond)
-			require.NoError(t, s.wait(t))
+			require.NoError(t, s.Wait(t))
 			require.Zero(t, g.ActiveDialogs())
 		})
 	}
@@ -73,7 +73,7 @@ func TestDialAnsweredCustomerHangsUp(t *testing.T) {
 
 func TestDialAnsweredWeHangUp(t *testing.T) {
 	s := startSipp(t, "uas_answer_wait_bye.xml", "udp", "codec", "8")
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001", OnAnswer: func(ctx context.Context, c *Call) error {
 		c.SetHangupBy(HangupAgent)
 		select {
@@ -85,34 +85,34 @@ func TestDialAnsweredWeHangUp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	require.Equal(t, HangupAgent, res.HangupBy)
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 }
 
 func TestDialRingTimeoutCancels(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			s := startSipp(t, "uas_ring_forever.xml", transport, "delay", "0")
-			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk(), Transport: transport}})
+			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI(), Transport: transport}})
 			res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 300 * time.Millisecond})
 			require.NoError(t, err)
 			require.Equal(t, OutcomeNoAnswer, res.Outcome)
 			require.Equal(t, 487, res.SIPStatus)
 			require.True(t, res.AnswerAt.IsZero())
-			require.NoError(t, s.wait(t))
+			require.NoError(t, s.Wait(t))
 		})
 	}
 }
 
 func TestDialAnswerAfterCancel(t *testing.T) {
 	s := startSipp(t, "uas_answer_after_cancel.xml", "udp")
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 200 * time.Millisecond})
 	require.NoError(t, err)
 	require.Equal(t, OutcomeNoAnswer, res.Outcome)
 	require.Equal(t, 200, res.SIPStatus)
 	require.Equal(t, HangupSystem, res.HangupBy)
 	// sipp fails unless it got the ACK and the BYE.
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 	require.Zero(t, g.ActiveDialogs())
 }
 
@@ -128,14 +128,14 @@ func TestDialDigestAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startSipp(t, tt.scenario, "udp", "user", "dealer1", "password", "s3cret", "codec", "0")
-			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk(), Username: "dealer1", Password: tt.password}})
+			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI(), Username: "dealer1", Password: tt.password}})
 			res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
 			require.NoError(t, err)
 			require.Equal(t, tt.want, res.Outcome, res.SIPReason)
 			if tt.want == OutcomeTrunkFailure {
 				require.Equal(t, 403, res.SIPStatus)
 			}
-			require.NoError(t, s.wait(t))
+			require.NoError(t, s.Wait(t))
 		})
 	}
 }
@@ -173,22 +173,22 @@ func TestDialCancelledBeforeAnyResponse(t *testing.T) {
 	// The caller gives up before the trunk said anything: the CANCEL waits for the 180.
 	// (sipp must answer before our INVITE's first retransmission at 500 ms.)
 	s := startSipp(t, "uas_ring_forever.xml", "udp", "delay", "300")
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	res, err := g.Dial(ctx, DialParams{To: "13900000001"})
 	require.NoError(t, err)
 	require.Equal(t, OutcomeNoAnswer, res.Outcome, res.SIPReason)
 	require.Equal(t, 487, res.SIPStatus)
-	require.NoError(t, s.wait(t), "sipp got its CANCEL and the ACK of the 487")
+	require.NoError(t, s.Wait(t), "sipp got its CANCEL and the ACK of the 487")
 }
 
 func TestDialEarlyMedia(t *testing.T) {
 	s := startSipp(t, "uas_early_media.xml", "udp", "pcap", sippPCMA)
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
 	require.NoError(t, err)
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeUnreachable, res.Outcome)
 	require.False(t, res.RingAt.IsZero(), "183 counts as ringing")
 	require.Positive(t, res.CustomerRTP.Packets, "the announcement was received as early media")
@@ -196,11 +196,11 @@ func TestDialEarlyMedia(t *testing.T) {
 
 func TestDialSessionRefresh(t *testing.T) {
 	s := startSipp(t, "uas_session_refresh.xml", "udp", "codec", "0")
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
 	require.NoError(t, err)
 	// sipp fails unless the re-INVITE and the UPDATE got a 200 echoing Session-Expires.
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	require.Equal(t, HangupCustomer, res.HangupBy)
 }
@@ -208,9 +208,9 @@ func TestDialSessionRefresh(t *testing.T) {
 func TestDialThroughOutboundProxy(t *testing.T) {
 	s := startSipp(t, "uas_answer.xml", "udp", "talk", "100", "codec", "0")
 	// The trunk's name does not resolve: everything must go through the proxy.
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: "sip:trunk.invalid:5060", OutboundProxy: "127.0.0.1:" + strconv.Itoa(s.port)}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: "sip:trunk.invalid:5060", OutboundProxy: "127.0.0.1:" + strconv.Itoa(s.Port)}})
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001"})
 	require.NoError(t, err)
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome, res.SIPReason)
 }

@@ -25,12 +25,12 @@ func TestMessageCallCollectsDigit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startSipp(t, tt.scenario, "udp", tt.keys...)
-			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 			res, err := g.MessageCall(context.Background(), MessageParams{
 				Dial: DialParams{To: "13900000001"}, Prompt: prompt, DigitTimeout: 3 * time.Second,
 			})
 			require.NoError(t, err)
-			require.NoError(t, s.wait(t))
+			require.NoError(t, s.Wait(t))
 			require.Equal(t, OutcomeAnswered, res.Outcome)
 			require.Equal(t, "message", res.Kind)
 			require.Equal(t, tt.want, res.DTMF)
@@ -41,12 +41,12 @@ func TestMessageCallCollectsDigit(t *testing.T) {
 
 func TestMessageCallNoDigit(t *testing.T) {
 	s := startSipp(t, "uas_answer_wait_bye.xml", "udp", "codec", "0")
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	res, err := g.MessageCall(context.Background(), MessageParams{
 		Dial: DialParams{To: "13900000001"}, Prompt: media.Tone(440, 200, 6000), DigitTimeout: 200 * time.Millisecond,
 	})
 	require.NoError(t, err)
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	require.Empty(t, res.DTMF)
 }

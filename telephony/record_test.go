@@ -14,10 +14,10 @@ const sippPCMA = "/usr/share/sip-tester/g711a.pcap"
 func TestDialRecordsCustomerAudio(t *testing.T) {
 	s := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "1500", "codec", "8", "pcap", sippPCMA)
 	dir := t.TempDir()
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.trunk()}})
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001", Record: true, RecordDir: dir})
 	require.NoError(t, err)
-	require.NoError(t, s.wait(t))
+	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	require.NotEmpty(t, res.Recording)
 

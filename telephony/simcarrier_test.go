@@ -139,7 +139,9 @@ func TestTrunkConcurrencyCap(t *testing.T) {
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI(), MaxConcurrent: 2}})
 	var mu sync.Mutex
 	var up, most int
-	release := make(chan struct{})
+	// The first two calls wait for each other, so two are surely up at once.
+	bothUp := make(chan struct{})
+	var bothOnce sync.Once
 	var wg sync.WaitGroup
 	for i := 0; i < 6; i++ {
 		wg.Add(1)
@@ -149,10 +151,13 @@ func TestTrunkConcurrencyCap(t *testing.T) {
 				mu.Lock()
 				up++
 				most = max(most, up)
+				if up == 2 {
+					bothOnce.Do(func() { close(bothUp) })
+				}
 				mu.Unlock()
 				select {
-				case <-release:
-				case <-time.After(50 * time.Millisecond):
+				case <-bothUp:
+				case <-ctx.Done():
 				}
 				mu.Lock()
 				up--
@@ -164,7 +169,6 @@ func TestTrunkConcurrencyCap(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(release)
 	require.Equal(t, 2, most, "never more than two calls up at once")
 }
 
