@@ -1,0 +1,135 @@
+// End-to-end test of the director console in a real browser (Debian's Chromium driven by
+// playwright-core). director_run.sh prepares a fresh database with a demo dealer and
+// yesterday's recorded calls; this file starts `huifang serve` on a free loopback port.
+// A director finds yesterday's calls of agent1, plays a recording (range requests),
+// scores the call, and agent1 sees the score.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdirSync, createWriteStream } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = process.env.E2E_ARTIFACTS || join(here, "artifacts");
+const password = process.env.E2E_PASSWORD || "e2e-pass-123";
+const day = process.env.E2E_DAY;
+mkdirSync(artifacts, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+let serve, browser, base;
+
+before(async () => {
+  assert.ok(process.env.HUIFANG_BIN && process.env.DATABASE_URL && day, "run through director_run.sh");
+  const [httpPort, sipPort] = [await freePort(), await freePort()];
+  base = `http://127.0.0.1:${httpPort}`;
+  const log = createWriteStream(join(artifacts, "director-serve.log"));
+  serve = spawn(process.env.HUIFANG_BIN, ["serve"], {
+    env: { ...process.env, HUIFANG_HTTP_ADDR: `127.0.0.1:${httpPort}`, HUIFANG_PUBLIC_URL: base,
+      HUIFANG_SIP_ADDR: `127.0.0.1:${sipPort}`, HUIFANG_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  serve.stdout.pipe(log);
+  serve.stderr.pipe(log);
+  for (let i = 0; ; i++) {
+    if (serve.exitCode !== null) throw new Error("huifang serve exited; see director-serve.log");
+    try { if ((await fetch(base + "/healthz")).ok) break; } catch { /* not up yet */ }
+    if (i > 150) throw new Error("huifang serve did not become healthy in 30 s");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (serve && serve.exitCode === null) {
+    const done = new Promise((r) => serve.once("exit", r));
+    serve.kill("SIGTERM");
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
+    if (serve.exitCode === null) serve.kill("SIGKILL");
+  }
+});
+
+async function login(username) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  await page.goto(base + "/login");
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await Promise.all([page.waitForURL(/\/(console|wallboard)$/), page.click("#login-submit")]);
+  return page;
+}
+
+test("a director finds an agent's calls, plays one, scores it; the agent sees the score", async () => {
+  const director = await login("director1");
+  await director.goto(`${base}/director/calls?from=${day}&to=${day}`);
+  const agentValue = await director.locator("#f-agent option", { hasText: "(agent1)" }).getAttribute("value");
+  await director.selectOption("#f-agent", agentValue);
+  await Promise.all([director.waitForURL(/agent=/), director.click("#f-search")]);
+  const rows = director.locator("#dlist tbody tr");
+  assert.equal(await rows.count(), 6, "agent1's six calls of yesterday");
+  const agentName = await rows.first().locator("td").nth(1).textContent();
+  for (let i = 0; i < 6; i++) assert.equal(await rows.nth(i).locator("td").nth(1).textContent(), agentName);
+  await director.screenshot({ path: join(artifacts, "director-calls.png"), fullPage: true });
+
+  // Open the first call and play its recording: the audio loads with 206 range responses.
+  const statuses = [];
+  director.on("response", (r) => { if (r.url().includes("/director/recordings/")) statuses.push(r.status()); });
+  await Promise.all([director.waitForURL(/\/director\/calls\/\d+$/), rows.first().locator("a").first().click()]);
+  const callURL = director.url();
+  assert.match(await director.locator("#call-reasons").textContent(), /\S/);
+  assert.equal(await director.locator(".script-version").first().textContent(), "maintenance@1");
+  await director.waitForSelector("#player");
+  await director.evaluate(() => document.getElementById("player").play());
+  await director.waitForFunction(() => document.getElementById("player").currentTime > 0.3);
+  await director.evaluate(() => { document.getElementById("player").currentTime = 4; });
+  await director.waitForFunction(() => document.getElementById("player").currentTime >= 4);
+  const duration = await director.evaluate(() => document.getElementById("player").duration);
+  assert.ok(Math.abs(duration - 6) < 0.1, `duration ${duration}`);
+  assert.ok(statuses.includes(206), `range responses: ${statuses}`);
+  assert.ok(statuses.every((s) => s === 200 || s === 206), `statuses: ${statuses}`);
+
+  // Score it: every item full marks but courtesy, fail, coaching, a comment.
+  const inputs = director.locator('#score-form input[type="number"]');
+  const n = await inputs.count();
+  assert.ok(n >= 5, "the rubric's items");
+  for (let i = 0; i < n; i++) await inputs.nth(i).fill(await inputs.nth(i).getAttribute("max"));
+  await director.fill('input[name="s_courtesy"]', "3");
+  await director.check('input[name="result"][value="fail"]');
+  await director.check('input[name="coaching"]');
+  await director.fill('textarea[name="comment"]', "e2e：结束语不够礼貌");
+  await Promise.all([director.waitForURL(/saved=1/), director.click("#save-score")]);
+  await director.waitForSelector("#score-saved");
+  assert.match(await director.locator("#check-status").textContent(), /88\/100/);
+  await director.screenshot({ path: join(artifacts, "director-call.png"), fullPage: true });
+
+  // The daily check, the KPIs and an export open.
+  await director.goto(`${base}/director/daily?day=${day}`);
+  await director.waitForSelector("#dlist");
+  await director.goto(`${base}/director/kpi`);
+  await director.waitForSelector("#kpi-first_maintenance svg");
+  const xlsx = await director.request.get(`${base}/director/calls?from=${day}&to=${day}&format=xlsx`);
+  assert.equal(xlsx.status(), 200);
+  assert.equal((await xlsx.body()).subarray(0, 2).toString(), "PK", "an xlsx (zip) file");
+
+  // The agent sees the score and the comment; the director pages stay closed to agents.
+  const agent = await login("agent1");
+  await agent.goto(base + "/my/checks");
+  assert.match(await agent.locator(".mycheck").first().textContent(), /88\/100[\s\S]*e2e：结束语不够礼貌/);
+  await agent.screenshot({ path: join(artifacts, "agent-checks.png"), fullPage: true });
+  const resp = await agent.goto(callURL);
+  assert.equal(resp.status(), 403);
+});
