@@ -168,6 +168,8 @@ test("an agent works calls and the director sees them live", async () => {
   // English switch.
   await agent.click("#lang-switch");
   await agent.waitForSelector("text=Hang up (F8)");
+  await agent.waitForSelector("#card h2");
+  await agent.screenshot({ path: join(artifacts, "console-en.png"), fullPage: true });
 });
 
 test("a wrong password is refused and agents cannot open director pages", async () => {
@@ -178,6 +180,7 @@ test("a wrong password is refused and agents cannot open director pages", async 
   await page.fill('input[name="password"]', "not-the-password");
   await page.click("#login-submit");
   await page.waitForSelector(".error");
+  await page.screenshot({ path: join(artifacts, "login-failed.png") });
   const agent = await login("agent2");
   const resp = await agent.goto(base + "/wallboard");
   assert.equal(resp.status(), 403);
