@@ -380,7 +380,7 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 				}
 			}
 		}
-		fo := &fileOpts{recallCode: opts.RecallCode, today: today}
+		fo := &fileOpts{recallCode: opts.RecallCode}
 		if fo.recallCode == "" {
 			fo.recallCode = recallCodeFromName(pl.path)
 		}

@@ -262,7 +262,6 @@ type spec struct {
 // fileOpts is what a row parser needs beyond the row.
 type fileOpts struct {
 	recallCode string
-	today      time.Time
 }
 
 // recallCodeFromName derives a recall code from a file name: recall_R2026-01.csv -> R2026-01.
