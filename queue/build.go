@@ -135,7 +135,6 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	steps := []struct {
 		file  string
 		count *int64
-		extra pgx.NamedArgs
 	}{
 		// The steps join whole tables of the dealer. Right after an import or a first build
 		// the planner may not have statistics yet and would pick nested loops over
@@ -143,43 +142,42 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		// nested loops are off. Small lookups use = ANY (ARRAY(...)) and indexes instead.
 		// (JIT is off for the whole build: the penalty cost of a nested loop that cannot be
 		// avoided would otherwise switch it on for half a second of compiling.)
-		{"nestloop off", &discard, nil},
-		{"10_bad.sql", &discard, nil},
-		{"11_complaints.sql", &discard, nil},
-		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": day}},
-		{"12_vehicles.sql", &discard, pgx.NamedArgs{"asof": lock}},
-		{"13_owners.sql", &discard, nil},
-		{"analyze q_veh", &discard, nil},
-		{"analyze q_owner", &discard, nil},
-		{"20_complaint.sql", &discard, nil},
-		{"21_same_day_visit.sql", &discard, nil},
-		{"22_recall.sql", &discard, nil},
-		{"23_prospects.sql", &discard, nil},
-		{"24_delivery.sql", &discard, nil},
-		{"25_post_service.sql", &discard, nil},
-		{"26_dates.sql", &discard, nil},
-		{"27_maintenance.sql", &discard, nil},
-		{"28_due_not_come.sql", &discard, nil},
-		{"29_lapsed.sql", &discard, nil},
-		{"30_base_care.sql", &discard, nil},
-		{"31_birthday.sql", &discard, nil},
-		{"40_filter.sql", &discard, nil},
-		{"analyze q_cand", &discard, nil},
-		{"count held", &res.Held, nil},
-		{"41_existing.sql", &res.AlreadyPresent, nil},
-		{"42_tasks.sql", &discard, nil},
-		{"43_reasons.sql", &res.ReasonsAdded, nil},
-		{"44_touched.sql", &res.TasksMerged, nil},
-		{"50_cut_recall.sql", &cut1, nil},
-		{"51_cut_maint.sql", &cut2, nil},
-		{"52_cut_service.sql", &cut3, nil},
-		{"53_cut_outcome.sql", &cut4, nil},
-		{"60_expire.sql", &res.ReasonsExpired, nil},
-		{"61_suppress.sql", &res.ReasonsSuppressed, nil},
-		{"62_cancel.sql", &res.TasksCancelled, nil},
-		{"70_recompute.sql", &res.TasksUpdated, nil},
-		{"71_expire_tasks.sql", &res.TasksExpired, nil},
-		{"count created", &res.TasksCreated, nil},
+		{"nestloop off", &discard},
+		{"10_bad.sql", &discard},
+		{"11_complaints.sql", &discard},
+		{"12_vehicles.sql", &discard},
+		{"13_owners.sql", &discard},
+		{"analyze q_veh", &discard},
+		{"analyze q_owner", &discard},
+		{"20_complaint.sql", &discard},
+		{"21_same_day_visit.sql", &discard},
+		{"22_recall.sql", &discard},
+		{"23_prospects.sql", &discard},
+		{"24_delivery.sql", &discard},
+		{"25_post_service.sql", &discard},
+		{"26_dates.sql", &discard},
+		{"27_maintenance.sql", &discard},
+		{"28_due_not_come.sql", &discard},
+		{"29_lapsed.sql", &discard},
+		{"30_base_care.sql", &discard},
+		{"31_birthday.sql", &discard},
+		{"40_filter.sql", &discard},
+		{"analyze q_cand", &discard},
+		{"count held", &res.Held},
+		{"41_existing.sql", &res.AlreadyPresent},
+		{"42_tasks.sql", &discard},
+		{"43_reasons.sql", &res.ReasonsAdded},
+		{"44_touched.sql", &res.TasksMerged},
+		{"50_cut_recall.sql", &cut1},
+		{"51_cut_maint.sql", &cut2},
+		{"52_cut_service.sql", &cut3},
+		{"53_cut_outcome.sql", &cut4},
+		{"60_expire.sql", &res.ReasonsExpired},
+		{"61_suppress.sql", &res.ReasonsSuppressed},
+		{"62_cancel.sql", &res.TasksCancelled},
+		{"70_recompute.sql", &res.TasksUpdated},
+		{"71_expire_tasks.sql", &res.TasksExpired},
+		{"count created", &res.TasksCreated},
 	}
 	type queued struct {
 		step  string
@@ -203,22 +201,12 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 			batch.Queue(`SELECT count(*) FILTER (WHERE created) FROM q_task`)
 			order = append(order, queued{step: s.file, count: s.count, query: true})
 		default:
-			a := args
-			if s.extra != nil {
-				a = pgx.NamedArgs{}
-				for k, v := range args {
-					a[k] = v
-				}
-				for k, v := range s.extra {
-					a[k] = v
-				}
-			}
 			stmts, err := statements(s.file)
 			if err != nil {
 				return nil, err
 			}
 			for _, st := range stmts {
-				batch.Queue(st, a)
+				batch.Queue(st, args)
 				order = append(order, queued{step: s.file, count: s.count})
 			}
 		}

@@ -13,7 +13,7 @@ CREATE TEMP TABLE q_cand (
 ) ON COMMIT DROP;
 
 -- q_veh: each owner vehicle's maintenance state as known on asof (the build day, and the
--- last day of the previous month for due_not_come).
+-- last day of the previous month for due_not_come); see 12_vehicles.sql.
 CREATE TEMP TABLE q_veh (
     asof         date NOT NULL,
     vehicle_id   bigint NOT NULL,
@@ -27,7 +27,8 @@ CREATE TEMP TABLE q_veh (
     km_due       date,
     due_day      date,
     km_now       integer,
-    reading_day  date
+    reading_day  date,
+    km_target    integer
 ) ON COMMIT DROP;
 
 -- q_owner: each owner's last service day as known on the build day (the last workshop

@@ -1,6 +1,7 @@
--- Each owner vehicle's maintenance schedule as known on @asof: only visits and odometer
--- readings dated on or before @asof count, and only vehicles that are active and delivered
--- by then.
+-- Each owner vehicle's maintenance schedule as known on two days in one pass: the build day
+-- (@day) and the last day of the previous month (@lock, for due_not_come). As known on a
+-- day: only visits and odometer readings dated on or before it count, and only vehicles that
+-- are active and delivered by then.
 --
 -- The next maintenance is due at the earlier of a time limit and a mileage limit:
 --   first (no maintenance visit since delivery): delivery + first_maintenance_months, or
@@ -8,22 +9,27 @@
 --   later: the last maintenance visit + maintenance_months, or maintenance_km more than
 --     the mileage at that visit.
 -- Months are added with Postgres interval arithmetic, which clamps to the month's end
--- (2026-08-31 + 6 months = 2027-02-28; 2028-02-29 + 12 months = 2029-02-28).
--- Mileage is projected on the straight line through the two latest readings known on
--- @asof (odometer readings and workshop visits that recorded a mileage; the odometer wins
--- on the same day), or through delivery day at 0 km and the only reading. The line gives
--- the first day on which the projected mileage is at least the target. Without a line
--- (no reading, or no increase) only the time limit applies.
+-- (2026-08-31 + 6 months = 2027-02-28, and 2028-02-29 + 12 months = 2029-02-28).
+-- Mileage is projected on the straight line through the two latest readings known on the
+-- day (odometer readings and workshop visits that recorded a mileage; the odometer wins on
+-- the same day), or through delivery day at 0 km and the only reading. The line gives the
+-- first day on which the projected mileage is at least the target. Without a line (no
+-- reading, or no increase) only the time limit applies.
 INSERT INTO q_veh (asof, vehicle_id, customer_id, delivery_day, last_visit, last_maint, maint_count,
-                   ref_day, time_due, km_due, due_day, km_now, reading_day)
+                   ref_day, time_due, km_due, due_day, km_now, reading_day, km_target)
 WITH w AS (
     SELECT w.vehicle_id,
-           max(w.day) AS last_visit,
-           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS last_maint,
-           count(*) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS maint_count
+           max(w.day) AS last_visit_t,
+           max(w.day) FILTER (WHERE w.day <= @lock::date) AS last_visit_e,
+           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS last_maint_t,
+           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)
+                                AND w.day <= @lock::date) AS last_maint_e,
+           count(*) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS maint_count_t,
+           count(*) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)
+                              AND w.day <= @lock::date) AS maint_count_e
     FROM workshop_visits w
     JOIN vehicles v ON v.id = w.vehicle_id
-    WHERE w.dealer_id = @dealer::bigint AND w.day <= @asof::date
+    WHERE w.dealer_id = @dealer::bigint AND w.day <= @day::date
     GROUP BY w.vehicle_id
 ), readings AS (
     SELECT DISTINCT ON (vehicle_id, day) vehicle_id, day, km
@@ -31,34 +37,45 @@ WITH w AS (
         SELECT o.vehicle_id, o.day, o.km, 0 AS src
         FROM odometer_readings o
         JOIN vehicles v ON v.id = o.vehicle_id
-        WHERE v.dealer_id = @dealer::bigint AND o.day <= @asof::date
+        WHERE v.dealer_id = @dealer::bigint AND o.day <= @day::date
         UNION ALL
         SELECT w.vehicle_id, w.day, w.mileage, 1
         FROM workshop_visits w
-        WHERE w.dealer_id = @dealer::bigint AND w.mileage IS NOT NULL AND w.day <= @asof::date
+        WHERE w.dealer_id = @dealer::bigint AND w.mileage IS NOT NULL AND w.day <= @day::date
     ) x
     ORDER BY vehicle_id, day DESC, src
 ), ranked AS (
-    SELECT vehicle_id, day, km, row_number() OVER (PARTITION BY vehicle_id ORDER BY day DESC) AS rn
+    -- rn_t counts readings back from the build day, rn_e from the lock day (the readings
+    -- after the lock day come first in the same order, so rn_e = rn_t minus their count).
+    SELECT vehicle_id, day, km,
+           row_number() OVER (PARTITION BY vehicle_id ORDER BY day DESC) AS rn_t,
+           row_number() OVER (PARTITION BY vehicle_id ORDER BY day DESC)
+             - count(*) FILTER (WHERE day > @lock::date) OVER (PARTITION BY vehicle_id) AS rn_e
     FROM readings
 ), r AS (
     SELECT vehicle_id,
-           max(day) FILTER (WHERE rn = 1) AS d2, max(km) FILTER (WHERE rn = 1) AS k2,
-           max(day) FILTER (WHERE rn = 2) AS d1, max(km) FILTER (WHERE rn = 2) AS k1
+           max(day) FILTER (WHERE rn_t = 1) AS d2_t, max(km) FILTER (WHERE rn_t = 1) AS k2_t,
+           max(day) FILTER (WHERE rn_t = 2) AS d1_t, max(km) FILTER (WHERE rn_t = 2) AS k1_t,
+           max(day) FILTER (WHERE day <= @lock::date AND rn_e = 1) AS d2_e, max(km) FILTER (WHERE day <= @lock::date AND rn_e = 1) AS k2_e,
+           max(day) FILTER (WHERE day <= @lock::date AND rn_e = 2) AS d1_e, max(km) FILTER (WHERE day <= @lock::date AND rn_e = 2) AS k1_e
     FROM ranked
-    WHERE rn <= 2
+    WHERE rn_t <= 2 OR (day <= @lock::date AND rn_e <= 2)
     GROUP BY vehicle_id
 ), base AS (
-    SELECT v.id AS vehicle_id, v.customer_id, v.delivery_day,
-           w.last_visit, w.last_maint, coalesce(w.maint_count, 0)::int AS maint_count,
-           r.d2, r.k2,
-           CASE WHEN r.d1 IS NOT NULL THEN r.d1 WHEN v.delivery_day < r.d2 THEN v.delivery_day END AS d1,
-           CASE WHEN r.d1 IS NOT NULL THEN r.k1 WHEN v.delivery_day < r.d2 THEN 0 END AS k1
+    SELECT x.asof, v.id AS vehicle_id, v.customer_id, v.delivery_day,
+           x.last_visit, x.last_maint, coalesce(x.maint_count, 0)::int AS maint_count,
+           x.d2, x.k2,
+           CASE WHEN x.d1 IS NOT NULL THEN x.d1 WHEN v.delivery_day < x.d2 THEN v.delivery_day END AS d1,
+           CASE WHEN x.d1 IS NOT NULL THEN x.k1 WHEN v.delivery_day < x.d2 THEN 0 END AS k1
     FROM vehicles v
     LEFT JOIN w ON w.vehicle_id = v.id
     LEFT JOIN r ON r.vehicle_id = v.id
+    CROSS JOIN LATERAL (VALUES
+        (@day::date, w.last_visit_t, w.last_maint_t, w.maint_count_t, r.d2_t, r.k2_t, r.d1_t, r.k1_t),
+        (@lock::date, w.last_visit_e, w.last_maint_e, w.maint_count_e, r.d2_e, r.k2_e, r.d1_e, r.k1_e)
+    ) AS x(asof, last_visit, last_maint, maint_count, d2, k2, d1, k1)
     WHERE v.dealer_id = @dealer::bigint AND v.active
-      AND (v.delivery_day IS NULL OR v.delivery_day <= @asof::date)
+      AND (v.delivery_day IS NULL OR v.delivery_day <= x.asof)
 ), sched AS (
     SELECT b.*,
            CASE WHEN b.maint_count = 0 THEN b.delivery_day ELSE b.last_maint END AS ref_day,
@@ -79,10 +96,10 @@ WITH w AS (
            END AS km_due
     FROM sched s
 )
-SELECT @asof::date, vehicle_id, customer_id, delivery_day, last_visit, last_maint, maint_count,
+SELECT asof, vehicle_id, customer_id, delivery_day, last_visit, last_maint, maint_count,
        ref_day, time_due, km_due, least(time_due, km_due),
        CASE WHEN d1 IS NOT NULL AND k2 > k1
-            THEN round(k2 + (@asof::date - d2)::numeric * (k2 - k1) / (d2 - d1))::int
+            THEN round(k2 + (asof - d2)::numeric * (k2 - k1) / (d2 - d1))::int
             ELSE k2 END,
-       d2
+       d2, round(km_target)::int
 FROM due;

@@ -14,14 +14,14 @@ SELECT q.customer_id, q.campaign, q.occurrence, q.priority, q.start_day, q.end_d
                    ELSE '上次保养 ' || to_char(q.last_maint, 'YYYY-MM-DD') END
            || ', 应保日 ' || to_char(q.due_day, 'YYYY-MM-DD')
            || CASE WHEN q.km_due IS NOT NULL AND q.km_due < q.time_due
-                   THEN ' (按里程: 预计达 ' || q.km_limit || ' km)'
+                   THEN ' (按里程: 预计达 ' || q.km_target || ' km)'
                    ELSE ' (按时间: ' || q.months || '个月)' END
            || CASE WHEN q.km_now IS NOT NULL THEN ', 当前约 ' || q.km_now || ' km' ELSE '' END
            || CASE WHEN v.plate <> '' THEN ', 车辆 ' || v.plate ELSE '' END,
        jsonb_build_object('vehicle_id', q.vehicle_id, 'plate', v.plate, 'model', v.model,
                           'delivery_day', q.delivery_day, 'last_maintenance', q.last_maint,
                           'maintenance_number', q.maint_count + 1, 'due_day', q.due_day,
-                          'time_due', q.time_due, 'km_due', q.km_due, 'km_now', q.km_now,
+                          'time_due', q.time_due, 'km_due', q.km_due, 'km_target', q.km_target, 'km_now', q.km_now,
                           'cut_after', q.cut_after,
                           'known_from', CASE WHEN q.km_due < q.time_due THEN q.reading_day END)
 FROM (
@@ -36,7 +36,6 @@ FROM (
                     ELSE 'v' || m.vehicle_id || ':' || to_char(m.last_maint, 'YYYY-MM-DD') END AS occurrence,
                CASE WHEN m.maint_count = 0 THEN @first_maintenance_priority::int ELSE @maintenance_priority::int END AS priority,
                CASE m.maint_count WHEN 0 THEN '首保' WHEN 1 THEN '二保' WHEN 2 THEN '三保' ELSE '定保' END AS label,
-               CASE WHEN m.maint_count = 0 THEN @first_maintenance_km::int ELSE @maintenance_km::int END AS km_limit,
                CASE WHEN m.maint_count = 0 THEN @first_maintenance_months::int ELSE @maintenance_months::int END AS months,
                CASE WHEN m.maint_count = 0 THEN m.delivery_day - 1 ELSE m.last_maint END AS cut_after
         FROM q_veh m
