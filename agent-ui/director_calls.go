@@ -259,6 +259,9 @@ func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
 		}
 		if err == nil {
 			data["Customer"] = cust
+			if cust.Grade != nil {
+				data["Grade"] = gradeName(lang, *cust.Grade)
+			}
 			data["Phone"] = maskPhone(cust.Phone)
 		}
 	}

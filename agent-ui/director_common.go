@@ -221,3 +221,9 @@ func pathID(r *http.Request) (int64, error) {
 func (h *handler) directorHome(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/director/daily", http.StatusSeeOther)
 }
+
+// customerHref links a customer's name to their calls of the last year.
+func (h *handler) customerHref(r *http.Request, name string) string {
+	from := h.today(userFrom(r)).AddDate(-1, 0, 0).Format(dayLayout)
+	return "/director/calls?" + url.Values{"customer": {name}, "from": {from}}.Encode()
+}

@@ -3,7 +3,6 @@ package agentui
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/huifang/huifang/store"
 )
@@ -178,7 +177,7 @@ func (h *handler) directorDailyList(w http.ResponseWriter, r *http.Request) {
 		if (cat != "" && c != cat) || !inKind(x, kind) {
 			continue
 		}
-		tb.add(txt(categoryName(lang, c)), link(x.CustomerName+x.CustomerTitle, "/customers/"+strconv.FormatInt(x.CustomerID, 10)),
+		tb.add(txt(categoryName(lang, c)), link(x.CustomerName+x.CustomerTitle, h.customerHref(r, x.CustomerName)),
 			txt(maskPhone(x.Phone)), txt(x.Status), num(int64(x.Calls)), yes(x.Reached), yes(x.Booked))
 	}
 	h.renderTable(w, r, tb, "daily_"+kind+"_"+rg.From.Format("20060102"), nil)

@@ -325,7 +325,7 @@ func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
 		}
 		return txt("")
 	}
-	cust := func(id int64, n, t string) cell { return link(n+t, "/customers/"+strconv.FormatInt(id, 10)) }
+	cust := func(_ int64, n, t string) cell { return link(n+t, h.customerHref(r, n)) }
 	camps := func(cs []string) cell {
 		var s []string
 		for _, c := range cs {
@@ -425,7 +425,7 @@ func (h *handler) directorDueNotCome(w http.ResponseWriter, r *http.Request) {
 	tb := &table{Title: dword(lang, "nav_due") + " " + start.Format("2006-01"), Head: []string{dword(lang, "customer"), dword(lang, "phone"),
 		dword(lang, "consultant"), dword(lang, "plate"), dword(lang, "model"), dword(lang, "last_visit"), dword(lang, "kind"), dword(lang, "due_day")}}
 	for _, x := range rows {
-		tb.add(link(x.CustomerName+x.CustomerTitle, "/customers/"+strconv.FormatInt(x.CustomerID, 10)), txt(x.Phone), txt(x.Consultant),
+		tb.add(link(x.CustomerName+x.CustomerTitle, h.customerHref(r, x.CustomerName)), txt(x.Phone), txt(x.Consultant),
 			txt(x.Plate), txt(x.Model), txt(x.LastMaintenance), txt(maintenanceName(lang, x.Maintenances)), txt(x.DueDay.Format(dayLayout)))
 	}
 	h.renderTable(w, r, tb, "due_not_come_"+start.Format("200601"), map[string]any{"Month": start.Format("2006-01")})

@@ -35,6 +35,7 @@ func commands() []command {
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
 		{name: "queue build", summary: "build a dealer's call queue as of a day (--dealer CODE [--date YYYY-MM-DD])", run: cmdQueueBuild},
 		{name: "queue list", summary: "print a dealer's open call tasks as of a day (--dealer CODE [--date D] [--campaign C] [--json])", run: cmdQueueList},
+		{name: "recordings purge", summary: "delete recordings older than each dealer's retention, keeping the call records ([--dealer CODE])", run: cmdRecordingsPurge},
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
 		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},
 		{name: "dial", summary: "place one call through a SIP trunk and report its outcome (trunk test)", run: cmdDial},
