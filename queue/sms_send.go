@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -94,7 +95,12 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 			}
 			return q.DeferSMS(ctx, store.DeferSMSParams{NotBefore: quietHoursEnd(t, loc), ID: m.ID})
 		}
-		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, ID: m.ID}); err != nil {
+		// Every SMS carries the dealer's signature; texts written elsewhere without one
+		// get it here.
+		if !strings.HasPrefix(m.Body, "【") {
+			m.Body = "【" + m.Signature + "】" + m.Body
+		}
+		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, Body: m.Body, ID: m.ID}); err != nil {
 			return fmt.Errorf("sms %d: claim: %w", m.ID, err)
 		}
 		claimed = &m

@@ -395,19 +395,20 @@ func (q *Queries) ClaimMessageCallTargets(ctx context.Context, arg ClaimMessageC
 }
 
 const claimSMS = `-- name: ClaimSMS :exec
-UPDATE sms_messages SET status = 'sending', claimed_at = $1::timestamptz, attempts = attempts + 1
-WHERE id = $2 AND status = 'queued'
+UPDATE sms_messages SET status = 'sending', claimed_at = $1::timestamptz, attempts = attempts + 1, body = $2
+WHERE id = $3 AND status = 'queued'
 `
 
 type ClaimSMSParams struct {
-	Now time.Time `json:"now"`
-	ID  int64     `json:"id"`
+	Now  time.Time `json:"now"`
+	Body string    `json:"body"`
+	ID   int64     `json:"id"`
 }
 
 // ClaimSMS moves a queued message to 'sending': the sender owns it from here, and no
-// other run of the task may submit it again.
+// other run of the task may submit it again. The body is stored as submitted.
 func (q *Queries) ClaimSMS(ctx context.Context, arg ClaimSMSParams) error {
-	_, err := q.db.Exec(ctx, claimSMS, arg.Now, arg.ID)
+	_, err := q.db.Exec(ctx, claimSMS, arg.Now, arg.Body, arg.ID)
 	return err
 }
 
@@ -798,6 +799,7 @@ const lockSMSForSend = `-- name: LockSMSForSend :one
 
 SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts,
        d.time_zone::text AS time_zone,
+       COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        timezone(d.time_zone, $1::timestamptz)::time AS local_time,
        EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
        EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out
@@ -821,6 +823,7 @@ type LockSMSForSendRow struct {
 	Status    string      `json:"status"`
 	Attempts  int32       `json:"attempts"`
 	TimeZone  string      `json:"time_zone"`
+	Signature string      `json:"signature"`
 	LocalTime pgtype.Time `json:"local_time"`
 	DoNotCall bool        `json:"do_not_call"`
 	OptedOut  bool        `json:"opted_out"`
@@ -841,6 +844,7 @@ func (q *Queries) LockSMSForSend(ctx context.Context, arg LockSMSForSendParams) 
 		&i.Status,
 		&i.Attempts,
 		&i.TimeZone,
+		&i.Signature,
 		&i.LocalTime,
 		&i.DoNotCall,
 		&i.OptedOut,

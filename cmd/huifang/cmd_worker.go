@@ -10,7 +10,7 @@ import (
 // cmdWorker runs the queue's background parts (Asynq worker, daily scheduler, outbox
 // relay) without HTTP or SIP, so a dealer group can run more of them.
 func cmdWorker(ctx context.Context, env *cliEnv, args []string) error {
-	return serveParts(ctx, env, "worker", args, []string{"worker", "scheduler", "relay"})
+	return serveParts(ctx, env, "worker", args, []string{"worker", "scheduler", "relay", "sms"})
 }
 
 // stopWithin runs stop and waits for it at most until ctx ends.
@@ -39,11 +39,14 @@ func newWorkerPart(d *deps) *workerPart { return &workerPart{d: d} }
 func (p *workerPart) name() string { return "worker" }
 
 func (p *workerPart) start(ctx context.Context) error {
+	// Kannel when HUIFANG_KANNEL_SENDSMS_URL is set, else the development sender (part_sms.go).
+	sender, err := smsSender(p.d)
+	if err != nil {
+		return err
+	}
 	w, err := queue.NewWorker(queue.WorkerConfig{
 		DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "worker"), Concurrency: p.d.cfg.Workers,
-		// Sending comes with the automated campaigns; until then the development sender
-		// logs each SMS and marks it sent.
-		Sender: queue.LogSender{DB: p.d.db, Log: p.d.log.With("part", "sms")},
+		Sender: sender,
 	})
 	if err != nil {
 		return err

@@ -4,5 +4,6 @@ package main
 // tasks have somewhere to go), then the scheduler and outbox relay, then the SIP gateway.
 // Each issue's code adds its part here.
 func extraParts(d *deps) []part {
-	return []part{newWorkerPart(d), newSchedulerPart(d), newRelayPart(d), newGatewayPart(d), newConsolePart(d)}
+	gw := newGatewayPart(d)
+	return []part{newWorkerPart(d), newSchedulerPart(d), newRelayPart(d), newSMSPart(d), gw, newConsolePart(d, gw)}
 }

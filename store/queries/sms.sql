@@ -4,6 +4,7 @@
 -- LockSMSForSend locks a message and says what decides whether it may go out now.
 SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts,
        d.time_zone::text AS time_zone,
+       COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        timezone(d.time_zone, @now::timestamptz)::time AS local_time,
        EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
        EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out
@@ -13,8 +14,8 @@ FOR UPDATE OF m;
 
 -- name: ClaimSMS :exec
 -- ClaimSMS moves a queued message to 'sending': the sender owns it from here, and no
--- other run of the task may submit it again.
-UPDATE sms_messages SET status = 'sending', claimed_at = @now::timestamptz, attempts = attempts + 1
+-- other run of the task may submit it again. The body is stored as submitted.
+UPDATE sms_messages SET status = 'sending', claimed_at = @now::timestamptz, attempts = attempts + 1, body = @body
 WHERE id = @id AND status = 'queued';
 
 -- name: MarkSMSSubmitted :exec

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
+	"github.com/huifang/huifang/telephony/sms"
+	"github.com/huifang/huifang/telephony/sms/kanneltest"
+)
+
+// smsE2ERedisDB is the Redis database of this end-to-end test (package queue's SMS tests
+// use 7 and may run at the same time).
+const smsE2ERedisDB = 8
+
+// TestLeaveStoreSMSThroughKannelAndOptOut is the issue's demo on a real Kannel: a
+// showroom visit ends, the outbox relay and an Asynq worker send the leave-store SMS
+// through smsbox to fakesmsc, its delivery report comes back on our dlr-url; the visitor
+// replies TD through fakesmsc, is opted out, and the next marketing SMS skips them while
+// another owner still gets it.
+func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
+	if !kanneltest.Available() {
+		t.Skip("kannel not installed; run .ci/test-tools.sh")
+	}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db := storetest.New(t)
+	addr := os.Getenv("HUIFANG_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: smsE2ERedisDB})
+	require.NoError(t, rdb.FlushDB(ctx).Err())
+	t.Cleanup(func() { _ = rdb.Close() })
+
+	mux := http.NewServeMux()
+	mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: db, Log: log}, Token: "s3cret"})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	k := kanneltest.Start(t, kanneltest.Options{MOURL: sms.KannelMOURL(srv.URL+"/sms/kannel", "s3cret")})
+	kannel, err := sms.NewKannel(sms.KannelConfig{SendURL: k.SendURL, Username: k.Username, Password: k.Password,
+		From: "106900001", ReportURL: srv.URL + "/sms/kannel/dlr", Token: "s3cret"})
+	require.NoError(t, err)
+
+	q := store.New(db)
+	dealer, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "GZ01", Name: "广州测试4S店"})
+	require.NoError(t, err)
+	loc, err := time.LoadLocation(dealer.TimeZone)
+	require.NoError(t, err)
+	// Daytime at the dealer, whatever the wall clock says (marketing has quiet hours).
+	noon := time.Now().In(loc)
+	noon = time.Date(noon.Year(), noon.Month(), noon.Day(), 12, 0, 0, 0, loc)
+	clock := func() time.Time { return noon }
+
+	w, err := queue.NewWorker(queue.WorkerConfig{DB: db, Redis: rdb, Log: log, Concurrency: 4, PollInterval: 50 * time.Millisecond,
+		Sender: &queue.ProviderSender{DB: db, Provider: kannel, Now: clock,
+			Limiter: &queue.RateLimiter{Redis: rdb, Default: 50}}})
+	require.NoError(t, err)
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Shutdown)
+	relay, err := queue.NewRelay(queue.RelayConfig{DB: db, Redis: rdb, Log: log, PollInterval: 200 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, relay.Start(ctx))
+	t.Cleanup(relay.Shutdown)
+
+	// The visitor leaves the showroom.
+	arrived := noon.Add(-2 * time.Hour)
+	left := noon.Add(-30 * time.Minute)
+	var visit *queue.ShowroomVisitResult
+	require.NoError(t, store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		visit, err = queue.RecordShowroomVisit(ctx, tx, queue.ShowroomVisit{DealerID: dealer.ID, Phone: "13911112222",
+			Name: "王", Title: "先生", ArrivedAt: arrived, LeftAt: &left, Consultant: "张伟"})
+		return err
+	}))
+	require.NotZero(t, visit.SMSID)
+
+	got := k.WaitReceived(1, 20*time.Second)
+	require.Len(t, got, 1)
+	require.Equal(t, "13911112222", got[0].To)
+	require.True(t, strings.HasPrefix(got[0].Text, "【广州测试4S店】王先生您好，感谢您今天光临"), got[0].Text)
+	status := func(id int64) string {
+		var s string
+		require.NoError(t, db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, id).Scan(&s))
+		return s
+	}
+	waitUntil(t, "the delivery report", func() bool { return status(visit.SMSID) == "delivered" })
+	var provider string
+	require.NoError(t, db.QueryRow(ctx, `SELECT provider FROM sms_messages WHERE id = $1`, visit.SMSID).Scan(&provider))
+	require.Equal(t, "kannel", provider)
+
+	// The visitor replies TD.
+	k.SendMO("+8613911112222", "106900001", "TD")
+	waitUntil(t, "the opt-out", func() bool {
+		c, err := q.GetSMSConsent(ctx, store.GetSMSConsentParams{DealerID: dealer.ID, Phone: "13911112222"})
+		return err == nil && c.State == "opted_out"
+	})
+
+	// The next marketing SMS goes to another owner, not to the visitor.
+	var other int64
+	require.NoError(t, db.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '李', '女士', '13933334444') RETURNING id`,
+		dealer.ID).Scan(&other))
+	res, err := queue.StartSMSCampaign(ctx, db, queue.SMSCampaignParams{DealerID: dealer.ID, Code: "holiday:test", Template: "holiday",
+		Day: noon, Now: noon, Audience: queue.SMSAudience{CustomerIDs: []int64{visit.CustomerID, other}}})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Queued)
+	require.Equal(t, 1, res.Suppressed)
+	got = k.WaitReceived(2, 20*time.Second)
+	require.Len(t, got, 2)
+	require.Equal(t, "13933334444", got[1].To)
+	require.Equal(t, "【广州测试4S店】李女士，广州测试4S店祝您节日快乐，出行平安！回TD退订", got[1].Text)
+
+	stats, err := queue.LoadCampaignStats(ctx, db, dealer.ID, time.Time{})
+	require.NoError(t, err)
+	byCampaign := map[string]store.CampaignSMSStatsRow{}
+	for _, s := range stats.SMS {
+		byCampaign[s.Campaign] = s
+	}
+	require.EqualValues(t, 1, byCampaign[""].Delivered, "the leave-store SMS")
+	require.EqualValues(t, 1, byCampaign[""].Replied)
+	require.EqualValues(t, 1, byCampaign[""].OptedOut)
+	require.EqualValues(t, 1, byCampaign["holiday:test"].Suppressed)
+	// Nothing more reaches the SMSC (each message once).
+	time.Sleep(300 * time.Millisecond)
+	require.Len(t, k.Received(), 2)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
