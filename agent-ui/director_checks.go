@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -169,6 +170,46 @@ func (h *handler) directorDraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/director/checks", http.StatusSeeOther)
+}
+
+// directorDrawFiltered draws n calls at random among the record search's results (the
+// search form's filters, up to 5,000 records; answered and recorded calls only).
+func (h *handler) directorDrawFiltered(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	f, err := h.parseCallFilter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	n, err := formInt(r, "n")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if n == nil || *n < 1 || *n > 100 {
+		h.fail(w, r, errStatus(http.StatusBadRequest, "the sample size must be 1 to 100"))
+		return
+	}
+	f.MaxRows = 5000
+	rows, err := h.listCalls(r.Context(), f.DirectorListCallsParams)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var pool []int64
+	for _, x := range rows {
+		if x.AnswerAt != nil && x.RecordingPath != "" && x.CheckStatus == "" {
+			pool = append(pool, x.ID)
+		}
+	}
+	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	for _, id := range pool[:min(int(*n), len(pool))] {
+		if _, err := h.q().EnsureSpotCheck(r.Context(), store.EnsureSpotCheckParams{DrawnBy: &u.ID, AttemptID: id, DealerID: &u.DealerID}); err != nil {
+			h.fail(w, r, fmt.Errorf("director: draw %d: %w", id, err))
+			return
+		}
+	}
+	http.Redirect(w, r, "/director/checks?status=pending", http.StatusSeeOther)
 }
 
 // directorChecks lists the spot-checks to score and those scored, with the draw form.

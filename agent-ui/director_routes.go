@@ -17,6 +17,7 @@ func (h *handler) directorRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /director/calls/{id}/score", dir(h.directorScore))
 	mux.Handle("GET /director/checks", dir(h.directorChecks))
 	mux.Handle("POST /director/checks/draw", dir(h.directorDraw))
+	mux.Handle("POST /director/checks/draw-filtered", dir(h.directorDrawFiltered))
 	mux.Handle("GET /director/settings", dir(h.directorSettings))
 	mux.Handle("POST /director/settings", dir(h.directorSettingsSave))
 	mux.Handle("GET /director/daily", dir(h.directorDaily))

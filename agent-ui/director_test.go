@@ -255,3 +255,28 @@ func TestPurgeRecordingsKeepsRecords(t *testing.T) {
 	require.Empty(t, rec)
 	require.NotNil(t, purged)
 }
+
+func TestDirectorDrawFromSearch(t *testing.T) {
+	b := setup(t, nil)
+	dir := t.TempDir()
+	at := time.Now().Add(-3 * time.Hour)
+	for i := range 5 {
+		b.addCall(t, b.dealer.ID, "agent1", "王建国", at.Add(time.Duration(i)*time.Minute), time.Minute, dir)
+	}
+	b.addCall(t, b.dealer.ID, "agent2", "李娜", at, time.Minute, dir)
+	b.addCall(t, b.dealer.ID, "agent1", "李娜", at, time.Minute, "") // not recorded
+	d := b.login(t, "director1")
+	tok := b.csrfOf(t, d, "/director/calls")
+	form := url.Values{"csrf": {tok}, "agent": {fmt.Sprint(b.users["agent1"].ID)}, "n": {"3"}}
+	resp, _ := b.do(t, d, http.MethodPost, "/director/checks/draw-filtered", form, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	form.Set("n", "10")
+	resp, _ = b.do(t, d, http.MethodPost, "/director/checks/draw-filtered", form, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var n, others int
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE s.agent_user_id = $1 AND a.recording_path <> ''),
+		count(*) FILTER (WHERE s.agent_user_id <> $1 OR a.recording_path = '') FROM spot_checks s JOIN call_attempts a ON a.id = s.attempt_id`,
+		b.users["agent1"].ID).Scan(&n, &others))
+	require.Equal(t, 5, n, "3, then the 2 left of agent1's recorded calls")
+	require.Zero(t, others)
+}
