@@ -235,6 +235,8 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	b.StopTimer()
 
 	var lats []time.Duration
+	var pkts uint64
+	var talked time.Duration
 	for i, r := range results {
 		if r == nil || r.Outcome != OutcomeAnswered {
 			b.Fatalf("call %d: %+v", i, r)
@@ -246,10 +248,13 @@ func BenchmarkBridgedCalls(b *testing.B) {
 			b.Fatalf("call %d: no audio: customer %+v agent %+v", i, r.CustomerRTP, r.AgentRTP)
 		}
 		lats = append(lats, r.BridgedAt.Sub(r.AnswerAt))
+		pkts += r.CustomerRTP.Packets + r.AgentRTP.Packets
+		talked += r.TalkDuration()
 	}
 	sortDurations(lats)
 	p99 := lats[(len(lats)*99)/100-boolInt(len(lats) >= 100)]
 	b.ReportMetric(float64(n), "calls")
+	b.ReportMetric(float64(pkts)/talked.Seconds(), "rtp-in-pps/call")
 	b.ReportMetric(setup.Seconds(), "s-to-connect-all")
 	b.ReportMetric(100*(cpu1-cpu0).Seconds()/4/float64(n), "%cpu/call")
 	b.ReportMetric(float64(heapUp-heap0)/1024/float64(n), "KiB-heap/call")

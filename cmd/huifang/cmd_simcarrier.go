@@ -12,7 +12,7 @@ import (
 // cmdSimCarrier runs the simulated carrier alone until interrupted.
 func cmdSimCarrier(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "sim-carrier")
-	d := simcarrier.DefaultOdds
+	d := simcarrier.DefaultOdds()
 	listen := fs.String("listen", "127.0.0.1:5070", "HOST:PORT to listen on (UDP and TCP)")
 	answer := fs.Float64("answer", d.Answer, "weight of answered calls")
 	busy := fs.Float64("busy", d.Busy, "weight of busy (486)")

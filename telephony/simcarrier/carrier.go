@@ -35,14 +35,16 @@ type Odds struct {
 	Answer, Busy, Unreachable, Invalid, NoAnswer float64
 }
 
-// DefaultOdds look like a day of follow-up calls.
-var DefaultOdds = Odds{Answer: 0.6, Busy: 0.1, Unreachable: 0.1, Invalid: 0.05, NoAnswer: 0.15}
+// DefaultOdds returns odds that look like a day of follow-up calls.
+func DefaultOdds() Odds {
+	return Odds{Answer: 0.6, Busy: 0.1, Unreachable: 0.1, Invalid: 0.05, NoAnswer: 0.15}
+}
 
 // Config is the carrier's configuration.
 type Config struct {
 	// ListenAddr is HOST:PORT for UDP and TCP (default 127.0.0.1:5070; port 0 picks one).
 	ListenAddr string
-	// Odds weigh the scenarios (default DefaultOdds).
+	// Odds weigh the scenarios (default DefaultOdds()).
 	Odds Odds
 	// RingMin and RingMax bound the random ring time (default 1s and 5s).
 	RingMin, RingMax time.Duration
@@ -64,7 +66,7 @@ func (c Config) WithDefaults() Config {
 		c.ListenAddr = "127.0.0.1:5070"
 	}
 	if c.Odds == (Odds{}) {
-		c.Odds = DefaultOdds
+		c.Odds = DefaultOdds()
 	}
 	if c.RingMax == 0 && c.RingMin == 0 {
 		c.RingMin, c.RingMax = time.Second, 5*time.Second
