@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// errNotDate is the error for text that is no date at all.
+var errNotDate = errors.New("not a date (use 2026-03-01, 2026/3/1 or 2026年3月1日)")
+
 // excelEpoch is day 0 of Excel's 1900 date system as it behaves after its fake 1900-02-29.
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
@@ -74,7 +77,7 @@ func parseDateTime(s string) (dateTime, error) {
 		dt.y = int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
 		dt.m = int(s[5]-'0')*10 + int(s[6]-'0')
 		dt.d = int(s[8]-'0')*10 + int(s[9]-'0')
-		return dt, dt.check(s)
+		return dt, dt.check()
 	}
 	// A bare number: YYYYMMDD or an Excel serial (days since 1899-12-30, fraction = time).
 	if !isNumber(s) {
@@ -84,10 +87,10 @@ func parseDateTime(s string) (dateTime, error) {
 			dt.y, _ = strconv.Atoi(s[:4])
 			dt.m, _ = strconv.Atoi(s[4:6])
 			dt.d, _ = strconv.Atoi(s[6:])
-			return dt, dt.check(s)
+			return dt, dt.check()
 		}
 		if f < 1 || f >= 100000 {
-			return dt, fmt.Errorf("%q is neither a date nor an Excel date number", s)
+			return dt, errors.New("neither a date nor an Excel date number")
 		}
 		days := math.Floor(f)
 		t := excelEpoch.AddDate(0, 0, int(days))
@@ -99,7 +102,7 @@ func parseDateTime(s string) (dateTime, error) {
 		dt.hh, dt.mm, dt.ss = secs/3600, secs/60%60, secs%60
 		dt.hasTime = secs > 0
 		dt.fromSerial = true
-		return dt, dt.check(s)
+		return dt, dt.check()
 	}
 	// Date part: three numbers separated by - / . or 年 月 日.
 	i := 0
@@ -110,11 +113,11 @@ func parseDateTime(s string) (dateTime, error) {
 			i++
 		}
 		if i == start || i-start > 4 {
-			return dt, fmt.Errorf("%q is not a date (use 2026-03-01, 2026/3/1 or 2026年3月1日)", s)
+			return dt, errNotDate
 		}
 		nums[k], _ = strconv.Atoi(s[start:i])
 		if k == 0 && i-start != 4 {
-			return dt, fmt.Errorf("%q is not a date: the year must come first with 4 digits", s)
+			return dt, errors.New("not a date: the year must come first, with 4 digits (2026-03-01)")
 		}
 		// separator
 		switch {
@@ -131,11 +134,11 @@ func parseDateTime(s string) (dateTime, error) {
 				i += len("号")
 			}
 		default:
-			return dt, fmt.Errorf("%q is not a date (use 2026-03-01, 2026/3/1 or 2026年3月1日)", s)
+			return dt, errNotDate
 		}
 	}
 	dt.y, dt.m, dt.d = nums[0], nums[1], nums[2]
-	if err := dt.check(s); err != nil {
+	if err := dt.check(); err != nil {
 		return dt, err
 	}
 	rest := strings.TrimSpace(s[i:])
@@ -144,7 +147,7 @@ func parseDateTime(s string) (dateTime, error) {
 		return dt, nil
 	}
 	if err := parseClockInto(rest, &dt); err != nil {
-		return dt, fmt.Errorf("%q has a bad time part: %v", s, err)
+		return dt, fmt.Errorf("bad time part: %v", err)
 	}
 	return dt, nil
 }
@@ -191,16 +194,16 @@ func parseClockInto(s string, dt *dateTime) error {
 	return nil
 }
 
-func (dt dateTime) check(s string) error {
+func (dt dateTime) check() error {
 	if dt.y < 1900 || dt.y > 2200 {
-		return fmt.Errorf("%q: year %d is out of range", s, dt.y)
+		return fmt.Errorf("year %d is out of range", dt.y)
 	}
 	if dt.m < 1 || dt.m > 12 {
-		return fmt.Errorf("%q: month %d does not exist", s, dt.m)
+		return fmt.Errorf("month %d does not exist", dt.m)
 	}
 	t := time.Date(dt.y, time.Month(dt.m), dt.d, 0, 0, 0, 0, time.UTC)
 	if dt.d < 1 || t.Day() != dt.d {
-		return fmt.Errorf("%q: day %d does not exist in %d-%02d", s, dt.d, dt.y, dt.m)
+		return fmt.Errorf("day %d does not exist in %d-%02d", dt.d, dt.y, dt.m)
 	}
 	return nil
 }
