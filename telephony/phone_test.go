@@ -57,6 +57,8 @@ func newPhones(t testing.TB) *phones {
 
 // phone is one logged-in agent phone.
 type phone struct {
+	// digits gets the keys the bridged customer presses (RFC 4733 relayed by the gateway).
+	digits chan byte
 	dlg    *sipgo.DialogClientSession
 	sess   *media.Session
 	cancel context.CancelFunc
@@ -90,9 +92,15 @@ func (p *phones) login(ctx context.Context, gw string, user, password string) (*
 		sess.Close()
 		return nil, err
 	}
-	sess.Start(media.Handler{})
+	digits := make(chan byte, 16)
+	sess.Start(media.Handler{DTMF: func(d byte) {
+		select {
+		case digits <- d:
+		default:
+		}
+	}})
 	tctx, cancel := context.WithCancel(context.Background())
-	ph := &phone{dlg: dlg, sess: sess, cancel: cancel}
+	ph := &phone{dlg: dlg, sess: sess, cancel: cancel, digits: digits}
 	tone := media.Tone(300, 1000, 6000)
 	ph.done.Add(1)
 	go func() {
@@ -145,4 +153,32 @@ func waitAgent(t testing.TB, g *Gateway, user string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	require.True(t, g.AgentConnected(user), "agent %s connected", user)
+}
+
+func TestBridgeRelaysDTMF(t *testing.T) {
+	// The customer answers, presses 5 (RFC 4733 events) and waits for us to hang up.
+	s := startSipp(t, "uas_dtmf_rfc4733.xml", "udp", "codec", "0", "wait", "200", "pcap", "/usr/share/sip-tester/dtmf_2833_5.pcap")
+	creds := mapCredentials{"a1": {Username: "a1", Password: "p1"}}
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir()})
+	ph, err := newPhones(t).login(context.Background(), g.Addr(), "a1", "p1")
+	require.NoError(t, err)
+	defer ph.logout()
+	waitAgent(t, g, "a1")
+	res, err := g.DialAgent(context.Background(), "a1", DialParams{To: "13900000001", OnAnswer: func(ctx context.Context, c *Call) error {
+		select {
+		case d := <-ph.digits:
+			if d != '5' {
+				t.Errorf("the agent's phone got %q, want the customer's 5", d)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("no digit reached the agent")
+		}
+		// The agent hangs up, as the console's button does.
+		g.Hangup(c.CallID(), HangupAgent)
+		return nil
+	}})
+	require.NoError(t, err)
+	require.NoError(t, s.Wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	require.Equal(t, HangupAgent, res.HangupBy)
 }
