@@ -269,3 +269,29 @@ func TestListCampaignFilterAndOpenEndedRecall(t *testing.T) {
 	_, err = List(f.ctx, db, ListParams{DealerID: f.dealer, Day: mustDay("2026-03-04"), Campaign: "nope"})
 	require.Error(t, err)
 }
+
+func TestReasonsSayWhyInWordsAndFacts(t *testing.T) {
+	db := storetest.New(t)
+	var seq atomic.Int64
+	f := newRuleDealer(t, db, &seq)
+	c := f.customer(cust{})
+	v := f.vehicle(c, veh{Delivery: "2025-03-01"})
+	f.visit(v, "2025-12-10", "repair", -1)
+	f.build("2026-03-10") // 90 days after 2025-12-10
+	got := f.task("2026-03-10", c)
+	require.NotNil(t, got)
+	require.Contains(t, got.Reasons, "上次进厂 2025-12-10, 已 90 天 (拟流失)")
+
+	c2 := f.customer(cust{})
+	f.vehicle(c2, veh{Delivery: "2026-03-01"})
+	f.build("2026-03-16")
+	got = f.task("2026-03-16", c2)
+	require.NotNil(t, got)
+	require.Len(t, got.Reasons, 1)
+	require.Contains(t, got.Reasons[0], "交车 2026-03-01, 第15天关怀")
+
+	var facts map[string]any
+	require.NoError(t, db.QueryRow(f.ctx, `SELECT facts FROM call_task_reasons WHERE customer_id = $1 AND campaign = 'lapsed_3m'`, c).Scan(&facts))
+	require.Equal(t, "2025-12-10", facts["last_service"])
+	require.EqualValues(t, 90, facts["days"])
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 
@@ -273,14 +272,4 @@ func ResetSetting(ctx context.Context, db store.DBTX, dealerID int64, key string
 		return fmt.Errorf("reset campaign setting %s: %w", key, err)
 	}
 	return nil
-}
-
-// sortedKeys returns the rule keys in a stable order (for tests and printing).
-func (r Rules) sortedKeys() []string {
-	keys := make([]string, 0, len(r.values))
-	for k := range r.values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

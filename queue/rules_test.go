@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"fmt"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -363,7 +362,7 @@ func TestDefaultRulesAreSettings(t *testing.T) {
 	r := DefaultRules()
 	for _, c := range Campaigns() {
 		require.True(t, r.Enabled(c), c)
-		require.NotZero(t, r.Get(c+"_priority")+r.Get(c[:len(c)-min(len(c), 0)]+"_priority"), fmt.Sprintf("%s has a priority", c))
+		require.NotZero(t, r.Get(c+"_priority"), "%s has a priority", c)
 	}
 	require.Equal(t, 6, r.Get("first_maintenance_months"))
 	require.Equal(t, 5000, r.Get("first_maintenance_km"))

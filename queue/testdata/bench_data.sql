@@ -6,7 +6,7 @@ INSERT INTO customers (id, dealer_id, name, title, phone, grade, birthday, consu
 SELECT i, @dealer::bigint, '客户' || i, CASE WHEN i % 2 = 0 THEN '先生' ELSE '女士' END, (13000000000 + i)::text,
        CASE i % 10 WHEN 0 THEN 'premium' WHEN 1 THEN 'potential' WHEN 2 THEN 'potential'
                    WHEN 3 THEN 'general' WHEN 4 THEN 'general' WHEN 6 THEN 'general' END,
-       DATE '1960-01-01' + (i * 7919) % 15000,
+       DATE '1960-01-01' + ((i::bigint * 7919) % 15000)::int,
        '顾问' || (i % 50),
        CASE WHEN i % 5 = 0 THEN (ARRAY['open', 'key', 'lost', 'pre_lost'])[1 + (i / 5) % 4] ELSE '' END,
        CASE WHEN i % 5 = 0 THEN @day::date - (i * 7) % 60 END,
