@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -50,6 +51,34 @@ func FreePort(t testing.TB) int {
 	return 0
 }
 
+// FreeMediaPort returns an even port P below the kernel's ephemeral range such that P to
+// P+3 are free: sipp binds audio RTP and RTCP on P and P+1 and video on P+2 and P+3, so
+// a port taken from the ephemeral range could collide with another test's socket.
+func FreeMediaPort(t testing.TB) int {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		p := 20000 + 4*rand.IntN(2500)
+		var held []*net.UDPConn
+		ok := true
+		for k := 0; k < 4 && ok; k++ {
+			u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p + k})
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, u)
+		}
+		for _, u := range held {
+			u.Close()
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatal("no free media ports")
+	return 0
+}
+
 // Options say what sipp plays.
 type Options struct {
 	// Scenario is the path of the XML scenario.
@@ -74,7 +103,7 @@ func Start(t testing.TB, o Options) *Sipp {
 	scenario, transport, remote, keys, extra := o.Scenario, o.Transport, o.Remote, o.Keys, o.Extra
 	calls := max(o.Calls, 1)
 	Require(t)
-	port, mport := FreePort(t), FreePort(t)
+	port, mport := FreePort(t), FreeMediaPort(t)
 	// sipp checks some values (status codes) when it loads the scenario, before -key
 	// values apply, so the keys are written into a copy of the scenario.
 	text, err := os.ReadFile(scenario)
