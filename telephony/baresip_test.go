@@ -1,0 +1,80 @@
+package telephony
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/telephony/media"
+)
+
+// startBaresip runs baresip (Debian package baresip) as an agent's softphone: it logs in
+// by calling the gateway (answering the digest challenge with the agent's password) and
+// speaks a 440 Hz tone, for at most seconds.
+func startBaresip(t *testing.T, gw, user, password string, seconds int) *bytes.Buffer {
+	t.Helper()
+	if _, err := exec.LookPath("baresip"); err != nil {
+		t.Skip("baresip is not installed (Debian package baresip); CI installs it")
+	}
+	dir := t.TempDir()
+	// A 440 Hz tone as the agent's voice (baresip's ausine needs 48 kHz; aufile plays a WAV).
+	voice := filepath.Join(dir, "voice.wav")
+	require.NoError(t, media.WriteWAV(voice, media.Tone(440, 20000, 8000)))
+	sipPort := freePort(t)
+	conf := "poll_method\t\tepoll\n" +
+		"sip_listen\t\t127.0.0.1:" + strconv.Itoa(sipPort) + "\n" +
+		"audio_player\t\taufile," + filepath.Join(dir, "heard.wav") + "\n" +
+		"audio_source\t\taufile," + voice + "\n" +
+		"audio_alert\t\taufile," + filepath.Join(dir, "alert.wav") + "\n" +
+		"module_path\t\t/usr/lib/baresip/modules\n" +
+		"module\t\t\tg711.so\nmodule\t\t\taufile.so\n" +
+		"module_app\t\taccount.so\nmodule_app\t\tmenu.so\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644))
+	acct := "<sip:" + user + "@" + gw + ">;auth_pass=" + password + ";regint=0;audio_codecs=PCMU\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+10)*time.Second)
+	cmd := exec.CommandContext(ctx, "baresip", "-f", dir, "-t", strconv.Itoa(seconds), "-e", "/dial sip:login@"+gw)
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return out
+}
+
+// TestBaresipAgentBridged logs a real softphone (baresip) in as an agent, bridges a sipp
+// customer to it, and checks both voices are in the recording.
+func TestBaresipAgentBridged(t *testing.T) {
+	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
+	creds := mapCredentials{"agent3": {Username: "agent3", Password: "pw3", UserID: 11}}
+	// baresip is gone by the time the gateway closes; do not wait long for its BYE answer.
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds,
+		RecordingsDir: t.TempDir(), ByeTimeout: 300 * time.Millisecond})
+	out := startBaresip(t, g.Addr(), "agent3", "pw3", 8)
+	for i := 0; i < 400 && !g.AgentConnected("agent3"); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.True(t, g.AgentConnected("agent3"), "baresip did not log in:\n%s", out.String())
+
+	res, err := g.DialAgent(context.Background(), "agent3", DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.NoError(t, customer.Wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	left, right, err := media.ReadStereoWAV(res.Recording)
+	require.NoError(t, err)
+	require.Greater(t, media.RMS(left), 300.0, "customer's voice on the left")
+	require.Greater(t, media.RMS(right), 300.0, "baresip's tone on the right")
+	require.Zero(t, res.AgentRTP.Lost)
+}
