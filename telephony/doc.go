@@ -11,10 +11,15 @@
 // this package owns call state. Every call's goroutines end with the call.
 //
 // It also holds the registrar for agents' phones (digest authentication through the
-// Credentials interface), the B2BUA that bridges an agent's leg to a customer's leg and
-// records both through the media package, message calls (prompt, one DTMF digit), and the
-// CallLog that writes call records to Postgres. The simulated carrier, the default peer
-// when no trunk is configured, is the simcarrier sub-package.
+// Credentials interface); the agent's leg for the shift, made once at login either by the
+// phone calling in or by CallAgent calling the registered phone; the B2BUA (DialAgent)
+// that bridges that leg to a customer's leg, relays RTP through the gateway and records
+// both sides through the media package; message calls (MessageCall: prompt, one DTMF
+// digit); and the CallLog that writes call records to Postgres (StoreCallLog).
+//
+// Sub-packages: media (RTP, G.711, SDP, DTMF, WAV), simcarrier (the simulated carrier,
+// the default peer when no trunk is configured) and sipptest (sipp as a test peer).
+// Benchmark figures are in BENCH.md.
 //
 // Nothing here is an open relay: only the dialer (this process) and registered,
 // authenticated agents originate calls; any other INVITE or REGISTER is challenged or

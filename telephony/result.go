@@ -79,8 +79,12 @@ func (r *CallResult) TalkDuration() time.Duration {
 // CallMeta links a call attempt to the dealer, task, customer and agent it is for. Zero
 // values mean none.
 type CallMeta struct {
-	DealerID    int64
-	TaskID      int64
-	CustomerID  int64
+	// DealerID is the dealer the call is made for.
+	DealerID int64
+	// TaskID is the queue task (call_tasks) the attempt belongs to.
+	TaskID int64
+	// CustomerID is the customer called.
+	CustomerID int64
+	// AgentUserID is the agent the customer is bridged to.
 	AgentUserID int64
 }
