@@ -21,6 +21,7 @@ func (b *workBundle) attempt(t testing.TB, task int64, outcome string, at time.T
 }
 
 func TestRetrySpacingPerOutcome(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		outcome string
 		wait    time.Duration
@@ -61,6 +62,7 @@ func TestRetrySpacingPerOutcome(t *testing.T) {
 }
 
 func TestAttemptLimitsPerDayAndLife(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	id := b.addTask(t, taskOpts{phone: "13900000001"})
 	for _, at := range []string{"2026-11-23 09:00", "2026-11-23 11:00", "2026-11-23 13:00"} {
@@ -95,6 +97,7 @@ func TestAttemptLimitsPerDayAndLife(t *testing.T) {
 }
 
 func TestAttemptReportedTwiceAppliesOnce(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	id := b.addTask(t, taskOpts{phone: "13900000001"})
 	p := AttemptParams{DealerID: b.dealer, TaskID: id, CallID: "c1", Outcome: CallBusy, At: b.at(t, "2026-11-23 10:00")}
@@ -110,6 +113,7 @@ func TestAttemptReportedTwiceAppliesOnce(t *testing.T) {
 }
 
 func TestInvalidNumber(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	ctx := context.Background()
 	for _, via := range []string{"gateway", "outcome"} {
@@ -133,6 +137,7 @@ func TestInvalidNumber(t *testing.T) {
 }
 
 func TestDoNotCallAcrossCampaignsAndSMS(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	ctx := context.Background()
 	id := b.addTask(t, taskOpts{phone: "13900000001", campaigns: []string{"maintenance"}})
@@ -159,6 +164,7 @@ func TestDoNotCallAcrossCampaignsAndSMS(t *testing.T) {
 }
 
 func TestCallbackMineOrAnyone(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 2)
 	ctx := context.Background()
 	me, other := b.agents[0], b.agents[1]
@@ -193,6 +199,7 @@ func TestCallbackMineOrAnyone(t *testing.T) {
 }
 
 func TestOutcomeSavedExactlyOnce(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	ctx := context.Background()
 	id := b.addTask(t, taskOpts{phone: "13900000001"})
@@ -230,6 +237,7 @@ func TestOutcomeSavedExactlyOnce(t *testing.T) {
 }
 
 func TestOutcomeEffects(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	ctx := context.Background()
 	appt := b.at(t, "2026-11-25 10:00")
@@ -266,6 +274,7 @@ func TestOutcomeEffects(t *testing.T) {
 }
 
 func TestPolicyFromDealerRules(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	ctx := context.Background()
 	require.NoError(t, SaveSetting(ctx, b.db, b.dealer, "attempts_per_day", 1))
@@ -279,6 +288,7 @@ func TestPolicyFromDealerRules(t *testing.T) {
 }
 
 func TestOutcomeDoesNotCountTheGatewaysAttemptTwice(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	ctx := context.Background()
 	id := b.addTask(t, taskOpts{phone: "13900000001"})

@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"github.com/robfig/cron/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
 )
 
 func TestSchedulerTwoProcessesOneBuildPerDealerDay(t *testing.T) {
@@ -51,7 +54,12 @@ func TestSchedulerTwoProcessesOneBuildPerDealerDay(t *testing.T) {
 }
 
 func TestSchedulerFiresAfterLocalMidnight(t *testing.T) {
-	s, err := NewScheduler(SchedulerConfig{DB: newWorkBundle(t, 0).db, Redis: newQueueRedis(t)})
+	t.Parallel()
+	// The pool connects lazily: this test only computes fire times.
+	db, err := pgxpool.New(context.Background(), storetest.URL())
+	require.NoError(t, err)
+	defer db.Close()
+	s, err := NewScheduler(SchedulerConfig{DB: db, Redis: redis.NewClient(&redis.Options{Addr: "127.0.0.1:0"})})
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		zone string

@@ -36,6 +36,7 @@ func (b *workBundle) outboxTypes(t testing.TB) []string {
 }
 
 func TestShowroomVisitQueuesLeaveStoreSMSOnce(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 0)
 	arrived := b.at(t, "2026-11-23 15:00")
 	left := arrived.Add(90 * time.Minute)
@@ -72,6 +73,7 @@ func TestShowroomVisitQueuesLeaveStoreSMSOnce(t *testing.T) {
 }
 
 func TestShowroomVisitRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 0)
 	arrived := b.at(t, "2026-11-23 15:00")
 	early := arrived.Add(-time.Minute)
@@ -129,6 +131,7 @@ func TestShowroomVisitReachesTheQueue(t *testing.T) {
 }
 
 func TestSMSSendHandler(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 0)
 	ctx := context.Background()
 	sentAt := b.at(t, "2026-11-23 16:31")

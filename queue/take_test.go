@@ -114,6 +114,7 @@ func (b *workBundle) taskStatus(t testing.TB, id int64) string {
 }
 
 func TestTakeNeverHandsACustomerToTwoAgents(t *testing.T) {
+	t.Parallel()
 	const agents, tasks = 50, 40
 	b := newWorkBundle(t, agents)
 	for i := 0; i < tasks; i++ {
@@ -167,6 +168,7 @@ func assertNoErr(t *testing.T, err error) bool {
 }
 
 func TestTakeOrderAndEligibility(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 2)
 	now := b.at(t, "2026-11-23 10:00")
 	low := b.addTask(t, taskOpts{phone: "13900000001", priority: 40})
@@ -197,6 +199,7 @@ func TestTakeOrderAndEligibility(t *testing.T) {
 }
 
 func TestTakeCallingWindow(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	normal := b.addTask(t, taskOpts{phone: "13900000001", priority: 50})
 	sameDay := b.addTask(t, taskOpts{phone: "13900000002", priority: 90, campaigns: []string{"same_day_visit"}})
@@ -239,6 +242,7 @@ func TestTakeCallingWindow(t *testing.T) {
 }
 
 func TestTakeHoliday(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 1)
 	b.addTask(t, taskOpts{phone: "13900000001"})
 	q := store.New(b.db)
@@ -263,6 +267,7 @@ func TestTakeHoliday(t *testing.T) {
 }
 
 func TestTakeStaleTaskReturnsFlagged(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 2)
 	id := b.addTask(t, taskOpts{phone: "13900000001"})
 	a, other := b.agents[0], b.agents[1]
@@ -296,6 +301,7 @@ func TestTakeStaleTaskReturnsFlagged(t *testing.T) {
 }
 
 func TestReleaseSkipsWithReason(t *testing.T) {
+	t.Parallel()
 	b := newWorkBundle(t, 2)
 	id := b.addTask(t, taskOpts{phone: "13900000001"})
 	now := b.at(t, "2026-11-23 10:00")
