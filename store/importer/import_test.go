@@ -340,6 +340,13 @@ func TestWorkshopVisits(t *testing.T) {
 
 	res = imp(t, db, importer.Options{SkipInvalid: true}, f)
 	require.Equal(t, importer.Counts{Read: 5, Unchanged: 3, Invalid: 2}, res.Files[0].Counts)
+
+	// The workshop corrects an amount; an empty advisor keeps the stored one.
+	fix := writeFile(t, dir, "ws2.csv", csvOf("车架号,进厂日期,业务类型,结算金额,服务顾问",
+		vin(t, 1)+",2026-03-05,维修,350,", vin(t, 1)+",2026-03-02,首保,0,小刘"), "utf8")
+	res = imp(t, db, importer.Options{}, fix)
+	require.Equal(t, importer.Counts{Read: 2, Updated: 1, Unchanged: 1}, res.Files[0].Counts)
+	require.Equal(t, 1, count(t, db, "SELECT count(*) FROM workshop_visits WHERE type_label = '维修' AND amount = 350 AND advisor = '小刘' AND mileage = 15100"))
 }
 
 func TestShowroomVisits(t *testing.T) {

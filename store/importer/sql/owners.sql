@@ -84,6 +84,9 @@ WITH src AS (
     SELECT vehicle_id, day, km, 'import' FROM src
     WHERE NOT (undated AND EXISTS (SELECT 1 FROM odometer_readings r
                                    WHERE r.vehicle_id = src.vehicle_id AND r.km >= src.km))
+      -- Known readings are left out here: ON CONFLICT would lock (and so write) each one.
+      AND NOT EXISTS (SELECT 1 FROM odometer_readings r
+                      WHERE r.vehicle_id = src.vehicle_id AND r.day = src.day AND r.km = src.km)
     ON CONFLICT (vehicle_id, day) DO UPDATE SET km = EXCLUDED.km, source = EXCLUDED.source
     WHERE o.km IS DISTINCT FROM EXCLUDED.km
     RETURNING o.vehicle_id

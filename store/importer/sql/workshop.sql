@@ -35,6 +35,8 @@ INSERT INTO odometer_readings AS o (vehicle_id, day, km, source)
 SELECT DISTINCT ON (w.vehicle_id, s.day) w.vehicle_id, s.day, s.mileage, 'workshop'
 FROM imp_stage s JOIN imp_ws w USING (row_no)
 WHERE w.vehicle_id IS NOT NULL AND s.mileage IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM odometer_readings r
+                  WHERE r.vehicle_id = w.vehicle_id AND r.day = s.day AND r.km >= s.mileage)
 ORDER BY w.vehicle_id, s.day, s.mileage DESC
 ON CONFLICT (vehicle_id, day) DO UPDATE SET km = EXCLUDED.km, source = EXCLUDED.source
 WHERE o.km IS DISTINCT FROM EXCLUDED.km;
@@ -46,9 +48,17 @@ WITH src AS (
     FROM imp_stage s JOIN imp_ws w USING (row_no)
     WHERE w.vehicle_id IS NOT NULL
     ORDER BY w.vehicle_id, s.day, s.type_label, s.row_no
+), changed AS (
+    -- Visits stored with the same values are left out: ON CONFLICT would lock each one.
+    SELECT * FROM src
+    WHERE NOT EXISTS (SELECT 1 FROM workshop_visits x
+                      WHERE x.vehicle_id = src.vehicle_id AND x.day = src.day AND x.type_label = src.type_label
+                        AND x.kind = src.kind AND x.amount = COALESCE(src.amount, 0)
+                        AND (src.mileage IS NULL OR x.mileage = src.mileage)
+                        AND (src.advisor = '' OR x.advisor = src.advisor))
 ), up AS (
     INSERT INTO workshop_visits AS x (dealer_id, vehicle_id, customer_id, day, kind, type_label, amount, mileage, advisor)
-    SELECT @dealer, vehicle_id, customer_id, day, kind, type_label, COALESCE(amount, 0), mileage, advisor FROM src
+    SELECT @dealer, vehicle_id, customer_id, day, kind, type_label, COALESCE(amount, 0), mileage, advisor FROM changed
     ON CONFLICT (vehicle_id, day, type_label) DO UPDATE SET
         kind = EXCLUDED.kind,
         amount = EXCLUDED.amount,
