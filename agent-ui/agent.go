@@ -341,6 +341,9 @@ func (a *agent) dialLocked() {
 		a.h.log.Error("dial", "user", a.u.Username, "task", t.ID, "err", err)
 		a.phase = phasePreview
 		a.notice = "dial_failed"
+		if errors.Is(err, ErrPhoneNotConnected) {
+			a.notice = "phone_offline"
+		}
 		a.publishLocked(ctx)
 		return
 	}

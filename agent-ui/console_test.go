@@ -3,6 +3,7 @@ package agentui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -381,4 +382,22 @@ func TestPausedAgentGetsNoNextTask(t *testing.T) {
 	require.Equal(t, "paused", st["status"])
 	require.Equal(t, "meal", st["pause_reason"])
 	require.Equal(t, 1, outcomeRows(t, b, b.tasks["王建国"]))
+}
+
+// offlineDialer is a gateway to which the agent's phone is not connected.
+type offlineDialer struct{ fakeDialer }
+
+func (*offlineDialer) Dial(context.Context, DialRequest) (<-chan CallEvent, error) {
+	return nil, fmt.Errorf("dial: %w", ErrPhoneNotConnected)
+}
+
+func TestCallWithoutAPhoneSaysSo(t *testing.T) {
+	b := setupWith(t, nil, &offlineDialer{})
+	a1 := b.login(t, "agent1")
+	ws := b.agentWS(t, a1)
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	ws.until("preview", isState(phasePreview))
+	ws.send(map[string]any{"type": "call"})
+	st := ws.until("phone offline", func(m map[string]any) bool { return m["type"] == "state" && m["notice"] == "phone_offline" })
+	require.Equal(t, phasePreview, st["phase"])
 }

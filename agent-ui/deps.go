@@ -90,6 +90,10 @@ type Outcome struct {
 	ScriptVersion string
 }
 
+// ErrPhoneNotConnected is returned by Dialer.Dial when the agent's phone is not
+// registered to the gateway; the agent is told to connect it.
+var ErrPhoneNotConnected = errors.New("agentui: the agent's phone is not connected")
+
 // Call states reported by a Dialer.
 const (
 	// CallDialing means the gateway has sent the call to the carrier.

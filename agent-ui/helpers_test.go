@@ -129,6 +129,12 @@ const testPassword = "secret-pass"
 
 func setup(t *testing.T, tweak func(*Config)) *bundle {
 	t.Helper()
+	return setupWith(t, tweak, nil)
+}
+
+// setupWith is setup with another Dialer than the fake one.
+func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)
 	q := store.New(db)
@@ -179,7 +185,10 @@ func setup(t *testing.T, tweak func(*Config)) *bundle {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	b.console, err = New(cfg, Deps{DB: db, Queue: &testQueue{db: db}, Dialer: b.dialer,
+	if dialer == nil {
+		dialer = b.dialer
+	}
+	b.console, err = New(cfg, Deps{DB: db, Queue: &testQueue{db: db}, Dialer: dialer,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	b.srv.Config.Handler = b.console.Handler()

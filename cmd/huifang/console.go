@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,13 +27,19 @@ type consolePart struct {
 	err error
 }
 
-// newConsolePart builds the console on the queue engine and a dialer, and registers its
-// routes. Until the SIP gateway runs inside serve, calls go through devDialer, which
-// simulates them (no audio); newGatewayDialer is the adapter for the real gateway.
-func newConsolePart(d *deps) *consolePart {
+// newConsolePart builds the console on the queue engine and the SIP gateway, and
+// registers its routes. See consoleDialer for how calls are placed.
+func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 	p := &consolePart{d: d}
 	log := d.log.With("part", "console")
-	dialer := newDevDialer(d.db, log)
+	dialer := &consoleDialer{simulated: d.cfg.SIPTrunk == ""}
+	if gw != nil && gw.gw != nil {
+		dialer.gateway = gw.gw
+		dialer.real = newGatewayDialer(gw.gw, d.db, log)
+	}
+	if dialer.simulated {
+		dialer.dev = newDevDialer(d.db, log)
+	}
 	p.c, p.err = agentui.New(agentui.Config{
 		PublicURL:     d.cfg.PublicURL,
 		SecureCookies: d.cfg.SecureCookies,
@@ -144,6 +152,41 @@ func newCallID() string {
 	return hex.EncodeToString(b)
 }
 
+// consoleDialer places the console's calls through the SIP gateway, bridged to the
+// agent's registered phone. Only when no trunk is configured (the demo, whose customers
+// are the simulated carrier anyway) may an agent without a registered phone work calls:
+// they are then simulated by devDialer, without audio. With a real trunk, an agent whose
+// phone is not connected gets agentui.ErrPhoneNotConnected and no call is placed.
+type consoleDialer struct {
+	gateway   *telephony.Gateway
+	real      *gatewayDialer
+	dev       *devDialer
+	simulated bool
+}
+
+func (c *consoleDialer) Dial(ctx context.Context, req agentui.DialRequest) (<-chan agentui.CallEvent, error) {
+	if c.real != nil && c.gateway.AgentConnected(req.AgentUsername) {
+		return c.real.Dial(ctx, req)
+	}
+	if c.dev != nil {
+		return c.dev.Dial(ctx, req)
+	}
+	return nil, fmt.Errorf("dial for %s: %w", req.AgentUsername, agentui.ErrPhoneNotConnected)
+}
+
+func (c *consoleDialer) Hangup(ctx context.Context, callID string) error {
+	if strings.HasPrefix(callID, devCallPrefix) && c.dev != nil {
+		return c.dev.Hangup(ctx, callID)
+	}
+	if c.real != nil {
+		return c.real.Hangup(ctx, callID)
+	}
+	return errors.New("console dialer: no such call")
+}
+
+// devCallPrefix starts the call id of every simulated call.
+const devCallPrefix = "dev-"
+
 // devDialer is the development dialer: it SIMULATES calls (no SIP, no audio) so the
 // console can be worked end to end without a trunk or a phone. Every call rings after a
 // second, is answered two seconds later, and lasts until the agent hangs up (or two
@@ -156,12 +199,12 @@ type devDialer struct {
 }
 
 func newDevDialer(db *pgxpool.Pool, log *slog.Logger) *devDialer {
-	log.Warn("calls are simulated by the development dialer (no SIP gateway in this process)")
+	log.Warn("no HUIFANG_SIP_TRUNK: agents without a registered phone work simulated calls (development dialer, no audio)")
 	return &devDialer{db: db, log: log, calls: map[string]chan struct{}{}}
 }
 
 func (d *devDialer) Dial(ctx context.Context, req agentui.DialRequest) (<-chan agentui.CallEvent, error) {
-	id := "dev-" + newCallID()
+	id := devCallPrefix + newCallID()
 	hang := make(chan struct{})
 	d.mu.Lock()
 	d.calls[id] = hang
@@ -248,7 +291,7 @@ func newGatewayDialer(gw *telephony.Gateway, db *pgxpool.Pool, log *slog.Logger)
 
 func (g *gatewayDialer) Dial(ctx context.Context, req agentui.DialRequest) (<-chan agentui.CallEvent, error) {
 	if !g.gw.AgentConnected(req.AgentUsername) {
-		return nil, telephony.ErrAgentNotConnected
+		return nil, fmt.Errorf("dial for %s: %w", req.AgentUsername, agentui.ErrPhoneNotConnected)
 	}
 	id := "console-" + newCallID()
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -94,6 +94,10 @@ func TestConsoleWiring(t *testing.T) {
 	_, err = qa.Take(ctx, dealer.ID, agent.ID)
 	require.ErrorIs(t, err, agentui.ErrNoTask)
 
+	// With a real trunk and no registered phone, no call is placed.
+	_, err = (&consoleDialer{}).Dial(ctx, agentui.DialRequest{AgentUsername: "agent1", Number: "13900000001"})
+	require.ErrorIs(t, err, agentui.ErrPhoneNotConnected)
+
 	// Outside the calling window the console is told when it opens.
 	_, err = db.Exec(ctx, `UPDATE dealers SET call_window_start = '00:00', call_window_end = '00:00:01', same_day_window_end = '00:00:01' WHERE id = $1`, dealer.ID)
 	require.NoError(t, err)
