@@ -66,7 +66,8 @@ func selfCPU() time.Duration {
 // rows/s (wall clock), and the CPU time of the Postgres backend and of this process, which
 // say what the import costs whatever else the machine is doing. HUIFANG_BENCH_ROWS sets the
 // size (default 1,000,000); HUIFANG_BENCH_NO_FK=1 drops the foreign keys of the tables an
-// owners file fills in the benchmark's own schema, to measure their share. Run it with
+// owners file fills in the benchmark's own schema, to measure their share;
+// HUIFANG_BENCH_REIMPORT=1 also times importing the same file a second time. Run it with
 //
 //	go test ./store/importer -run '^$' -bench ImportOwners -benchtime 1x
 func BenchmarkImportOwners(b *testing.B) {
@@ -115,6 +116,14 @@ func BenchmarkImportOwners(b *testing.B) {
 		require.NoError(b, err)
 		require.False(b, res.Refused(), "%+v", res.Files[0].Errors)
 		require.Equal(b, n, res.Total.Inserted)
+		if os.Getenv("HUIFANG_BENCH_REIMPORT") != "" {
+			// The same file again: every row unchanged, nothing written.
+			start := time.Now()
+			res, err := importer.Import(ctx, db, opts, path)
+			require.NoError(b, err)
+			require.Equal(b, n, res.Total.Unchanged)
+			b.Logf("re-import of the same file: %v, %.0f rows/s", time.Since(start), float64(n)/time.Since(start).Seconds())
+		}
 		db.Close()
 		b.StartTimer()
 	}

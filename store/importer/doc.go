@@ -11,13 +11,16 @@
 // checked with CheckVIN (ISO 3779 check digit, which Chinese-market VINs carry too).
 //
 // Each file is imported in one transaction: its valid rows are streamed with COPY into a
-// temporary staging table, then written with set-based upserts that only touch rows whose
-// values differ, so importing the same file twice inserts and updates nothing. A file with
+// temporary staging table (sql/<kind>.sql holds the staging table and the statements), then
+// written set-based: UPDATEs and upserts that only touch rows whose values differ, and, for
+// owners files, plain INSERTs of the customers and vehicles that do not exist yet (imports of
+// one dealer are serialised by an advisory lock). Importing the same file twice inserts and
+// updates nothing. BENCH.md has the measured speed. A file with
 // any invalid row is refused whole, unless Options.SkipInvalid; every invalid row is
 // reported with its spreadsheet row number (the header is row 1), column, value and
 // reason. Two rows of a file that describe the same record (the same VIN, the same visit)
-// with different data are both kept out: the later one is reported as invalid. Exact
-// duplicate rows are counted as unchanged.
+// with different data make the later row invalid (with SkipInvalid the first is written).
+// Exact duplicate rows are counted as unchanged.
 //
 // Choices worth knowing:
 //   - Empty cells never erase what the store knows; they leave the stored value alone.
