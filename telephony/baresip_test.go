@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // startBaresip runs baresip (Debian package baresip) as an agent's softphone: it logs in
 // by calling the gateway (answering the digest challenge with the agent's password) and
 // speaks a 440 Hz tone, for at most seconds.
-func startBaresip(t *testing.T, gw, user, password string, seconds int) *bytes.Buffer {
+func startBaresip(t *testing.T, gw, user, password string, seconds int) *syncBuffer {
 	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not installed (Debian package baresip); CI installs it")
@@ -42,7 +43,7 @@ func startBaresip(t *testing.T, gw, user, password string, seconds int) *bytes.B
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+10)*time.Second)
 	cmd := exec.CommandContext(ctx, "baresip", "-f", dir, "-t", strconv.Itoa(seconds), "-e", "/dial sip:login@"+gw)
-	out := &bytes.Buffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
@@ -66,7 +67,9 @@ func TestBaresipAgentBridged(t *testing.T) {
 	for i := 0; i < 400 && !g.AgentConnected("agent3"); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
-	require.True(t, g.AgentConnected("agent3"), "baresip did not log in:\n%s", out.String())
+	if !g.AgentConnected("agent3") {
+		t.Fatalf("baresip did not log in:\n%s", out.String())
+	}
 
 	res, err := g.DialAgent(context.Background(), "agent3", DialParams{To: "13900000001"})
 	require.NoError(t, err)
@@ -77,4 +80,22 @@ func TestBaresipAgentBridged(t *testing.T) {
 	require.Greater(t, media.RMS(left), 300.0, "customer's voice on the left")
 	require.Greater(t, media.RMS(right), 300.0, "baresip's tone on the right")
 	require.Zero(t, res.AgentRTP.Lost)
+}
+
+// syncBuffer is a bytes.Buffer a process may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

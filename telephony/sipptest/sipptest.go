@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ type Sipp struct {
 	Port int
 	done chan struct{} // closed when sipp exits
 	err  error         // sipp's exit error, set before done closes
-	out  *bytes.Buffer
+	out  *syncBuffer
 }
 
 // Require skips the test when sipp (Debian package sip-tester) is not installed.
@@ -127,7 +128,7 @@ func Start(t testing.TB, o Options) *Sipp {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", args...)
 	cmd.Dir = dir
-	out := &bytes.Buffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	r := &Sipp{Port: port, done: make(chan struct{}), out: out}
@@ -189,3 +190,21 @@ func (r *Sipp) Wait(t testing.TB) error {
 
 // TrunkURI returns sipp's address as a trunk URI, sip:127.0.0.1:PORT.
 func (r *Sipp) TrunkURI() string { return "sip:127.0.0.1:" + strconv.Itoa(r.Port) }
+
+// syncBuffer collects sipp's output while the test may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
