@@ -91,7 +91,7 @@ type AttemptParams struct {
 type AttemptResult struct {
 	// TaskStatus is the task's status afterwards.
 	TaskStatus string
-	// Counted is true when the call counted as a customer attempt.
+	// Counted is true when the call counted against the attempt limits (a failed call).
 	Counted bool
 	// NotBefore is when the task may be called again, for a retried task.
 	NotBefore *time.Time
@@ -104,8 +104,9 @@ type AttemptResult struct {
 // the switched-off spacing (the dealer's rules, see Policy); after the
 // lifetime limit of attempts the task closes as unreachable. An invalid number closes the
 // task as invalid and marks the customer's phone invalid. A trunk failure is not a
-// customer attempt and changes nothing. An answer counts as an attempt and leaves the
-// task with the agent, who records the outcome.
+// customer attempt and changes nothing. An answer leaves the task with the agent, who
+// records the outcome; it does not use up the attempt limits, which bound calls that
+// do not reach the customer.
 func RecordAttempt(ctx context.Context, db *pgxpool.Pool, p AttemptParams) (*AttemptResult, error) {
 	if p.CallID == "" {
 		return nil, errors.New("record attempt: call id is empty")
@@ -145,10 +146,9 @@ func RecordAttempt(ctx context.Context, db *pgxpool.Pool, p AttemptParams) (*Att
 			e := effector{q: q, dealerID: p.DealerID, now: at, pol: pol}
 			switch p.Outcome {
 			case CallAnswered:
-				if _, err := e.count(ctx, task.ID); err != nil {
-					return err
-				}
-				res.Counted = true
+				// The customer was reached: the agent records the outcome. Reaching is not
+				// a failed attempt, so it does not use up the limits (a callback the
+				// customer asks for must stay possible).
 			case CallInvalidNumber:
 				if _, err := e.count(ctx, task.ID); err != nil {
 					return err

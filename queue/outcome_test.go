@@ -73,9 +73,13 @@ func TestAttemptLimitsPerDayAndLife(t *testing.T) {
 	_, err := b.take(t, b.agents[0], b.at(t, "2026-11-23 18:00"))
 	require.ErrorIs(t, err, ErrNoTask, "three attempts today")
 
-	// A trunk failure is not a customer attempt.
+	// A trunk failure is not a customer attempt, and reaching the customer is not a
+	// failed one.
 	res := b.attempt(t, id, CallTrunkFailure, b.at(t, "2026-11-24 09:00"))
 	require.False(t, res.Counted)
+	res = b.attempt(t, id, CallAnswered, b.at(t, "2026-11-24 09:00"))
+	require.False(t, res.Counted)
+	require.Equal(t, StatusOpen, res.TaskStatus)
 
 	_, err = b.take(t, b.agents[0], b.at(t, "2026-11-24 09:00"))
 	require.NoError(t, err, "a new day")
