@@ -108,6 +108,20 @@ type AttemptResult struct {
 // records the outcome; it does not use up the attempt limits, which bound calls that
 // do not reach the customer.
 func RecordAttempt(ctx context.Context, db *pgxpool.Pool, p AttemptParams) (*AttemptResult, error) {
+	var res *AttemptResult
+	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		res, err = RecordAttemptTx(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RecordAttemptTx is RecordAttempt inside the caller's transaction.
+func RecordAttemptTx(ctx context.Context, tx pgx.Tx, p AttemptParams) (*AttemptResult, error) {
 	if p.CallID == "" {
 		return nil, errors.New("record attempt: call id is empty")
 	}
@@ -119,68 +133,63 @@ func RecordAttempt(ctx context.Context, db *pgxpool.Pool, p AttemptParams) (*Att
 	if at.IsZero() {
 		at = time.Now()
 	}
-	var res *AttemptResult
-	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy)
-		if err != nil {
-			return err
-		}
-		task, err := q.LockCallTask(ctx, store.LockCallTaskParams{ID: p.TaskID, DealerID: p.DealerID})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("record attempt task %d: %w", p.TaskID, ErrTaskNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("record attempt task %d: %w", p.TaskID, err)
-		}
-		prev, err := q.GetAttemptEffect(ctx, store.GetAttemptEffectParams{DealerID: p.DealerID, CallID: p.CallID})
-		if err == nil {
-			res = &AttemptResult{TaskStatus: prev.TaskStatus, Counted: prev.Counted, NotBefore: prev.NotBefore, Duplicate: true}
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("record attempt %s: %w", p.CallID, err)
-		}
-		res = &AttemptResult{TaskStatus: task.Status}
-		if task.Status == StatusOpen && p.Outcome != CallTrunkFailure {
-			e := effector{q: q, dealerID: p.DealerID, now: at, pol: pol}
-			switch p.Outcome {
-			case CallAnswered:
-				// The customer was reached: the agent records the outcome. Reaching is not
-				// a failed attempt, so it does not use up the limits (a callback the
-				// customer asks for must stay possible).
-			case CallInvalidNumber:
-				if _, err := e.count(ctx, task.ID); err != nil {
-					return err
-				}
-				res.Counted = true
-				if err := e.invalid(ctx, task, code); err != nil {
-					return err
-				}
-				res.TaskStatus = StatusInvalid
-			default:
-				status, nb, err := e.retry(ctx, task.ID, code, true)
-				if err != nil {
-					return err
-				}
-				res.Counted, res.TaskStatus, res.NotBefore = true, status, nb
-			}
-		}
-		var attemptID *int64
-		if p.AttemptID != 0 {
-			attemptID = &p.AttemptID
-		}
-		if _, err := q.InsertAttemptEffect(ctx, store.InsertAttemptEffectParams{
-			DealerID: p.DealerID, CallID: p.CallID, AttemptID: attemptID, TaskID: task.ID,
-			Outcome: p.Outcome, Counted: res.Counted, TaskStatus: res.TaskStatus, NotBefore: res.NotBefore, AppliedAt: at,
-		}); err != nil {
-			return fmt.Errorf("record attempt %s: %w", p.CallID, err)
-		}
-		return audit(ctx, q, p.DealerID, p.AgentUserID, "call.attempt", task.ID, map[string]any{
-			"call_id": p.CallID, "outcome": p.Outcome, "counted": res.Counted, "task_status": res.TaskStatus,
-		})
-	})
+	q := store.New(tx)
+	pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy)
 	if err != nil {
+		return nil, err
+	}
+	task, err := q.LockCallTask(ctx, store.LockCallTaskParams{ID: p.TaskID, DealerID: p.DealerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("record attempt task %d: %w", p.TaskID, ErrTaskNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record attempt task %d: %w", p.TaskID, err)
+	}
+	prev, err := q.GetAttemptEffect(ctx, store.GetAttemptEffectParams{DealerID: p.DealerID, CallID: p.CallID})
+	if err == nil {
+		return &AttemptResult{TaskStatus: prev.TaskStatus, Counted: prev.Counted, NotBefore: prev.NotBefore, Duplicate: true}, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("record attempt %s: %w", p.CallID, err)
+	}
+	res := &AttemptResult{TaskStatus: task.Status}
+	if task.Status == StatusOpen && p.Outcome != CallTrunkFailure {
+		e := effector{q: q, dealerID: p.DealerID, now: at, pol: pol}
+		switch p.Outcome {
+		case CallAnswered:
+			// The customer was reached: the agent records the outcome. Reaching is not
+			// a failed attempt, so it does not use up the limits (a callback the
+			// customer asks for must stay possible).
+		case CallInvalidNumber:
+			if _, err := e.count(ctx, task.ID); err != nil {
+				return nil, err
+			}
+			res.Counted = true
+			if err := e.invalid(ctx, task, code); err != nil {
+				return nil, err
+			}
+			res.TaskStatus = StatusInvalid
+		default:
+			status, nb, err := e.retry(ctx, task.ID, code, true)
+			if err != nil {
+				return nil, err
+			}
+			res.Counted, res.TaskStatus, res.NotBefore = true, status, nb
+		}
+	}
+	var attemptID *int64
+	if p.AttemptID != 0 {
+		attemptID = &p.AttemptID
+	}
+	if _, err := q.InsertAttemptEffect(ctx, store.InsertAttemptEffectParams{
+		DealerID: p.DealerID, CallID: p.CallID, AttemptID: attemptID, TaskID: task.ID,
+		Outcome: p.Outcome, Counted: res.Counted, TaskStatus: res.TaskStatus, NotBefore: res.NotBefore, AppliedAt: at,
+	}); err != nil {
+		return nil, fmt.Errorf("record attempt %s: %w", p.CallID, err)
+	}
+	if err := audit(ctx, q, p.DealerID, p.AgentUserID, "call.attempt", task.ID, map[string]any{
+		"call_id": p.CallID, "outcome": p.Outcome, "counted": res.Counted, "task_status": res.TaskStatus,
+	}); err != nil {
 		return nil, err
 	}
 	return res, nil
