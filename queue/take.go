@@ -18,10 +18,11 @@ import (
 // rules (LoadRules: attempts_per_day, attempts_per_task, retry_*_minutes); the take
 // timeout and skip delay are the engine's own.
 type Policy struct {
-	// MaxAttemptsPerDay is how many customer attempts a task may have on one day.
+	// MaxAttemptsPerDay is how many customer attempts (calls that did not reach the
+	// customer; trunk failures excluded) a task may have on one day.
 	MaxAttemptsPerDay int
-	// MaxAttempts is how many customer attempts a task may have in its life; after the
-	// last one fails, the task closes as unreachable.
+	// MaxAttempts is how many such attempts a task may have in its life; after the last
+	// one, the task closes as unreachable.
 	MaxAttempts int
 	// RetryBusy, RetryNoAnswer and RetryUnreachable space the retries after a busy
 	// (or declined) line, no answer, and a phone switched off or unreachable. Other
