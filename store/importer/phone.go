@@ -2,6 +2,8 @@ package importer
 
 import (
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -27,6 +29,12 @@ func NormalizePhone(s string) (string, error) {
 	}
 	s = toHalfWidth(s)
 	s = strings.TrimSuffix(s, ".0") // a number cell exported as a float
+	if strings.ContainsAny(s, "eE") {
+		// A number cell written in scientific notation: 1.3912345678E+10.
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 1e13 && f == math.Trunc(f) {
+			s = strconv.FormatFloat(f, 'f', 0, 64)
+		}
+	}
 	plus := strings.HasPrefix(s, "+")
 	var b strings.Builder
 	for _, r := range s {
