@@ -6,7 +6,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdirSync, createWriteStream } from "node:fs";
+import { mkdirSync, createWriteStream, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -36,7 +38,7 @@ async function waitHealthy(base, proc) {
   throw new Error("huifang serve did not become healthy in 30 s");
 }
 
-let serve, browser, base;
+let serve, browser, base, sipPort;
 
 before(async () => {
   if (process.env.E2E_BASE_URL) {
@@ -44,7 +46,8 @@ before(async () => {
   } else {
     const bin = process.env.HUIFANG_BIN;
     assert.ok(bin && process.env.DATABASE_URL, "run through run.sh (HUIFANG_BIN and DATABASE_URL)");
-    const [httpPort, sipPort] = [await freePort(), await freePort()];
+    const httpPort = await freePort();
+    sipPort = await freePort();
     base = `http://127.0.0.1:${httpPort}`;
     const log = createWriteStream(join(artifacts, "serve.log"));
     serve = spawn(bin, ["serve"], {
@@ -185,3 +188,66 @@ test("a wrong password is refused and agents cannot open director pages", async 
   const resp = await agent.goto(base + "/wallboard");
   assert.equal(resp.status(), 403);
 });
+
+function haveSipp() {
+  try { execFileSync("sipp", ["-v"], { stdio: "ignore" }); return true; } catch (e) { return e.status !== undefined && e.code !== "ENOENT"; }
+}
+
+// startPhone registers a sipp phone as the agent at serve's gateway and keeps the agent's
+// leg up for stayMs: the agent's softphone.
+async function startPhone(user, stayMs) {
+  const scenario = join(here, "..", "..", "telephony", "testdata", "uac_agent.xml");
+  let text = readFileSync(scenario, "utf8");
+  const keys = { user, password, wait: "500", stay: String(stayMs), pcap: "/usr/share/sip-tester/g711a.pcap" };
+  for (const [k, v] of Object.entries(keys)) text = text.split("[" + k + "]").join(v);
+  const dir = mkdtempSync(join(tmpdir(), "huifang-phone-"));
+  const sf = join(dir, "uac_agent.xml");
+  writeFileSync(sf, text);
+  const [port, mport] = [await freePort(), await freePort()];
+  const phone = spawn("sipp", ["-sf", sf, "-i", "127.0.0.1", "-p", String(port), "-mp", String(mport), "-m", "1",
+    "-t", "u1", "-nostdin", "-nr", "-timeout", String(Math.ceil(stayMs / 1000) + 30) + "s", `127.0.0.1:${sipPort}`],
+    { cwd: dir, stdio: "ignore" });
+  return phone;
+}
+
+test("an agent with a registered phone calls through the SIP gateway and the simulated carrier",
+  { skip: process.env.E2E_BASE_URL ? "needs the server started by the test" : (haveSipp() ? false : "sipp is not installed") }, async () => {
+    const phone = await startPhone("agent3", 90000);
+    try {
+      const agent = await login("agent3");
+      await agent.waitForSelector("#conn.on");
+      await agent.waitForSelector("#status:not(:empty)");
+      await agent.selectOption("#mode", "preview");
+      if (await agent.locator("#btn-ready").isEnabled()) await agent.click("#btn-ready");
+      await waitPhase(agent, "preview");
+      for (let i = 0; i < 2; i++) {
+        await agent.waitForSelector("#card h2");
+        const id = await taskID(agent);
+        await agent.click("#btn-call");
+        // The simulated carrier answers, rings out or rejects at random: hang up once
+        // answered, or after ten seconds of ringing, unless it ended by itself.
+        await agent.waitForSelector('#timer[data-call-state="answered"], #timer[data-call-state="ended"]', { timeout: 10000 }).catch(() => {});
+        if (await agent.locator("#btn-hangup").isEnabled()) await agent.click("#btn-hangup");
+        await waitPhase(agent, "wrapup");
+        const state = await agent.locator("#timer").getAttribute("data-call-state");
+        assert.equal(state, "ended");
+        if (!(await agent.locator("#f-code").inputValue())) await agent.selectOption("#f-code", "reached");
+        await agent.keyboard.press("Control+Enter");
+        await agent.waitForFunction((old) => {
+          const c = document.getElementById("card");
+          return (c.dataset.taskId && c.dataset.taskId !== old) || document.querySelector("#phase.p-idle");
+        }, id);
+        if (i === 0) await agent.screenshot({ path: join(artifacts, "console-gateway.png"), fullPage: true });
+      }
+      // The calls went through the gateway: their records name the carrier's SIP trunk,
+      // not the development dialer.
+      const viaGateway = execFileSync("psql", [process.env.DATABASE_URL, "-qAtc",
+        "SELECT count(*) FROM call_attempts a JOIN users u ON u.id = a.agent_user_id WHERE u.username = 'agent3' AND a.trunk LIKE 'sip:%'"]).toString().trim();
+      assert.equal(Number(viaGateway), 2, "both calls went through the gateway");
+      const director = await login("director1");
+      await director.goto(base + "/calls");
+      assert.match(await director.locator("#call-records").textContent(), /陈静/);
+    } finally {
+      phone.kill("SIGTERM");
+    }
+  });
