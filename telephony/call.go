@@ -243,6 +243,9 @@ func (g *Gateway) inviteRequest(l *leg) *sip.Request {
 	req := l.request(sip.INVITE, l.nextCSeq())
 	req.AppendHeader(&sip.ContactHeader{Address: g.contact(l.local.User, l.transport)})
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
+	if g.cfg.Trunk.AssertIdentity {
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<"+l.local.String()+">"))
+	}
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
 	req.SetBody(l.localSDP)

@@ -34,6 +34,9 @@ type Trunk struct {
 	MaxConcurrent int
 	// MaxCPS caps the new calls per second on the trunk; zero is no cap.
 	MaxCPS float64
+	// AssertIdentity adds P-Asserted-Identity (RFC 3325) with the caller ID, which many
+	// carriers want to present the number.
+	AssertIdentity bool
 }
 
 // Config is the gateway's configuration.

@@ -214,3 +214,16 @@ func TestDialThroughOutboundProxy(t *testing.T) {
 	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome, res.SIPReason)
 }
+
+func TestDialCallerIDAndNumberFormat(t *testing.T) {
+	s := startSipp(t, "uas_identity.xml", "udp", "caller", "4008001234", "called", `\+8613900000001`)
+	tr, err := TrunkFromURI(s.TrunkURI() + ";format=e164;caller=4008001234;pai=1")
+	require.NoError(t, err)
+	g := newTestGateway(t, Config{Trunk: tr})
+	res, err := g.Dial(context.Background(), DialParams{To: "139 0000 0001"})
+	require.NoError(t, err)
+	// sipp fails the call unless From, P-Asserted-Identity and the Request-URI match.
+	require.NoError(t, s.Wait(t))
+	require.Equal(t, OutcomeBusy, res.Outcome)
+	require.Equal(t, "+8613900000001", res.To)
+}

@@ -53,3 +53,17 @@ func TestOutcomeForStatus(t *testing.T) {
 	require.False(t, OutcomeTrunkFailure.CustomerAttempt())
 	require.True(t, OutcomeBusy.CustomerAttempt())
 }
+
+func TestTrunkFromURI(t *testing.T) {
+	tr, err := TrunkFromURI("sip:trunk.example.com:5080;transport=TCP;proxy=10.0.0.1:5060;caller=4008001234;format=e164;country=86;max_calls=30;cps=5.5;pai=1")
+	require.NoError(t, err)
+	require.Equal(t, Trunk{URI: "sip:trunk.example.com:5080", Transport: "tcp", OutboundProxy: "10.0.0.1:5060",
+		CallerID: "4008001234", Format: FormatE164, CountryCode: "86", MaxConcurrent: 30, MaxCPS: 5.5, AssertIdentity: true}, tr)
+	tr, err = TrunkFromURI("sip:127.0.0.1:5070")
+	require.NoError(t, err)
+	require.Equal(t, Trunk{URI: "sip:127.0.0.1:5070"}, tr)
+	for _, bad := range []string{"http://x", "sip:x;cps=fast", "sip:x;max_calls=-1", "sip:x;colour=red", "sip:x;pai=maybe"} {
+		_, err := TrunkFromURI(bad)
+		require.Error(t, err, bad)
+	}
+}

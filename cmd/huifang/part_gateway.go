@@ -41,9 +41,19 @@ func newGatewayPart(d *deps) *gatewayPart {
 			return p
 		}
 	}
+	var tr telephony.Trunk
+	if trunk != "" {
+		// HUIFANG_SIP_TRUNK carries the trunk's settings as URI parameters
+		// (;transport=tcp;caller=...;format=e164;max_calls=...; see telephony.TrunkFromURI).
+		if tr, p.err = telephony.TrunkFromURI(trunk); p.err != nil {
+			p.err = fmt.Errorf("HUIFANG_SIP_TRUNK: %w", p.err)
+			return p
+		}
+	}
+	tr.Username, tr.Password = d.cfg.SIPTrunkUser, d.cfg.SIPTrunkPassword
 	p.gw, p.err = telephony.New(telephony.Config{
 		ListenAddr:    d.cfg.SIPAddr,
-		Trunk:         telephony.Trunk{URI: trunk, Username: d.cfg.SIPTrunkUser, Password: d.cfg.SIPTrunkPassword},
+		Trunk:         tr,
 		RecordingsDir: d.cfg.RecordingsDir,
 		Credentials:   storeAgents{q: store.New(d.db)},
 		CallLog:       telephony.NewStoreCallLog(d.db),
