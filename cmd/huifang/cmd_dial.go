@@ -53,6 +53,24 @@ func cmdDial(ctx context.Context, env *cliEnv, args []string) error {
 	if err := sip.ParseUri(*trunk, &tu); err != nil || tu.Host == "" {
 		return fmt.Errorf("%w: --trunk %q: want sip:HOST:PORT", errUsage, *trunk)
 	}
+	// The trunk URI may carry settings (;transport=tcp;format=e164;caller=...); flags win.
+	tr, err := telephony.TrunkFromURI(*trunk)
+	if err != nil {
+		return fmt.Errorf("%w: --trunk: %v", errUsage, err)
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&tr.Transport, *transport)
+	set(&tr.OutboundProxy, *proxy)
+	set(&tr.Username, *user)
+	set(&tr.Password, *password)
+	set(&tr.CallerID, *callerID)
+	if *format != "" {
+		tr.Format = telephony.NumberFormat(strings.ToLower(*format))
+	}
 	if *listen == "" {
 		host, err := routeTo(tu)
 		if err != nil {
@@ -64,11 +82,7 @@ func cmdDial(ctx context.Context, env *cliEnv, args []string) error {
 		ListenAddr:    *listen,
 		RecordingsDir: *record,
 		RingTimeout:   *ringTimeout,
-		Trunk: telephony.Trunk{
-			URI: *trunk, Transport: *transport, OutboundProxy: *proxy,
-			Username: *user, Password: *password, CallerID: *callerID,
-			Format: telephony.NumberFormat(strings.ToLower(*format)),
-		},
+		Trunk:         tr,
 	}
 	if *maxTalk > 0 {
 		cfg.MaxCallDuration = *maxTalk
