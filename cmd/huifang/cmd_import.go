@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	_ "time/tzdata" // dealers' time zones must load on hosts without zoneinfo
 
 	"golang.org/x/term"
@@ -75,9 +76,7 @@ func cmdImport(ctx context.Context, env *cliEnv, args []string) error {
 		printImportReport(env.stdout, res)
 	}
 	if res.Written() {
-		if err := afterImport(ctx, res.DealerID); err != nil {
-			return fmt.Errorf("after import: %w", err)
-		}
+		afterImport(ctx, env, cfg, res.DealerID)
 	}
 	if res.Refused() {
 		n := 0
@@ -91,13 +90,15 @@ func cmdImport(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// afterImport runs after an import committed data for the dealer: it is where the queue
-// build for the dealer is enqueued (the lead wires the queue here), so that new visits,
-// deliveries, complaints and recalls show up in the call queue. It does nothing yet.
-func afterImport(ctx context.Context, dealerID int64) error {
-	_ = ctx
-	_ = dealerID
-	return nil
+// afterImport runs after an import committed data for the dealer (never after a dry run or
+// when every file was refused): it enqueues a rebuild of the dealer's call queue for today,
+// so that new deliveries, visits, complaints and recalls reach the queue within a minute
+// once a worker runs. The import itself has committed, so a Redis that does not answer is
+// a warning on stderr, not a failure: the nightly build or `huifang queue build` catches up.
+func afterImport(ctx context.Context, env *cliEnv, cfg *config, dealerID int64) {
+	if err := enqueueBuild(ctx, cfg, dealerID, time.Time{}); err != nil {
+		fmt.Fprintf(env.stderr, "huifang import: warning: the queue rebuild was not enqueued (%v); run `huifang queue build --dealer CODE`\n", err)
+	}
 }
 
 // parseInterspersed parses flags that may come before, between or after the file names.
