@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +19,8 @@ import (
 const FrameSamples = SampleRate / 50
 
 // Handler receives what a Session reads. Its functions run on the Session's reader
-// goroutine and must not block.
+// goroutine; they must not block, and must not keep the packet or the samples after
+// they return (both are reused for the next packet).
 type Handler struct {
 	// Audio gets each G.711 packet, decoded.
 	Audio func(pkt *rtp.Packet, codec Codec, samples []int16)
@@ -41,8 +43,15 @@ type Stats struct {
 type Session struct {
 	conn *net.UDPConn
 
+	// wmu serialises sending and guards the scratch buffers, so a packet costs no
+	// allocation.
+	wmu  sync.Mutex
+	pbuf []byte // payload scratch
+	wbuf []byte // packet scratch
+
 	mu       sync.Mutex
 	remote   *net.UDPAddr
+	remoteAP netip.AddrPort
 	latched  bool
 	codec    Codec
 	dtmfPT   uint8
@@ -114,7 +123,8 @@ func (s *Session) AcceptAnswer(body []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.remote, s.codec = sdp.Addr, sdp.Codecs[0]
+	s.setRemoteLocked(sdp.Addr)
+	s.codec = sdp.Codecs[0]
 	if sdp.DTMF != 0 {
 		s.dtmfPT = sdp.DTMF
 	}
@@ -137,12 +147,20 @@ func (s *Session) AnswerOffer(body []byte, id uint64, prefer ...Codec) ([]byte, 
 		}
 	}
 	s.mu.Lock()
-	s.remote, s.codec = sdp.Addr, codec
+	s.setRemoteLocked(sdp.Addr)
+	s.codec = codec
 	if sdp.DTMF != 0 {
 		s.dtmfPT = sdp.DTMF
 	}
 	s.mu.Unlock()
 	return BuildSDP(s.LocalAddr(), id, []Codec{codec}, sdp.DTMF), nil
+}
+
+// setRemoteLocked sets where the session sends; s.mu is held.
+func (s *Session) setRemoteLocked(a *net.UDPAddr) {
+	s.remote = a
+	ap := a.AddrPort()
+	s.remoteAP = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // Start launches the reader goroutine; it ends when the session is closed.
@@ -161,12 +179,13 @@ func (s *Session) read(h Handler) {
 	defer close(s.done)
 	buf := make([]byte, 1500)
 	var pcm []int16
+	// One packet is reused for every read: handlers must not keep it.
+	var pkt rtp.Packet
 	for {
-		n, from, err := s.conn.ReadFromUDP(buf)
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
 		}
-		var pkt rtp.Packet
 		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
 			continue
 		}
@@ -174,7 +193,8 @@ func (s *Session) read(h Handler) {
 		s.mu.Lock()
 		if !s.latched {
 			// Symmetric RTP: answer to where the peer really sends from.
-			s.remote, s.latched = from, true
+			s.setRemoteLocked(net.UDPAddrFromAddrPort(from))
+			s.latched = true
 		}
 		if s.haveSeq {
 			if d := pkt.SequenceNumber - s.lastSeq; d > 1 && d < 3000 {
@@ -225,32 +245,45 @@ func (s *Session) WriteSamples(samples []int16) (uint32, error) {
 	s.mu.Lock()
 	codec := s.codec
 	s.mu.Unlock()
-	return s.writePayload(uint8(codec), codec.Encode(nil, samples), uint32(len(samples)), false)
+	return s.send(uint8(codec), uint32(len(samples)), false, func(dst []byte) []byte { return codec.Encode(dst, samples) })
 }
 
-// WritePayload sends an already coded payload of the given type, advancing the timestamp
-// by samples, and returns the packet's timestamp.
-func (s *Session) writePayload(pt uint8, payload []byte, samples uint32, marker bool) (uint32, error) {
+// send sends one packet of payload type pt whose payload fill appends to its argument,
+// advancing the timestamp by samples, and returns the packet's timestamp.
+func (s *Session) send(pt uint8, samples uint32, marker bool, fill func(dst []byte) []byte) (uint32, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
-	remote := s.remote
+	remote := s.remoteAP
 	pkt := rtp.Packet{Header: rtp.Header{
 		Version: 2, PayloadType: pt, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: s.ssrc, Marker: marker,
-	}, Payload: payload}
+	}}
 	s.seq++
 	ts := s.ts
 	s.ts += samples
 	s.mu.Unlock()
-	if remote == nil {
+	if !remote.IsValid() {
 		return ts, ErrNoRemote
 	}
-	b, err := pkt.Marshal()
+	s.pbuf = fill(s.pbuf[:0])
+	pkt.Payload = s.pbuf
+	size := pkt.MarshalSize()
+	if cap(s.wbuf) < size {
+		s.wbuf = make([]byte, size)
+	}
+	n, err := pkt.MarshalTo(s.wbuf[:size])
 	if err != nil {
 		return ts, fmt.Errorf("rtp marshal: %w", err)
 	}
-	if _, err := s.conn.WriteToUDP(b, remote); err != nil {
+	if _, err := s.conn.WriteToUDPAddrPort(s.wbuf[:n], remote); err != nil {
 		return ts, fmt.Errorf("rtp write: %w", err)
 	}
 	return ts, nil
+}
+
+// writePayload sends an already coded payload.
+func (s *Session) writePayload(pt uint8, payload []byte, samples uint32, marker bool) (uint32, error) {
+	return s.send(pt, samples, marker, func(dst []byte) []byte { return append(dst, payload...) })
 }
 
 // Relay sends a packet received on another session to this session's peer, keeping its
@@ -260,11 +293,10 @@ func (s *Session) Relay(pkt *rtp.Packet, codec Codec, samples []int16) (uint32, 
 	s.mu.Lock()
 	mine := s.codec
 	s.mu.Unlock()
-	payload := pkt.Payload
 	if codec != mine {
-		payload = mine.Encode(nil, samples)
+		return s.send(uint8(mine), uint32(len(samples)), pkt.Marker, func(dst []byte) []byte { return mine.Encode(dst, samples) })
 	}
-	return s.writePayload(uint8(mine), payload, uint32(len(samples)), pkt.Marker)
+	return s.writePayload(uint8(mine), pkt.Payload, uint32(len(samples)), pkt.Marker)
 }
 
 // RelayEvent forwards a telephone-event packet with this session's event payload type.
