@@ -21,7 +21,7 @@ func importEnv(t *testing.T) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	db := storetest.NewDB(t)
 	var out, errb bytes.Buffer
-	vars := map[string]string{"DATABASE_URL": db.URL}
+	vars := map[string]string{"DATABASE_URL": db.URL, "REDIS_URL": "redis://127.0.0.1:6379/9"}
 	return &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
 }
 

@@ -6,9 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/queue"
 
 	"github.com/huifang/huifang/store/storetest"
 )
@@ -59,4 +64,33 @@ func TestDemoHitsEveryCampaign(t *testing.T) {
 		"lapsed_24m", "base_care", "birthday"} {
 		require.Positive(t, seen[c], "no demo customer is in campaign %s (seen %v)", c, seen)
 	}
+}
+
+// TestImportEnqueuesBuild checks that an import asks the workers for a queue rebuild.
+func TestImportEnqueuesBuild(t *testing.T) {
+	ctx := context.Background()
+	env, _, errb := testEnv(t)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 9})
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(t, rdb.FlushDB(ctx).Err())
+
+	file := filepath.Join(t.TempDir(), "owners.csv")
+	require.NoError(t, os.WriteFile(file, []byte("客户姓名,手机号,车架号,交车日期\n张三,13900000001,LSVAB2L10PA000001,2026-11-19\n"), 0o644))
+	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "IMP", file}), errb.String())
+
+	// asynq keeps a scheduled task's id in the queue's scheduled set.
+	ids, err := rdb.ZRange(ctx, "asynq:{default}:scheduled", 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, ids, 1, errb.String())
+	require.True(t, strings.HasPrefix(ids[0], "build:"), ids[0])
+	typ, err := rdb.HGet(ctx, "asynq:{default}:t:"+ids[0], "msg").Result()
+	require.NoError(t, err)
+	require.Contains(t, typ, queue.TypeBuild)
+
+	// A dry run writes nothing and asks for nothing.
+	require.NoError(t, rdb.FlushDB(ctx).Err())
+	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "IMP", "--dry-run", file}), errb.String())
+	n, err := rdb.ZCard(ctx, "asynq:{default}:scheduled").Result()
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
