@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -167,6 +168,12 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	if d, err := time.ParseDuration(os.Getenv("HUIFANG_BENCH_TALK")); err == nil && d > 0 {
 		talk = d
 	}
+	// pprof labels tell the gateway's CPU from its peers' in a -cpuprofile (goroutines
+	// inherit the labels of the goroutine that starts them): go tool pprof -tags.
+	peers := pprof.WithLabels(context.Background(), pprof.Labels("side", "peers"))
+	gateway := pprof.WithLabels(context.Background(), pprof.Labels("side", "gateway"))
+	pprof.SetGoroutineLabels(peers)
+	defer pprof.SetGoroutineLabels(context.Background())
 	c := newTestCarrier(b, simCarrierAnswering(talk))
 	creds := mapCredentials{}
 	for i := 0; i < n; i++ {
@@ -174,7 +181,9 @@ func BenchmarkBridgedCalls(b *testing.B) {
 		creds[u] = Agent{Username: u, Password: "pw" + u, UserID: int64(i + 1)}
 	}
 	// The calls ramp up at 100 per second, as a dialer paces them.
+	pprof.SetGoroutineLabels(gateway)
 	g := newTestGateway(b, Config{Trunk: Trunk{URI: c.URI(), MaxCPS: 100}, Credentials: creds, RecordingsDir: b.TempDir()})
+	pprof.SetGoroutineLabels(peers)
 	ph := newPhones(b)
 	logged := make([]*phone, n)
 	for i := 0; i < n; i++ {
@@ -205,6 +214,7 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	var measure sync.Once
 	var up sync.WaitGroup
 	up.Add(n)
+	pprof.SetGoroutineLabels(gateway)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
@@ -220,6 +230,7 @@ func BenchmarkBridgedCalls(b *testing.B) {
 			results[i] = res
 		}()
 	}
+	pprof.SetGoroutineLabels(peers)
 	// Measure the steady state: every call up, audio flowing both ways.
 	up.Wait()
 	setup := time.Since(start)
