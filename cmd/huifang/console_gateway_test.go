@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -47,6 +48,9 @@ func TestGatewayDialerBridgesToAgentPhone(t *testing.T) {
 	testdata := filepath.Join("..", "..", "telephony", "testdata")
 	customer := sipptest.Start(t, sipptest.Options{Scenario: filepath.Join(testdata, "uas_answer_wait_bye.xml"), Keys: []string{"codec", "8"}})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	gw, err := telephony.New(telephony.Config{
 		ListenAddr:    "127.0.0.1:0",
 		Trunk:         telephony.Trunk{URI: customer.TrunkURI()},
@@ -94,7 +98,10 @@ func TestGatewayDialerBridgesToAgentPhone(t *testing.T) {
 	require.Equal(t, "answered", last.Result)
 	require.Equal(t, telephony.HangupAgent, last.HangupBy)
 	require.NotZero(t, last.AttemptID, "the gateway's call record is linked")
-	var attempts int
-	require.NoError(t, db.QueryRow(ctx, `SELECT attempts FROM call_tasks WHERE id = $1`, taskID).Scan(&attempts))
-	require.Equal(t, 1, attempts, "the answered call counts as the task's attempt")
+	// The call's result reached the queue's attempt rules, once.
+	var sipCallID string
+	require.NoError(t, db.QueryRow(ctx, `SELECT call_id FROM call_attempts WHERE id = $1 AND task_id = $2`, last.AttemptID, taskID).Scan(&sipCallID))
+	effect, err := q.GetAttemptEffect(ctx, store.GetAttemptEffectParams{DealerID: dealer.ID, CallID: sipCallID})
+	require.NoError(t, err)
+	require.Equal(t, "open", effect.TaskStatus, "an answered call leaves the task with the agent")
 }
