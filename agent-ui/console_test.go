@@ -3,13 +3,18 @@ package agentui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/stretchr/testify/require"
 )
@@ -400,4 +405,29 @@ func TestCallWithoutAPhoneSaysSo(t *testing.T) {
 	ws.send(map[string]any{"type": "call"})
 	st := ws.until("phone offline", func(m map[string]any) bool { return m["type"] == "state" && m["notice"] == "phone_offline" })
 	require.Equal(t, phasePreview, st["phase"])
+}
+
+func TestLogoutClosesTheWebSocket(t *testing.T) {
+	b := setup(t, nil)
+	a1 := b.login(t, "agent1")
+	ws := b.agentWS(t, a1)
+	ws.until("hello", func(m map[string]any) bool { return m["type"] == "hello" })
+	tok := b.csrfOf(t, a1, "/console")
+	resp, err := a1.PostForm(b.srv.URL+"/logout", url.Values{"csrf": {tok}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_ = ws.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := ws.c.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			require.False(t, errors.As(err, new(net.Error)) && !errors.As(err, &ce), "closed by the server, not timed out: %v", err)
+			break
+		}
+	}
+	// The session is gone: a new upgrade is refused.
+	_, resp, err = b.dialWS(t, a1, b.srv.URL, "")
+	require.Error(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }

@@ -27,10 +27,12 @@ const (
 	opToDirectors
 	opWatched
 	opToClient
+	opCloseSession
 )
 
 type hubOp struct {
 	kind     hubOpKind
+	session  string
 	c        *client
 	userID   int64
 	dealerID int64
@@ -79,6 +81,12 @@ func (h *hub) apply(op hubOp) {
 	case opToUser:
 		for c := range h.byUser[op.userID] {
 			h.deliver(c, op.data)
+		}
+	case opCloseSession:
+		for c := range h.clients {
+			if c.session == op.session {
+				h.remove(c)
+			}
 		}
 	case opToClient:
 		if h.clients[op.c] {
@@ -143,6 +151,11 @@ func (h *hub) unregister(ctx context.Context, c *client) {
 // toUser sends data to every connection of a user.
 func (h *hub) toUser(ctx context.Context, userID int64, data []byte) {
 	h.do(ctx, hubOp{kind: opToUser, userID: userID, data: data})
+}
+
+// closeSession closes every connection opened with a session (at logout).
+func (h *hub) closeSession(ctx context.Context, tokenHash string) {
+	h.do(ctx, hubOp{kind: opCloseSession, session: tokenHash})
 }
 
 // toClient sends data to one connection.

@@ -13,6 +13,8 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// The session's live connections end with it.
+	h.hub.closeSession(r.Context(), s.tokenHash)
 	_ = h.q().InsertAudit(r.Context(), store.InsertAuditParams{DealerID: &s.user.DealerID, UserID: &s.user.ID,
 		Action: "console.logout", SubjectType: "user", SubjectID: &s.user.ID, Detail: []byte(`{}`)})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,

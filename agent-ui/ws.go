@@ -22,6 +22,7 @@ type client struct {
 	conn      *websocket.Conn
 	send      chan []byte
 	user      user
+	session   string
 	wallboard bool
 }
 
@@ -47,7 +48,8 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		h.log.Info("websocket upgrade failed", "user", u.Username, "err", err)
 		return
 	}
-	c := &client{hub: h.hub, conn: conn, send: make(chan []byte, sendBuffer), user: *u, wallboard: view == "wallboard"}
+	c := &client{hub: h.hub, conn: conn, send: make(chan []byte, sendBuffer), user: *u,
+		session: sessionFrom(r).tokenHash, wallboard: view == "wallboard"}
 	ctx := context.WithoutCancel(r.Context())
 	if !h.hub.register(ctx, c) {
 		conn.Close()
