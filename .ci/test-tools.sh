@@ -10,6 +10,8 @@ command -v baresip >/dev/null 2>&1 || missing+=(baresip)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# A CJK font, so that screenshots of the (Chinese) console are readable.
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 [ -x /usr/sbin/bearerbox ] || missing+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)

@@ -30,6 +30,8 @@ type config struct {
 	SIPTrunkPassword string
 	// RecordingsDir is HUIFANG_RECORDINGS_DIR.
 	RecordingsDir string
+	// DBMaxConns is HUIFANG_DB_MAX_CONNS, the Postgres pool size of one process.
+	DBMaxConns int
 	// Workers is HUIFANG_WORKERS, the Asynq worker concurrency.
 	Workers int
 	// LogLevel is HUIFANG_LOG_LEVEL (debug, info, warn, error).
@@ -69,6 +71,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		RecordingsDir:    get("HUIFANG_RECORDINGS_DIR", "./recordings"),
 	}
 	var err error
+	if c.DBMaxConns, err = strconv.Atoi(get("HUIFANG_DB_MAX_CONNS", "20")); err != nil || c.DBMaxConns < 2 {
+		errs = append(errs, fmt.Errorf("HUIFANG_DB_MAX_CONNS must be an integer of at least 2, got %q", get("HUIFANG_DB_MAX_CONNS", "")))
+	}
 	if c.Workers, err = strconv.Atoi(get("HUIFANG_WORKERS", "10")); err != nil || c.Workers < 1 {
 		errs = append(errs, fmt.Errorf("HUIFANG_WORKERS must be a positive integer, got %q", get("HUIFANG_WORKERS", "")))
 	}

@@ -12,7 +12,7 @@ import (
 
 // openDB connects to Postgres and, unless migrating, refuses an outdated schema.
 func openDB(ctx context.Context, cfg *config, checkSchema bool) (*pgxpool.Pool, error) {
-	pool, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL})
+	pool, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, MaxConns: int32(cfg.DBMaxConns)})
 	if err != nil {
 		return nil, err
 	}
