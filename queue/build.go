@@ -175,6 +175,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"60_expire.sql", &res.ReasonsExpired},
 		{"61_suppress.sql", &res.ReasonsSuppressed},
 		{"62_cancel.sql", &res.TasksCancelled},
+		{"63_callbacks.sql", &discard},
 		{"70_recompute.sql", &res.TasksUpdated},
 		{"71_expire_tasks.sql", &res.TasksExpired},
 		{"count created", &res.TasksCreated},

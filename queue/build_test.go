@@ -295,3 +295,24 @@ func TestReasonsSayWhyInWordsAndFacts(t *testing.T) {
 	require.Equal(t, "2025-12-10", facts["last_service"])
 	require.EqualValues(t, 90, facts["days"])
 }
+
+func TestCallbackKeepsTheTaskAlive(t *testing.T) {
+	db := storetest.New(t)
+	var seq atomic.Int64
+	f := newRuleDealer(t, db, &seq)
+	c := f.customer(cust{})
+	f.vehicle(c, veh{Delivery: "2026-03-01"})
+	f.build("2026-03-07")
+	// The customer asked to be called back on 03-12; the outcome code extends the task.
+	_, err := db.Exec(f.ctx, `UPDATE call_tasks SET not_before = '2026-03-12 02:00:00+00', expires_day = '2026-03-12', outcome = 'callback'
+		WHERE customer_id = $1 AND status = 'open'`, c)
+	require.NoError(t, err)
+	res := f.build("2026-03-09") // the 3-day reason ended 03-08
+	require.EqualValues(t, 1, res.ReasonsExpired)
+	require.Zero(t, res.TasksExpired)
+	stored := f.tasks(c)
+	require.Equal(t, "open", stored[0].Status)
+	require.Equal(t, "2026-03-12", stored[0].Expires)
+	res = f.build("2026-03-13")
+	require.Equal(t, "expired", f.tasks(c)[0].Status)
+}

@@ -5,3 +5,4 @@ WITH e AS (
     RETURNING task_id
 )
 INSERT INTO q_touched (task_id) SELECT task_id FROM e;
+

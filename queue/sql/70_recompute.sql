@@ -1,6 +1,7 @@
 -- Merge again every open task whose reasons changed: priority the highest, due the earliest,
 -- expiry the latest of its open reasons; while the customer's complaint is open only the
--- complaint reasons count.
+-- complaint reasons count. A task waiting for a callback or a retry (not_before set) keeps an
+-- expiry the outcome code extended to the callback's day.
 WITH live AS (
     SELECT r.task_id, r.campaign, r.priority, r.due_day, r.expires_day, r.facts
     FROM call_task_reasons r
@@ -18,10 +19,13 @@ WITH live AS (
     FROM live l GROUP BY l.task_id
 )
 UPDATE call_tasks t
-SET priority = a.priority, due_day = a.due_day, expires_day = a.expires_day,
+SET priority = a.priority, due_day = a.due_day,
+    expires_day = CASE WHEN t.not_before IS NOT NULL THEN greatest(t.expires_day, a.expires_day) ELSE a.expires_day END,
     campaigns = camps.campaigns, consultant = a.consultant, updated_at = now()
 FROM agg a
 JOIN camps ON camps.task_id = a.task_id
 WHERE t.id = ANY (ARRAY(SELECT task_id FROM agg)) AND t.id = a.task_id AND t.status = 'open'
   AND (t.priority, t.due_day, t.expires_day, t.campaigns, t.consultant)
-      IS DISTINCT FROM (a.priority, a.due_day, a.expires_day, camps.campaigns, a.consultant);
+      IS DISTINCT FROM (a.priority, a.due_day,
+                        CASE WHEN t.not_before IS NOT NULL THEN greatest(t.expires_day, a.expires_day) ELSE a.expires_day END,
+                        camps.campaigns, a.consultant);
