@@ -45,6 +45,8 @@ const (
 type callFilter struct {
 	store.DirectorListCallsParams
 	Range dayRange
+	// Customer is the customer's name or phone searched for (nil for any).
+	Customer *string
 }
 
 // parseCallFilter reads the search form; the cursor is "before" = <unix nanos>_<id>.
@@ -85,14 +87,29 @@ func (h *handler) parseCallFilter(r *http.Request) (callFilter, error) {
 		v := int32(min(*ms, 86400))
 		p.MinSecs = &v
 	}
-	p.Campaign, p.Outcome, p.Customer = formText(r, "campaign"), formText(r, "outcome"), formText(r, "customer")
+	p.Campaign, p.Outcome, f.Customer = formText(r, "campaign"), formText(r, "outcome"), formText(r, "customer")
 	p.MaxRows = callsPageSize + 1
 	return f, nil
 }
 
-// listCalls runs the record search with custom plans.
-func (h *handler) listCalls(ctx context.Context, p store.DirectorListCallsParams) ([]store.DirectorListCallsRow, error) {
-	rows, err := store.New(customPlans{h.deps.DB}).DirectorListCalls(ctx, p)
+// listCalls runs the record search with custom plans, finding the customer first.
+func (h *handler) listCalls(ctx context.Context, f callFilter) ([]store.DirectorListCallsRow, error) {
+	return searchCalls(ctx, h.deps.DB, f.DirectorListCallsParams, f.Customer)
+}
+
+// searchCalls finds the customers named or numbered customer (when not nil), then runs
+// the record search with custom plans.
+func searchCalls(ctx context.Context, db store.DBTX, p store.DirectorListCallsParams, customer *string) ([]store.DirectorListCallsRow, error) {
+	q := store.New(customPlans{db})
+	p.OutcomeUntil = p.ToAt.Add(24 * time.Hour)
+	if customer != nil {
+		ids, err := q.DirectorFindCustomers(ctx, store.DirectorFindCustomersParams{DealerID: *p.DealerID, Q: *customer})
+		if err != nil {
+			return nil, fmt.Errorf("director: find customers: %w", err)
+		}
+		p.CustomerIds = append([]int64{}, ids...)
+	}
+	rows, err := q.DirectorListCalls(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("director: list calls: %w", err)
 	}
@@ -120,7 +137,7 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 	if wantsXLSX(r) {
 		f.MaxRows = callsExportMax
 	}
-	rows, err := h.listCalls(r.Context(), f.DirectorListCallsParams)
+	rows, err := h.listCalls(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -191,7 +191,7 @@ func (h *handler) directorDrawFiltered(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.MaxRows = 5000
-	rows, err := h.listCalls(r.Context(), f.DirectorListCallsParams)
+	rows, err := h.listCalls(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return

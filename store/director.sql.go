@@ -351,6 +351,36 @@ func (q *Queries) DirectorDueNotCome(ctx context.Context, arg DirectorDueNotCome
 	return items, nil
 }
 
+const directorFindCustomers = `-- name: DirectorFindCustomers :many
+SELECT id FROM customers WHERE dealer_id = $1 AND (name = $2 OR phone = $2) ORDER BY id LIMIT 1000
+`
+
+type DirectorFindCustomersParams struct {
+	DealerID int64  `json:"dealer_id"`
+	Q        string `json:"q"`
+}
+
+// DirectorFindCustomers are the ids of a dealer's customers with this name or phone.
+func (q *Queries) DirectorFindCustomers(ctx context.Context, arg DirectorFindCustomersParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, directorFindCustomers, arg.DealerID, arg.Q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const directorFirstMaintenance = `-- name: DirectorFirstMaintenance :many
 SELECT v.id AS vehicle_id, v.customer_id, c.name AS customer_name, c.title AS customer_title, v.plate, v.model,
        v.delivery_day::date AS delivery_day, (v.delivery_day + interval '6 months')::date AS due_day,
@@ -670,26 +700,29 @@ WHERE a.dealer_id = $1
   AND ($7::integer IS NULL OR a.sip_status = $7::integer)
   AND ($8::integer IS NULL OR (a.answer_at IS NOT NULL AND a.end_at >= a.answer_at + make_interval(secs => $8::integer)))
   AND ($9::text IS NULL OR t.campaigns @> ARRAY[$9::text])
-  AND ($10::text IS NULL OR o.code = $10::text)
-  AND ($11::text IS NULL OR a.customer_id IN (
-        SELECT cc.id FROM customers cc WHERE cc.dealer_id = $1 AND (cc.name = $11::text OR cc.phone = $11::text)))
+  AND ($10::text IS NULL OR a.id IN (
+        SELECT y.attempt_id FROM call_outcomes y
+        WHERE y.dealer_id = $1 AND y.code = $10::text
+          AND y.created_at >= $2 AND y.created_at < $11::timestamptz))
+  AND ($12::bigint[] IS NULL OR a.customer_id = ANY($12::bigint[]))
 ORDER BY a.invite_at DESC, a.id DESC
-LIMIT $12
+LIMIT $13
 `
 
 type DirectorListCallsParams struct {
-	DealerID  *int64    `json:"dealer_id"`
-	FromAt    time.Time `json:"from_at"`
-	ToAt      time.Time `json:"to_at"`
-	CursorAt  time.Time `json:"cursor_at"`
-	CursorID  int64     `json:"cursor_id"`
-	AgentID   *int64    `json:"agent_id"`
-	SipStatus *int32    `json:"sip_status"`
-	MinSecs   *int32    `json:"min_secs"`
-	Campaign  *string   `json:"campaign"`
-	Outcome   *string   `json:"outcome"`
-	Customer  *string   `json:"customer"`
-	MaxRows   int32     `json:"max_rows"`
+	DealerID     *int64    `json:"dealer_id"`
+	FromAt       time.Time `json:"from_at"`
+	ToAt         time.Time `json:"to_at"`
+	CursorAt     time.Time `json:"cursor_at"`
+	CursorID     int64     `json:"cursor_id"`
+	AgentID      *int64    `json:"agent_id"`
+	SipStatus    *int32    `json:"sip_status"`
+	MinSecs      *int32    `json:"min_secs"`
+	Campaign     *string   `json:"campaign"`
+	Outcome      *string   `json:"outcome"`
+	OutcomeUntil time.Time `json:"outcome_until"`
+	CustomerIds  []int64   `json:"customer_ids"`
+	MaxRows      int32     `json:"max_rows"`
 }
 
 type DirectorListCallsRow struct {
@@ -715,7 +748,11 @@ type DirectorListCallsRow struct {
 // Queries of the director console (agent-ui director pages). Every query is scoped by
 // dealer_id: a director sees only their own dealer.
 // DirectorListCalls is the call-record search: newest first, keyset-paginated on
-// (invite_at, id) below the cursor; a NULL filter matches every record. Run it with
+// (invite_at, id) below the cursor; a NULL filter matches every record; customer_ids
+// come from DirectorFindCustomers (so the planner sees how few they are); the outcome
+// filter matches calls with an outcome of that code saved from from_at to outcome_until
+// (the day after the range: an outcome is saved after its call).
+// Run it with
 // custom plans (the NULL filters then fold away and the planner picks the index).
 func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsParams) ([]DirectorListCallsRow, error) {
 	rows, err := q.db.Query(ctx, directorListCalls,
@@ -729,7 +766,8 @@ func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsPa
 		arg.MinSecs,
 		arg.Campaign,
 		arg.Outcome,
-		arg.Customer,
+		arg.OutcomeUntil,
+		arg.CustomerIds,
 		arg.MaxRows,
 	)
 	if err != nil {

@@ -119,8 +119,10 @@ test("a director finds an agent's calls, plays one, scores it; the agent sees th
   // The daily check, the KPIs and an export open.
   await director.goto(`${base}/director/daily?day=${day}`);
   await director.waitForSelector("#dlist");
+  await director.screenshot({ path: join(artifacts, "director-daily.png"), fullPage: true });
   await director.goto(`${base}/director/kpi`);
   await director.waitForSelector("#kpi-first_maintenance svg");
+  await director.screenshot({ path: join(artifacts, "director-kpi.png"), fullPage: true });
   const xlsx = await director.request.get(`${base}/director/calls?from=${day}&to=${day}&format=xlsx`);
   assert.equal(xlsx.status(), 200);
   assert.equal((await xlsx.body()).subarray(0, 2).toString(), "PK", "an xlsx (zip) file");

@@ -3,7 +3,11 @@
 
 -- name: DirectorListCalls :many
 -- DirectorListCalls is the call-record search: newest first, keyset-paginated on
--- (invite_at, id) below the cursor; a NULL filter matches every record. Run it with
+-- (invite_at, id) below the cursor; a NULL filter matches every record; customer_ids
+-- come from DirectorFindCustomers (so the planner sees how few they are); the outcome
+-- filter matches calls with an outcome of that code saved from from_at to outcome_until
+-- (the day after the range: an outcome is saved after its call).
+-- Run it with
 -- custom plans (the NULL filters then fold away and the planner picks the index).
 SELECT a.id, a.invite_at, a.answer_at, a.end_at, a.sip_status, a.outcome AS sip_outcome,
        a.recording_path, a.recording_purged_at, a.agent_user_id, a.customer_id, a.task_id,
@@ -25,11 +29,17 @@ WHERE a.dealer_id = @dealer_id
   AND (sqlc.narg(sip_status)::integer IS NULL OR a.sip_status = sqlc.narg(sip_status)::integer)
   AND (sqlc.narg(min_secs)::integer IS NULL OR (a.answer_at IS NOT NULL AND a.end_at >= a.answer_at + make_interval(secs => sqlc.narg(min_secs)::integer)))
   AND (sqlc.narg(campaign)::text IS NULL OR t.campaigns @> ARRAY[sqlc.narg(campaign)::text])
-  AND (sqlc.narg(outcome)::text IS NULL OR o.code = sqlc.narg(outcome)::text)
-  AND (sqlc.narg(customer)::text IS NULL OR a.customer_id IN (
-        SELECT cc.id FROM customers cc WHERE cc.dealer_id = @dealer_id AND (cc.name = sqlc.narg(customer)::text OR cc.phone = sqlc.narg(customer)::text)))
+  AND (sqlc.narg(outcome)::text IS NULL OR a.id IN (
+        SELECT y.attempt_id FROM call_outcomes y
+        WHERE y.dealer_id = @dealer_id AND y.code = sqlc.narg(outcome)::text
+          AND y.created_at >= @from_at AND y.created_at < @outcome_until::timestamptz))
+  AND (sqlc.narg(customer_ids)::bigint[] IS NULL OR a.customer_id = ANY(sqlc.narg(customer_ids)::bigint[]))
 ORDER BY a.invite_at DESC, a.id DESC
 LIMIT @max_rows;
+
+-- name: DirectorFindCustomers :many
+-- DirectorFindCustomers are the ids of a dealer's customers with this name or phone.
+SELECT id FROM customers WHERE dealer_id = @dealer_id AND (name = @q OR phone = @q) ORDER BY id LIMIT 1000;
 
 -- name: DirectorGetCall :one
 SELECT a.*, COALESCE(u.display_name, u.username, '')::text AS agent_name,
