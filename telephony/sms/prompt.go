@@ -1,0 +1,123 @@
+package sms
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/huifang/huifang/telephony/media"
+)
+
+// RenderPrompt speaks text in Mandarin with espeak-ng (offline, voice cmn) and writes it
+// to path as the gateway's prompt format: 16-bit PCM WAV, mono, 8000 Hz. It returns the
+// samples written. espeak-ng must be installed (.ci/test-tools.sh installs it).
+func RenderPrompt(ctx context.Context, text, path string) ([]int16, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, errors.New("prompt: the text is empty")
+	}
+	bin, err := exec.LookPath("espeak-ng")
+	if err != nil {
+		return nil, fmt.Errorf("prompt: espeak-ng is not installed: %w", err)
+	}
+	var out, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "-v", "cmn", "-s", "150", "--stdout", text)
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("prompt: espeak-ng: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	samples, rate, err := decodePCM16(out.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("prompt: espeak-ng output: %w", err)
+	}
+	samples = resample(samples, rate, 8000)
+	if err := media.WriteWAV(path, samples); err != nil {
+		return nil, fmt.Errorf("prompt: %w", err)
+	}
+	return samples, nil
+}
+
+// decodePCM16 reads a mono 16-bit PCM WAV at any rate. espeak-ng writes the sizes of a
+// streamed WAV as 0xFFFFFFFF, so the data chunk runs to the end of the input.
+func decodePCM16(b []byte) ([]int16, int, error) {
+	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return nil, 0, errors.New("not a RIFF/WAVE file")
+	}
+	rate, channels, bits := 0, 0, 0
+	p := 12
+	for p+8 <= len(b) {
+		id, size := string(b[p:p+4]), int(binary.LittleEndian.Uint32(b[p+4:]))
+		p += 8
+		switch id {
+		case "fmt ":
+			if p+16 > len(b) {
+				return nil, 0, errors.New("short fmt chunk")
+			}
+			if binary.LittleEndian.Uint16(b[p:]) != 1 {
+				return nil, 0, errors.New("not PCM")
+			}
+			channels = int(binary.LittleEndian.Uint16(b[p+2:]))
+			rate = int(binary.LittleEndian.Uint32(b[p+4:]))
+			bits = int(binary.LittleEndian.Uint16(b[p+14:]))
+			p += size + size%2
+		case "data":
+			if rate == 0 || channels != 1 || bits != 16 {
+				return nil, 0, fmt.Errorf("want mono 16-bit PCM, got %d channels, %d bits, %d Hz", channels, bits, rate)
+			}
+			end := len(b)
+			if size >= 0 && p+size <= len(b) {
+				end = p + size
+			}
+			data := b[p:end]
+			out := make([]int16, len(data)/2)
+			for i := range out {
+				out[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
+			}
+			return out, rate, nil
+		default:
+			p += size + size%2
+		}
+	}
+	return nil, 0, errors.New("no data chunk")
+}
+
+// resample converts from one rate to another: each output sample is the mean of the input
+// samples it covers (a box filter against aliasing), or a linear interpolation when
+// upsampling.
+func resample(in []int16, from, to int) []int16 {
+	if from == to || len(in) == 0 {
+		return in
+	}
+	n := int(int64(len(in)) * int64(to) / int64(from))
+	out := make([]int16, n)
+	ratio := float64(from) / float64(to)
+	for i := range out {
+		start := float64(i) * ratio
+		if ratio <= 1 {
+			j := int(start)
+			f := start - float64(j)
+			a := float64(in[j])
+			b := a
+			if j+1 < len(in) {
+				b = float64(in[j+1])
+			}
+			out[i] = int16(a + (b-a)*f)
+			continue
+		}
+		lo, hi := int(start), int(start+ratio)
+		if hi > len(in) {
+			hi = len(in)
+		}
+		sum := 0.0
+		for j := lo; j < hi; j++ {
+			sum += float64(in[j])
+		}
+		if hi > lo {
+			out[i] = int16(sum / float64(hi-lo))
+		}
+	}
+	return out
+}
