@@ -280,3 +280,57 @@ func TestDirectorDrawFromSearch(t *testing.T) {
 	require.Equal(t, 5, n, "3, then the 2 left of agent1's recorded calls")
 	require.Zero(t, others)
 }
+
+func TestDirectorEditsRubricAndRetention(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	d := b.login(t, "director1")
+	tok := b.csrfOf(t, d, "/director/settings")
+	form := url.Values{"csrf": {tok}, "retention": {"90"}}
+	for i, it := range defaultRubric {
+		n := fmt.Sprint(i)
+		form.Set("key_"+n, it.Key)
+		form.Set("label_"+n, it.Label)
+		form.Set("max_"+n, fmt.Sprint(it.Max))
+		form.Set("sort_"+n, fmt.Sprint(it.Sort))
+		if it.Key != "objections" {
+			form.Set("active_"+n, "1")
+		}
+	}
+	form.Set("key_49", "product_knowledge")
+	form.Set("label_49", "产品知识")
+	form.Set("max_49", "15")
+	form.Set("sort_49", "80")
+	form.Set("active_49", "1")
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("key_49", "Bad Key")
+	resp, _ := b.do(t, d, http.MethodPost, "/director/settings", bad, nil)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	resp, _ = b.do(t, d, http.MethodPost, "/director/settings", form, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	items, err := b.console.h.rubric(ctx, b.dealer.ID)
+	require.NoError(t, err)
+	var active []string
+	for _, it := range items {
+		if it.Active {
+			active = append(active, it.Key)
+		}
+	}
+	require.Equal(t, []string{"greeting", "identity", "reason", "satisfaction", "closing", "courtesy", "product_knowledge"}, active)
+	other, err := b.console.h.rubric(ctx, b.other.ID)
+	require.NoError(t, err)
+	require.Equal(t, defaultRubric, other, "another dealer keeps the defaults")
+	raw, err := store.New(b.db).GetDealerSettings(ctx, b.dealer.ID)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"recording_retention_days": 90}`, string(raw))
+
+	// The scoring form follows the dealer's rubric.
+	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, "")
+	_, body := b.do(t, d, http.MethodGet, fmt.Sprintf("/director/calls/%d", call), nil, nil)
+	require.Contains(t, body, `name="s_product_knowledge"`)
+	require.NotContains(t, body, `name="s_objections"`)
+}
