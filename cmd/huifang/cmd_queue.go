@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -109,19 +110,16 @@ func cmdQueueList(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "优先级\t客户\t电话\t开始\t截止\t活动\t原因")
+	rows := [][]string{{"优先级", "客户", "电话", "开始", "截止", "活动", "原因"}}
 	for _, t := range tasks {
 		expires := "-"
 		if t.Expires != nil {
 			expires = *t.Expires
 		}
-		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%s\t%s\t%s\n", t.Priority, t.Customer, t.Title, t.Phone, t.Due, expires,
-			strings.Join(t.Campaigns, ","), strings.Join(t.Reasons, "; "))
+		rows = append(rows, []string{strconv.Itoa(t.Priority), t.Customer + t.Title, t.Phone, t.Due, expires,
+			strings.Join(t.Campaigns, ","), strings.Join(t.Reasons, "; ")})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	writeTable(env.stdout, rows)
 	fmt.Fprintf(env.stdout, "%d tasks as of %s\n", len(tasks), day.Format(time.DateOnly))
 	return nil
 }
@@ -141,4 +139,43 @@ func queueDealerDay(ctx context.Context, db store.DBTX, code, date string) (stor
 		return store.Dealer{}, time.Time{}, err
 	}
 	return d, day, nil
+}
+
+// writeTable prints rows as columns aligned for a terminal, counting Chinese characters as
+// two columns wide; the last column is not padded.
+func writeTable(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, cell := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, cell := range r {
+			b.WriteString(cell)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+// displayWidth is the number of terminal columns s takes: East Asian wide characters take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
