@@ -508,6 +508,31 @@ func (q *Queries) GetDealerSMS(ctx context.Context, id int64) (GetDealerSMSRow, 
 	return i, err
 }
 
+const getDealerWindow = `-- name: GetDealerWindow :one
+SELECT id, name, time_zone, call_window_start, call_window_end FROM dealers WHERE id = $1
+`
+
+type GetDealerWindowRow struct {
+	ID              int64       `json:"id"`
+	Name            string      `json:"name"`
+	TimeZone        string      `json:"time_zone"`
+	CallWindowStart pgtype.Time `json:"call_window_start"`
+	CallWindowEnd   pgtype.Time `json:"call_window_end"`
+}
+
+func (q *Queries) GetDealerWindow(ctx context.Context, id int64) (GetDealerWindowRow, error) {
+	row := q.db.QueryRow(ctx, getDealerWindow, id)
+	var i GetDealerWindowRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.TimeZone,
+		&i.CallWindowStart,
+		&i.CallWindowEnd,
+	)
+	return i, err
+}
+
 const getSMSConsent = `-- name: GetSMSConsent :one
 SELECT dealer_id, phone, state, source, detail, at FROM sms_consent WHERE dealer_id = $1 AND phone = $2
 `
@@ -556,6 +581,39 @@ func (q *Queries) GetSMSTemplate(ctx context.Context, arg GetSMSTemplateParams) 
 	return i, err
 }
 
+const insertCallbackReason = `-- name: InsertCallbackReason :exec
+INSERT INTO call_task_reasons (dealer_id, task_id, customer_id, campaign, occurrence, priority, due_day, expires_day, text, facts)
+VALUES ($1, $2, $3, 'message_callback', $4, $5, $6, $7, $8, $9)
+ON CONFLICT (dealer_id, campaign, occurrence) DO NOTHING
+`
+
+type InsertCallbackReasonParams struct {
+	DealerID   int64           `json:"dealer_id"`
+	TaskID     int64           `json:"task_id"`
+	CustomerID int64           `json:"customer_id"`
+	Occurrence string          `json:"occurrence"`
+	Priority   int32           `json:"priority"`
+	DueDay     time.Time       `json:"due_day"`
+	ExpiresDay time.Time       `json:"expires_day"`
+	Text       string          `json:"text"`
+	Facts      json.RawMessage `json:"facts"`
+}
+
+func (q *Queries) InsertCallbackReason(ctx context.Context, arg InsertCallbackReasonParams) error {
+	_, err := q.db.Exec(ctx, insertCallbackReason,
+		arg.DealerID,
+		arg.TaskID,
+		arg.CustomerID,
+		arg.Occurrence,
+		arg.Priority,
+		arg.DueDay,
+		arg.ExpiresDay,
+		arg.Text,
+		arg.Facts,
+	)
+	return err
+}
+
 const insertCampaignSMS = `-- name: InsertCampaignSMS :one
 INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
                           campaign_id, parts, not_before, released_at)
@@ -598,6 +656,28 @@ func (q *Queries) InsertCampaignSMS(ctx context.Context, arg InsertCampaignSMSPa
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const insertDoNotCallNumber = `-- name: InsertDoNotCallNumber :exec
+INSERT INTO do_not_call (dealer_id, phone, reason, source) VALUES ($1, $2, $3, $4)
+ON CONFLICT (dealer_id, phone) DO NOTHING
+`
+
+type InsertDoNotCallNumberParams struct {
+	DealerID int64  `json:"dealer_id"`
+	Phone    string `json:"phone"`
+	Reason   string `json:"reason"`
+	Source   string `json:"source"`
+}
+
+func (q *Queries) InsertDoNotCallNumber(ctx context.Context, arg InsertDoNotCallNumberParams) error {
+	_, err := q.db.Exec(ctx, insertDoNotCallNumber,
+		arg.DealerID,
+		arg.Phone,
+		arg.Reason,
+		arg.Source,
+	)
+	return err
 }
 
 const insertMessageCallTarget = `-- name: InsertMessageCallTarget :execrows
@@ -1086,6 +1166,42 @@ func (q *Queries) UpdateMessageCallTarget(ctx context.Context, arg UpdateMessage
 		arg.ID,
 	)
 	return err
+}
+
+const upsertCallbackTask = `-- name: UpsertCallbackTask :one
+INSERT INTO call_tasks (dealer_id, customer_id, priority, due_day, expires_day, campaigns)
+VALUES ($1, $2, $3, $4, $5, ARRAY['message_callback']::text[])
+ON CONFLICT (customer_id) WHERE status = 'open' DO UPDATE
+SET priority = GREATEST(call_tasks.priority, EXCLUDED.priority),
+    due_day = LEAST(call_tasks.due_day, EXCLUDED.due_day),
+    expires_day = GREATEST(call_tasks.expires_day, EXCLUDED.expires_day),
+    campaigns = CASE WHEN 'message_callback' = ANY (call_tasks.campaigns) THEN call_tasks.campaigns
+                     ELSE ARRAY['message_callback']::text[] || call_tasks.campaigns END,
+    updated_at = now()
+RETURNING id
+`
+
+type UpsertCallbackTaskParams struct {
+	DealerID   int64     `json:"dealer_id"`
+	CustomerID int64     `json:"customer_id"`
+	Priority   int32     `json:"priority"`
+	DueDay     time.Time `json:"due_day"`
+	ExpiresDay time.Time `json:"expires_day"`
+}
+
+// UpsertCallbackTask gives the customer an open call task carrying the message-call
+// callback, merged into the open task when there is one.
+func (q *Queries) UpsertCallbackTask(ctx context.Context, arg UpsertCallbackTaskParams) (int64, error) {
+	row := q.db.QueryRow(ctx, upsertCallbackTask,
+		arg.DealerID,
+		arg.CustomerID,
+		arg.Priority,
+		arg.DueDay,
+		arg.ExpiresDay,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const upsertSMSTemplate = `-- name: UpsertSMSTemplate :one

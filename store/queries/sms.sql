@@ -242,3 +242,29 @@ FROM dealers WHERE id = @id;
 
 -- name: SetDealerSMSSignature :exec
 UPDATE dealers SET settings = jsonb_set(settings, '{sms_signature}', to_jsonb(@signature::text)) WHERE id = @id;
+
+-- name: UpsertCallbackTask :one
+-- UpsertCallbackTask gives the customer an open call task carrying the message-call
+-- callback, merged into the open task when there is one.
+INSERT INTO call_tasks (dealer_id, customer_id, priority, due_day, expires_day, campaigns)
+VALUES (@dealer_id, @customer_id, @priority, @due_day, @expires_day, ARRAY['message_callback']::text[])
+ON CONFLICT (customer_id) WHERE status = 'open' DO UPDATE
+SET priority = GREATEST(call_tasks.priority, EXCLUDED.priority),
+    due_day = LEAST(call_tasks.due_day, EXCLUDED.due_day),
+    expires_day = GREATEST(call_tasks.expires_day, EXCLUDED.expires_day),
+    campaigns = CASE WHEN 'message_callback' = ANY (call_tasks.campaigns) THEN call_tasks.campaigns
+                     ELSE ARRAY['message_callback']::text[] || call_tasks.campaigns END,
+    updated_at = now()
+RETURNING id;
+
+-- name: InsertCallbackReason :exec
+INSERT INTO call_task_reasons (dealer_id, task_id, customer_id, campaign, occurrence, priority, due_day, expires_day, text, facts)
+VALUES (@dealer_id, @task_id, @customer_id, 'message_callback', @occurrence, @priority, @due_day, @expires_day, @text, @facts)
+ON CONFLICT (dealer_id, campaign, occurrence) DO NOTHING;
+
+-- name: InsertDoNotCallNumber :exec
+INSERT INTO do_not_call (dealer_id, phone, reason, source) VALUES (@dealer_id, @phone, @reason, @source)
+ON CONFLICT (dealer_id, phone) DO NOTHING;
+
+-- name: GetDealerWindow :one
+SELECT id, name, time_zone, call_window_start, call_window_end FROM dealers WHERE id = @id;
