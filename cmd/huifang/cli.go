@@ -37,6 +37,7 @@ func commands() []command {
 		{name: "queue list", summary: "print a dealer's open call tasks as of a day (--dealer CODE [--date D] [--campaign C] [--json])", run: cmdQueueList},
 		{name: "recordings purge", summary: "delete recordings older than each dealer's retention, keeping the call records ([--dealer CODE])", run: cmdRecordingsPurge},
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
+		{name: "visit", summary: "record a showroom visit (queues the leave-store SMS and the same-day call)", run: cmdVisit},
 		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},
 		{name: "dial", summary: "place one call through a SIP trunk and report its outcome (trunk test)", run: cmdDial},
 		{name: "sim-carrier", summary: "run the simulated SIP carrier alone", run: cmdSimCarrier},

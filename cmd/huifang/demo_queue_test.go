@@ -21,10 +21,14 @@ import (
 // testEnv returns a CLI environment whose DATABASE_URL is a fresh migrated schema.
 func testEnv(t *testing.T) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	db := storetest.NewDB(t)
+	return testEnvFor(storetest.NewDB(t).URL)
+}
+
+// testEnvFor returns a CLI environment on the database URL, with Redis DB 9.
+func testEnvFor(dbURL string) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
 	vars := map[string]string{
-		"DATABASE_URL": db.URL,
+		"DATABASE_URL": dbURL,
 		"REDIS_URL":    "redis://127.0.0.1:6379/9",
 	}
 	return &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
