@@ -9,23 +9,23 @@ WITH live AS (
       AND r.status = 'open'
       AND (r.campaign = 'complaint' OR r.customer_id NOT IN (SELECT customer_id FROM q_cmp))
 ), per AS (
-    SELECT task_id, campaign, max(priority) AS priority FROM live GROUP BY task_id, campaign
-), camps AS (
-    SELECT task_id, array_agg(campaign ORDER BY priority DESC, campaign) AS campaigns FROM per GROUP BY task_id
+    SELECT task_id, campaign, max(priority) AS priority, min(due_day) AS due_day, max(expires_day) AS expires_day,
+           max(facts->>'consultant') FILTER (WHERE campaign IN ('sales_followup', 'key_prospect')
+                                              AND facts->>'consultant' <> '') AS consultant
+    FROM live GROUP BY task_id, campaign
 ), agg AS (
-    SELECT l.task_id, max(l.priority) AS priority, min(l.due_day) AS due_day, max(l.expires_day) AS expires_day,
-           coalesce(max(l.facts->>'consultant') FILTER (WHERE l.campaign IN ('sales_followup', 'key_prospect')
-                                                        AND l.facts->>'consultant' <> ''), '') AS consultant
-    FROM live l GROUP BY l.task_id
+    SELECT task_id, max(priority) AS priority, min(due_day) AS due_day, max(expires_day) AS expires_day,
+           array_agg(campaign ORDER BY priority DESC, campaign) AS campaigns,
+           coalesce(max(consultant), '') AS consultant
+    FROM per GROUP BY task_id
 )
 UPDATE call_tasks t
 SET priority = a.priority, due_day = a.due_day,
     expires_day = CASE WHEN t.not_before IS NOT NULL THEN greatest(t.expires_day, a.expires_day) ELSE a.expires_day END,
-    campaigns = camps.campaigns, consultant = a.consultant, updated_at = now()
+    campaigns = a.campaigns, consultant = a.consultant, updated_at = now()
 FROM agg a
-JOIN camps ON camps.task_id = a.task_id
 WHERE t.id = ANY (ARRAY(SELECT task_id FROM agg)) AND t.id = a.task_id AND t.status = 'open'
   AND (t.priority, t.due_day, t.expires_day, t.campaigns, t.consultant)
       IS DISTINCT FROM (a.priority, a.due_day,
                         CASE WHEN t.not_before IS NOT NULL THEN greatest(t.expires_day, a.expires_day) ELSE a.expires_day END,
-                        camps.campaigns, a.consultant);
+                        a.campaigns, a.consultant);
