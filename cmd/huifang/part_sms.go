@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,16 +74,19 @@ func smsSender(d *deps) (queue.Sender, error) {
 // smsPart serves Kannel's callbacks (delivery reports, replies) on the HTTP part's mux,
 // and runs the SMS housekeeping: every few seconds it releases held messages and requeues
 // lost claims; every ten minutes it starts each dealer's daily SMS campaigns (birthdays,
-// reminders), which adds nothing when they already ran that day.
+// reminders), which adds nothing when they already ran that day. With the SIP gateway it
+// also places each dealer's due message calls every 15 seconds (inside the calling window).
 type smsPart struct {
 	d      *deps
+	gw     *gatewayPart
+	calls  bool
 	log    *slog.Logger
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-func newSMSPart(d *deps) *smsPart {
-	p := &smsPart{d: d, log: d.log.With("part", "sms")}
+func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
+	p := &smsPart{d: d, gw: gw, log: d.log.With("part", "sms")}
 	c, err := loadSMSConfig(d.cfg.HTTPAddr)
 	if err == nil && d.mux != nil {
 		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: d.db, Log: p.log}, Token: c.Token})
@@ -96,6 +100,8 @@ func (p *smsPart) start(ctx context.Context) error {
 	if _, err := loadSMSConfig(p.d.cfg.HTTPAddr); err != nil {
 		return err
 	}
+	// The sms part starts after the gateway part: a gateway that listens has a port.
+	p.calls = p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0")
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.wg.Add(1)
@@ -105,6 +111,8 @@ func (p *smsPart) start(ctx context.Context) error {
 		defer sweep.Stop()
 		daily := time.NewTicker(10 * time.Minute)
 		defer daily.Stop()
+		calls := time.NewTicker(15 * time.Second)
+		defer calls.Stop()
 		p.daily(ctx)
 		for {
 			select {
@@ -119,6 +127,8 @@ func (p *smsPart) start(ctx context.Context) error {
 				}
 			case <-daily.C:
 				p.daily(ctx)
+			case <-calls.C:
+				p.messageCalls(ctx)
 			}
 		}
 	}()
@@ -142,6 +152,27 @@ func (p *smsPart) daily(ctx context.Context) {
 		}
 		if _, err := queue.DailySMSCampaigns(ctx, p.d.db, d.ID, day, now); err != nil && ctx.Err() == nil {
 			p.log.Error("daily sms", "dealer", d.Code, "err", err)
+		}
+	}
+}
+
+// messageCalls places a round of due message calls for every dealer, when the gateway runs.
+func (p *smsPart) messageCalls(ctx context.Context) {
+	if !p.calls {
+		return
+	}
+	dealers, err := store.New(p.d.db).ListDealers(ctx)
+	if err != nil {
+		p.log.Error("message calls", "err", err)
+		return
+	}
+	dialer := newGatewayMessageDialer(p.gw.gw)
+	for _, d := range dealers {
+		res, err := queue.RunMessageCalls(ctx, p.d.db, dialer, queue.MessageCallRunParams{DealerID: d.ID})
+		if err != nil && ctx.Err() == nil {
+			p.log.Error("message calls", "dealer", d.Code, "err", err)
+		} else if res != nil && res.Called > 0 {
+			p.log.Info("message calls", "dealer", d.Code, "called", res.Called, "keys", res.Keys)
 		}
 	}
 }

@@ -5,5 +5,5 @@ package main
 // Each issue's code adds its part here.
 func extraParts(d *deps) []part {
 	gw := newGatewayPart(d)
-	return []part{newWorkerPart(d), newSchedulerPart(d), newRelayPart(d), newSMSPart(d), gw, newConsolePart(d, gw)}
+	return []part{newWorkerPart(d), newSchedulerPart(d), newRelayPart(d), gw, newSMSPart(d, gw), newConsolePart(d, gw)}
 }
