@@ -69,16 +69,74 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 	if maxAttempts <= 0 {
 		maxAttempts = 5
 	}
-	var claimed *store.LockSMSForSendRow
+	// The common case in one statement; when it claims nothing, the transaction below
+	// finds out why (sent already, do-not-call, opted out, quiet hours).
+	var claimed *sendClaim
+	fast, err := store.New(s.DB).ClaimSMSFast(ctx, store.ClaimSMSFastParams{Now: now(), ID: msg.ID})
+	switch {
+	case err == nil:
+		claimed = &sendClaim{id: fast.ID, phone: fast.Phone, body: fast.Body, attempts: int(fast.Attempts)}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("sms %d: claim: %w", msg.ID, err)
+	default:
+		claimed, err = s.claimSlow(ctx, msg.ID, now())
+		if err != nil || claimed == nil {
+			return err
+		}
+	}
+	q := store.New(s.DB)
+	name := s.Provider.Name()
+	if s.Limiter != nil {
+		if err := s.Limiter.Wait(ctx, name); err != nil {
+			return s.giveBack(ctx, q, claimed.id, err)
+		}
+	}
+	pid, err := s.Provider.Submit(ctx, claimed.id, claimed.phone, claimed.body)
+	if err != nil {
+		var perm interface{ Permanent() bool }
+		var doubt interface{ InDoubt() bool }
+		switch {
+		case errors.As(err, &perm) && perm.Permanent():
+			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.id}); ferr != nil {
+				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.id, err, ferr)
+			}
+			return fmt.Errorf("sms %d: %w: %w", claimed.id, err, asynq.SkipRetry)
+		case errors.As(err, &doubt) && doubt.InDoubt():
+			return fmt.Errorf("sms %d: outcome unknown, left claimed for the sweep: %w: %w", claimed.id, err, asynq.SkipRetry)
+		case claimed.attempts >= maxAttempts:
+			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.id}); ferr != nil {
+				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.id, err, ferr)
+			}
+			return fmt.Errorf("sms %d: failed after %d attempts: %w: %w", claimed.id, maxAttempts, err, asynq.SkipRetry)
+		}
+		return s.giveBack(ctx, q, claimed.id, err)
+	}
+	if err := q.MarkSMSSubmitted(ctx, store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: claimed.id}); err != nil {
+		// The provider has it; the delivery report will move the status.
+		return fmt.Errorf("sms %d: submitted but not recorded: %w: %w", claimed.id, err, asynq.SkipRetry)
+	}
+	return nil
+}
+
+// sendClaim is a message this run claimed; attempts counts this submission.
+type sendClaim struct {
+	id          int64
+	phone, body string
+	attempts    int
+}
+
+// claimSlow locks the message, applies the gates (suppress, defer) and claims it when it
+// may go; nil means there is nothing to send.
+func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (*sendClaim, error) {
+	var claimed *sendClaim
 	err := store.WithTx(ctx, s.DB, func(tx pgx.Tx) error {
 		q := store.New(tx)
-		t := now()
-		m, err := q.LockSMSForSend(ctx, store.LockSMSForSendParams{Now: t, ID: msg.ID})
+		m, err := q.LockSMSForSend(ctx, store.LockSMSForSendParams{Now: t, ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("sms %d: no such message: %w", msg.ID, asynq.SkipRetry)
+			return fmt.Errorf("sms %d: no such message: %w", id, asynq.SkipRetry)
 		}
 		if err != nil {
-			return fmt.Errorf("sms %d: lock: %w", msg.ID, err)
+			return fmt.Errorf("sms %d: lock: %w", id, err)
 		}
 		if m.Status != "queued" {
 			return nil // claimed, sent or closed by another run
@@ -103,44 +161,10 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, Body: m.Body, ID: m.ID}); err != nil {
 			return fmt.Errorf("sms %d: claim: %w", m.ID, err)
 		}
-		claimed = &m
+		claimed = &sendClaim{id: m.ID, phone: m.Phone, body: m.Body, attempts: int(m.Attempts) + 1}
 		return nil
 	})
-	if err != nil || claimed == nil {
-		return err
-	}
-	q := store.New(s.DB)
-	name := s.Provider.Name()
-	if s.Limiter != nil {
-		if err := s.Limiter.Wait(ctx, name); err != nil {
-			return s.giveBack(ctx, q, claimed.ID, err)
-		}
-	}
-	pid, err := s.Provider.Submit(ctx, claimed.ID, claimed.Phone, claimed.Body)
-	if err != nil {
-		var perm interface{ Permanent() bool }
-		var doubt interface{ InDoubt() bool }
-		switch {
-		case errors.As(err, &perm) && perm.Permanent():
-			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.ID}); ferr != nil {
-				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.ID, err, ferr)
-			}
-			return fmt.Errorf("sms %d: %w: %w", claimed.ID, err, asynq.SkipRetry)
-		case errors.As(err, &doubt) && doubt.InDoubt():
-			return fmt.Errorf("sms %d: outcome unknown, left claimed for the sweep: %w: %w", claimed.ID, err, asynq.SkipRetry)
-		case int(claimed.Attempts)+1 >= maxAttempts:
-			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.ID}); ferr != nil {
-				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.ID, err, ferr)
-			}
-			return fmt.Errorf("sms %d: failed after %d attempts: %w: %w", claimed.ID, maxAttempts, err, asynq.SkipRetry)
-		}
-		return s.giveBack(ctx, q, claimed.ID, err)
-	}
-	if err := q.MarkSMSSubmitted(ctx, store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: claimed.ID}); err != nil {
-		// The provider has it; the delivery report will move the status.
-		return fmt.Errorf("sms %d: submitted but not recorded: %w: %w", claimed.ID, err, asynq.SkipRetry)
-	}
-	return nil
+	return claimed, err
 }
 
 // giveBack returns a claim after a submission that surely did not happen, and returns

@@ -87,7 +87,9 @@ type provErr struct {
 	perm, doubt bool
 }
 
-func (e provErr) Error() string   { return fmt.Sprintf("provider error perm=%v doubt=%v", e.perm, e.doubt) }
+func (e provErr) Error() string {
+	return fmt.Sprintf("provider error perm=%v doubt=%v", e.perm, e.doubt)
+}
 func (e provErr) Permanent() bool { return e.perm }
 func (e provErr) InDoubt() bool   { return e.doubt }
 

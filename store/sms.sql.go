@@ -412,6 +412,49 @@ func (q *Queries) ClaimSMS(ctx context.Context, arg ClaimSMSParams) error {
 	return err
 }
 
+const claimSMSFast = `-- name: ClaimSMSFast :one
+UPDATE sms_messages m
+SET status = 'sending', claimed_at = $1::timestamptz, attempts = m.attempts + 1,
+    body = CASE WHEN m.body LIKE '【%' THEN m.body
+                ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
+FROM dealers d
+WHERE m.id = $2 AND d.id = m.dealer_id AND m.status = 'queued'
+  AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
+  AND (m.kind <> 'marketing' OR (
+        NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
+        AND timezone(d.time_zone, $1::timestamptz)::time >= '08:00'
+        AND timezone(d.time_zone, $1::timestamptz)::time < '21:00'))
+RETURNING m.id, m.phone, m.body, m.attempts
+`
+
+type ClaimSMSFastParams struct {
+	Now time.Time `json:"now"`
+	ID  int64     `json:"id"`
+}
+
+type ClaimSMSFastRow struct {
+	ID       int64  `json:"id"`
+	Phone    string `json:"phone"`
+	Body     string `json:"body"`
+	Attempts int32  `json:"attempts"`
+}
+
+// ClaimSMSFast claims a queued message in one statement when nothing holds it back (not
+// on do-not-call; for marketing, not opted out and outside the quiet hours 21:00-08:00);
+// it signs the body with the dealer's signature when it has none. No row: the caller
+// takes the slow path (LockSMSForSend) to learn why.
+func (q *Queries) ClaimSMSFast(ctx context.Context, arg ClaimSMSFastParams) (ClaimSMSFastRow, error) {
+	row := q.db.QueryRow(ctx, claimSMSFast, arg.Now, arg.ID)
+	var i ClaimSMSFastRow
+	err := row.Scan(
+		&i.ID,
+		&i.Phone,
+		&i.Body,
+		&i.Attempts,
+	)
+	return i, err
+}
+
 const deferSMS = `-- name: DeferSMS :exec
 UPDATE sms_messages SET not_before = $1::timestamptz, released_at = NULL
 WHERE id = $2 AND status = 'queued'
@@ -970,6 +1013,48 @@ func (q *Queries) MarkSMSSubmitted(ctx context.Context, arg MarkSMSSubmittedPara
 		arg.ID,
 	)
 	return err
+}
+
+const recordSMSReport = `-- name: RecordSMSReport :execrows
+WITH upd AS (
+    UPDATE sms_messages s
+    SET status = CASE
+            WHEN $1::text = 'delivered' THEN 'delivered'
+            WHEN $1::text IN ('failed', 'rejected') AND s.status <> 'delivered' THEN 'failed'
+            WHEN $1::text IN ('submitted', 'buffered') AND s.status IN ('sending', 'queued') THEN 'sent'
+            ELSE s.status END,
+        delivered_at = CASE WHEN $1::text = 'delivered' THEN $4::timestamptz ELSE s.delivered_at END,
+        sent_at = COALESCE(s.sent_at, $4::timestamptz),
+        error = CASE WHEN $1::text IN ('failed', 'rejected') AND s.status <> 'delivered' THEN $3::text ELSE s.error END
+    WHERE s.id = $5
+    RETURNING s.id
+)
+INSERT INTO sms_events (message_id, kind, code, detail, at)
+SELECT upd.id, $1::text, $2::text, $3::text, $4::timestamptz FROM upd
+`
+
+type RecordSMSReportParams struct {
+	Kind   string    `json:"kind"`
+	Code   string    `json:"code"`
+	Detail string    `json:"detail"`
+	At     time.Time `json:"at"`
+	ID     int64     `json:"id"`
+}
+
+// RecordSMSReport applies a delivery report (as ApplySMSReport) and stores it, in one
+// statement; zero rows means no such message.
+func (q *Queries) RecordSMSReport(ctx context.Context, arg RecordSMSReportParams) (int64, error) {
+	result, err := q.db.Exec(ctx, recordSMSReport,
+		arg.Kind,
+		arg.Code,
+		arg.Detail,
+		arg.At,
+		arg.ID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const releaseDueSMS = `-- name: ReleaseDueSMS :many

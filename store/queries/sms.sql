@@ -268,3 +268,40 @@ ON CONFLICT (dealer_id, phone) DO NOTHING;
 
 -- name: GetDealerWindow :one
 SELECT id, name, time_zone, call_window_start, call_window_end FROM dealers WHERE id = @id;
+
+-- name: ClaimSMSFast :one
+-- ClaimSMSFast claims a queued message in one statement when nothing holds it back (not
+-- on do-not-call; for marketing, not opted out and outside the quiet hours 21:00-08:00);
+-- it signs the body with the dealer's signature when it has none. No row: the caller
+-- takes the slow path (LockSMSForSend) to learn why.
+UPDATE sms_messages m
+SET status = 'sending', claimed_at = @now::timestamptz, attempts = m.attempts + 1,
+    body = CASE WHEN m.body LIKE '【%' THEN m.body
+                ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
+FROM dealers d
+WHERE m.id = @id AND d.id = m.dealer_id AND m.status = 'queued'
+  AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
+  AND (m.kind <> 'marketing' OR (
+        NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
+        AND timezone(d.time_zone, @now::timestamptz)::time >= '08:00'
+        AND timezone(d.time_zone, @now::timestamptz)::time < '21:00'))
+RETURNING m.id, m.phone, m.body, m.attempts;
+
+-- name: RecordSMSReport :execrows
+-- RecordSMSReport applies a delivery report (as ApplySMSReport) and stores it, in one
+-- statement; zero rows means no such message.
+WITH upd AS (
+    UPDATE sms_messages s
+    SET status = CASE
+            WHEN @kind::text = 'delivered' THEN 'delivered'
+            WHEN @kind::text IN ('failed', 'rejected') AND s.status <> 'delivered' THEN 'failed'
+            WHEN @kind::text IN ('submitted', 'buffered') AND s.status IN ('sending', 'queued') THEN 'sent'
+            ELSE s.status END,
+        delivered_at = CASE WHEN @kind::text = 'delivered' THEN @at::timestamptz ELSE s.delivered_at END,
+        sent_at = COALESCE(s.sent_at, @at::timestamptz),
+        error = CASE WHEN @kind::text IN ('failed', 'rejected') AND s.status <> 'delivered' THEN @detail::text ELSE s.error END
+    WHERE s.id = @id
+    RETURNING s.id
+)
+INSERT INTO sms_events (message_id, kind, code, detail, at)
+SELECT upd.id, @kind::text, @code::text, @detail::text, @at::timestamptz FROM upd;

@@ -68,22 +68,16 @@ type Recorder struct {
 // RecordReport stores a delivery report and moves the message's status. A report for an
 // unknown message is an error naming it.
 func (r *Recorder) RecordReport(ctx context.Context, rep Report) error {
-	return store.WithTx(ctx, r.DB, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		n, err := q.ApplySMSReport(ctx, store.ApplySMSReportParams{Kind: rep.Kind, At: rep.At, Detail: rep.Detail, ID: rep.MessageID})
-		if err != nil {
-			return fmt.Errorf("sms report %d: %w", rep.MessageID, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("sms report: no message %d", rep.MessageID)
-		}
-		if err := q.InsertSMSEvent(ctx, store.InsertSMSEventParams{
-			MessageID: rep.MessageID, Kind: rep.Kind, Code: rep.Code, Detail: rep.Detail, At: rep.At,
-		}); err != nil {
-			return fmt.Errorf("sms report %d: %w", rep.MessageID, err)
-		}
-		return nil
+	n, err := store.New(r.DB).RecordSMSReport(ctx, store.RecordSMSReportParams{
+		Kind: rep.Kind, Code: rep.Code, Detail: rep.Detail, At: rep.At, ID: rep.MessageID,
 	})
+	if err != nil {
+		return fmt.Errorf("sms report %d: %w", rep.MessageID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sms report: no message %d", rep.MessageID)
+	}
+	return nil
 }
 
 // RecordReply stores an incoming SMS against the latest message each dealer sent to the
