@@ -3,12 +3,18 @@ package agentui
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/huifang/huifang/store"
 )
 
 // dailyKinds are the daily check's columns, in order; each opens its list.
 var dailyKinds = []string{"due", "called", "reached", "booked", "unreachable", "not_called", "no_outcome"}
+
+// dailyFixed are the categories the daily check always shows (DOMAIN.md, "The director's
+// daily check"), even when nothing is due; other campaigns follow when they have tasks.
+var dailyFixed = []string{"same_day_visit", "care_15day", "first_maintenance", "maintenance_2", "maintenance_3", "maintenance",
+	"lapsed_3m", "lapsed_6m", "lapsed_12m", "lapsed_24m", "warranty", "recall"}
 
 // dailyCategory is a daily-check row key: the campaign, with maintenance split into
 // 二保, 三保 and 定保 by the maintenance number.
@@ -103,7 +109,13 @@ func (h *handler) directorDaily(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	day := rg.From.Format(dayLayout)
-	order, counts := dailyCounts(rows)
+	found, counts := dailyCounts(rows)
+	order := append([]string{}, dailyFixed...)
+	for _, c := range found {
+		if !slices.Contains(order, c) {
+			order = append(order, c)
+		}
+	}
 	tb := &table{Title: dword(lang, "nav_daily") + " " + day, Head: []string{dword(lang, "campaign")}}
 	for _, k := range dailyKinds {
 		tb.Head = append(tb.Head, dword(lang, k))
