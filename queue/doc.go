@@ -65,7 +65,8 @@
 //     during the month ends it.
 //   - same_day_visit counts every showroom visitor (DOMAIN: "whatever their grade"), owners
 //     included; one occurrence per customer and day.
-//   - key_prospect: customers with prospect_status 'key'; the week's outcome ends it.
+//   - key_prospect: customers with prospect_status 'key' by the week's Monday (status_day, the
+//     Monday list); a call outcome that week ends it.
 //   - base_care: last contact is the latest call outcome whose code is reached; without one,
 //     the last service day; without that, the day the customer was created. The rhythm repeats
 //     (C+N, C+2N, ...) while nobody reaches the owner.

@@ -77,6 +77,11 @@ func ruleCases() []ruleCase {
 			},
 			// 2026-03-02 is a Monday.
 			held: []string{"2026-03-02", "2026-03-08", "2026-03-09"}, notHeld: []string{"2026-02-19"}},
+		{name: "key prospect from the next Monday's list", campaign: CampaignKeyProspect,
+			setup: func(f *ruleFixture) int64 {
+				return f.customer(cust{Prospect: "key", StatusDay: "2026-03-04"})
+			},
+			held: []string{"2026-03-09", "2026-03-15"}, notHeld: []string{"2026-03-04", "2026-03-08", "2026-03-03"}},
 		{name: "key prospect with an outcome this week", campaign: CampaignKeyProspect,
 			setup: func(f *ruleFixture) int64 {
 				c := f.customer(cust{Prospect: "key", StatusDay: "2026-02-20"})

@@ -11,8 +11,9 @@ WHERE c.dealer_id = @dealer::bigint AND @lost_prospect_enabled::int = 1
   AND c.prospect_status = 'lost' AND c.status_day IS NOT NULL
   AND c.status_day + @lost_prospect_due::int <= @day::date AND @day::date <= c.status_day + @lost_prospect_expires::int;
 
--- key_prospect: every week, Monday to Sunday, each key prospect (重点) with no call outcome
--- recorded that week (up to and including the build day); owned by the customer's consultant.
+-- key_prospect: every week, Monday to Sunday, each key prospect (重点) on the Monday list
+-- (key by that Monday) with no call outcome recorded that week (up to and including the
+-- build day); owned by the customer's consultant.
 INSERT INTO q_cand (customer_id, campaign, occurrence, priority, due_day, expires_day, text, facts)
 SELECT c.id, 'key_prospect', 'c' || c.id || ':' || to_char(w.monday, 'YYYY-MM-DD'),
        @key_prospect_priority::int, w.monday, w.monday + 6,
@@ -23,7 +24,7 @@ SELECT c.id, 'key_prospect', 'c' || c.id || ':' || to_char(w.monday, 'YYYY-MM-DD
 FROM customers c
 CROSS JOIN (SELECT @day::date - (extract(isodow FROM @day::date)::int - 1) AS monday) w
 WHERE c.dealer_id = @dealer::bigint AND @key_prospect_enabled::int = 1
-  AND c.prospect_status = 'key' AND (c.status_day IS NULL OR c.status_day <= @day::date)
+  AND c.prospect_status = 'key' AND (c.status_day IS NULL OR c.status_day <= w.monday)
   AND NOT EXISTS (
       SELECT 1 FROM call_outcomes o JOIN call_tasks t ON t.id = o.task_id
       WHERE t.customer_id = c.id
