@@ -334,3 +334,41 @@ func TestDirectorEditsRubricAndRetention(t *testing.T) {
 	require.Contains(t, body, `name="s_product_knowledge"`)
 	require.NotContains(t, body, `name="s_objections"`)
 }
+
+func TestDirectorPagesRenderInBothLanguages(t *testing.T) {
+	b := setup(t, nil)
+	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, t.TempDir())
+	_, err := b.db.Exec(context.Background(), `INSERT INTO call_outcomes (dealer_id, client_id, task_id, attempt_id, agent_user_id, code, answers, script_version)
+		VALUES ($1, 'o1', $2, $3, $4, 'appointment', '{"q1": 5}', 'maintenance@2')`, b.dealer.ID, b.tasks["王建国"], call, b.users["agent1"].ID)
+	require.NoError(t, err)
+	d := b.login(t, "director1")
+	a := b.login(t, "agent1")
+	u, _ := url.Parse(b.srv.URL)
+	for _, lang := range []string{langZH, langEN} {
+		for _, c := range []*http.Client{d, a} {
+			c.Jar.SetCookies(u, []*http.Cookie{{Name: langCookie, Value: lang, Path: "/"}})
+		}
+		pages := []string{"/director/calls", fmt.Sprintf("/director/calls/%d", call), "/director/checks", "/director/settings",
+			"/director/daily", "/director/daily/list?kind=due", "/director/daily/sms", "/director/kpi", "/director/due-not-come"}
+		for _, k := range []string{"first_maintenance", "contact", "booking", "winback", "lost", "agents", "key_prospects", "grades"} {
+			pages = append(pages, "/director/kpi/list?kpi="+k)
+		}
+		for _, p := range pages {
+			req, _ := http.NewRequest(http.MethodGet, b.srv.URL+p, nil)
+			resp, err := d.Do(req)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode, p)
+			require.Contains(t, string(body), "</html>", "%s (%s) rendered to the end", p, lang)
+		}
+		resp, err := a.Get(b.srv.URL + "/my/checks")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Contains(t, string(body), "</html>")
+	}
+	_, body := b.do(t, d, http.MethodGet, fmt.Sprintf("/director/calls/%d", call), nil, nil)
+	require.Contains(t, body, "maintenance@2")
+	require.Contains(t, body, "q1")
+}
