@@ -137,6 +137,12 @@ func (h *handler) directorScore(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("director: score %d: %w", c.ID, err))
 		return
 	}
+	detail, _ := json.Marshal(map[string]any{"total": f.Total, "max": f.Max, "passed": f.Passed, "coaching": f.Coaching})
+	if err := h.q().InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "spot_check.score",
+		SubjectType: "call_attempt", SubjectID: &c.ID, Detail: detail}); err != nil {
+		h.fail(w, r, fmt.Errorf("director: audit score: %w", err))
+		return
+	}
 	http.Redirect(w, r, fmt.Sprintf("/director/calls/%d?saved=1", c.ID), http.StatusSeeOther)
 }
 

@@ -284,7 +284,18 @@ func (h *handler) directorKPI(w http.ResponseWriter, r *http.Request) {
 		gradeBars = append(gradeBars, bar{gradeName(lang, g.Name), g.N, lst("grades", "&grade="+g.Name)})
 	}
 	cards = append(cards, kpiCard{ID: "grades", Title: word("基盘客户等级分布", "Owner grades"), Value: strconv.FormatInt(owners, 10), Href: lst("grades", ""), Chart: barChart(gradeBars)})
-	h.renderDirector(w, r, "director_kpi.html", map[string]any{"Cards": cards, "From": rg.From.Format(dayLayout), "To": rg.To.Format(dayLayout)})
+	// Quick ranges: this and last week (Monday to Sunday, for the key-prospect report),
+	// this and last month.
+	today := h.today(u)
+	monday := today.AddDate(0, 0, -((int(today.Weekday())+6)%7))
+	month := today.AddDate(0, 0, 1-today.Day())
+	type quick struct{ Label, Href string }
+	q := func(label string, from, to time.Time) quick {
+		return quick{label, "/director/kpi?from=" + from.Format(dayLayout) + "&to=" + to.Format(dayLayout)}
+	}
+	quicks := []quick{q(word("本周", "This week"), monday, monday.AddDate(0, 0, 6)), q(word("上周", "Last week"), monday.AddDate(0, 0, -7), monday.AddDate(0, 0, -1)),
+		q(word("本月", "This month"), month, month.AddDate(0, 1, -1)), q(word("上月", "Last month"), month.AddDate(0, -1, 0), month.AddDate(0, 0, -1))}
+	h.renderDirector(w, r, "director_kpi.html", map[string]any{"Cards": cards, "Quick": quicks, "From": rg.From.Format(dayLayout), "To": rg.To.Format(dayLayout)})
 }
 
 func urlQuery(s string) string { return strings.ReplaceAll(template.URLQueryEscaper(s), "+", "%2B") }
