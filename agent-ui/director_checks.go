@@ -147,7 +147,7 @@ func (h *handler) directorScore(w http.ResponseWriter, r *http.Request) {
 }
 
 // directorDraw draws a random sample of answered, recorded calls: per_agent calls of each
-// agent (or of one) in the day range, not drawn before.
+// agent (or of one) in the day range, or of each day of it (per=day), not drawn before.
 func (h *handler) directorDraw(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	rg, err := h.parseRange(r, 1)
@@ -170,7 +170,7 @@ func (h *handler) directorDraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err = h.q().DrawSpotChecks(r.Context(), store.DrawSpotChecksParams{DealerID: u.DealerID, DrawnBy: &u.ID, PerAgent: *per,
-		FromAt: rg.fromAt(), ToAt: rg.toAt(), AgentID: agent})
+		PerDay: r.PostForm.Get("per") == "day", Tz: u.location().String(), FromAt: rg.fromAt(), ToAt: rg.toAt(), AgentID: agent})
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("director: draw: %w", err))
 		return

@@ -199,6 +199,18 @@ func TestDirectorSpotCheckAgentSeesScore(t *testing.T) {
 	}
 	require.Equal(t, []int{1, 2}, perAgent)
 
+	// Per day over two days: agent1's calls of the day before yesterday are drawn too.
+	before := yesterday.Add(-24 * time.Hour)
+	for i := range 3 {
+		b.addCall(t, b.dealer.ID, "agent1", "王建国", before.Add(time.Duration(i)*time.Minute), time.Minute, dir)
+	}
+	from := before.In(time.FixedZone("CST", 8*3600)).Format(dayLayout)
+	resp, _ = b.do(t, d, http.MethodPost, "/director/checks/draw", url.Values{"csrf": {tok}, "from": {from}, "to": {day}, "per_agent": {"1"}, "per": {"day"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var n1 int
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM spot_checks WHERE agent_user_id = $1`, b.users["agent1"].ID).Scan(&n1))
+	require.Equal(t, 4, n1, "2 drawn before, then one for each of the two days")
+
 	var call int64
 	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT attempt_id FROM spot_checks WHERE agent_user_id = $1 LIMIT 1`, b.users["agent1"].ID).Scan(&call))
 	form := url.Values{"csrf": {tok}, "result": {"fail"}, "coaching": {"1"}, "comment": {"没有核实身份"}}

@@ -1034,11 +1034,12 @@ func (q *Queries) DirectorTasksCalled(ctx context.Context, arg DirectorTasksCall
 const drawSpotChecks = `-- name: DrawSpotChecks :many
 WITH pick AS (
     SELECT a.id, a.agent_user_id,
-           row_number() OVER (PARTITION BY a.agent_user_id ORDER BY random()) AS n
+           row_number() OVER (PARTITION BY a.agent_user_id,
+               CASE WHEN $4::boolean THEN (a.invite_at AT TIME ZONE $5::text)::date END ORDER BY random()) AS n
     FROM call_attempts a
-    WHERE a.dealer_id = $1 AND a.invite_at >= $4 AND a.invite_at < $5
+    WHERE a.dealer_id = $1 AND a.invite_at >= $6 AND a.invite_at < $7
       AND a.agent_user_id IS NOT NULL AND a.answer_at IS NOT NULL AND a.recording_path <> ''
-      AND ($6::bigint IS NULL OR a.agent_user_id = $6::bigint)
+      AND ($8::bigint IS NULL OR a.agent_user_id = $8::bigint)
       AND NOT EXISTS (SELECT 1 FROM spot_checks x WHERE x.attempt_id = a.id)
 )
 INSERT INTO spot_checks (dealer_id, attempt_id, agent_user_id, drawn_by)
@@ -1052,18 +1053,23 @@ type DrawSpotChecksParams struct {
 	DealerID int64     `json:"dealer_id"`
 	DrawnBy  *int64    `json:"drawn_by"`
 	PerAgent int64     `json:"per_agent"`
+	PerDay   bool      `json:"per_day"`
+	Tz       string    `json:"tz"`
 	FromAt   time.Time `json:"from_at"`
 	ToAt     time.Time `json:"to_at"`
 	AgentID  *int64    `json:"agent_id"`
 }
 
 // DrawSpotChecks draws at random up to per_agent answered, recorded calls of each agent made
-// in [from_at, to_at) (optionally of one agent) that were not drawn before, and queues them.
+// in [from_at, to_at) (of each day in zone tz when per_day; optionally of one agent) that
+// were not drawn before, and queues them.
 func (q *Queries) DrawSpotChecks(ctx context.Context, arg DrawSpotChecksParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, drawSpotChecks,
 		arg.DealerID,
 		arg.DrawnBy,
 		arg.PerAgent,
+		arg.PerDay,
+		arg.Tz,
 		arg.FromAt,
 		arg.ToAt,
 		arg.AgentID,

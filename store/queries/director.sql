@@ -105,10 +105,12 @@ ON CONFLICT (dealer_id, key) DO UPDATE SET label = EXCLUDED.label, max_score = E
 
 -- name: DrawSpotChecks :many
 -- DrawSpotChecks draws at random up to per_agent answered, recorded calls of each agent made
--- in [from_at, to_at) (optionally of one agent) that were not drawn before, and queues them.
+-- in [from_at, to_at) (of each day in zone tz when per_day; optionally of one agent) that
+-- were not drawn before, and queues them.
 WITH pick AS (
     SELECT a.id, a.agent_user_id,
-           row_number() OVER (PARTITION BY a.agent_user_id ORDER BY random()) AS n
+           row_number() OVER (PARTITION BY a.agent_user_id,
+               CASE WHEN @per_day::boolean THEN (a.invite_at AT TIME ZONE @tz::text)::date END ORDER BY random()) AS n
     FROM call_attempts a
     WHERE a.dealer_id = @dealer_id AND a.invite_at >= @from_at AND a.invite_at < @to_at
       AND a.agent_user_id IS NOT NULL AND a.answer_at IS NOT NULL AND a.recording_path <> ''
