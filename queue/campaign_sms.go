@@ -76,7 +76,8 @@ type recipient struct {
 // keyed "campaign:<code>:<customer>" (so a second start adds nothing), and written as
 // suppressed (do-not-call, invalid number, or opted out of marketing), held (until
 // SendAt, or for marketing until 08:00 when it is 21:00-08:00 at the dealer; the SMS
-// sweep releases it), or queued with its sms:send outbox row.
+// sweep releases it), or queued; queued messages get one sms:batch outbox row per
+// SMSBatchSize messages.
 func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams) (*SMSCampaignResult, error) {
 	if p.Code == "" || p.Template == "" {
 		return nil, errors.New("sms campaign: code and template are required")
@@ -145,6 +146,18 @@ func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams
 				hold = &end
 			}
 		}
+		// Messages that go now are sent in batches of SMSBatchSize, one outbox row each.
+		var batch []int64
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			if err := q.InsertOutboxSMSBatch(ctx, store.InsertOutboxSMSBatchParams{DealerID: &p.DealerID, MessageIds: batch}); err != nil {
+				return fmt.Errorf("sms campaign %s: outbox: %w", p.Code, err)
+			}
+			batch = nil
+			return nil
+		}
 		for _, r := range recips {
 			r.vars["dealer"] = dealer.Name
 			r.vars["date"] = p.Day.Format("2006年1月2日")
@@ -190,12 +203,15 @@ func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams
 				res.Held++
 			default:
 				res.Queued++
-				if err := q.InsertOutboxSMSSend(ctx, store.InsertOutboxSMSSendParams{DealerID: &p.DealerID, MessageID: id}); err != nil {
-					return fmt.Errorf("sms campaign %s: outbox: %w", p.Code, err)
+				batch = append(batch, id)
+				if len(batch) == SMSBatchSize {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 		}
-		return nil
+		return flush()
 	})
 	if err != nil {
 		return nil, err

@@ -107,12 +107,12 @@ func TestStartSMSCampaign(t *testing.T) {
 	require.Equal(t, "【测试店】王先生，轩逸车主本月保养八折。回TD退订", body)
 	require.Equal(t, "queued", status)
 	require.Equal(t, 1, parts)
-	require.Equal(t, []string{TypeSMSSend}, b.outboxTypes(t))
+	require.Equal(t, []string{TypeSMSBatch}, b.outboxTypes(t))
 
 	again, err := StartSMSCampaign(ctx, b.db, p)
 	require.NoError(t, err)
 	require.Equal(t, 4, again.Existing, "a second start queues nobody twice")
-	require.Equal(t, []string{TypeSMSSend}, b.outboxTypes(t))
+	require.Equal(t, []string{TypeSMSBatch}, b.outboxTypes(t))
 
 	// Started at 21:30 the marketing messages wait for 08:00.
 	late := p

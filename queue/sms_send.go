@@ -55,6 +55,8 @@ type ProviderSender struct {
 	Limiter *RateLimiter
 	// MaxAttempts is how many submissions a message gets before it fails; zero means 5.
 	MaxAttempts int
+	// Parallel is how many submissions of one batch are in flight at once; zero means 16.
+	Parallel int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -93,23 +95,7 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 	}
 	pid, err := s.Provider.Submit(ctx, claimed.id, claimed.phone, claimed.body)
 	if err != nil {
-		var perm interface{ Permanent() bool }
-		var doubt interface{ InDoubt() bool }
-		switch {
-		case errors.As(err, &perm) && perm.Permanent():
-			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.id}); ferr != nil {
-				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.id, err, ferr)
-			}
-			return fmt.Errorf("sms %d: %w: %w", claimed.id, err, asynq.SkipRetry)
-		case errors.As(err, &doubt) && doubt.InDoubt():
-			return fmt.Errorf("sms %d: outcome unknown, left claimed for the sweep: %w: %w", claimed.id, err, asynq.SkipRetry)
-		case claimed.attempts >= maxAttempts:
-			if ferr := q.FailSMS(ctx, store.FailSMSParams{Error: err.Error(), ID: claimed.id}); ferr != nil {
-				return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.id, err, ferr)
-			}
-			return fmt.Errorf("sms %d: failed after %d attempts: %w: %w", claimed.id, maxAttempts, err, asynq.SkipRetry)
-		}
-		return s.giveBack(ctx, q, claimed.id, err)
+		return s.submitFailed(ctx, q, claimed, err, maxAttempts)
 	}
 	if err := q.MarkSMSSubmitted(ctx, store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: claimed.id}); err != nil {
 		// The provider has it; the delivery report will move the status.
@@ -165,6 +151,29 @@ func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (
 		return nil
 	})
 	return claimed, err
+}
+
+// submitFailed records a failed submission of a claimed message: a refused message
+// (Permanent) fails, an InDoubt one stays claimed for the sweep, one that used its last
+// attempt fails, and any other gives the claim back and returns the error for a retry.
+func (s *ProviderSender) submitFailed(ctx context.Context, q *store.Queries, claimed *sendClaim, err error, maxAttempts int) error {
+	var perm interface{ Permanent() bool }
+	var doubt interface{ InDoubt() bool }
+	switch {
+	case errors.As(err, &perm) && perm.Permanent():
+		if ferr := q.FailSMS(context.WithoutCancel(ctx), store.FailSMSParams{Error: err.Error(), ID: claimed.id}); ferr != nil {
+			return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.id, err, ferr)
+		}
+		return fmt.Errorf("sms %d: %w: %w", claimed.id, err, asynq.SkipRetry)
+	case errors.As(err, &doubt) && doubt.InDoubt():
+		return fmt.Errorf("sms %d: outcome unknown, left claimed for the sweep: %w: %w", claimed.id, err, asynq.SkipRetry)
+	case claimed.attempts >= maxAttempts:
+		if ferr := q.FailSMS(context.WithoutCancel(ctx), store.FailSMSParams{Error: err.Error(), ID: claimed.id}); ferr != nil {
+			return fmt.Errorf("sms %d: %v; mark failed: %w", claimed.id, err, ferr)
+		}
+		return fmt.Errorf("sms %d: failed after %d attempts: %w: %w", claimed.id, maxAttempts, err, asynq.SkipRetry)
+	}
+	return s.giveBack(ctx, q, claimed.id, err)
 }
 
 // giveBack returns a claim after a submission that surely did not happen, and returns

@@ -64,6 +64,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	queueMux.HandleFunc(TypeBuild, h.handleBuild)
 	smsMux := asynq.NewServeMux()
 	smsMux.HandleFunc(TypeSMSSend, h.handleSMSSend)
+	smsMux.HandleFunc(TypeSMSBatch, h.handleSMSBatch) // campaign batches (sms_batch.go)
 	mux := asynq.NewServeMux()
 	mux.Handle("queue:", queueMux)
 	mux.Handle("sms:", smsMux)

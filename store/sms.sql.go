@@ -412,6 +412,60 @@ func (q *Queries) ClaimSMS(ctx context.Context, arg ClaimSMSParams) error {
 	return err
 }
 
+const claimSMSBatchFast = `-- name: ClaimSMSBatchFast :many
+UPDATE sms_messages m
+SET status = 'sending', claimed_at = $1::timestamptz, attempts = m.attempts + 1,
+    body = CASE WHEN m.body LIKE '【%' THEN m.body
+                ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
+FROM dealers d
+WHERE m.id = ANY ($2::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
+  AND (m.not_before IS NULL OR m.not_before <= $1::timestamptz)
+  AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
+  AND (m.kind <> 'marketing' OR (
+        NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
+        AND timezone(d.time_zone, $1::timestamptz)::time >= '08:00'
+        AND timezone(d.time_zone, $1::timestamptz)::time < '21:00'))
+RETURNING m.id, m.phone, m.body, m.attempts
+`
+
+type ClaimSMSBatchFastParams struct {
+	Now time.Time `json:"now"`
+	Ids []int64   `json:"ids"`
+}
+
+type ClaimSMSBatchFastRow struct {
+	ID       int64  `json:"id"`
+	Phone    string `json:"phone"`
+	Body     string `json:"body"`
+	Attempts int32  `json:"attempts"`
+}
+
+// ClaimSMSBatchFast is ClaimSMSFast for many messages at once.
+func (q *Queries) ClaimSMSBatchFast(ctx context.Context, arg ClaimSMSBatchFastParams) ([]ClaimSMSBatchFastRow, error) {
+	rows, err := q.db.Query(ctx, claimSMSBatchFast, arg.Now, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimSMSBatchFastRow{}
+	for rows.Next() {
+		var i ClaimSMSBatchFastRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Phone,
+			&i.Body,
+			&i.Attempts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const claimSMSFast = `-- name: ClaimSMSFast :one
 UPDATE sms_messages m
 SET status = 'sending', claimed_at = $1::timestamptz, attempts = m.attempts + 1,
@@ -753,6 +807,21 @@ func (q *Queries) InsertMessageCallTarget(ctx context.Context, arg InsertMessage
 	return result.RowsAffected(), nil
 }
 
+const insertOutboxSMSBatch = `-- name: InsertOutboxSMSBatch :exec
+INSERT INTO outbox (dealer_id, task_type, payload)
+VALUES ($1, 'sms:batch', jsonb_build_object('message_ids', $2::bigint[]))
+`
+
+type InsertOutboxSMSBatchParams struct {
+	DealerID   *int64  `json:"dealer_id"`
+	MessageIds []int64 `json:"message_ids"`
+}
+
+func (q *Queries) InsertOutboxSMSBatch(ctx context.Context, arg InsertOutboxSMSBatchParams) error {
+	_, err := q.db.Exec(ctx, insertOutboxSMSBatch, arg.DealerID, arg.MessageIds)
+	return err
+}
+
 const insertOutboxSMSSend = `-- name: InsertOutboxSMSSend :exec
 INSERT INTO outbox (dealer_id, task_type, payload)
 VALUES ($1, 'sms:send', jsonb_build_object('message_id', $2::bigint))
@@ -1011,6 +1080,31 @@ func (q *Queries) MarkSMSSubmitted(ctx context.Context, arg MarkSMSSubmittedPara
 		arg.Provider,
 		arg.ProviderID,
 		arg.ID,
+	)
+	return err
+}
+
+const markSMSSubmittedBatch = `-- name: MarkSMSSubmittedBatch :exec
+UPDATE sms_messages m
+SET status = CASE WHEN m.status = 'sending' THEN 'sent' ELSE m.status END,
+    sent_at = COALESCE(m.sent_at, $1::timestamptz), provider = $2, provider_id = x.pid, error = ''
+FROM (SELECT unnest($3::bigint[]) AS id, unnest($4::text[]) AS pid) x
+WHERE m.id = x.id
+`
+
+type MarkSMSSubmittedBatchParams struct {
+	Now         time.Time `json:"now"`
+	Provider    string    `json:"provider"`
+	Ids         []int64   `json:"ids"`
+	ProviderIds []string  `json:"provider_ids"`
+}
+
+func (q *Queries) MarkSMSSubmittedBatch(ctx context.Context, arg MarkSMSSubmittedBatchParams) error {
+	_, err := q.db.Exec(ctx, markSMSSubmittedBatch,
+		arg.Now,
+		arg.Provider,
+		arg.Ids,
+		arg.ProviderIds,
 	)
 	return err
 }

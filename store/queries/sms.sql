@@ -305,3 +305,30 @@ WITH upd AS (
 )
 INSERT INTO sms_events (message_id, kind, code, detail, at)
 SELECT upd.id, @kind::text, @code::text, @detail::text, @at::timestamptz FROM upd;
+
+-- name: ClaimSMSBatchFast :many
+-- ClaimSMSBatchFast is ClaimSMSFast for many messages at once.
+UPDATE sms_messages m
+SET status = 'sending', claimed_at = @now::timestamptz, attempts = m.attempts + 1,
+    body = CASE WHEN m.body LIKE '【%' THEN m.body
+                ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
+FROM dealers d
+WHERE m.id = ANY (@ids::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
+  AND (m.not_before IS NULL OR m.not_before <= @now::timestamptz)
+  AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
+  AND (m.kind <> 'marketing' OR (
+        NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
+        AND timezone(d.time_zone, @now::timestamptz)::time >= '08:00'
+        AND timezone(d.time_zone, @now::timestamptz)::time < '21:00'))
+RETURNING m.id, m.phone, m.body, m.attempts;
+
+-- name: MarkSMSSubmittedBatch :exec
+UPDATE sms_messages m
+SET status = CASE WHEN m.status = 'sending' THEN 'sent' ELSE m.status END,
+    sent_at = COALESCE(m.sent_at, @now::timestamptz), provider = @provider, provider_id = x.pid, error = ''
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@provider_ids::text[]) AS pid) x
+WHERE m.id = x.id;
+
+-- name: InsertOutboxSMSBatch :exec
+INSERT INTO outbox (dealer_id, task_type, payload)
+VALUES (@dealer_id, 'sms:batch', jsonb_build_object('message_ids', @message_ids::bigint[]));
