@@ -44,7 +44,8 @@ test-go:
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-e2e: build
-	@if [ -f agent-ui/e2e/package.json ]; then bash agent-ui/e2e/run.sh; fi
+	bash agent-ui/e2e/run.sh
+	bash agent-ui/e2e/director_run.sh
 
 ## bench: the slow benchmarks whose figures are in README.md (run by hand, not in CI)
 bench: services

@@ -27,6 +27,8 @@ var messages = map[string][2]string{
 	"nav.wallboard":        {"监控大屏", "Wallboard"},
 	"nav.calls":            {"通话记录", "Call records"},
 	"nav.scripts":          {"话术管理", "Scripts"},
+	"nav.director":         {"总监看板", "Director"},
+	"nav.mychecks":         {"我的抽查", "My spot-checks"},
 	"nav.logout":           {"退出", "Log out"},
 	"nav.lang":             {"English", "中文"},
 	"login.title":          {"登录", "Log in"},
