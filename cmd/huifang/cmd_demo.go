@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	ifEmpty := fs.Bool("if-empty", false, "do nothing, successfully, when the dealer already has customers")
 	date := fs.String("date", "", "day the histories lead up to, YYYY-MM-DD (default today in Asia/Shanghai)")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed makes the same dealer")
+	historyDays := fs.Int("history-days", 3, "days of past agent calls, with recordings, for directors to check (0 for none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +70,19 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 		*dealer, res.Customers, res.Vehicles, res.Visits, res.Showroom, res.Complaints, res.Readings, time.Since(start).Round(time.Millisecond))
 	if err := afterDataChange(ctx, cfg, pool, res.DealerID, today); err != nil {
 		return err
+	}
+	recDir, err := filepath.Abs(cfg.RecordingsDir)
+	if err != nil {
+		return fmt.Errorf("HUIFANG_RECORDINGS_DIR: %w", err)
+	}
+	calls, err := demo.GenerateCalls(ctx, pool, demo.CallParams{DealerID: res.DealerID, Today: today,
+		Days: *historyDays, PerAgentPerDay: 6, RecordingsDir: recDir, Seed: *seed})
+	if err != nil {
+		return err
+	}
+	if calls.Attempts > 0 {
+		fmt.Fprintf(env.stdout, "past calls: %d attempts over %d days, %d answered, %d recordings in %s\n",
+			calls.Attempts, *historyDays, calls.Answered, calls.Recordings, recDir)
 	}
 	shown := *password
 	if generated {

@@ -2,6 +2,8 @@ package demo_test
 
 import (
 	"context"
+	"encoding/binary"
+	"os"
 	"regexp"
 	"testing"
 	"time"
@@ -82,4 +84,43 @@ func TestGenerateIsReproducible(t *testing.T) {
 		return s
 	}
 	require.Equal(t, sum(), sum())
+}
+
+func TestGenerateCalls(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	today := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	res, err := demo.Generate(ctx, db, demo.Params{DealerCode: "C1", Customers: 400, Password: "secret1", Today: today, Seed: 2})
+	require.NoError(t, err)
+	var openBefore int
+	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM call_tasks WHERE status = 'open'`).Scan(&openBefore))
+
+	dir := t.TempDir()
+	calls, err := demo.GenerateCalls(ctx, db, demo.CallParams{DealerID: res.DealerID, Today: today, Days: 2, PerAgentPerDay: 3, RecordingsDir: dir, Seed: 2})
+	require.NoError(t, err)
+	require.Equal(t, 2*3*5, calls.Attempts) // five agents
+	require.Equal(t, calls.Answered, calls.Recordings)
+	require.Positive(t, calls.Answered)
+
+	// Every answered call has its outcome and a stereo WAV; calls lie in the past days'
+	// calling window; today's queue is untouched.
+	rows, err := db.Query(ctx, `SELECT a.recording_path FROM call_attempts a
+		JOIN call_outcomes o ON o.attempt_id = a.id WHERE a.outcome = 'answered'`)
+	require.NoError(t, err)
+	paths, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Len(t, paths, calls.Answered)
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.Equal(t, "RIFF", string(b[:4]))
+		require.Equal(t, uint16(2), binary.LittleEndian.Uint16(b[22:24]), "stereo")
+	}
+	var outside, openAfter int
+	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM call_attempts
+		WHERE (invite_at AT TIME ZONE 'Asia/Shanghai')::time NOT BETWEEN '09:00' AND '20:30'
+		   OR (invite_at AT TIME ZONE 'Asia/Shanghai')::date >= $1`, today).Scan(&outside))
+	require.Zero(t, outside)
+	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM call_tasks WHERE status = 'open'`).Scan(&openAfter))
+	require.Equal(t, openBefore, openAfter)
 }
