@@ -36,7 +36,7 @@ func BenchmarkSMSThroughQueueToFakeSMSC(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("HUIFANG_BENCH_SMS")); err == nil && v > 0 {
 		n = v
 	}
-	conc := 64
+	conc := 4
 	if v, err := strconv.Atoi(os.Getenv("HUIFANG_BENCH_SMS_WORKERS")); err == nil && v > 0 {
 		conc = v
 	}

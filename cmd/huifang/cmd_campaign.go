@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/telephony/sms"
+)
+
+// campaignDB opens the database for a campaign command.
+func campaignDB(ctx context.Context, env *cliEnv) (*pgxpool.Pool, error) {
+	cfg, err := loadConfig(env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openDB(ctx, cfg, true)
+}
+
+// parseIDs reads "1,2,3".
+func parseIDs(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("%w: bad customer id %q", errUsage, f)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// cmdCampaignSMS starts an SMS campaign (the sms part sends it).
+func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "campaign sms")
+	dealer := fs.String("dealer", "", "dealer code (required)")
+	code := fs.String("code", "", "campaign run code, unique per dealer (required)")
+	tmpl := fs.String("template", "", "template code: leave_store_care, birthday, holiday, maintenance, insurance, inspection or the dealer's own (required)")
+	date := fs.String("date", "", "the dealer's day the audience is taken on, YYYY-MM-DD (default today)")
+	birthdays := fs.Bool("birthdays", false, "audience: customers whose birthday is that day")
+	reasons := fs.String("reasons", "", "audience: customers with a queue reason of these campaigns due that day (comma-separated)")
+	customers := fs.String("customers", "", "audience: these customer ids (comma-separated)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dealer == "" || *code == "" || *tmpl == "" {
+		return fmt.Errorf("%w: --dealer, --code and --template are required", errUsage)
+	}
+	var aud queue.SMSAudience
+	aud.Birthdays = *birthdays
+	if *reasons != "" {
+		aud.Reasons = strings.Split(*reasons, ",")
+	}
+	ids, err := parseIDs(*customers)
+	if err != nil {
+		return err
+	}
+	aud.CustomerIDs = ids
+	pool, err := campaignDB(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	d, day, err := queueDealerDay(ctx, pool, *dealer, *date)
+	if err != nil {
+		return err
+	}
+	res, err := queue.StartSMSCampaign(ctx, pool, queue.SMSCampaignParams{DealerID: d.ID, Code: *code, Template: *tmpl, Audience: aud, Day: day})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "campaign %s: %d queued, %d held (quiet hours or send time), %d suppressed, %d already there, %d skipped\n",
+		*code, res.Queued, res.Held, res.Suppressed, res.Existing, res.Skipped)
+	for _, e := range res.Errors {
+		fmt.Fprintf(env.stdout, "  skipped: %s\n", e)
+	}
+	return nil
+}
+
+// cmdCampaignCalls starts a message-call campaign (the sms part places the calls, in the
+// calling window, through the gateway).
+func cmdCampaignCalls(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "campaign calls")
+	dealer := fs.String("dealer", "", "dealer code (required)")
+	code := fs.String("code", "", "campaign run code (required)")
+	prompt := fs.String("prompt", "", "prompt WAV (8000 Hz, 16-bit mono); with --prompt-text, where to write it")
+	text := fs.String("prompt-text", "", "Mandarin text to render with espeak-ng instead of a recorded prompt")
+	customers := fs.String("customers", "", "customer ids (comma-separated, required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dealer == "" || *code == "" || *prompt == "" || *customers == "" {
+		return fmt.Errorf("%w: --dealer, --code, --prompt and --customers are required", errUsage)
+	}
+	ids, err := parseIDs(*customers)
+	if err != nil {
+		return err
+	}
+	path, err := filepath.Abs(*prompt)
+	if err != nil {
+		return err
+	}
+	if *text != "" {
+		if _, err := sms.RenderPrompt(ctx, *text, path); err != nil {
+			return err
+		}
+	}
+	pool, err := campaignDB(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	d, _, err := queueDealerDay(ctx, pool, *dealer, "")
+	if err != nil {
+		return err
+	}
+	res, err := queue.StartMessageCallCampaign(ctx, pool, queue.MessageCallCampaignParams{DealerID: d.ID, Code: *code, PromptPath: path, CustomerIDs: ids})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "message-call campaign %s: %d to call, %d suppressed (do-not-call or invalid)\n", *code, res.Added, res.Suppressed)
+	return nil
+}
+
+// cmdCampaignTemplate saves a dealer's SMS template or signature (a director's edit).
+func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "campaign template")
+	dealer := fs.String("dealer", "", "dealer code (required)")
+	code := fs.String("code", "", "template code")
+	kind := fs.String("kind", "marketing", "service or marketing")
+	title := fs.String("title", "", "title shown to directors")
+	body := fs.String("body", "", "text with {customer} {name} {title} {dealer} {plate} {model} {due_day} {date}")
+	signature := fs.String("signature", "", "set the dealer's SMS signature (the text inside 【】)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dealer == "" || (*signature == "" && (*code == "" || *body == "")) {
+		return fmt.Errorf("%w: --dealer and either --signature or --code with --body are required", errUsage)
+	}
+	pool, err := campaignDB(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	d, _, err := queueDealerDay(ctx, pool, *dealer, "")
+	if err != nil {
+		return err
+	}
+	if *signature != "" {
+		if err := store.New(pool).SetDealerSMSSignature(ctx, store.SetDealerSMSSignatureParams{Signature: strings.Trim(*signature, "【】"), ID: d.ID}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "dealer %s signature 【%s】\n", d.Code, strings.Trim(*signature, "【】"))
+	}
+	if *code != "" {
+		t := queue.SMSTemplate{Code: *code, Kind: *kind, Title: *title, Body: *body}
+		if err := queue.SaveSMSTemplate(ctx, pool, d.ID, t, 0); err != nil {
+			return err
+		}
+		dd, err := store.New(pool).GetDealerSMS(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		sample, err := queue.RenderSMS(t.Body, t.Kind, dd.Signature, map[string]string{"customer": "王先生", "name": "王", "title": "先生",
+			"dealer": dd.Name, "plate": "粤A12345", "model": "轩逸", "due_day": "12月1日", "date": "2026年11月23日"})
+		if err != nil {
+			return err
+		}
+		chars, parts := queue.SMSSegments(sample)
+		fmt.Fprintf(env.stdout, "template %s saved; sample (%d characters, %d SMS): %s\n", *code, chars, parts, sample)
+	}
+	return nil
+}
+
+// cmdCampaignStats prints the director's view of the automated campaigns.
+func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "campaign stats")
+	dealer := fs.String("dealer", "", "dealer code (required)")
+	since := fs.String("since", "", "first day, YYYY-MM-DD (default 30 days ago)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dealer == "" {
+		return fmt.Errorf("%w: --dealer is required", errUsage)
+	}
+	pool, err := campaignDB(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	d, day, err := queueDealerDay(ctx, pool, *dealer, *since)
+	if err != nil {
+		return err
+	}
+	if *since == "" {
+		day = day.AddDate(0, 0, -30)
+	}
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		return err
+	}
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+	st, err := queue.LoadCampaignStats(ctx, pool, d.ID, from)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(env.stdout).Encode(st)
+	}
+	rows := [][]string{{"campaign", "template", "total", "sent", "delivered", "failed", "suppressed", "pending", "replied", "opted out"}}
+	for _, s := range st.SMS {
+		c := s.Campaign
+		if c == "" {
+			c = "(automatic)"
+		}
+		rows = append(rows, []string{c, s.Template, fmt.Sprint(s.Total), fmt.Sprint(s.Sent), fmt.Sprint(s.Delivered), fmt.Sprint(s.Failed),
+			fmt.Sprint(s.Suppressed), fmt.Sprint(s.Pending), fmt.Sprint(s.Replied), fmt.Sprint(s.OptedOut)})
+	}
+	fmt.Fprintf(env.stdout, "SMS since %s\n", from.Format(time.DateOnly))
+	writeTable(env.stdout, rows)
+	if len(st.Calls) > 0 {
+		rows = [][]string{{"message calls", "total", "answered", "key 1", "key 2", "key 9", "unreachable", "pending"}}
+		for _, c := range st.Calls {
+			rows = append(rows, []string{c.Campaign, fmt.Sprint(c.Total), fmt.Sprint(c.Answered), fmt.Sprint(c.Key1), fmt.Sprint(c.Key2),
+				fmt.Sprint(c.Key9), fmt.Sprint(c.Unreachable), fmt.Sprint(c.Pending)})
+		}
+		writeTable(env.stdout, rows)
+	}
+	return nil
+}

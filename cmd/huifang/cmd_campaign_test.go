@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
+)
+
+func TestCampaignCommands(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string {
+		return map[string]string{"DATABASE_URL": db.URL}[k]
+	}}
+	d, err := store.New(db.Pool).EnsureDealer(ctx, store.EnsureDealerParams{Code: "CMP1", Name: "命令测试店"})
+	require.NoError(t, err)
+	var a, b int64
+	require.NoError(t, db.Pool.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '王', '先生', '13900000001') RETURNING id`, d.ID).Scan(&a))
+	require.NoError(t, db.Pool.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '李', '女士', '13900000002') RETURNING id`, d.ID).Scan(&b))
+	_, err = db.Pool.Exec(ctx, `INSERT INTO do_not_call (dealer_id, phone) VALUES ($1, '13900000002')`, d.ID)
+	require.NoError(t, err)
+
+	run := func(args ...string) string {
+		t.Helper()
+		out.Reset()
+		errb.Reset()
+		require.Equal(t, 0, runWith(ctx, env, args), "%v: %s", args, errb.String())
+		return out.String()
+	}
+	require.Contains(t, run("campaign", "template", "--dealer", "CMP1", "--signature", "【命令店】"), "【命令店】")
+	o := run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。")
+	require.Contains(t, o, "【命令店】王先生，本周六店庆，欢迎光临。")
+	require.Contains(t, o, "1 SMS")
+	o = run("campaign", "sms", "--dealer", "CMP1", "--code", "anniv", "--template", "offer", "--customers", fmt.Sprintf("%d,%d", a, b))
+	require.Contains(t, o, "1 queued")
+	require.Contains(t, o, "1 suppressed")
+	o = run("campaign", "stats", "--dealer", "CMP1")
+	require.Contains(t, o, "anniv")
+	require.Equal(t, 2, runWith(ctx, env, []string{"campaign", "sms", "--dealer", "CMP1"}), "missing flags are a usage error")
+	require.NotEqual(t, 0, runWith(ctx, env, []string{"campaign", "template", "--dealer", "CMP1", "--code", "x", "--body", "{nope}"}))
+	require.Contains(t, errb.String(), "unknown variable {nope}")
+}
