@@ -12,6 +12,10 @@
 // retries); this package only speaks to the gateway. A Kannel value satisfies the
 // queue's Provider interface by its method set; cmd wires the two together.
 //
+// RenderPrompt renders a message-call prompt in Mandarin offline with espeak-ng, as the
+// 8000 Hz WAV the gateway's message-call path plays. The kanneltest sub-package runs a
+// real bearerbox, smsbox and fakesmsc for tests; BENCH.md has the throughput figures.
+//
 // Cloud SMS providers (Aliyun dysmsapi, Tencent Cloud SMS) are not implemented: their Go
 // SDKs were not reachable on the module proxy from the build machine.
 package sms
