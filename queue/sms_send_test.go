@@ -303,3 +303,24 @@ func TestRateLimiterCapsPerSecond(t *testing.T) {
 	}
 	t.Fatalf("no wait after the cap (started %v)", start)
 }
+
+func TestSweepReleasesMessagesWhoseTaskWasLost(t *testing.T) {
+	b := newWorkBundle(t, 0)
+	ctx := context.Background()
+	lost := b.smsMsg(t, "13900000041", "service")
+	fresh := b.smsMsg(t, "13900000042", "service")
+	now := time.Now()
+	_, err := b.db.Exec(ctx, `UPDATE sms_messages SET released_at = $2 WHERE id = $1`, lost, now.Add(-11*time.Minute))
+	require.NoError(t, err)
+	res, err := SweepSMS(ctx, b.db, now, 10*time.Minute, 0)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, res.Rereleased)
+	require.Equal(t, 1, res.Released)
+	var payload string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT payload::text FROM outbox WHERE task_type = 'sms:send'`).Scan(&payload))
+	require.JSONEq(t, fmt.Sprintf(`{"message_id": %d}`, lost), payload)
+	require.NotNil(t, b.smsRow(t, fresh).ReleasedAt, "a recent release is left alone")
+	res, err = SweepSMS(ctx, b.db, now, 10*time.Minute, 0)
+	require.NoError(t, err)
+	require.Zero(t, res.Rereleased+int64(res.Released), "released once")
+}

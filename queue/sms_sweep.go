@@ -18,13 +18,19 @@ type SMSSweepResult struct {
 	// Requeued messages had been claimed by a sender that never finished and the
 	// provider never reported them: they go back to the queue.
 	Requeued int64
+	// Rereleased messages were released more than the claim timeout ago and are still
+	// queued (their task was lost with Redis, or waits in a long retry): they get a new
+	// sms:send outbox row.
+	Rereleased int64
 }
 
 // SweepSMS runs the SMS housekeeping once: it releases up to batch held messages whose
 // not_before has passed (one transaction writes their outbox rows), and requeues the
 // messages claimed before now-claimTimeout that have no provider report (their sender
 // died before submitting: a gateway that accepted a message reports it, Kannel with its
-// "submitted" DLR). Run it every few seconds; several sweeps may run at once.
+// "submitted" DLR), and releases again the messages released before now-claimTimeout that
+// no run has claimed (a Redis that restarted without its data lost their tasks; nothing
+// acknowledged in Postgres is lost). Run it every few seconds; several sweeps may run at once.
 func SweepSMS(ctx context.Context, db *pgxpool.Pool, now time.Time, claimTimeout time.Duration, batch int) (*SMSSweepResult, error) {
 	if batch <= 0 {
 		batch = 1000
@@ -38,6 +44,11 @@ func SweepSMS(ctx context.Context, db *pgxpool.Pool, now time.Time, claimTimeout
 		return nil, fmt.Errorf("sms sweep: requeue: %w", err)
 	}
 	res.Requeued = n
+	lost, err := store.New(db).RereleaseStaleQueued(ctx, now.Add(-claimTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("sms sweep: re-release: %w", err)
+	}
+	res.Rereleased = lost
 	for {
 		var ids []int64
 		err := store.WithTx(ctx, db, func(tx pgx.Tx) error {

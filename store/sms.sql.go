@@ -1225,6 +1225,22 @@ func (q *Queries) RequeueStaleSending(ctx context.Context, before time.Time) (in
 	return result.RowsAffected(), nil
 }
 
+const rereleaseStaleQueued = `-- name: RereleaseStaleQueued :execrows
+UPDATE sms_messages SET released_at = NULL
+WHERE status = 'queued' AND released_at < $1::timestamptz
+`
+
+// RereleaseStaleQueued marks for release again the messages released before @before that
+// are still queued: their task was lost (a Redis restart without persistence) or waits in
+// a long retry; a second task is harmless, the claim lets one run send.
+func (q *Queries) RereleaseStaleQueued(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, rereleaseStaleQueued, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setDealerSMSSignature = `-- name: SetDealerSMSSignature :exec
 UPDATE dealers SET settings = jsonb_set(settings, '{sms_signature}', to_jsonb($1::text)) WHERE id = $2
 `

@@ -332,3 +332,10 @@ WHERE m.id = x.id;
 -- name: InsertOutboxSMSBatch :exec
 INSERT INTO outbox (dealer_id, task_type, payload)
 VALUES (@dealer_id, 'sms:batch', jsonb_build_object('message_ids', @message_ids::bigint[]));
+
+-- name: RereleaseStaleQueued :execrows
+-- RereleaseStaleQueued marks for release again the messages released before @before that
+-- are still queued: their task was lost (a Redis restart without persistence) or waits in
+-- a long retry; a second task is harmless, the claim lets one run send.
+UPDATE sms_messages SET released_at = NULL
+WHERE status = 'queued' AND released_at < @before::timestamptz;
