@@ -25,10 +25,11 @@ import (
 //	                            Kannel's sms-service get-url is <this>/mo?from=%p&to=%P&text=%a&ts=%T&token=...
 //	HUIFANG_SMS_TOKEN           shared secret on the callback URLs (optional)
 //	HUIFANG_SMS_RATE            messages per second handed to Kannel, across workers (default 100)
+//	HUIFANG_KANNEL_DLR_MASK     delivery reports asked for (default 31, all; 19 = final states only)
 type smsConfig struct {
 	SendURL, User, Password, From string
 	CallbackURL, Token            string
-	Rate                          int
+	Rate, DLRMask                 int
 }
 
 func loadSMSConfig(httpAddr string) (smsConfig, error) {
@@ -47,6 +48,13 @@ func loadSMSConfig(httpAddr string) (smsConfig, error) {
 		}
 		c.Rate = n
 	}
+	if v := os.Getenv("HUIFANG_KANNEL_DLR_MASK"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 31 {
+			return c, fmt.Errorf("HUIFANG_KANNEL_DLR_MASK must be 1..31, got %q", v)
+		}
+		c.DLRMask = n
+	}
 	return c, nil
 }
 
@@ -62,7 +70,7 @@ func smsSender(d *deps) (queue.Sender, error) {
 	}
 	k, err := sms.NewKannel(sms.KannelConfig{
 		SendURL: c.SendURL, Username: c.User, Password: c.Password, From: c.From,
-		ReportURL: c.CallbackURL + "/dlr", Token: c.Token,
+		ReportURL: c.CallbackURL + "/dlr", Token: c.Token, DLRMask: c.DLRMask,
 	})
 	if err != nil {
 		return nil, err

@@ -56,6 +56,7 @@ func BenchmarkSMSThroughQueueToFakeSMSC(b *testing.B) {
 			Client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}}
 		if withDLR {
 			cfg.ReportURL = srv.URL + "/sms/kannel/dlr"
+			cfg.DLRMask, _ = strconv.Atoi(os.Getenv("HUIFANG_BENCH_SMS_DLR_MASK"))
 		}
 		kannel, err := sms.NewKannel(cfg)
 		require.NoError(b, err)

@@ -29,6 +29,10 @@ type KannelConfig struct {
 	// Token is added to the report URL and checked by the handlers, so nobody else can
 	// post reports; empty disables the check.
 	Token string
+	// DLRMask selects the reports Kannel sends (1 delivered, 2 failed, 4 buffered, 8 SMSC
+	// accepted, 16 SMSC rejected); zero means 31, all of them. The SMS sweep treats a
+	// claimed message with any report as submitted, so 8 lets it tell early.
+	DLRMask int
 	// Client makes the requests; nil means a client with a 10s timeout.
 	Client *http.Client
 }
@@ -114,7 +118,11 @@ func (k *Kannel) Submit(ctx context.Context, id int64, phone, body string) (stri
 		v.Set("smsc", k.cfg.SMSC)
 	}
 	if k.cfg.ReportURL != "" {
-		v.Set("dlr-mask", "31") // delivered, failed, buffered, SMSC accepted, SMSC rejected
+		mask := k.cfg.DLRMask
+		if mask <= 0 {
+			mask = 31 // delivered, failed, buffered, SMSC accepted, SMSC rejected
+		}
+		v.Set("dlr-mask", strconv.Itoa(mask))
 		v.Set("dlr-url", k.reportURL(id))
 	}
 	// smsbox reads the CGI variables from the query string (a POST body is the text).
