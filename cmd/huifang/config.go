@@ -40,6 +40,8 @@ type config struct {
 	ShutdownTimeout time.Duration
 	// SecureCookies is HUIFANG_SECURE_COOKIES (true behind HTTPS).
 	SecureCookies bool
+	// SMS is the SMS gateway's configuration (HUIFANG_KANNEL_*, HUIFANG_SMS_*).
+	SMS smsConfig
 }
 
 // loadConfig reads the configuration from getenv, applies defaults and validates it.
@@ -85,6 +87,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.SecureCookies, err = strconv.ParseBool(get("HUIFANG_SECURE_COOKIES", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SECURE_COOKIES: %w", err))
+	}
+	if c.SMS, err = loadSMSConfig(get, c.HTTPAddr); err != nil {
+		errs = append(errs, err)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,23 +31,24 @@ type smsConfig struct {
 	Rate, DLRMask                 int
 }
 
-func loadSMSConfig(httpAddr string) (smsConfig, error) {
+// loadSMSConfig reads the SMS settings through get (which also reads NAME_FILE secrets).
+func loadSMSConfig(get func(name, def string) string, httpAddr string) (smsConfig, error) {
 	c := smsConfig{
-		SendURL: os.Getenv("HUIFANG_KANNEL_SENDSMS_URL"), User: os.Getenv("HUIFANG_KANNEL_USER"),
-		Password: os.Getenv("HUIFANG_KANNEL_PASSWORD"), From: os.Getenv("HUIFANG_KANNEL_FROM"),
-		CallbackURL: os.Getenv("HUIFANG_SMS_CALLBACK_URL"), Token: os.Getenv("HUIFANG_SMS_TOKEN"), Rate: 100,
+		SendURL: get("HUIFANG_KANNEL_SENDSMS_URL", ""), User: get("HUIFANG_KANNEL_USER", ""),
+		Password: get("HUIFANG_KANNEL_PASSWORD", ""), From: get("HUIFANG_KANNEL_FROM", ""),
+		CallbackURL: get("HUIFANG_SMS_CALLBACK_URL", ""), Token: get("HUIFANG_SMS_TOKEN", ""), Rate: 100,
 	}
 	if c.CallbackURL == "" {
 		c.CallbackURL = "http://" + httpAddr + "/sms/kannel"
 	}
-	if v := os.Getenv("HUIFANG_SMS_RATE"); v != "" {
+	if v := get("HUIFANG_SMS_RATE", ""); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return c, fmt.Errorf("HUIFANG_SMS_RATE must be a positive integer, got %q", v)
 		}
 		c.Rate = n
 	}
-	if v := os.Getenv("HUIFANG_KANNEL_DLR_MASK"); v != "" {
+	if v := get("HUIFANG_KANNEL_DLR_MASK", ""); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 31 {
 			return c, fmt.Errorf("HUIFANG_KANNEL_DLR_MASK must be 1..31, got %q", v)
@@ -61,10 +61,7 @@ func loadSMSConfig(httpAddr string) (smsConfig, error) {
 // smsSender returns the worker's SMS sender: Kannel when HUIFANG_KANNEL_SENDSMS_URL is
 // set, else the development sender.
 func smsSender(d *deps) (queue.Sender, error) {
-	c, err := loadSMSConfig(d.cfg.HTTPAddr)
-	if err != nil {
-		return nil, err
-	}
+	c := d.cfg.SMS
 	if c.SendURL == "" {
 		return queue.LogSender{DB: d.db, Log: d.log.With("part", "sms")}, nil
 	}
@@ -95,9 +92,8 @@ type smsPart struct {
 
 func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
 	p := &smsPart{d: d, gw: gw, log: d.log.With("part", "sms")}
-	c, err := loadSMSConfig(d.cfg.HTTPAddr)
-	if err == nil && d.mux != nil {
-		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: d.db, Log: p.log}, Token: c.Token})
+	if d.mux != nil {
+		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: d.db, Log: p.log}, Token: d.cfg.SMS.Token})
 	}
 	return p
 }
@@ -105,9 +101,6 @@ func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
 func (p *smsPart) name() string { return "sms" }
 
 func (p *smsPart) start(ctx context.Context) error {
-	if _, err := loadSMSConfig(p.d.cfg.HTTPAddr); err != nil {
-		return err
-	}
 	// The sms part starts after the gateway part: a gateway that listens has a port.
 	p.calls = p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0")
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
