@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/telephony/media"
+	"github.com/huifang/huifang/telephony/simcarrier"
 )
 
 func TestMessageCallCollectsDigit(t *testing.T) {
@@ -49,4 +50,22 @@ func TestMessageCallNoDigit(t *testing.T) {
 	require.NoError(t, s.Wait(t))
 	require.Equal(t, OutcomeAnswered, res.Outcome)
 	require.Empty(t, res.DTMF)
+}
+
+// TestMessageCallSimCarrierPressesKey checks that the simulated carrier's customers press
+// keys, so message-call campaigns work in the demo without a phone.
+func TestMessageCallSimCarrierPressesKey(t *testing.T) {
+	cfg := simCarrierAnswering(5 * time.Second)
+	cfg.Keys, cfg.KeyAfter = "9", 300*time.Millisecond
+	c := newTestCarrier(t, cfg)
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI()}})
+	res, err := g.MessageCall(context.Background(), MessageParams{
+		Dial: DialParams{To: "13900000001"}, Prompt: media.Tone(440, 1500, 6000), DigitTimeout: 2 * time.Second,
+	})
+	require.NoError(t, err)
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	require.Equal(t, "9", res.DTMF)
+
+	_, err = simcarrier.New(simcarrier.Config{Keys: "1x"})
+	require.ErrorContains(t, err, "'x'")
 }

@@ -23,6 +23,7 @@ func cmdSimCarrier(ctx context.Context, env *cliEnv, args []string) error {
 	ringMax := fs.Duration("ring-max", 5*time.Second, "longest ring time")
 	talkMin := fs.Duration("talk-min", 5*time.Second, "shortest talk time")
 	talkMax := fs.Duration("talk-max", 30*time.Second, "longest talk time")
+	keys := fs.String("keys", "", "DTMF keys an answering customer may press, one at random per call (such as 1129); empty presses none")
 	wav := fs.String("wav", "", "16-bit 8000 Hz WAV to play to answered calls (default a 440 Hz tone)")
 	seed := fs.Uint64("seed", 0, "random seed (default from the clock)")
 	if err := parseFlags(fs, args); err != nil {
@@ -36,7 +37,7 @@ func cmdSimCarrier(ctx context.Context, env *cliEnv, args []string) error {
 		ListenAddr: *listen,
 		Odds:       simcarrier.Odds{Answer: *answer, Busy: *busy, Unreachable: *unreachable, Invalid: *invalid, NoAnswer: *noAnswer},
 		RingMin:    *ringMin, RingMax: *ringMax, TalkMin: *talkMin, TalkMax: *talkMax,
-		Seed: *seed, Logger: cfg.logger(env),
+		Seed: *seed, Logger: cfg.logger(env), Keys: *keys,
 	}
 	if sc.Odds == (simcarrier.Odds{}) {
 		return fmt.Errorf("%w: at least one weight must be positive", errUsage)

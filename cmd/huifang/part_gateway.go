@@ -34,8 +34,11 @@ func newGatewayPart(d *deps) *gatewayPart {
 			p.err = fmt.Errorf("HUIFANG_SIP_ADDR %q: %w", d.cfg.SIPAddr, err)
 			return p
 		}
+		// The simulated customers press 1 (appointment), 2 (not interested) or 9 (do not
+		// call) in message calls, so the demo's message-call campaigns store keys.
 		p.carrier, p.err = simcarrier.New(simcarrier.Config{
 			ListenAddr: net.JoinHostPort(host, "0"), Logger: d.log.With("part", "sim-carrier"),
+			Keys: "1111222229",
 		})
 		if p.err != nil {
 			return p

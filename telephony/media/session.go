@@ -332,6 +332,13 @@ func (s *Session) Play(ctx context.Context, samples []int16, tap func(ts uint32,
 	return nil
 }
 
+// CanSendDTMF reports whether the peer's SDP negotiated RFC 4733 telephone events.
+func (s *Session) CanSendDTMF() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dtmfPT != 0
+}
+
 // SendDTMF sends digit as an RFC 4733 event lasting 100 ms (three end packets).
 func (s *Session) SendDTMF(digit byte) error {
 	s.mu.Lock()

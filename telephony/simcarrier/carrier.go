@@ -54,6 +54,13 @@ type Config struct {
 	NoAnswerAfter time.Duration
 	// Audio is what answered calls hear, 8000 Hz (default a 440 Hz tone).
 	Audio []int16
+	// Keys, when set, are the DTMF keys a customer who answers may press, one chosen at
+	// random per call (repeat a key to weigh it, such as "1129"); the key is sent as an
+	// RFC 4733 event KeyAfter after the answer, when the caller offered telephone events.
+	// This is how message-call campaigns are tried without a phone.
+	Keys string
+	// KeyAfter is how long after the answer the key is pressed (default 2s).
+	KeyAfter time.Duration
 	// Seed makes the choices repeatable; zero seeds from the clock.
 	Seed uint64
 	// Logger receives the carrier's logs (default slog.Default()).
@@ -82,6 +89,9 @@ func (c Config) WithDefaults() Config {
 	if c.Audio == nil {
 		c.Audio = media.Tone(440, 1000, 8000)
 	}
+	if c.KeyAfter <= 0 {
+		c.KeyAfter = 2 * time.Second
+	}
 	if c.Seed == 0 {
 		c.Seed = uint64(time.Now().UnixNano())
 	}
@@ -92,6 +102,11 @@ func (c Config) WithDefaults() Config {
 }
 
 func (c Config) validate() error {
+	for i := 0; i < len(c.Keys); i++ {
+		if !media.IsDTMFDigit(c.Keys[i]) {
+			return fmt.Errorf("simcarrier: key %q is not a DTMF key (0-9, *, #, A-D)", c.Keys[i])
+		}
+	}
 	o := c.Odds
 	for _, w := range []float64{o.Answer, o.Busy, o.Unreachable, o.Invalid, o.NoAnswer} {
 		if w < 0 {
@@ -441,6 +456,17 @@ func (c *Carrier) answer(req *sip.Request, tx sip.ServerTransaction, k *call,
 		}
 		cancel()
 	}()
+	if key := c.key(); key != 0 && sess.CanSendDTMF() {
+		go func() {
+			t := time.NewTimer(c.cfg.KeyAfter)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				_ = sess.SendDTMF(key)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	for ctx.Err() == nil {
 		_ = sess.Play(ctx, c.cfg.Audio, nil)
 	}
@@ -452,6 +478,16 @@ func (c *Carrier) answer(req *sip.Request, tx sip.ServerTransaction, k *call,
 	default:
 	}
 	c.bye(req, res)
+}
+
+// key picks the key this call's customer presses, or 0 for none.
+func (c *Carrier) key() byte {
+	if c.cfg.Keys == "" {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.Keys[c.rng.IntN(len(c.cfg.Keys))]
 }
 
 // bye hangs up an answered call (RFC 3261 section 15.1.1, from the callee's side).
