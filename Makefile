@@ -11,7 +11,7 @@ export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/huifang?sslmo
 export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export HUIFANG_HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run test test-go test-e2e services tools bench fmt vet sqlc clean
+.PHONY: all build run run-sms test test-go test-e2e services tools bench fmt vet sqlc clean
 
 all: build
 
@@ -33,6 +33,12 @@ run: services build
 	@echo "logins: agent1..agent5 (agents), director1 (director), admin (admin); password: $(DEMO_PASSWORD)"
 	@echo
 	./$(BIN) serve
+
+## run-sms: make run with a local Kannel and its fake SMS centre (var/kannel/fakesmsc.log)
+run-sms: services build
+	bash .ci/kannel-demo.sh start
+	HUIFANG_KANNEL_SENDSMS_URL=http://127.0.0.1:13013/cgi-bin/sendsms HUIFANG_KANNEL_USER=huifang \
+	HUIFANG_KANNEL_PASSWORD=huifang-sms HUIFANG_KANNEL_FROM=106900001 $(MAKE) run
 
 ## test: every test, against real Postgres, Redis, SIP peers and Chromium
 test: services tools vet test-go test-e2e
