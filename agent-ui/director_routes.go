@@ -27,4 +27,5 @@ func (h *handler) directorRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /director/kpi/list", dir(h.directorKPIList))
 	mux.Handle("GET /director/due-not-come", dir(h.directorDueNotCome))
 	mux.Handle("GET /my/checks", anyRole(h.myChecks))
+	h.directorSMSRoutes(mux, dir)
 }

@@ -1,0 +1,208 @@
+package agentui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/store"
+)
+
+// smsTables are the director's campaign figures since a day, as the page and the xlsx
+// export show them: SMS per campaign and template, and message-call campaigns.
+func (h *handler) smsTables(r *http.Request) (sms, calls *table, since string, err error) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	from, err := parseDay(r.FormValue("since"), u.location(), h.today(u).AddDate(0, 0, -30))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	st, err := queue.LoadCampaignStats(r.Context(), h.deps.DB, u.DealerID, from)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("director sms: %w", err)
+	}
+	since = from.Format(dayLayout)
+	sms = &table{Title: dword(lang, "nav_sms") + " · " + dword(lang, "since") + " " + since,
+		Head: []string{dword(lang, "campaign_run"), dword(lang, "template"), dword(lang, "total_n"), dword(lang, "sent"), dword(lang, "delivered"),
+			dword(lang, "failed"), dword(lang, "suppressed"), dword(lang, "waiting"), dword(lang, "replied"), dword(lang, "opted_out")}}
+	for _, s := range st.SMS {
+		c := s.Campaign
+		if c == "" {
+			c = dword(lang, "automatic")
+		}
+		sms.add(txt(c), txt(s.Template), num(s.Total), num(s.Sent), num(s.Delivered), num(s.Failed), num(s.Suppressed), num(s.Pending), num(s.Replied), num(s.OptedOut))
+	}
+	calls = &table{Title: dword(lang, "message_calls") + " · " + dword(lang, "since") + " " + since,
+		Head: []string{dword(lang, "campaign_run"), dword(lang, "total_n"), dword(lang, "answered"), dword(lang, "key") + " 1", dword(lang, "key") + " 2",
+			dword(lang, "key") + " 9", dword(lang, "unreachable"), dword(lang, "waiting")}}
+	for _, c := range st.Calls {
+		calls.add(txt(c.Campaign), num(c.Total), num(c.Answered), num(c.Key1), num(c.Key2), num(c.Key9), num(c.Unreachable), num(c.Pending))
+	}
+	return sms, calls, since, nil
+}
+
+// directorSMS shows the automated SMS and message-call campaigns of the director's
+// dealer since a day (since=YYYY-MM-DD, 30 days back by default); format=xlsx exports the
+// SMS figures, and with part=calls the message-call figures.
+func (h *handler) directorSMS(w http.ResponseWriter, r *http.Request) {
+	sms, calls, since, err := h.smsTables(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if wantsXLSX(r) {
+		if r.FormValue("part") == "calls" {
+			h.writeXLSX(w, r, calls, "message_calls_since_"+strings.ReplaceAll(since, "-", ""))
+			return
+		}
+		h.writeXLSX(w, r, sms, "sms_since_"+strings.ReplaceAll(since, "-", ""))
+		return
+	}
+	q := r.URL.Query()
+	q.Set("format", "xlsx")
+	q.Del("part")
+	smsX := r.URL.Path + "?" + q.Encode()
+	q.Set("part", "calls")
+	h.renderDirector(w, r, "director_sms.html", map[string]any{"SMS": sms, "Calls": calls, "Since": since,
+		"SMSXLSX": smsX, "CallsXLSX": r.URL.Path + "?" + q.Encode()})
+}
+
+// smsTemplateLine is one template on the templates page.
+type smsTemplateLine struct {
+	queue.SMSTemplate
+	// Own marks the dealer's saved template (otherwise a built-in default).
+	Own bool
+	// Chars and Parts are the length of a sample message and the SMS it is sent in.
+	Chars, Parts int
+}
+
+// smsCodeRe is what a template code may be.
+var smsCodeRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// smsSample are the values a template's sample message is rendered with.
+var smsSample = map[string]string{"customer": "王先生", "name": "王", "title": "先生", "plate": "粤A12345", "model": "轩逸",
+	"due_day": "12月1日", "date": "2026年11月23日"}
+
+// directorSMSTemplates lists the dealer's SMS templates (the defaults and the dealer's
+// own) and signature, with forms to save a template or the signature.
+func (h *handler) directorSMSTemplates(w http.ResponseWriter, r *http.Request) {
+	h.smsTemplatesPage(w, r, http.StatusOK, "", nil)
+}
+
+// smsTemplatesPage renders the templates page; form, when set, refills the template form
+// (after a refused save, shown with msg).
+func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, status int, msg string, form *queue.SMSTemplate) {
+	u := userFrom(r)
+	ctx := r.Context()
+	q := h.q()
+	d, err := q.GetDealerSMS(ctx, u.DealerID)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("director sms templates: %w", err))
+		return
+	}
+	own, err := q.ListSMSTemplates(ctx, u.DealerID)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("director sms templates: %w", err))
+		return
+	}
+	byCode := map[string]smsTemplateLine{}
+	for code, t := range queue.DefaultSMSTemplates {
+		byCode[code] = smsTemplateLine{SMSTemplate: t}
+	}
+	for _, t := range own {
+		byCode[t.Code] = smsTemplateLine{SMSTemplate: queue.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body}, Own: true}
+	}
+	vars := map[string]string{"dealer": d.Name}
+	for k, v := range smsSample {
+		vars[k] = v
+	}
+	lines := make([]smsTemplateLine, 0, len(byCode))
+	for _, l := range byCode {
+		if s, err := queue.RenderSMS(l.Body, l.Kind, d.Signature, vars); err == nil {
+			l.Chars, l.Parts = queue.SMSSegments(s)
+		}
+		lines = append(lines, l)
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Code < lines[j].Code })
+	if form == nil {
+		form = &queue.SMSTemplate{Kind: "marketing"}
+		if l, ok := byCode[r.FormValue("code")]; ok {
+			form = &l.SMSTemplate
+		}
+	}
+	if status != http.StatusOK {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+	}
+	h.renderDirector(w, r, "director_sms_templates.html", map[string]any{"Templates": lines, "Signature": d.Signature,
+		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(queue.TemplateVars, "} {") + "}"})
+}
+
+// directorSMSTemplatesSave saves a template (code, kind, title, body), validated as the
+// campaign command does, or the signature (what=signature); each save is audited. Bad
+// input shows the page again with the error and saves nothing.
+func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	ctx := r.Context()
+	if r.PostForm.Get("what") == "signature" {
+		sig := strings.TrimSpace(strings.Trim(strings.TrimSpace(r.PostForm.Get("signature")), "【】"))
+		if sig == "" || len([]rune(sig)) > 20 {
+			h.smsTemplatesPage(w, r, http.StatusBadRequest, "sms signature: give 1 to 20 characters (without 【】)", nil)
+			return
+		}
+		detail, _ := json.Marshal(map[string]string{"signature": sig})
+		err := store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
+			q := store.New(tx)
+			if err := q.SetDealerSMSSignature(ctx, store.SetDealerSMSSignatureParams{Signature: sig, ID: u.DealerID}); err != nil {
+				return err
+			}
+			return q.InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "sms_signature.save",
+				SubjectType: "dealer", SubjectID: &u.DealerID, Detail: detail})
+		})
+		if err != nil {
+			h.fail(w, r, fmt.Errorf("director: save sms signature: %w", err))
+			return
+		}
+		http.Redirect(w, r, "/director/sms/templates?saved=1", http.StatusSeeOther)
+		return
+	}
+	t := queue.SMSTemplate{Code: strings.TrimSpace(r.PostForm.Get("code")), Kind: r.PostForm.Get("kind"),
+		Title: strings.TrimSpace(r.PostForm.Get("title")), Body: strings.TrimSpace(r.PostForm.Get("body"))}
+	if !smsCodeRe.MatchString(t.Code) {
+		h.smsTemplatesPage(w, r, http.StatusBadRequest, fmt.Sprintf("sms template code %q must be 1-32 of a-z, 0-9 and _", t.Code), &t)
+		return
+	}
+	detail, _ := json.Marshal(map[string]string{"code": t.Code, "kind": t.Kind, "title": t.Title, "body": t.Body})
+	err := store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
+		if err := queue.SaveSMSTemplate(ctx, tx, u.DealerID, t, u.ID); err != nil {
+			return err
+		}
+		return store.New(tx).InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "sms_template.save",
+			SubjectType: "sms_template", Detail: detail})
+	})
+	// SaveSMSTemplate refuses a bad kind or body before it writes; show those to the director.
+	if bad := (t.Kind != "service" && t.Kind != "marketing") || queue.ValidateTemplate(t.Body) != nil; err != nil && bad {
+		h.smsTemplatesPage(w, r, http.StatusBadRequest, err.Error(), &t)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("director: save sms template: %w", err))
+		return
+	}
+	http.Redirect(w, r, "/director/sms/templates?saved=1&code="+urlQuery(t.Code), http.StatusSeeOther)
+}
+
+// directorSMSRoutes adds the campaign pages to mux, each wrapped by dir (directors and
+// admins of the dealer).
+func (h *handler) directorSMSRoutes(mux *http.ServeMux, dir func(http.HandlerFunc) http.Handler) {
+	mux.Handle("GET /director/sms", dir(h.directorSMS))
+	mux.Handle("GET /director/sms/templates", dir(h.directorSMSTemplates))
+	mux.Handle("POST /director/sms/templates", dir(h.directorSMSTemplatesSave))
+}
