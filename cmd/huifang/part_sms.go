@@ -88,12 +88,16 @@ type smsPart struct {
 	log    *slog.Logger
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// reports groups the delivery reports of every provider into shared commits while
+	// the part runs (without it each report is written alone).
+	reports *sms.ReportBatcher
 }
 
 func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
-	p := &smsPart{d: d, gw: gw, log: d.log.With("part", "sms")}
+	p := &smsPart{d: d, gw: gw, log: d.log.With("part", "sms"), reports: sms.NewReportBatcher(d.db, 0)}
 	if d.mux != nil {
-		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: d.db, Log: p.log}, Token: d.cfg.SMS.Token})
+		rec := &sms.Recorder{DB: d.db, Log: p.log, Batch: p.reports}
+		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: rec, Token: d.cfg.SMS.Token})
 	}
 	return p
 }
@@ -105,7 +109,11 @@ func (p *smsPart) start(ctx context.Context) error {
 	p.calls = p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0")
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
-	p.wg.Add(1)
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		p.reports.Run(ctx)
+	}()
 	go func() {
 		defer p.wg.Done()
 		sweep := time.NewTicker(5 * time.Second)

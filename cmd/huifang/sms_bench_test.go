@@ -49,7 +49,15 @@ func BenchmarkSMSThroughQueueToFakeSMSC(b *testing.B) {
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: smsE2ERedisDB, PoolSize: 200})
 		require.NoError(b, rdb.FlushDB(ctx).Err())
 		mux := http.NewServeMux()
-		mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: db, Log: log}})
+		rec := &sms.Recorder{DB: db, Log: log}
+		if os.Getenv("HUIFANG_BENCH_SMS_BATCH") != "0" {
+			// As serve runs it: delivery reports share commits.
+			rec.Batch = sms.NewReportBatcher(db, 0)
+			bctx, stop := context.WithCancel(ctx)
+			go rec.Batch.Run(bctx)
+			b.Cleanup(stop)
+		}
+		mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: rec})
 		srv := httptest.NewServer(mux)
 		k := kanneltest.Start(b, kanneltest.Options{})
 		cfg := sms.KannelConfig{SendURL: k.SendURL, Username: k.Username, Password: k.Password, From: "10690000",

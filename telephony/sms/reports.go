@@ -63,21 +63,18 @@ type Recorder struct {
 	DB *pgxpool.Pool
 	// Log receives a line per reply and per bad request.
 	Log *slog.Logger
+	// Batch, when set, writes delivery reports in groups while its Run runs;
+	// nil writes each report on its own.
+	Batch *ReportBatcher
 }
 
 // RecordReport stores a delivery report and moves the message's status. A report for an
 // unknown message is an error naming it.
 func (r *Recorder) RecordReport(ctx context.Context, rep Report) error {
-	n, err := store.New(r.DB).RecordSMSReport(ctx, store.RecordSMSReportParams{
-		Kind: rep.Kind, Code: rep.Code, Detail: rep.Detail, At: rep.At, ID: rep.MessageID,
-	})
-	if err != nil {
-		return fmt.Errorf("sms report %d: %w", rep.MessageID, err)
+	if r.Batch != nil {
+		return r.Batch.RecordReport(ctx, rep)
 	}
-	if n == 0 {
-		return fmt.Errorf("sms report: no message %d", rep.MessageID)
-	}
-	return nil
+	return recordReports(ctx, r.DB, []Report{rep})[0]
 }
 
 // RecordReply stores an incoming SMS against the latest message each dealer sent to the
