@@ -177,7 +177,7 @@ func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams
 			params := store.InsertCampaignSMSParams{
 				DealerID: p.DealerID, CustomerID: &r.customerID, Phone: r.phone, Kind: tmpl.Kind, Template: tmpl.Code,
 				Body: body, Status: status, IdempotencyKey: fmt.Sprintf("campaign:%s:%d", p.Code, r.customerID),
-				CampaignID: &camp.ID, Parts: int32(parts),
+				CampaignID: &camp.ID, Parts: int32(parts), Vars: encodeSMSVars(r.vars),
 			}
 			released := p.Now
 			if status == "queued" && hold != nil {

@@ -27,6 +27,9 @@ type SMSTemplate struct {
 	Title string
 	// Body is the text with {variables}, without the signature.
 	Body string
+	// ProviderCode is the template's id at the cloud SMS provider (Aliyun SMS_123456789,
+	// Tencent 1234567), approved there with the same text; empty for Kannel only.
+	ProviderCode string
 }
 
 // DefaultSMSTemplates are the texts a dealer starts with; a director's saved template of
@@ -48,6 +51,9 @@ var DefaultSMSTemplates = map[string]SMSTemplate{
 }
 
 var varPattern = regexp.MustCompile(`\{([^{}]*)\}`)
+
+// providerCodePattern is what a cloud provider's template id looks like (SMS_123456789, 1234567).
+var providerCodePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{0,64}$`)
 
 // ValidateTemplate checks a template body: not empty, braces balanced, only known
 // variables, no signature brackets (the signature is the dealer's and added on sending).
@@ -163,12 +169,16 @@ func SaveSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, t SMSTe
 	if err := ValidateTemplate(t.Body); err != nil {
 		return fmt.Errorf("sms template %s: %w", t.Code, err)
 	}
+	t.ProviderCode = strings.TrimSpace(t.ProviderCode)
+	if !providerCodePattern.MatchString(t.ProviderCode) {
+		return fmt.Errorf("sms template %s: provider template code %q may hold only letters, digits, _ and - (at most 64)", t.Code, t.ProviderCode)
+	}
 	var by *int64
 	if userID > 0 {
 		by = &userID
 	}
 	if _, err := store.New(db).UpsertSMSTemplate(ctx, store.UpsertSMSTemplateParams{
-		DealerID: dealerID, Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, UpdatedBy: by,
+		DealerID: dealerID, Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode, UpdatedBy: by,
 	}); err != nil {
 		return fmt.Errorf("sms template %s: %w", t.Code, err)
 	}
@@ -188,5 +198,5 @@ func LoadSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, code st
 	if err != nil {
 		return SMSTemplate{}, fmt.Errorf("sms template %s: %w", code, err)
 	}
-	return SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body}, nil
+	return SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode}, nil
 }

@@ -115,10 +115,12 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 		if dnc || !cust.PhoneValid {
 			status = "suppressed"
 		}
-		smsID, err := q.InsertSMSMessage(ctx, store.InsertSMSMessageParams{
+		vars := customerVars(cust.Name, cust.Title, "", "")
+		vars["dealer"] = dealer.Name
+		smsID, err := q.InsertSMSMessageVars(ctx, store.InsertSMSMessageVarsParams{
 			DealerID: v.DealerID, CustomerID: &cust.ID, Phone: v.Phone, Kind: "service",
 			Template: leaveStoreTemplate, Body: leaveStoreBody(cust.Name, cust.Title, dealer.Name),
-			Status: status, IdempotencyKey: fmt.Sprintf("leave_store:%d", visit.ID),
+			Status: status, IdempotencyKey: fmt.Sprintf("leave_store:%d", visit.ID), Vars: encodeSMSVars(vars),
 		})
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):

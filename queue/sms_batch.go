@@ -108,7 +108,7 @@ func (s *ProviderSender) SendBatch(ctx context.Context, ids []int64) error {
 					return
 				}
 			}
-			pid, err := s.Provider.Submit(ctx, c.id, c.phone, c.body)
+			pid, err := s.Provider.Submit(ctx, c.msg)
 			if err != nil {
 				err = s.submitFailed(ctx, q, &c, err, maxAttempts)
 				if err != nil && !errors.Is(err, asynq.SkipRetry) {
@@ -122,7 +122,7 @@ func (s *ProviderSender) SendBatch(ctx context.Context, ids []int64) error {
 			sentIDs = append(sentIDs, c.id)
 			pids = append(pids, pid)
 			mu.Unlock()
-		}(sendClaim{id: r.ID, phone: r.Phone, body: r.Body, attempts: int(r.Attempts)})
+		}(*newSendClaim(r.ID, r.Phone, r.Body, int(r.Attempts), r.Template, r.Vars, r.Signature, r.ProviderTemplate, r.TemplateBody))
 	}
 	wg.Wait()
 	if len(sentIDs) > 0 {

@@ -21,9 +21,13 @@ import (
 type Provider interface {
 	// Name is stored on each message the provider sent.
 	Name() string
-	// Submit sends body to phone; id is our message id, for delivery reports.
-	Submit(ctx context.Context, id int64, phone, body string) (providerID string, err error)
+	// Submit sends m (Kannel its Body; a cloud provider its template, parameters and
+	// signature); m.ID is our message id, for delivery reports.
+	Submit(ctx context.Context, m OutgoingSMS) (providerID string, err error)
 }
+
+// OutgoingSMS is a claimed message as a Provider gets it.
+type OutgoingSMS = store.OutgoingSMS
 
 // Quiet hours: no marketing SMS from 21:00 to 08:00 in the dealer's time zone.
 const (
@@ -77,7 +81,7 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 	fast, err := store.New(s.DB).ClaimSMSFast(ctx, store.ClaimSMSFastParams{Now: now(), ID: msg.ID})
 	switch {
 	case err == nil:
-		claimed = &sendClaim{id: fast.ID, phone: fast.Phone, body: fast.Body, attempts: int(fast.Attempts)}
+		claimed = newSendClaim(fast.ID, fast.Phone, fast.Body, int(fast.Attempts), fast.Template, fast.Vars, fast.Signature, fast.ProviderTemplate, fast.TemplateBody)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("sms %d: claim: %w", msg.ID, err)
 	default:
@@ -93,7 +97,7 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 			return s.giveBack(ctx, q, claimed.id, err)
 		}
 	}
-	pid, err := s.Provider.Submit(ctx, claimed.id, claimed.phone, claimed.body)
+	pid, err := s.Provider.Submit(ctx, claimed.msg)
 	if err != nil {
 		return s.submitFailed(ctx, q, claimed, err, maxAttempts)
 	}
@@ -106,9 +110,9 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 
 // sendClaim is a message this run claimed; attempts counts this submission.
 type sendClaim struct {
-	id          int64
-	phone, body string
-	attempts    int
+	id       int64
+	msg      OutgoingSMS
+	attempts int
 }
 
 // claimSlow locks the message, applies the gates (suppress, defer) and claims it when it
@@ -147,7 +151,7 @@ func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (
 		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, Body: m.Body, ID: m.ID}); err != nil {
 			return fmt.Errorf("sms %d: claim: %w", m.ID, err)
 		}
-		claimed = &sendClaim{id: m.ID, phone: m.Phone, body: m.Body, attempts: int(m.Attempts) + 1}
+		claimed = newSendClaim(m.ID, m.Phone, m.Body, int(m.Attempts)+1, m.Template, m.Vars, m.Signature, m.ProviderTemplate, m.TemplateBody)
 		return nil
 	})
 	return claimed, err

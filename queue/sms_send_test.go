@@ -37,16 +37,20 @@ func newSMSRedis(t testing.TB) *redis.Client {
 type countingProvider struct {
 	mu    sync.Mutex
 	sent  map[int64]int
+	last  map[int64]OutgoingSMS
 	total atomic.Int64
 	delay time.Duration
 	fail  func(id int64, n int) error
 }
 
-func newCountingProvider() *countingProvider { return &countingProvider{sent: map[int64]int{}} }
+func newCountingProvider() *countingProvider {
+	return &countingProvider{sent: map[int64]int{}, last: map[int64]OutgoingSMS{}}
+}
 
 func (p *countingProvider) Name() string { return "test" }
 
-func (p *countingProvider) Submit(ctx context.Context, id int64, phone, body string) (string, error) {
+func (p *countingProvider) Submit(ctx context.Context, m OutgoingSMS) (string, error) {
+	id := m.ID
 	if p.delay > 0 {
 		select {
 		case <-time.After(p.delay):
@@ -62,6 +66,7 @@ func (p *countingProvider) Submit(ctx context.Context, id int64, phone, body str
 		}
 	}
 	p.sent[id]++
+	p.last[id] = m
 	p.total.Add(1)
 	return fmt.Sprintf("p-%d", id), nil
 }

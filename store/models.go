@@ -335,28 +335,29 @@ type SmsEvent struct {
 }
 
 type SmsMessage struct {
-	ID             int64      `json:"id"`
-	DealerID       int64      `json:"dealer_id"`
-	CustomerID     *int64     `json:"customer_id"`
-	Phone          string     `json:"phone"`
-	Kind           string     `json:"kind"`
-	Template       string     `json:"template"`
-	Body           string     `json:"body"`
-	Status         string     `json:"status"`
-	IdempotencyKey string     `json:"idempotency_key"`
-	Provider       string     `json:"provider"`
-	ProviderID     string     `json:"provider_id"`
-	Attempts       int32      `json:"attempts"`
-	Error          string     `json:"error"`
-	NotBefore      *time.Time `json:"not_before"`
-	CreatedAt      time.Time  `json:"created_at"`
-	SentAt         *time.Time `json:"sent_at"`
-	DeliveredAt    *time.Time `json:"delivered_at"`
-	CampaignID     *int64     `json:"campaign_id"`
-	Parts          int32      `json:"parts"`
-	ClaimedAt      *time.Time `json:"claimed_at"`
-	ReleasedAt     *time.Time `json:"released_at"`
-	RepliedAt      *time.Time `json:"replied_at"`
+	ID             int64           `json:"id"`
+	DealerID       int64           `json:"dealer_id"`
+	CustomerID     *int64          `json:"customer_id"`
+	Phone          string          `json:"phone"`
+	Kind           string          `json:"kind"`
+	Template       string          `json:"template"`
+	Body           string          `json:"body"`
+	Status         string          `json:"status"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	Provider       string          `json:"provider"`
+	ProviderID     string          `json:"provider_id"`
+	Attempts       int32           `json:"attempts"`
+	Error          string          `json:"error"`
+	NotBefore      *time.Time      `json:"not_before"`
+	CreatedAt      time.Time       `json:"created_at"`
+	SentAt         *time.Time      `json:"sent_at"`
+	DeliveredAt    *time.Time      `json:"delivered_at"`
+	CampaignID     *int64          `json:"campaign_id"`
+	Parts          int32           `json:"parts"`
+	ClaimedAt      *time.Time      `json:"claimed_at"`
+	ReleasedAt     *time.Time      `json:"released_at"`
+	RepliedAt      *time.Time      `json:"replied_at"`
+	Vars           json.RawMessage `json:"vars"`
 }
 
 type SmsReply struct {
@@ -372,14 +373,15 @@ type SmsReply struct {
 }
 
 type SmsTemplate struct {
-	ID        int64     `json:"id"`
-	DealerID  int64     `json:"dealer_id"`
-	Code      string    `json:"code"`
-	Kind      string    `json:"kind"`
-	Title     string    `json:"title"`
-	Body      string    `json:"body"`
-	UpdatedBy *int64    `json:"updated_by"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID           int64     `json:"id"`
+	DealerID     int64     `json:"dealer_id"`
+	Code         string    `json:"code"`
+	Kind         string    `json:"kind"`
+	Title        string    `json:"title"`
+	Body         string    `json:"body"`
+	UpdatedBy    *int64    `json:"updated_by"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	ProviderCode string    `json:"provider_code"`
 }
 
 type SpotCheck struct {

@@ -425,7 +425,10 @@ WHERE m.id = ANY ($2::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
         AND timezone(d.time_zone, $1::timestamptz)::time >= '08:00'
         AND timezone(d.time_zone, $1::timestamptz)::time < '21:00'))
-RETURNING m.id, m.phone, m.body, m.attempts
+RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
+       COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
+       COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
+       COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body
 `
 
 type ClaimSMSBatchFastParams struct {
@@ -434,10 +437,15 @@ type ClaimSMSBatchFastParams struct {
 }
 
 type ClaimSMSBatchFastRow struct {
-	ID       int64  `json:"id"`
-	Phone    string `json:"phone"`
-	Body     string `json:"body"`
-	Attempts int32  `json:"attempts"`
+	ID               int64           `json:"id"`
+	Phone            string          `json:"phone"`
+	Body             string          `json:"body"`
+	Attempts         int32           `json:"attempts"`
+	Template         string          `json:"template"`
+	Vars             json.RawMessage `json:"vars"`
+	Signature        string          `json:"signature"`
+	ProviderTemplate string          `json:"provider_template"`
+	TemplateBody     string          `json:"template_body"`
 }
 
 // ClaimSMSBatchFast is ClaimSMSFast for many messages at once.
@@ -455,6 +463,11 @@ func (q *Queries) ClaimSMSBatchFast(ctx context.Context, arg ClaimSMSBatchFastPa
 			&i.Phone,
 			&i.Body,
 			&i.Attempts,
+			&i.Template,
+			&i.Vars,
+			&i.Signature,
+			&i.ProviderTemplate,
+			&i.TemplateBody,
 		); err != nil {
 			return nil, err
 		}
@@ -478,7 +491,10 @@ WHERE m.id = $2 AND d.id = m.dealer_id AND m.status = 'queued'
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
         AND timezone(d.time_zone, $1::timestamptz)::time >= '08:00'
         AND timezone(d.time_zone, $1::timestamptz)::time < '21:00'))
-RETURNING m.id, m.phone, m.body, m.attempts
+RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
+       COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
+       COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
+       COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body
 `
 
 type ClaimSMSFastParams struct {
@@ -487,10 +503,15 @@ type ClaimSMSFastParams struct {
 }
 
 type ClaimSMSFastRow struct {
-	ID       int64  `json:"id"`
-	Phone    string `json:"phone"`
-	Body     string `json:"body"`
-	Attempts int32  `json:"attempts"`
+	ID               int64           `json:"id"`
+	Phone            string          `json:"phone"`
+	Body             string          `json:"body"`
+	Attempts         int32           `json:"attempts"`
+	Template         string          `json:"template"`
+	Vars             json.RawMessage `json:"vars"`
+	Signature        string          `json:"signature"`
+	ProviderTemplate string          `json:"provider_template"`
+	TemplateBody     string          `json:"template_body"`
 }
 
 // ClaimSMSFast claims a queued message in one statement when nothing holds it back (not
@@ -505,6 +526,11 @@ func (q *Queries) ClaimSMSFast(ctx context.Context, arg ClaimSMSFastParams) (Cla
 		&i.Phone,
 		&i.Body,
 		&i.Attempts,
+		&i.Template,
+		&i.Vars,
+		&i.Signature,
+		&i.ProviderTemplate,
+		&i.TemplateBody,
 	)
 	return i, err
 }
@@ -654,7 +680,7 @@ func (q *Queries) GetSMSConsent(ctx context.Context, arg GetSMSConsentParams) (S
 }
 
 const getSMSTemplate = `-- name: GetSMSTemplate :one
-SELECT id, dealer_id, code, kind, title, body, updated_by, updated_at FROM sms_templates WHERE dealer_id = $1 AND code = $2
+SELECT id, dealer_id, code, kind, title, body, updated_by, updated_at, provider_code FROM sms_templates WHERE dealer_id = $1 AND code = $2
 `
 
 type GetSMSTemplateParams struct {
@@ -674,6 +700,7 @@ func (q *Queries) GetSMSTemplate(ctx context.Context, arg GetSMSTemplateParams) 
 		&i.Body,
 		&i.UpdatedBy,
 		&i.UpdatedAt,
+		&i.ProviderCode,
 	)
 	return i, err
 }
@@ -713,9 +740,9 @@ func (q *Queries) InsertCallbackReason(ctx context.Context, arg InsertCallbackRe
 
 const insertCampaignSMS = `-- name: InsertCampaignSMS :one
 INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
-                          campaign_id, parts, not_before, released_at)
+                          campaign_id, parts, not_before, released_at, vars)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10, $11, $12)
+        $9, $10, $11, $12, COALESCE($13::jsonb, '{}'::jsonb))
 ON CONFLICT (dealer_id, idempotency_key) DO NOTHING
 RETURNING id
 `
@@ -733,6 +760,7 @@ type InsertCampaignSMSParams struct {
 	Parts          int32      `json:"parts"`
 	NotBefore      *time.Time `json:"not_before"`
 	ReleasedAt     *time.Time `json:"released_at"`
+	Vars           []byte     `json:"vars"`
 }
 
 func (q *Queries) InsertCampaignSMS(ctx context.Context, arg InsertCampaignSMSParams) (int64, error) {
@@ -749,6 +777,7 @@ func (q *Queries) InsertCampaignSMS(ctx context.Context, arg InsertCampaignSMSPa
 		arg.Parts,
 		arg.NotBefore,
 		arg.ReleasedAt,
+		arg.Vars,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -926,7 +955,7 @@ func (q *Queries) LatestSMSPerDealerTo(ctx context.Context, phone string) ([]Lat
 }
 
 const listSMSTemplates = `-- name: ListSMSTemplates :many
-SELECT id, dealer_id, code, kind, title, body, updated_by, updated_at FROM sms_templates WHERE dealer_id = $1 ORDER BY code
+SELECT id, dealer_id, code, kind, title, body, updated_by, updated_at, provider_code FROM sms_templates WHERE dealer_id = $1 ORDER BY code
 `
 
 func (q *Queries) ListSMSTemplates(ctx context.Context, dealerID int64) ([]SmsTemplate, error) {
@@ -947,6 +976,7 @@ func (q *Queries) ListSMSTemplates(ctx context.Context, dealerID int64) ([]SmsTe
 			&i.Body,
 			&i.UpdatedBy,
 			&i.UpdatedAt,
+			&i.ProviderCode,
 		); err != nil {
 			return nil, err
 		}
@@ -989,12 +1019,14 @@ func (q *Queries) LockMessageCallTarget(ctx context.Context, id int64) (MessageC
 
 const lockSMSForSend = `-- name: LockSMSForSend :one
 
-SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts,
+SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts, m.vars,
        d.time_zone::text AS time_zone,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        timezone(d.time_zone, $1::timestamptz)::time AS local_time,
        EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
-       EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out
+       EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out,
+       COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
+       COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body
 FROM sms_messages m JOIN dealers d ON d.id = m.dealer_id
 WHERE m.id = $2
 FOR UPDATE OF m
@@ -1006,19 +1038,22 @@ type LockSMSForSendParams struct {
 }
 
 type LockSMSForSendRow struct {
-	ID        int64       `json:"id"`
-	DealerID  int64       `json:"dealer_id"`
-	Phone     string      `json:"phone"`
-	Kind      string      `json:"kind"`
-	Template  string      `json:"template"`
-	Body      string      `json:"body"`
-	Status    string      `json:"status"`
-	Attempts  int32       `json:"attempts"`
-	TimeZone  string      `json:"time_zone"`
-	Signature string      `json:"signature"`
-	LocalTime pgtype.Time `json:"local_time"`
-	DoNotCall bool        `json:"do_not_call"`
-	OptedOut  bool        `json:"opted_out"`
+	ID               int64           `json:"id"`
+	DealerID         int64           `json:"dealer_id"`
+	Phone            string          `json:"phone"`
+	Kind             string          `json:"kind"`
+	Template         string          `json:"template"`
+	Body             string          `json:"body"`
+	Status           string          `json:"status"`
+	Attempts         int32           `json:"attempts"`
+	Vars             json.RawMessage `json:"vars"`
+	TimeZone         string          `json:"time_zone"`
+	Signature        string          `json:"signature"`
+	LocalTime        pgtype.Time     `json:"local_time"`
+	DoNotCall        bool            `json:"do_not_call"`
+	OptedOut         bool            `json:"opted_out"`
+	ProviderTemplate string          `json:"provider_template"`
+	TemplateBody     string          `json:"template_body"`
 }
 
 // SMS campaigns, senders, delivery reports, replies and consent (issue 7).
@@ -1035,11 +1070,14 @@ func (q *Queries) LockSMSForSend(ctx context.Context, arg LockSMSForSendParams) 
 		&i.Body,
 		&i.Status,
 		&i.Attempts,
+		&i.Vars,
 		&i.TimeZone,
 		&i.Signature,
 		&i.LocalTime,
 		&i.DoNotCall,
 		&i.OptedOut,
+		&i.ProviderTemplate,
+		&i.TemplateBody,
 	)
 	return i, err
 }
@@ -1400,20 +1438,22 @@ func (q *Queries) UpsertCallbackTask(ctx context.Context, arg UpsertCallbackTask
 }
 
 const upsertSMSTemplate = `-- name: UpsertSMSTemplate :one
-INSERT INTO sms_templates (dealer_id, code, kind, title, body, updated_by, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, now())
+INSERT INTO sms_templates (dealer_id, code, kind, title, body, provider_code, updated_by, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now())
 ON CONFLICT (dealer_id, code) DO UPDATE
-SET kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, updated_by = EXCLUDED.updated_by, updated_at = now()
-RETURNING id, dealer_id, code, kind, title, body, updated_by, updated_at
+SET kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, provider_code = EXCLUDED.provider_code,
+    updated_by = EXCLUDED.updated_by, updated_at = now()
+RETURNING id, dealer_id, code, kind, title, body, updated_by, updated_at, provider_code
 `
 
 type UpsertSMSTemplateParams struct {
-	DealerID  int64  `json:"dealer_id"`
-	Code      string `json:"code"`
-	Kind      string `json:"kind"`
-	Title     string `json:"title"`
-	Body      string `json:"body"`
-	UpdatedBy *int64 `json:"updated_by"`
+	DealerID     int64  `json:"dealer_id"`
+	Code         string `json:"code"`
+	Kind         string `json:"kind"`
+	Title        string `json:"title"`
+	Body         string `json:"body"`
+	ProviderCode string `json:"provider_code"`
+	UpdatedBy    *int64 `json:"updated_by"`
 }
 
 func (q *Queries) UpsertSMSTemplate(ctx context.Context, arg UpsertSMSTemplateParams) (SmsTemplate, error) {
@@ -1423,6 +1463,7 @@ func (q *Queries) UpsertSMSTemplate(ctx context.Context, arg UpsertSMSTemplatePa
 		arg.Kind,
 		arg.Title,
 		arg.Body,
+		arg.ProviderCode,
 		arg.UpdatedBy,
 	)
 	var i SmsTemplate
@@ -1435,6 +1476,7 @@ func (q *Queries) UpsertSMSTemplate(ctx context.Context, arg UpsertSMSTemplatePa
 		&i.Body,
 		&i.UpdatedBy,
 		&i.UpdatedAt,
+		&i.ProviderCode,
 	)
 	return i, err
 }

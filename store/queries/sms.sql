@@ -2,12 +2,14 @@
 
 -- name: LockSMSForSend :one
 -- LockSMSForSend locks a message and says what decides whether it may go out now.
-SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts,
+SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attempts, m.vars,
        d.time_zone::text AS time_zone,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        timezone(d.time_zone, @now::timestamptz)::time AS local_time,
        EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
-       EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out
+       EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out,
+       COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
+       COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body
 FROM sms_messages m JOIN dealers d ON d.id = m.dealer_id
 WHERE m.id = @id
 FOR UPDATE OF m;
@@ -117,10 +119,11 @@ UPDATE sms_messages SET status = 'suppressed', error = @reason
 WHERE dealer_id = @dealer_id AND phone = @phone AND kind = 'marketing' AND status = 'queued';
 
 -- name: UpsertSMSTemplate :one
-INSERT INTO sms_templates (dealer_id, code, kind, title, body, updated_by, updated_at)
-VALUES (@dealer_id, @code, @kind, @title, @body, @updated_by, now())
+INSERT INTO sms_templates (dealer_id, code, kind, title, body, provider_code, updated_by, updated_at)
+VALUES (@dealer_id, @code, @kind, @title, @body, @provider_code, @updated_by, now())
 ON CONFLICT (dealer_id, code) DO UPDATE
-SET kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, updated_by = EXCLUDED.updated_by, updated_at = now()
+SET kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, provider_code = EXCLUDED.provider_code,
+    updated_by = EXCLUDED.updated_by, updated_at = now()
 RETURNING *;
 
 -- name: GetSMSTemplate :one
@@ -137,9 +140,9 @@ RETURNING *;
 
 -- name: InsertCampaignSMS :one
 INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
-                          campaign_id, parts, not_before, released_at)
+                          campaign_id, parts, not_before, released_at, vars)
 VALUES (@dealer_id, @customer_id, @phone, @kind, @template, @body, @status, @idempotency_key,
-        @campaign_id, @parts, @not_before, @released_at)
+        @campaign_id, @parts, @not_before, @released_at, COALESCE(sqlc.narg(vars)::jsonb, '{}'::jsonb))
 ON CONFLICT (dealer_id, idempotency_key) DO NOTHING
 RETURNING id;
 
@@ -285,7 +288,10 @@ WHERE m.id = @id AND d.id = m.dealer_id AND m.status = 'queued'
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
         AND timezone(d.time_zone, @now::timestamptz)::time >= '08:00'
         AND timezone(d.time_zone, @now::timestamptz)::time < '21:00'))
-RETURNING m.id, m.phone, m.body, m.attempts;
+RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
+       COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
+       COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
+       COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body;
 
 -- name: RecordSMSReport :execrows
 -- RecordSMSReport applies a delivery report (as ApplySMSReport) and stores it, in one
@@ -320,7 +326,10 @@ WHERE m.id = ANY (@ids::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
         AND timezone(d.time_zone, @now::timestamptz)::time >= '08:00'
         AND timezone(d.time_zone, @now::timestamptz)::time < '21:00'))
-RETURNING m.id, m.phone, m.body, m.attempts;
+RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
+       COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
+       COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
+       COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body;
 
 -- name: MarkSMSSubmittedBatch :exec
 UPDATE sms_messages m

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
 	"github.com/huifang/huifang/telephony/sms/kanneltest"
 )
@@ -46,7 +47,7 @@ func BenchmarkKannelSubmit(b *testing.B) {
 					if id > int64(n) {
 						return
 					}
-					_, err := s.Submit(context.Background(), id, fmt.Sprint(13000000000+id), "【压测】你好")
+					_, err := s.Submit(context.Background(), store.OutgoingSMS{ID: id, Phone: fmt.Sprint(13000000000 + id), Body: "【压测】你好"})
 					if err != nil {
 						b.Error(err)
 						return

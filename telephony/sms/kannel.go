@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/huifang/huifang/store"
 )
 
 // KannelConfig says how to reach a Kannel smsbox and where Kannel sends reports.
@@ -96,10 +98,11 @@ func (e *Error) Permanent() bool { return e.permanent }
 // InDoubt reports whether Kannel may have accepted the message.
 func (e *Error) InDoubt() bool { return e.inDoubt }
 
-// Submit sends one message to phone with our message id in the dlr-url and returns the
-// provider id (Kannel gives none, so it is our id). Chinese text goes as UCS-2 (coding 2);
-// Kannel splits long texts into concatenated parts.
-func (k *Kannel) Submit(ctx context.Context, id int64, phone, body string) (string, error) {
+// Submit sends one message's Body to its Phone with our message id in the dlr-url and
+// returns the provider id (Kannel gives none, so it is our id). Chinese text goes as
+// UCS-2 (coding 2); Kannel splits long texts into concatenated parts.
+func (k *Kannel) Submit(ctx context.Context, m store.OutgoingSMS) (string, error) {
+	id, phone, body := m.ID, m.Phone, m.Body
 	v := url.Values{}
 	v.Set("username", k.cfg.Username)
 	v.Set("password", k.cfg.Password)

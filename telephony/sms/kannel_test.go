@@ -77,7 +77,7 @@ func TestKannelSubmitDeliveryReportAndOptOut(t *testing.T) {
 	body := "【测试4S店】王先生您好，感谢您今天光临！回TD退订"
 	id := r.message(t, "13912345678", "service", body)
 
-	pid, err := r.sender.Submit(ctx, id, "13912345678", body)
+	pid, err := r.sender.Submit(ctx, store.OutgoingSMS{ID: id, Phone: "13912345678", Body: body})
 	require.NoError(t, err)
 	require.Equal(t, fmt.Sprint(id), pid)
 
@@ -118,7 +118,7 @@ func TestKannelSubmitDeliveryReportAndOptOut(t *testing.T) {
 	// After the restart the fake SMSC still receives: a plain ASCII message, and a reply
 	// that is not an opt-out opts nobody out.
 	id2 := r.message(t, "13900000002", "service", "Hello")
-	_, err = r.sender.Submit(ctx, id2, "13900000002", "Hello")
+	_, err = r.sender.Submit(ctx, store.OutgoingSMS{ID: id2, Phone: "13900000002", Body: "Hello"})
 	require.NoError(t, err)
 	eventually(t, "second delivery", func() bool { return r.status(t, id2) == "delivered" })
 	require.Equal(t, "Hello", r.k.Received()[1].Text)
@@ -128,7 +128,7 @@ func TestKannelReplyNotOptOut(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	id := r.message(t, "13900000003", "marketing", "【测试4S店】生日快乐")
-	_, err := r.sender.Submit(ctx, id, "13900000003", "【测试4S店】生日快乐")
+	_, err := r.sender.Submit(ctx, store.OutgoingSMS{ID: id, Phone: "13900000003", Body: "【测试4S店】生日快乐"})
 	require.NoError(t, err)
 	eventually(t, "delivered", func() bool { return r.status(t, id) == "delivered" })
 	r.k.SendMO("13900000003", "10690000", "谢谢")
@@ -145,7 +145,7 @@ func TestKannelRefusesBadCredentials(t *testing.T) {
 	r := newRig(t)
 	bad, err := sms.NewKannel(sms.KannelConfig{SendURL: r.k.SendURL, Username: "nobody", Password: "x"})
 	require.NoError(t, err)
-	_, err = bad.Submit(context.Background(), 1, "13900000004", "x")
+	_, err = bad.Submit(context.Background(), store.OutgoingSMS{ID: 1, Phone: "13900000004", Body: "x"})
 	var ke *sms.Error
 	require.ErrorAs(t, err, &ke)
 	require.True(t, ke.Permanent(), "%v", err)
