@@ -67,13 +67,18 @@ func NewKannel(cfg KannelConfig) (*Kannel, error) {
 // Name is the provider name stored on each message.
 func (k *Kannel) Name() string { return "kannel" }
 
-// Error is a failed submission. Permanent errors (Kannel refused the request) must not be
-// retried; InDoubt errors (the request went out but no answer came back) may have been
-// accepted, so the message must not be submitted again until a report or a timeout says.
+// Error is a failed submission, by any provider. Permanent errors (the provider refused
+// the message) must not be retried; InDoubt errors (the request went out but no answer
+// came back) may have been accepted, so the message must not be submitted again until a
+// report or a timeout says; others may be retried.
 type Error struct {
-	// Status is Kannel's HTTP status, zero when none came back.
+	// Provider names the provider ("aliyun", "tencent"); empty means Kannel.
+	Provider string
+	// Status is the provider's HTTP status, zero when none came back.
 	Status int
-	// Body is Kannel's answer text.
+	// Code is the provider's error code (isv.MOBILE_NUMBER_ILLEGAL), if any.
+	Code string
+	// Body is the provider's answer text.
 	Body string
 	// Err is the transport error, if any.
 	Err error
@@ -83,19 +88,28 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("kannel sendsms: %v", e.Err)
+	op := "kannel sendsms"
+	if e.Provider != "" {
+		op = e.Provider + " sms"
 	}
-	return fmt.Sprintf("kannel sendsms: HTTP %d: %s", e.Status, e.Body)
+	switch {
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %v", op, e.Err)
+	case e.Code != "":
+		return fmt.Sprintf("%s: %s: %s", op, e.Code, e.Body)
+	case e.Status == 0:
+		return fmt.Sprintf("%s: %s", op, e.Body)
+	}
+	return fmt.Sprintf("%s: HTTP %d: %s", op, e.Status, e.Body)
 }
 
 // Unwrap returns the transport error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Permanent reports whether retrying cannot help (Kannel refused the request).
+// Permanent reports whether retrying cannot help (the provider refused the message).
 func (e *Error) Permanent() bool { return e.permanent }
 
-// InDoubt reports whether Kannel may have accepted the message.
+// InDoubt reports whether the provider may have accepted the message.
 func (e *Error) InDoubt() bool { return e.inDoubt }
 
 // Submit sends one message's Body to its Phone with our message id in the dlr-url and
