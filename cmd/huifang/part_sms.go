@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,19 +18,36 @@ import (
 
 // smsConfig is the SMS gateway configuration, from the environment:
 //
-//	HUIFANG_KANNEL_SENDSMS_URL  smsbox's sendsms URL (http://127.0.0.1:13013/cgi-bin/sendsms);
-//	                            empty keeps the development sender, which sends nothing
+//	HUIFANG_SMS_PROVIDER        kannel, aliyun, tencent or log (the development sender, which
+//	                            sends nothing); default kannel when HUIFANG_KANNEL_SENDSMS_URL
+//	                            is set, else log
+//	HUIFANG_KANNEL_SENDSMS_URL  smsbox's sendsms URL (http://127.0.0.1:13013/cgi-bin/sendsms)
 //	HUIFANG_KANNEL_USER, HUIFANG_KANNEL_PASSWORD  the smsbox sendsms-user
 //	HUIFANG_KANNEL_FROM         the sender number (optional)
 //	HUIFANG_SMS_CALLBACK_URL    our base URL as Kannel reaches it (default http://HUIFANG_HTTP_ADDR/sms/kannel);
 //	                            Kannel's sms-service get-url is <this>/mo?from=%p&to=%P&text=%a&ts=%T&token=...
-//	HUIFANG_SMS_TOKEN           shared secret on the callback URLs (optional)
-//	HUIFANG_SMS_RATE            messages per second handed to Kannel, across workers (default 100)
+//	HUIFANG_SMS_TOKEN           shared secret on the callback URLs (optional), Kannel's and
+//	                            the cloud providers' (/sms/aliyun/report, /sms/aliyun/reply,
+//	                            /sms/tencent/report, /sms/tencent/reply, with ?token=...)
+//	HUIFANG_SMS_RATE            messages per second handed to the provider, across workers (default 100)
 //	HUIFANG_KANNEL_DLR_MASK     delivery reports asked for (default 31, all; 19 = final states only)
+//	HUIFANG_ALIYUN_ACCESS_KEY_ID, HUIFANG_ALIYUN_ACCESS_KEY_SECRET  an Aliyun RAM access key
+//	HUIFANG_ALIYUN_REGION       the API region (default cn-hangzhou)
+//	HUIFANG_ALIYUN_ENDPOINT     the API host, or http(s)://host:port (optional; the SDK's by default)
+//	HUIFANG_TENCENT_SECRET_ID, HUIFANG_TENCENT_SECRET_KEY  a Tencent Cloud API key
+//	HUIFANG_TENCENT_SDK_APP_ID  the SMS application (SmsSdkAppId)
+//	HUIFANG_TENCENT_REGION      the API region (default ap-guangzhou)
+//	HUIFANG_TENCENT_ENDPOINT    the API host, or http(s)://host:port (optional)
+//
+// The cloud providers send only templates approved there: each template the dealer sends
+// needs its provider template code, set on the director's SMS template page.
 type smsConfig struct {
+	Provider                      string
 	SendURL, User, Password, From string
 	CallbackURL, Token            string
 	Rate, DLRMask                 int
+	Aliyun                        sms.AliyunConfig
+	Tencent                       sms.TencentConfig
 }
 
 // loadSMSConfig reads the SMS settings through get (which also reads NAME_FILE secrets).
@@ -55,32 +74,105 @@ func loadSMSConfig(get func(name, def string) string, httpAddr string) (smsConfi
 		}
 		c.DLRMask = n
 	}
+	def := "log"
+	if c.SendURL != "" {
+		def = "kannel"
+	}
+	c.Provider = strings.ToLower(get("HUIFANG_SMS_PROVIDER", def))
+	var err error
+	switch c.Provider {
+	case "log":
+	case "kannel":
+		if c.SendURL == "" {
+			return c, fmt.Errorf("HUIFANG_SMS_PROVIDER=kannel needs HUIFANG_KANNEL_SENDSMS_URL")
+		}
+	case "aliyun":
+		c.Aliyun = sms.AliyunConfig{AccessKeyID: get("HUIFANG_ALIYUN_ACCESS_KEY_ID", ""),
+			AccessKeySecret: get("HUIFANG_ALIYUN_ACCESS_KEY_SECRET", ""), Region: get("HUIFANG_ALIYUN_REGION", "cn-hangzhou")}
+		if c.Aliyun.Endpoint, c.Aliyun.Scheme, err = splitEndpoint("HUIFANG_ALIYUN_ENDPOINT", get("HUIFANG_ALIYUN_ENDPOINT", "")); err != nil {
+			return c, err
+		}
+		if err := missing(map[string]string{"HUIFANG_ALIYUN_ACCESS_KEY_ID": c.Aliyun.AccessKeyID,
+			"HUIFANG_ALIYUN_ACCESS_KEY_SECRET": c.Aliyun.AccessKeySecret}, "aliyun"); err != nil {
+			return c, err
+		}
+	case "tencent":
+		c.Tencent = sms.TencentConfig{SecretID: get("HUIFANG_TENCENT_SECRET_ID", ""), SecretKey: get("HUIFANG_TENCENT_SECRET_KEY", ""),
+			SDKAppID: get("HUIFANG_TENCENT_SDK_APP_ID", ""), Region: get("HUIFANG_TENCENT_REGION", "ap-guangzhou")}
+		if c.Tencent.Endpoint, c.Tencent.Scheme, err = splitEndpoint("HUIFANG_TENCENT_ENDPOINT", get("HUIFANG_TENCENT_ENDPOINT", "")); err != nil {
+			return c, err
+		}
+		if err := missing(map[string]string{"HUIFANG_TENCENT_SECRET_ID": c.Tencent.SecretID,
+			"HUIFANG_TENCENT_SECRET_KEY": c.Tencent.SecretKey, "HUIFANG_TENCENT_SDK_APP_ID": c.Tencent.SDKAppID}, "tencent"); err != nil {
+			return c, err
+		}
+	default:
+		return c, fmt.Errorf("HUIFANG_SMS_PROVIDER must be kannel, aliyun, tencent or log, got %q", c.Provider)
+	}
 	return c, nil
 }
 
-// smsSender returns the worker's SMS sender: Kannel when HUIFANG_KANNEL_SENDSMS_URL is
-// set, else the development sender.
+// missing names the settings a provider needs that are empty.
+func missing(settings map[string]string, provider string) error {
+	var names []string
+	for name, v := range settings {
+		if v == "" {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	return fmt.Errorf("HUIFANG_SMS_PROVIDER=%s needs %s", provider, strings.Join(names, ", "))
+}
+
+// splitEndpoint reads an endpoint setting: a host[:port] (HTTPS) or an http(s) URL
+// without a path; it returns the host and the scheme.
+func splitEndpoint(name, v string) (host, scheme string, err error) {
+	if v == "" || !strings.Contains(v, "://") {
+		return v, "https", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+		return "", "", fmt.Errorf("%s must be a host[:port] or an http(s)://host[:port] URL, got %q", name, v)
+	}
+	return u.Host, u.Scheme, nil
+}
+
+// smsSender returns the worker's SMS sender for HUIFANG_SMS_PROVIDER: Kannel, Aliyun or
+// Tencent behind the queue's ProviderSender, rate-limited per provider, or the
+// development sender.
 func smsSender(d *deps) (queue.Sender, error) {
 	c := d.cfg.SMS
-	if c.SendURL == "" {
+	var p queue.Provider
+	var err error
+	switch c.Provider {
+	case "kannel":
+		p, err = sms.NewKannel(sms.KannelConfig{
+			SendURL: c.SendURL, Username: c.User, Password: c.Password, From: c.From,
+			ReportURL: c.CallbackURL + "/dlr", Token: c.Token, DLRMask: c.DLRMask,
+		})
+	case "aliyun":
+		p, err = sms.NewAliyun(c.Aliyun)
+	case "tencent":
+		p, err = sms.NewTencent(c.Tencent)
+	default:
 		return queue.LogSender{DB: d.db, Log: d.log.With("part", "sms")}, nil
 	}
-	k, err := sms.NewKannel(sms.KannelConfig{
-		SendURL: c.SendURL, Username: c.User, Password: c.Password, From: c.From,
-		ReportURL: c.CallbackURL + "/dlr", Token: c.Token, DLRMask: c.DLRMask,
-	})
 	if err != nil {
 		return nil, err
 	}
-	return &queue.ProviderSender{DB: d.db, Provider: k,
-		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{k.Name(): c.Rate}}}, nil
+	return &queue.ProviderSender{DB: d.db, Provider: p,
+		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): c.Rate}}}, nil
 }
 
-// smsPart serves Kannel's callbacks (delivery reports, replies) on the HTTP part's mux,
-// and runs the SMS housekeeping: every few seconds it releases held messages and requeues
-// lost claims; every ten minutes it starts each dealer's daily SMS campaigns (birthdays,
-// reminders), which adds nothing when they already ran that day. With the SIP gateway it
-// also places each dealer's due message calls every 15 seconds (inside the calling window).
+// smsPart serves the providers' callbacks (delivery reports and replies of Kannel, Aliyun
+// and Tencent) on the HTTP part's mux, and runs the SMS housekeeping: every few seconds
+// it releases held messages and requeues lost claims; every ten minutes it starts each
+// dealer's daily SMS campaigns (birthdays, reminders), which adds nothing when they
+// already ran that day. With the SIP gateway it also places each dealer's due message
+// calls every 15 seconds (inside the calling window).
 type smsPart struct {
 	d      *deps
 	gw     *gatewayPart
@@ -98,6 +190,8 @@ func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
 	if d.mux != nil {
 		rec := &sms.Recorder{DB: d.db, Log: p.log, Batch: p.reports}
 		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: rec, Token: d.cfg.SMS.Token})
+		d.mux.Handle("/sms/aliyun/", &sms.AliyunHandler{Recorder: rec, Token: d.cfg.SMS.Token})
+		d.mux.Handle("/sms/tencent/", &sms.TencentHandler{Recorder: rec, Token: d.cfg.SMS.Token})
 	}
 	return p
 }
