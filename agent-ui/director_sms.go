@@ -116,7 +116,7 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		byCode[code] = smsTemplateLine{SMSTemplate: t}
 	}
 	for _, t := range own {
-		byCode[t.Code] = smsTemplateLine{SMSTemplate: queue.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body}, Own: true}
+		byCode[t.Code] = smsTemplateLine{SMSTemplate: queue.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode}, Own: true}
 	}
 	vars := map[string]string{"dealer": d.Name}
 	for k, v := range smsSample {
@@ -145,7 +145,8 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(queue.TemplateVars, "} {") + "}"})
 }
 
-// directorSMSTemplatesSave saves a template (code, kind, title, body), validated as the
+// directorSMSTemplatesSave saves a template (code, kind, title, body, provider_code: its
+// id at the cloud SMS provider), validated as the
 // campaign command does, or the signature (what=signature); each save is audited. Bad
 // input shows the page again with the error and saves nothing.
 func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Request) {
@@ -174,12 +175,13 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	t := queue.SMSTemplate{Code: strings.TrimSpace(r.PostForm.Get("code")), Kind: r.PostForm.Get("kind"),
-		Title: strings.TrimSpace(r.PostForm.Get("title")), Body: strings.TrimSpace(r.PostForm.Get("body"))}
+		Title: strings.TrimSpace(r.PostForm.Get("title")), Body: strings.TrimSpace(r.PostForm.Get("body")),
+		ProviderCode: strings.TrimSpace(r.PostForm.Get("provider_code"))}
 	if !smsCodeRe.MatchString(t.Code) {
 		h.smsTemplatesPage(w, r, http.StatusBadRequest, fmt.Sprintf("sms template code %q must be 1-32 of a-z, 0-9 and _", t.Code), &t)
 		return
 	}
-	detail, _ := json.Marshal(map[string]string{"code": t.Code, "kind": t.Kind, "title": t.Title, "body": t.Body})
+	detail, _ := json.Marshal(map[string]string{"code": t.Code, "kind": t.Kind, "title": t.Title, "body": t.Body, "provider_code": t.ProviderCode})
 	err := store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
 		if err := queue.SaveSMSTemplate(ctx, tx, u.DealerID, t, u.ID); err != nil {
 			return err
@@ -188,7 +190,8 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 			SubjectType: "sms_template", Detail: detail})
 	})
 	// SaveSMSTemplate refuses a bad kind or body before it writes; show those to the director.
-	if bad := (t.Kind != "service" && t.Kind != "marketing") || queue.ValidateTemplate(t.Body) != nil; err != nil && bad {
+	if bad := (t.Kind != "service" && t.Kind != "marketing") || queue.ValidateTemplate(t.Body) != nil ||
+		queue.ValidateProviderCode(t.ProviderCode) != nil; err != nil && bad {
 		h.smsTemplatesPage(w, r, http.StatusBadRequest, err.Error(), &t)
 		return
 	}

@@ -131,6 +131,7 @@ func TestDirectorSavesSMSTemplates(t *testing.T) {
 		{"code": {"offer"}, "kind": {"marketing"}, "body": {"【某店】{customer}，优惠"}},
 		{"code": {"offer"}, "kind": {"promo"}, "body": {"{customer}，优惠"}},
 		{"code": {"Bad Code"}, "kind": {"marketing"}, "body": {"{customer}，优惠"}},
+		{"code": {"offer"}, "kind": {"marketing"}, "body": {"{customer}，优惠"}, "provider_code": {"SMS 1"}},
 		{"what": {"signature"}, "signature": {"【】"}},
 	} {
 		bad.Set("csrf", tok)
@@ -144,7 +145,8 @@ func TestDirectorSavesSMSTemplates(t *testing.T) {
 	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_templates`).Scan(&n))
 	require.Zero(t, n)
 
-	form := url.Values{"csrf": {tok}, "what": {"template"}, "code": {"offer"}, "kind": {"marketing"}, "title": {"双十一优惠"}, "body": {"{customer}，{dealer}双十一保养八折！"}}
+	form := url.Values{"csrf": {tok}, "what": {"template"}, "code": {"offer"}, "kind": {"marketing"}, "title": {"双十一优惠"}, "body": {"{customer}，{dealer}双十一保养八折！"},
+		"provider_code": {" SMS_123456789 "}}
 	resp, _ = b.do(t, d, http.MethodPost, "/director/sms/templates", form, nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	resp, _ = b.do(t, d, http.MethodPost, "/director/sms/templates", url.Values{"csrf": {tok}, "what": {"signature"}, "signature": {"【广州本田】"}}, nil)
@@ -153,6 +155,7 @@ func TestDirectorSavesSMSTemplates(t *testing.T) {
 	tpl, err := store.New(b.db).GetSMSTemplate(ctx, store.GetSMSTemplateParams{DealerID: b.dealer.ID, Code: "offer"})
 	require.NoError(t, err)
 	require.Equal(t, "{customer}，{dealer}双十一保养八折！", tpl.Body)
+	require.Equal(t, "SMS_123456789", tpl.ProviderCode)
 	require.Equal(t, b.users["director1"].ID, *tpl.UpdatedBy)
 	sig, err := store.New(b.db).GetDealerSMS(ctx, b.dealer.ID)
 	require.NoError(t, err)
@@ -166,5 +169,6 @@ func TestDirectorSavesSMSTemplates(t *testing.T) {
 
 	_, body = b.do(t, d, http.MethodGet, "/director/sms/templates", nil, nil)
 	require.Contains(t, body, "双十一保养八折")
+	require.Contains(t, body, "<td>SMS_123456789</td>", "the provider code is listed")
 	require.True(t, strings.Contains(body, "【<input name=\"signature\" value=\"广州本田\""), "the saved signature is shown")
 }

@@ -118,6 +118,8 @@ var directorText = map[string][2]string{
 	"edit":          {"编辑", "Edit"},
 	"code":          {"代码", "Code"},
 	"variables":     {"可用变量", "Variables"},
+	"provider_code": {"云短信模板编号", "Cloud SMS template code"},
+	"provider_hint": {"阿里云 SMS_123456789 或腾讯云 1234567，须以相同内容在云平台审核通过", "Aliyun SMS_123456789 or Tencent 1234567, approved there with the same text"},
 	"kind_service":  {"服务类", "Service"},
 	"kind_mkt":      {"营销类（可退订，免打扰时段不发）", "Marketing (opt-out, quiet hours)"},
 }

@@ -108,6 +108,15 @@ func RenderSMS(body, kind, signature string, vars map[string]string) (string, er
 	return out, nil
 }
 
+// ValidateProviderCode checks a template's code at the cloud SMS provider: empty, or up
+// to 64 letters, digits, _ and - (SMS_123456789, 1234567).
+func ValidateProviderCode(code string) error {
+	if !providerCodePattern.MatchString(code) {
+		return fmt.Errorf("provider template code %q may hold only letters, digits, _ and - (at most 64)", code)
+	}
+	return nil
+}
+
 // SMSSegments counts the characters of an SMS as the network does and the parts it is
 // sent in: UCS-2 text (any Chinese) fits 70 characters in one message and 67 per part
 // when longer; plain GSM text fits 160, and 153 per part. Characters outside the BMP
@@ -170,8 +179,8 @@ func SaveSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, t SMSTe
 		return fmt.Errorf("sms template %s: %w", t.Code, err)
 	}
 	t.ProviderCode = strings.TrimSpace(t.ProviderCode)
-	if !providerCodePattern.MatchString(t.ProviderCode) {
-		return fmt.Errorf("sms template %s: provider template code %q may hold only letters, digits, _ and - (at most 64)", t.Code, t.ProviderCode)
+	if err := ValidateProviderCode(t.ProviderCode); err != nil {
+		return fmt.Errorf("sms template %s: %w", t.Code, err)
 	}
 	var by *int64
 	if userID > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -142,6 +143,7 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 	title := fs.String("title", "", "title shown to directors")
 	body := fs.String("body", "", "text with {customer} {name} {title} {dealer} {plate} {model} {due_day} {date}")
 	signature := fs.String("signature", "", "set the dealer's SMS signature (the text inside 【】)")
+	providerCode := fs.String("provider-code", "", "the template's code at the cloud SMS provider (SMS_123456789, 1234567); kept when not given")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -164,7 +166,14 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 		fmt.Fprintf(env.stdout, "dealer %s signature 【%s】\n", d.Code, strings.Trim(*signature, "【】"))
 	}
 	if *code != "" {
-		t := queue.SMSTemplate{Code: *code, Kind: *kind, Title: *title, Body: *body}
+		t := queue.SMSTemplate{Code: *code, Kind: *kind, Title: *title, Body: *body, ProviderCode: *providerCode}
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "provider-code" })
+		if !given {
+			if old, err := queue.LoadSMSTemplate(ctx, pool, d.ID, *code); err == nil {
+				t.ProviderCode = old.ProviderCode
+			}
+		}
 		if err := queue.SaveSMSTemplate(ctx, pool, d.ID, t, 0); err != nil {
 			return err
 		}

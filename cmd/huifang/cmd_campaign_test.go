@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 )
@@ -38,6 +39,12 @@ func TestCampaignCommands(t *testing.T) {
 	o := run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。")
 	require.Contains(t, o, "【命令店】王先生，本周六店庆，欢迎光临。")
 	require.Contains(t, o, "1 SMS")
+	// The cloud provider's template code is set by its flag and kept by a save without it.
+	run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。", "--provider-code", "SMS_42")
+	run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临！")
+	tmpl, err := queue.LoadSMSTemplate(ctx, db.Pool, d.ID, "offer")
+	require.NoError(t, err)
+	require.Equal(t, "SMS_42", tmpl.ProviderCode)
 	o = run("campaign", "sms", "--dealer", "CMP1", "--code", "anniv", "--template", "offer", "--customers", fmt.Sprintf("%d,%d", a, b))
 	require.Contains(t, o, "1 queued")
 	require.Contains(t, o, "1 suppressed")
