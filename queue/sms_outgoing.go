@@ -14,9 +14,14 @@ func newSendClaim(id int64, phone, body string, attempts int, template string, v
 	if templateBody == "" {
 		templateBody = DefaultSMSTemplates[template].Body
 	}
+	// nil names: the template's text is unknown; empty: it has no variables.
+	var names []string
+	if templateBody != "" {
+		names = append([]string{}, TemplateVarNames(templateBody)...)
+	}
 	return &sendClaim{id: id, attempts: attempts, msg: OutgoingSMS{
 		ID: id, Phone: phone, Body: body, Template: template, ProviderTemplate: providerTemplate,
-		Vars: decodeSMSVars(vars), VarNames: TemplateVarNames(templateBody),
+		Vars: decodeSMSVars(vars), VarNames: names,
 		Sign: strings.Trim(strings.TrimSpace(signature), "【】"),
 	}}
 }

@@ -20,7 +20,8 @@ type OutgoingSMS struct {
 	// Vars are the variables the message was rendered with.
 	Vars map[string]string
 	// VarNames are the template's variables in order of first appearance in its text,
-	// each once (Tencent's templates take positional parameters {1}, {2}...).
+	// each once (Tencent's templates take positional parameters {1}, {2}...); nil when
+	// the template's text is not known.
 	VarNames []string
 	// Sign is the dealer's SMS signature without 【】.
 	Sign string

@@ -114,6 +114,9 @@ func (a *Aliyun) Submit(ctx context.Context, m store.OutgoingSMS) (string, error
 		}
 		req.TemplateParam = strings.TrimSpace(b.String())
 	}
+	if err := ctx.Err(); err != nil {
+		return "", &Error{Provider: "aliyun", Err: err} // not sent
+	}
 	c, _ := a.clients.Get().(*dysmsapi.Client)
 	if c == nil {
 		var err error

@@ -41,7 +41,7 @@ func checkTemplate(provider string, m store.OutgoingSMS) error {
 // templateParams returns the message's variables the template uses, by name; all of
 // them when the template's variables are not known.
 func templateParams(m store.OutgoingSMS) map[string]string {
-	if len(m.VarNames) == 0 {
+	if m.VarNames == nil {
 		return m.Vars
 	}
 	out := make(map[string]string, len(m.VarNames))
