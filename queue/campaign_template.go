@@ -37,7 +37,7 @@ type SMSTemplate struct {
 // does not get them.
 var DefaultSMSTemplates = map[string]SMSTemplate{
 	"leave_store_care": {Code: "leave_store_care", Kind: "service", Title: "离店关怀短信",
-		Body: "{customer}，感谢您今天光临{dealer}！如有任何疑问，欢迎随时联系我们，祝您生活愉快。"},
+		Body: "{customer}您好，感谢您今天光临{dealer}！如有任何疑问，欢迎随时联系我们，祝您生活愉快。"},
 	"birthday": {Code: "birthday", Kind: "marketing", Title: "生日祝福",
 		Body: "{customer}，{dealer}全体员工祝您生日快乐，万事如意！"},
 	"holiday": {Code: "holiday", Kind: "marketing", Title: "节日问候",

@@ -79,7 +79,7 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 		return nil, fmt.Errorf("showroom visit: title %q is not 先生 or 女士", v.Title)
 	}
 	q := store.New(tx)
-	dealer, err := q.GetDealer(ctx, v.DealerID)
+	_, err := q.GetDealer(ctx, v.DealerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("showroom visit: no dealer %d", v.DealerID)
 	}
@@ -115,11 +115,15 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 		if dnc || !cust.PhoneValid {
 			status = "suppressed"
 		}
-		vars := customerVars(cust.Name, cust.Title, "", "")
-		vars["dealer"] = dealer.Name
+		// The text is the dealer's leave_store_care template (a director may edit it),
+		// with the dealer's signature.
+		body, vars, err := leaveStoreSMS(ctx, tx, v.DealerID, cust.Name, cust.Title, day)
+		if err != nil {
+			return nil, fmt.Errorf("showroom visit: leave-store SMS: %w", err)
+		}
 		smsID, err := q.InsertSMSMessageVars(ctx, store.InsertSMSMessageVarsParams{
 			DealerID: v.DealerID, CustomerID: &cust.ID, Phone: v.Phone, Kind: "service",
-			Template: leaveStoreTemplate, Body: leaveStoreBody(cust.Name, cust.Title, dealer.Name),
+			Template: leaveStoreTemplate, Body: body,
 			Status: status, IdempotencyKey: fmt.Sprintf("leave_store:%d", visit.ID), Vars: encodeSMSVars(vars),
 		})
 		switch {
@@ -142,13 +146,25 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 	return res, nil
 }
 
-// leaveStoreBody is the text of the leave-store care SMS.
-func leaveStoreBody(name, title, dealer string) string {
-	who := "您好"
-	if name != "" {
-		who = name + title + "您好"
+// leaveStoreSMS renders the leave-store care SMS from the dealer's template, and returns
+// it with the variables it was rendered with.
+func leaveStoreSMS(ctx context.Context, db store.DBTX, dealerID int64, name, title string, day time.Time) (string, map[string]string, error) {
+	tmpl, err := LoadSMSTemplate(ctx, db, dealerID, leaveStoreTemplate)
+	if err != nil {
+		return "", nil, err
 	}
-	return fmt.Sprintf("%s，感谢您今天光临%s！如有任何疑问，欢迎随时联系我们，祝您生活愉快。", who, dealer)
+	d, err := store.New(db).GetDealerSMS(ctx, dealerID)
+	if err != nil {
+		return "", nil, fmt.Errorf("dealer %d: %w", dealerID, err)
+	}
+	vars := customerVars(name, title, "", "")
+	vars["dealer"] = d.Name
+	vars["date"] = day.Format("2006年1月2日")
+	body, err := RenderSMS(tmpl.Body, tmpl.Kind, d.Signature, vars)
+	if err != nil {
+		return "", nil, fmt.Errorf("template %s: %w", leaveStoreTemplate, err)
+	}
+	return body, vars, nil
 }
 
 // insertOutbox writes an outbox row whose task the relay enqueues after commit.

@@ -72,6 +72,24 @@ func TestShowroomVisitQueuesLeaveStoreSMSOnce(t *testing.T) {
 	require.Zero(t, res4.SMSID)
 }
 
+func TestShowroomVisitUsesTheDealersTemplate(t *testing.T) {
+	t.Parallel()
+	b := newWorkBundle(t, 0)
+	ctx := context.Background()
+	require.NoError(t, SaveSMSTemplate(ctx, b.db, b.dealer, SMSTemplate{Code: "leave_store_care", Kind: "service",
+		Body: "{customer}，谢谢您{date}来店看车，试驾请找我们。"}, 0))
+	_, err := b.db.Exec(ctx, `UPDATE dealers SET settings = settings || '{"sms_signature": "星辰汽车"}' WHERE id = $1`, b.dealer)
+	require.NoError(t, err)
+	arrived := b.at(t, "2026-11-23 15:00")
+	left := arrived.Add(time.Hour)
+	res := b.recordVisit(t, ShowroomVisit{Phone: "13912345670", Name: "李", Title: "女士", ArrivedAt: arrived, LeftAt: &left})
+	var body string
+	var vars map[string]string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT body, vars FROM sms_messages WHERE id = $1`, res.SMSID).Scan(&body, &vars))
+	require.Equal(t, "【星辰汽车】李女士，谢谢您2026年11月23日来店看车，试驾请找我们。", body)
+	require.Equal(t, "李女士", vars["customer"])
+}
+
 func TestShowroomVisitRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	b := newWorkBundle(t, 0)
