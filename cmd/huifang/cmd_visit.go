@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,8 +25,8 @@ func cmdVisit(ctx context.Context, env *cliEnv, args []string) error {
 	phone := fs.String("phone", "", "the visitor's phone (required)")
 	name := fs.String("name", "", "the visitor's name")
 	title := fs.String("title", "", "先生 or 女士")
-	arrived := fs.String("arrived", "", "arrival time, such as \"2026-11-22 15:00\" (dealer's time; default now)")
-	left := fs.String("left", "", "leave time; when given, the leave-store care SMS is queued")
+	arrived := fs.String("arrived", "", "arrival time, such as \"2026-11-22 15:00\" or now (dealer's time; default now)")
+	left := fs.String("left", "", "leave time, such as \"2026-11-22 16:30\" or now; when given, the leave-store care SMS is queued")
 	consultant := fs.String("consultant", "", "the sales consultant who received the visitor")
 	intent := fs.String("intent", "", "intent level (H, A, B, C)")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
@@ -62,14 +63,17 @@ func cmdVisit(ctx context.Context, env *cliEnv, args []string) error {
 	v := queue.ShowroomVisit{DealerID: d.ID, Phone: p, Name: *name, Title: *title,
 		ArrivedAt: time.Now(), Consultant: *consultant, IntentLevel: *intent}
 	if *arrived != "" {
-		if v.ArrivedAt, err = importer.ParseTime(*arrived, loc); err != nil {
+		if v.ArrivedAt, err = visitTime(*arrived, loc); err != nil {
 			return fmt.Errorf("%w: --arrived %q: %v", errUsage, *arrived, err)
 		}
 	}
 	if *left != "" {
-		t, err := importer.ParseTime(*left, loc)
+		t, err := visitTime(*left, loc)
 		if err != nil {
 			return fmt.Errorf("%w: --left %q: %v", errUsage, *left, err)
+		}
+		if *arrived == "" && t.Before(v.ArrivedAt) {
+			v.ArrivedAt = t // a visit recorded after it ended: no arrival time known
 		}
 		v.LeftAt = &t
 	}
@@ -93,4 +97,13 @@ func cmdVisit(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintln(env.stdout, "; queue rebuild requested")
 	return nil
+}
+
+// visitTime reads a visit time in the dealer's zone: "now", or a time as the importer
+// reads them ("2026-11-22 15:00").
+func visitTime(s string, loc *time.Location) (time.Time, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "now") {
+		return time.Now(), nil
+	}
+	return importer.ParseTime(s, loc)
 }

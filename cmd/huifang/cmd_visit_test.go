@@ -30,6 +30,9 @@ func TestVisitCommand(t *testing.T) {
 		{"left: SMS and build", []string{"--phone", "+86 138-0000-1234", "--name", "周", "--title", "先生", "--arrived", "2026-11-22 15:00", "--left", "2026-11-22 16:10"}, 0, "queued", []string{"queue:build", "sms:send"}},
 		{"still in the showroom: build only", []string{"--phone", "13800001235", "--arrived", "2026-11-22 15:00"}, 0, "", []string{"queue:build"}},
 		{"do-not-call: SMS suppressed", []string{"--phone", "13800009999", "--arrived", "2026-11-22 15:00", "--left", "2026-11-22 15:30"}, 0, "suppressed", []string{"queue:build"}},
+		{"left now, no arrival given", []string{"--phone", "13800001237", "--left", "now"}, 0, "queued", []string{"queue:build", "sms:send"}},
+		{"recorded after it ended", []string{"--phone", "13800001238", "--left", "2026-11-22 16:10"}, 0, "queued", []string{"queue:build", "sms:send"}},
+		{"bad leave time", []string{"--phone", "13800001239", "--left", "soon"}, 2, "", nil},
 		{"bad phone", []string{"--phone", "123"}, 2, "", nil},
 		{"left before arriving", []string{"--phone", "13800001236", "--arrived", "2026-11-22 15:00", "--left", "2026-11-22 14:00"}, 1, "", nil},
 	}

@@ -118,11 +118,11 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 
 	for i, c := range []struct {
 		provider, code, pid, report, reply, ack string
-		env                                    map[string]string
-		sent                                   func(f map[string]any)
+		env                                     map[string]string
+		sent                                    func(f map[string]any)
 	}{
 		{provider: "aliyun", code: "SMS_100200300", pid: "biz-7", ack: `{"code":0,"msg":"成功"}`,
-			env: map[string]string{"HUIFANG_ALIYUN_ACCESS_KEY_ID": "id", "HUIFANG_ALIYUN_ACCESS_KEY_SECRET": "s", "HUIFANG_ALIYUN_ENDPOINT": fake.URL},
+			env:    map[string]string{"HUIFANG_ALIYUN_ACCESS_KEY_ID": "id", "HUIFANG_ALIYUN_ACCESS_KEY_SECRET": "s", "HUIFANG_ALIYUN_ENDPOINT": fake.URL},
 			report: `[{"phone_number":"%s","report_time":"2026-11-23 10:00:05","success":true,"err_code":"DELIVERED","biz_id":"biz-7","out_id":"%d"}]`,
 			reply:  `[{"phone_number":"%s","send_time":"2026-11-23 10:01:00","content":"TD","dest_code":"1"}]`,
 			sent: func(f map[string]any) {
@@ -131,7 +131,7 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 				require.JSONEq(t, `{"customer":"王先生","dealer":"深圳测试4S店"}`, f["TemplateParam"].(string))
 			}},
 		{provider: "tencent", code: "100200", pid: "sn-7", ack: `{"result":0,"errmsg":"OK"}`,
-			env: map[string]string{"HUIFANG_TENCENT_SECRET_ID": "id", "HUIFANG_TENCENT_SECRET_KEY": "k", "HUIFANG_TENCENT_SDK_APP_ID": "1400000000", "HUIFANG_TENCENT_ENDPOINT": fake.URL},
+			env:    map[string]string{"HUIFANG_TENCENT_SECRET_ID": "id", "HUIFANG_TENCENT_SECRET_KEY": "k", "HUIFANG_TENCENT_SDK_APP_ID": "1400000000", "HUIFANG_TENCENT_ENDPOINT": fake.URL},
 			report: `[{"user_receive_time":"2026-11-23 10:00:05","mobile":"%s","report_status":"SUCCESS","errmsg":"DELIVRD","sid":"sn-7","ext":"%d"}]`,
 			reply:  `{"mobile":"%s","text":"TD","time":1795000000}`,
 			sent: func(f map[string]any) {
