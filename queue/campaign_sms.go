@@ -75,8 +75,9 @@ type recipient struct {
 // rendered from the template with the recipient's variables and the dealer's signature,
 // keyed "campaign:<code>:<customer>" (so a second start adds nothing), and written as
 // suppressed (do-not-call, invalid number, or opted out of marketing), held (until
-// SendAt, or for marketing until 08:00 when it is 21:00-08:00 at the dealer; the SMS
-// sweep releases it), or queued; queued messages get one sms:batch outbox row per
+// SendAt, or for marketing until the end of the dealer's quiet hours, 21:00-08:00 or
+// the wider QuietHours it set, when it would go inside them; the SMS sweep releases it),
+// or queued; queued messages get one sms:batch outbox row per
 // SMSBatchSize messages.
 func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams) (*SMSCampaignResult, error) {
 	if p.Code == "" || p.Template == "" {
@@ -140,9 +141,8 @@ func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams
 			if hold != nil {
 				at = *hold
 			}
-			l := at.In(loc)
-			if inQuietHours(time.Duration(l.Hour())*time.Hour + time.Duration(l.Minute())*time.Minute) {
-				end := quietHoursEnd(at, loc)
+			if quiet := dealerQuietHours(dealer.QuietStart, dealer.QuietEnd); quiet.ContainsTime(at, loc) {
+				end := quiet.NextEnd(at, loc)
 				hold = &end
 			}
 		}

@@ -29,12 +29,6 @@ type Provider interface {
 // OutgoingSMS is a claimed message as a Provider gets it.
 type OutgoingSMS = store.OutgoingSMS
 
-// Quiet hours: no marketing SMS from 21:00 to 08:00 in the dealer's time zone.
-const (
-	quietStart = 21 * time.Hour
-	quietEnd   = 8 * time.Hour
-)
-
 // ProviderSender is the Sender of real SMS. Each message is sent at most once: the
 // sender first claims it in Postgres (status queued → sending, in a transaction that
 // locks the row), and only the run that made the claim submits it; a second run of the
@@ -42,8 +36,8 @@ const (
 // no longer queued and sends nothing. In the same transaction it applies the rules
 // that can change between queueing and sending: do-not-call numbers and (for
 // marketing) opted-out numbers are suppressed, and marketing messages inside the
-// dealer's quiet hours (21:00-08:00) are held until 08:00 (not_before; the SMS sweep
-// releases them then).
+// dealer's quiet hours (21:00-08:00, or the wider QuietHours the dealer set) are held
+// until they end (not_before; the SMS sweep releases them then).
 //
 // After the claim it waits for the provider's rate limit and submits. A refused
 // submission (Permanent) fails the message; an ordinary error gives the claim back and
@@ -136,12 +130,13 @@ func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (
 			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "do not call", ID: m.ID})
 		case m.Kind == "marketing" && m.OptedOut:
 			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "opted out", ID: m.ID})
-		case m.Kind == "marketing" && inQuietHours(clock(m.LocalTime)):
+		case m.Kind == "marketing" && dealerQuietHours(m.QuietStart, m.QuietEnd).Contains(clock(m.LocalTime)):
 			loc, err := time.LoadLocation(m.TimeZone)
 			if err != nil {
 				return fmt.Errorf("sms %d: dealer time zone %q: %w", m.ID, m.TimeZone, err)
 			}
-			return q.DeferSMS(ctx, store.DeferSMSParams{NotBefore: quietHoursEnd(t, loc), ID: m.ID})
+			end := dealerQuietHours(m.QuietStart, m.QuietEnd).NextEnd(t, loc)
+			return q.DeferSMS(ctx, store.DeferSMSParams{NotBefore: end, ID: m.ID})
 		}
 		// Every SMS carries the dealer's signature; texts written elsewhere without one
 		// get it here.
@@ -187,19 +182,4 @@ func (s *ProviderSender) giveBack(ctx context.Context, q *store.Queries, id int6
 		return fmt.Errorf("sms %d: %v; give back claim: %w", id, cause, err)
 	}
 	return fmt.Errorf("sms %d: %w", id, cause)
-}
-
-// inQuietHours reports whether a local time of day is in 21:00-08:00.
-func inQuietHours(c time.Duration) bool {
-	return c >= quietStart || c < quietEnd
-}
-
-// quietHoursEnd returns the next 08:00 in loc after now.
-func quietHoursEnd(now time.Time, loc *time.Location) time.Time {
-	l := now.In(loc)
-	end := time.Date(l.Year(), l.Month(), l.Day(), int(quietEnd/time.Hour), 0, 0, 0, loc)
-	if !end.After(now) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end
 }

@@ -423,8 +423,8 @@ WHERE m.id = ANY ($2::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
   AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
   AND (m.kind <> 'marketing' OR (
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
-        AND timezone(d.time_zone, $1::timestamptz)::time >= '08:00'
-        AND timezone(d.time_zone, $1::timestamptz)::time < '21:00'))
+        AND timezone(d.time_zone, $1::timestamptz)::time >= sms_quiet_end(d.settings)
+        AND timezone(d.time_zone, $1::timestamptz)::time < sms_quiet_start(d.settings)))
 RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
@@ -489,8 +489,8 @@ WHERE m.id = $2 AND d.id = m.dealer_id AND m.status = 'queued'
   AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
   AND (m.kind <> 'marketing' OR (
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
-        AND timezone(d.time_zone, $1::timestamptz)::time >= '08:00'
-        AND timezone(d.time_zone, $1::timestamptz)::time < '21:00'))
+        AND timezone(d.time_zone, $1::timestamptz)::time >= sms_quiet_end(d.settings)
+        AND timezone(d.time_zone, $1::timestamptz)::time < sms_quiet_start(d.settings)))
 RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
@@ -515,7 +515,8 @@ type ClaimSMSFastRow struct {
 }
 
 // ClaimSMSFast claims a queued message in one statement when nothing holds it back (not
-// on do-not-call; for marketing, not opted out and outside the quiet hours 21:00-08:00);
+// on do-not-call; for marketing, not opted out and outside the dealer's quiet hours:
+// 21:00-08:00 or wider, sms_quiet_start and sms_quiet_end of migration 0062);
 // it signs the body with the dealer's signature when it has none. No row: the caller
 // takes the slow path (LockSMSForSend) to learn why.
 func (q *Queries) ClaimSMSFast(ctx context.Context, arg ClaimSMSFastParams) (ClaimSMSFastRow, error) {
@@ -606,19 +607,23 @@ func (q *Queries) FailSMS(ctx context.Context, arg FailSMSParams) error {
 }
 
 const getDealerSMS = `-- name: GetDealerSMS :one
-SELECT id, name, time_zone, COALESCE(NULLIF(settings->>'sms_signature', ''), name)::text AS signature
+SELECT id, name, time_zone, COALESCE(NULLIF(settings->>'sms_signature', ''), name)::text AS signature,
+       sms_quiet_start(settings)::time AS quiet_start, sms_quiet_end(settings)::time AS quiet_end
 FROM dealers WHERE id = $1
 `
 
 type GetDealerSMSRow struct {
-	ID        int64  `json:"id"`
-	Name      string `json:"name"`
-	TimeZone  string `json:"time_zone"`
-	Signature string `json:"signature"`
+	ID         int64       `json:"id"`
+	Name       string      `json:"name"`
+	TimeZone   string      `json:"time_zone"`
+	Signature  string      `json:"signature"`
+	QuietStart pgtype.Time `json:"quiet_start"`
+	QuietEnd   pgtype.Time `json:"quiet_end"`
 }
 
-// GetDealerSMS returns what rendering a dealer's SMS needs: its name, zone and signature
-// (settings.sms_signature, by default the dealer's name).
+// GetDealerSMS returns what rendering and timing a dealer's SMS needs: its name, zone,
+// signature (settings.sms_signature, by default the dealer's name) and the quiet hours of
+// its marketing SMS (settings.sms_quiet_start and sms_quiet_end, by default 21:00-08:00).
 func (q *Queries) GetDealerSMS(ctx context.Context, id int64) (GetDealerSMSRow, error) {
 	row := q.db.QueryRow(ctx, getDealerSMS, id)
 	var i GetDealerSMSRow
@@ -627,6 +632,8 @@ func (q *Queries) GetDealerSMS(ctx context.Context, id int64) (GetDealerSMSRow, 
 		&i.Name,
 		&i.TimeZone,
 		&i.Signature,
+		&i.QuietStart,
+		&i.QuietEnd,
 	)
 	return i, err
 }
@@ -1023,6 +1030,7 @@ SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attem
        d.time_zone::text AS time_zone,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        timezone(d.time_zone, $1::timestamptz)::time AS local_time,
+       sms_quiet_start(d.settings)::time AS quiet_start, sms_quiet_end(d.settings)::time AS quiet_end,
        EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
        EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
@@ -1050,6 +1058,8 @@ type LockSMSForSendRow struct {
 	TimeZone         string          `json:"time_zone"`
 	Signature        string          `json:"signature"`
 	LocalTime        pgtype.Time     `json:"local_time"`
+	QuietStart       pgtype.Time     `json:"quiet_start"`
+	QuietEnd         pgtype.Time     `json:"quiet_end"`
 	DoNotCall        bool            `json:"do_not_call"`
 	OptedOut         bool            `json:"opted_out"`
 	ProviderTemplate string          `json:"provider_template"`
@@ -1074,6 +1084,8 @@ func (q *Queries) LockSMSForSend(ctx context.Context, arg LockSMSForSendParams) 
 		&i.TimeZone,
 		&i.Signature,
 		&i.LocalTime,
+		&i.QuietStart,
+		&i.QuietEnd,
 		&i.DoNotCall,
 		&i.OptedOut,
 		&i.ProviderTemplate,
@@ -1273,6 +1285,42 @@ WHERE status = 'queued' AND released_at < $1::timestamptz
 // a long retry; a second task is harmless, the claim lets one run send.
 func (q *Queries) RereleaseStaleQueued(ctx context.Context, before time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, rereleaseStaleQueued, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const setDealerSMSQuietHours = `-- name: SetDealerSMSQuietHours :execrows
+WITH upd AS (
+    UPDATE dealers d
+    SET settings = jsonb_set(jsonb_set(d.settings, '{sms_quiet_start}', to_jsonb($2::text)),
+                             '{sms_quiet_end}', to_jsonb($3::text))
+    WHERE d.id = $4::bigint
+    RETURNING d.id AS dealer
+)
+INSERT INTO audit_log (dealer_id, user_id, action, subject_type, subject_id, detail)
+SELECT upd.dealer, $1::bigint, 'sms_quiet_hours.save', 'dealer', upd.dealer,
+       jsonb_build_object('start', $2::text, 'end', $3::text)
+FROM upd
+`
+
+type SetDealerSMSQuietHoursParams struct {
+	UserID     *int64 `json:"user_id"`
+	QuietStart string `json:"quiet_start"`
+	QuietEnd   string `json:"quiet_end"`
+	DealerID   int64  `json:"dealer_id"`
+}
+
+// SetDealerSMSQuietHours stores a dealer's quiet hours of marketing SMS (checked before,
+// "HH:MM") and audits the change, in one statement; zero rows means no such dealer.
+func (q *Queries) SetDealerSMSQuietHours(ctx context.Context, arg SetDealerSMSQuietHoursParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setDealerSMSQuietHours,
+		arg.UserID,
+		arg.QuietStart,
+		arg.QuietEnd,
+		arg.DealerID,
+	)
 	if err != nil {
 		return 0, err
 	}

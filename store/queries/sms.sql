@@ -6,6 +6,7 @@ SELECT m.id, m.dealer_id, m.phone, m.kind, m.template, m.body, m.status, m.attem
        d.time_zone::text AS time_zone,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        timezone(d.time_zone, @now::timestamptz)::time AS local_time,
+       sms_quiet_start(d.settings)::time AS quiet_start, sms_quiet_end(d.settings)::time AS quiet_end,
        EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone) AS do_not_call,
        EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out') AS opted_out,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
@@ -238,13 +239,30 @@ SET status = @status, attempts = @attempts, attempts_today = @attempts_today, la
 WHERE id = @id;
 
 -- name: GetDealerSMS :one
--- GetDealerSMS returns what rendering a dealer's SMS needs: its name, zone and signature
--- (settings.sms_signature, by default the dealer's name).
-SELECT id, name, time_zone, COALESCE(NULLIF(settings->>'sms_signature', ''), name)::text AS signature
+-- GetDealerSMS returns what rendering and timing a dealer's SMS needs: its name, zone,
+-- signature (settings.sms_signature, by default the dealer's name) and the quiet hours of
+-- its marketing SMS (settings.sms_quiet_start and sms_quiet_end, by default 21:00-08:00).
+SELECT id, name, time_zone, COALESCE(NULLIF(settings->>'sms_signature', ''), name)::text AS signature,
+       sms_quiet_start(settings)::time AS quiet_start, sms_quiet_end(settings)::time AS quiet_end
 FROM dealers WHERE id = @id;
 
 -- name: SetDealerSMSSignature :exec
 UPDATE dealers SET settings = jsonb_set(settings, '{sms_signature}', to_jsonb(@signature::text)) WHERE id = @id;
+
+-- name: SetDealerSMSQuietHours :execrows
+-- SetDealerSMSQuietHours stores a dealer's quiet hours of marketing SMS (checked before,
+-- "HH:MM") and audits the change, in one statement; zero rows means no such dealer.
+WITH upd AS (
+    UPDATE dealers d
+    SET settings = jsonb_set(jsonb_set(d.settings, '{sms_quiet_start}', to_jsonb(@quiet_start::text)),
+                             '{sms_quiet_end}', to_jsonb(@quiet_end::text))
+    WHERE d.id = @dealer_id::bigint
+    RETURNING d.id AS dealer
+)
+INSERT INTO audit_log (dealer_id, user_id, action, subject_type, subject_id, detail)
+SELECT upd.dealer, sqlc.narg(user_id)::bigint, 'sms_quiet_hours.save', 'dealer', upd.dealer,
+       jsonb_build_object('start', @quiet_start::text, 'end', @quiet_end::text)
+FROM upd;
 
 -- name: UpsertCallbackTask :one
 -- UpsertCallbackTask gives the customer an open call task carrying the message-call
@@ -274,7 +292,8 @@ SELECT id, name, time_zone, call_window_start, call_window_end FROM dealers WHER
 
 -- name: ClaimSMSFast :one
 -- ClaimSMSFast claims a queued message in one statement when nothing holds it back (not
--- on do-not-call; for marketing, not opted out and outside the quiet hours 21:00-08:00);
+-- on do-not-call; for marketing, not opted out and outside the dealer's quiet hours:
+-- 21:00-08:00 or wider, sms_quiet_start and sms_quiet_end of migration 0062);
 -- it signs the body with the dealer's signature when it has none. No row: the caller
 -- takes the slow path (LockSMSForSend) to learn why.
 UPDATE sms_messages m
@@ -286,8 +305,8 @@ WHERE m.id = @id AND d.id = m.dealer_id AND m.status = 'queued'
   AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
   AND (m.kind <> 'marketing' OR (
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
-        AND timezone(d.time_zone, @now::timestamptz)::time >= '08:00'
-        AND timezone(d.time_zone, @now::timestamptz)::time < '21:00'))
+        AND timezone(d.time_zone, @now::timestamptz)::time >= sms_quiet_end(d.settings)
+        AND timezone(d.time_zone, @now::timestamptz)::time < sms_quiet_start(d.settings)))
 RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
@@ -324,8 +343,8 @@ WHERE m.id = ANY (@ids::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
   AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
   AND (m.kind <> 'marketing' OR (
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
-        AND timezone(d.time_zone, @now::timestamptz)::time >= '08:00'
-        AND timezone(d.time_zone, @now::timestamptz)::time < '21:00'))
+        AND timezone(d.time_zone, @now::timestamptz)::time >= sms_quiet_end(d.settings)
+        AND timezone(d.time_zone, @now::timestamptz)::time < sms_quiet_start(d.settings)))
 RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,

@@ -1,0 +1,2 @@
+DROP FUNCTION IF EXISTS sms_quiet_end(jsonb);
+DROP FUNCTION IF EXISTS sms_quiet_start(jsonb);
