@@ -90,7 +90,7 @@ var smsSample = map[string]string{"customer": "王先生", "name": "王", "title
 	"due_day": "12月1日", "date": "2026年11月23日"}
 
 // directorSMSTemplates lists the dealer's SMS templates (the defaults and the dealer's
-// own) and signature, with forms to save a template or the signature.
+// own), signature and quiet hours of marketing SMS, with forms to save each.
 func (h *handler) directorSMSTemplates(w http.ResponseWriter, r *http.Request) {
 	h.smsTemplatesPage(w, r, http.StatusOK, "", nil)
 }
@@ -136,22 +136,44 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 			form = &l.SMSTemplate
 		}
 	}
+	// The quiet hours shown are the dealer's, or what was just refused.
+	quiet := queue.StoredQuietHours(d.QuietStart, d.QuietEnd)
+	quietStart, quietEnd := quiet.StartText(), quiet.EndText()
+	if status != http.StatusOK && r.PostForm.Get("what") == "quiet" {
+		quietStart, quietEnd = r.PostForm.Get("quiet_start"), r.PostForm.Get("quiet_end")
+	}
 	if status != http.StatusOK {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
 	}
 	h.renderDirector(w, r, "director_sms_templates.html", map[string]any{"Templates": lines, "Signature": d.Signature,
+		"QuietStart": quietStart, "QuietEnd": quietEnd, "QuietDefault": queue.DefaultQuietHours.String(),
 		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(queue.TemplateVars, "} {") + "}"})
 }
 
 // directorSMSTemplatesSave saves a template (code, kind, title, body, provider_code: its
 // id at the cloud SMS provider), validated as the
-// campaign command does, or the signature (what=signature); each save is audited. Bad
-// input shows the page again with the error and saves nothing.
+// campaign command does, the signature (what=signature), or the quiet hours of marketing
+// SMS (what=quiet: quiet_start and quiet_end as HH:MM, only wider than 21:00-08:00,
+// queue.ParseQuietHours); each save is audited. Bad input shows the page again with the
+// error and saves nothing.
 func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	ctx := r.Context()
+	if r.PostForm.Get("what") == "quiet" {
+		start, end := r.PostForm.Get("quiet_start"), r.PostForm.Get("quiet_end")
+		if err := queue.ValidateQuietHours(start, end); err != nil {
+			h.smsTemplatesPage(w, r, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+		if err := queue.SaveQuietHours(ctx, h.deps.DB, u.DealerID, start, end, u.ID); err != nil {
+			h.fail(w, r, fmt.Errorf("director: save sms quiet hours: %w", err))
+			return
+		}
+		http.Redirect(w, r, "/director/sms/templates?saved=1", http.StatusSeeOther)
+		return
+	}
 	if r.PostForm.Get("what") == "signature" {
 		sig := strings.TrimSpace(strings.Trim(strings.TrimSpace(r.PostForm.Get("signature")), "【】"))
 		if sig == "" || len([]rune(sig)) > 20 {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -171,4 +172,52 @@ func TestDirectorSavesSMSTemplates(t *testing.T) {
 	require.Contains(t, body, "双十一保养八折")
 	require.Contains(t, body, "<td>SMS_123456789</td>", "the provider code is listed")
 	require.True(t, strings.Contains(body, "【<input name=\"signature\" value=\"广州本田\""), "the saved signature is shown")
+}
+
+func TestDirectorSavesSMSQuietHours(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	d := b.login(t, "director1")
+	quietOf := func(dealerID int64) string {
+		s, err := store.New(b.db).GetDealerSMS(ctx, dealerID)
+		require.NoError(t, err)
+		return queue.StoredQuietHours(s.QuietStart, s.QuietEnd).String()
+	}
+	_, body := b.do(t, d, http.MethodGet, "/director/sms/templates", nil, nil)
+	require.Contains(t, body, `name="quiet_start" value="21:00"`, "the rule's hours by default")
+	require.Contains(t, body, `name="quiet_end" value="08:00"`)
+	tok := b.csrfOf(t, d, "/director/sms/templates")
+
+	// Narrower or malformed hours are refused with the error on the page, the input kept, and nothing saved.
+	for _, bad := range []struct{ start, end, err string }{
+		{"22:00", "08:00", "quiet hours must start at 21:00 or earlier, got 22:00"},
+		{"21:00", "07:30", "quiet hours must end at 08:00 or later, got 07:30"},
+		{"晚上", "09:00", "give a time of day as HH:MM"},
+		{"20:00", "", "give a time of day as HH:MM"},
+	} {
+		resp, body := b.do(t, d, http.MethodPost, "/director/sms/templates",
+			url.Values{"csrf": {tok}, "what": {"quiet"}, "quiet_start": {bad.start}, "quiet_end": {bad.end}}, nil)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad.start+"-"+bad.end)
+		require.Contains(t, body, `id="sms-error"`)
+		require.Contains(t, body, bad.err)
+		require.Contains(t, body, `name="quiet_start" value="`+bad.start+`"`, "the refused input is shown again")
+	}
+	resp, _ := b.do(t, d, http.MethodPost, "/director/sms/templates", url.Values{"what": {"quiet"}, "quiet_start": {"20:00"}, "quiet_end": {"09:00"}}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "no CSRF token")
+	require.Equal(t, "21:00-08:00", quietOf(b.dealer.ID))
+	var n int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'sms_quiet_hours.save'`).Scan(&n))
+	require.Zero(t, n)
+
+	resp, _ = b.do(t, d, http.MethodPost, "/director/sms/templates",
+		url.Values{"csrf": {tok}, "what": {"quiet"}, "quiet_start": {"20:00"}, "quiet_end": {"09:30"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "20:00-09:30", quietOf(b.dealer.ID))
+	require.Equal(t, "21:00-08:00", quietOf(b.other.ID), "another dealer keeps the rule's hours")
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'sms_quiet_hours.save' AND user_id = $1 AND dealer_id = $2`,
+		b.users["director1"].ID, b.dealer.ID).Scan(&n))
+	require.Equal(t, 1, n)
+	_, body = b.do(t, d, http.MethodGet, "/director/sms/templates", nil, nil)
+	require.Contains(t, body, `name="quiet_start" value="20:00"`, "the saved hours are shown")
+	require.Contains(t, body, `name="quiet_end" value="09:30"`)
 }

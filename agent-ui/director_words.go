@@ -109,6 +109,8 @@ var directorText = map[string][2]string{
 	"message_calls": {"语音通知", "Message calls"},
 	"key":           {"按键", "Key"},
 	"signature":     {"短信签名", "SMS signature"},
+	"quiet_hours":   {"营销短信免打扰时段", "Marketing SMS quiet hours"},
+	"quiet_hint":    {"此时段内不发营销短信；只能放宽（开始 12:00-21:00，结束 08:00-12:00），不能短于", "no marketing SMS in this period; it may only be widened (start 12:00-21:00, end 08:00-12:00), never shorter than"},
 	"title_col":     {"标题", "Title"},
 	"body":          {"内容", "Text"},
 	"source":        {"来源", "Source"},

@@ -141,7 +141,7 @@ func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams
 			if hold != nil {
 				at = *hold
 			}
-			if quiet := dealerQuietHours(dealer.QuietStart, dealer.QuietEnd); quiet.ContainsTime(at, loc) {
+			if quiet := StoredQuietHours(dealer.QuietStart, dealer.QuietEnd); quiet.ContainsTime(at, loc) {
 				end := quiet.NextEnd(at, loc)
 				hold = &end
 			}

@@ -115,9 +115,11 @@ func SaveQuietHours(ctx context.Context, db store.DBTX, dealerID int64, start, e
 	return nil
 }
 
-// dealerQuietHours are a dealer's quiet hours as the store gives them (sms_quiet_start
-// and sms_quiet_end of migration 0062: defaults filled in, never narrower than the rule).
-func dealerQuietHours(start, end pgtype.Time) QuietHours {
+// StoredQuietHours returns a dealer's quiet hours from the times the store gives
+// (GetDealerSMS's QuietStart and QuietEnd, from sms_quiet_start and sms_quiet_end of
+// migration 0062: defaults filled in, never narrower than the rule); a time not given
+// is the rule's.
+func StoredQuietHours(start, end pgtype.Time) QuietHours {
 	h := DefaultQuietHours
 	if start.Valid {
 		h.Start = clock(start)

@@ -112,7 +112,7 @@ func TestSaveQuietHours(t *testing.T) {
 	quietOf := func(id int64) string {
 		d, err := q.GetDealerSMS(ctx, id)
 		require.NoError(t, err)
-		return dealerQuietHours(d.QuietStart, d.QuietEnd).String()
+		return StoredQuietHours(d.QuietStart, d.QuietEnd).String()
 	}
 	audits := func() int {
 		var n int

@@ -130,12 +130,12 @@ func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (
 			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "do not call", ID: m.ID})
 		case m.Kind == "marketing" && m.OptedOut:
 			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "opted out", ID: m.ID})
-		case m.Kind == "marketing" && dealerQuietHours(m.QuietStart, m.QuietEnd).Contains(clock(m.LocalTime)):
+		case m.Kind == "marketing" && StoredQuietHours(m.QuietStart, m.QuietEnd).Contains(clock(m.LocalTime)):
 			loc, err := time.LoadLocation(m.TimeZone)
 			if err != nil {
 				return fmt.Errorf("sms %d: dealer time zone %q: %w", m.ID, m.TimeZone, err)
 			}
-			end := dealerQuietHours(m.QuietStart, m.QuietEnd).NextEnd(t, loc)
+			end := StoredQuietHours(m.QuietStart, m.QuietEnd).NextEnd(t, loc)
 			return q.DeferSMS(ctx, store.DeferSMSParams{NotBefore: end, ID: m.ID})
 		}
 		// Every SMS carries the dealer's signature; texts written elsewhere without one
