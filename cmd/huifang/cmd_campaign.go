@@ -134,7 +134,8 @@ func cmdCampaignCalls(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// cmdCampaignTemplate saves a dealer's SMS template or signature (a director's edit).
+// cmdCampaignTemplate saves a dealer's SMS template, signature or quiet hours of
+// marketing SMS (a director's edit).
 func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "campaign template")
 	dealer := fs.String("dealer", "", "dealer code (required)")
@@ -144,11 +145,20 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 	body := fs.String("body", "", "text with {customer} {name} {title} {dealer} {plate} {model} {due_day} {date}")
 	signature := fs.String("signature", "", "set the dealer's SMS signature (the text inside 【】)")
 	providerCode := fs.String("provider-code", "", "the template's code at the cloud SMS provider (SMS_123456789, 1234567); kept when not given")
+	quiet := fs.String("quiet-hours", "", "set the dealer's quiet hours of marketing SMS, START-END such as 20:00-09:00 (21:00-08:00 or wider)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *dealer == "" || (*signature == "" && (*code == "" || *body == "")) {
-		return fmt.Errorf("%w: --dealer and either --signature or --code with --body are required", errUsage)
+	if *dealer == "" || (*signature == "" && *quiet == "" && (*code == "" || *body == "")) {
+		return fmt.Errorf("%w: --dealer and either --signature, --quiet-hours or --code with --body are required", errUsage)
+	}
+	var hours queue.QuietHours
+	if *quiet != "" {
+		h, err := queue.ParseQuietHoursRange(*quiet)
+		if err != nil {
+			return err
+		}
+		hours = h
 	}
 	pool, err := campaignDB(ctx, env)
 	if err != nil {
@@ -164,6 +174,12 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 			return err
 		}
 		fmt.Fprintf(env.stdout, "dealer %s signature 【%s】\n", d.Code, strings.Trim(*signature, "【】"))
+	}
+	if *quiet != "" {
+		if err := queue.SaveQuietHours(ctx, pool, d.ID, hours.StartText(), hours.EndText(), 0); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "dealer %s quiet hours of marketing SMS %s\n", d.Code, hours)
 	}
 	if *code != "" {
 		t := queue.SMSTemplate{Code: *code, Kind: *kind, Title: *title, Body: *body, ProviderCode: *providerCode}

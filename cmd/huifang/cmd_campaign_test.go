@@ -53,4 +53,33 @@ func TestCampaignCommands(t *testing.T) {
 	require.Equal(t, 2, runWith(ctx, env, []string{"campaign", "sms", "--dealer", "CMP1"}), "missing flags are a usage error")
 	require.NotEqual(t, 0, runWith(ctx, env, []string{"campaign", "template", "--dealer", "CMP1", "--code", "x", "--body", "{nope}"}))
 	require.Contains(t, errb.String(), "unknown variable {nope}")
+
+	// Quiet hours of marketing SMS: wider is saved (and audited), narrower refused.
+	quiet := func() string {
+		s, err := store.New(db.Pool).GetDealerSMS(ctx, d.ID)
+		require.NoError(t, err)
+		return queue.StoredQuietHours(s.QuietStart, s.QuietEnd).String()
+	}
+	require.Equal(t, "21:00-08:00", quiet())
+	for _, bad := range []struct{ arg, err string }{
+		{"22:00-08:00", "quiet hours must start at 21:00 or earlier, got 22:00"},
+		{"21:00-07:30", "quiet hours must end at 08:00 or later, got 07:30"},
+		{"8pm-9am", "give a time of day as HH:MM"},
+		{"20:00", "give start-end as HH:MM-HH:MM"},
+	} {
+		errb.Reset()
+		require.Equal(t, 1, runWith(ctx, env, []string{"campaign", "template", "--dealer", "CMP1", "--quiet-hours", bad.arg}), bad.arg)
+		require.Contains(t, errb.String(), bad.err)
+	}
+	require.Equal(t, "21:00-08:00", quiet(), "nothing saved")
+	require.Contains(t, run("campaign", "template", "--dealer", "CMP1", "--quiet-hours", "20:00-09:00"), "quiet hours of marketing SMS 20:00-09:00")
+	require.Equal(t, "20:00-09:00", quiet())
+	var n int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'sms_quiet_hours.save' AND dealer_id = $1`, d.ID).Scan(&n))
+	require.Equal(t, 1, n)
+	// The other flags still work beside it.
+	o = run("campaign", "template", "--dealer", "CMP1", "--quiet-hours", "19:30-08:30", "--signature", "命令店二")
+	require.Contains(t, o, "19:30-08:30")
+	require.Contains(t, o, "【命令店二】")
+	require.Equal(t, "19:30-08:30", quiet())
 }
