@@ -15,9 +15,19 @@ http_addr=${HUIFANG_HTTP_ADDR:-127.0.0.1:8080}
 fake=/usr/lib/kannel/test/fakesmsc
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# stop ends the boxes and waits (up to 10 s each) until they are gone, so that a start
+# right after finds their ports free.
 stop() {
 	for p in fakesmsc smsbox bearerbox; do
-		[ -f "$dir/$p.pid" ] && kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
+		if [ -f "$dir/$p.pid" ]; then
+			pid=$(cat "$dir/$p.pid")
+			kill "$pid" 2>/dev/null || true
+			for _ in $(seq 1 40); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.25
+			done
+			kill -9 "$pid" 2>/dev/null || true
+		fi
 		rm -f "$dir/$p.pid"
 	done
 }
@@ -81,10 +91,16 @@ CONF
 	fakesmsc -m 0 "1 2 text unused"
 	smsbox -v 1 "$dir/kannel.conf" >>"$dir/smsbox.out" 2>&1 &
 	echo $! >"$dir/smsbox.pid"
+	up=
 	for _ in $(seq 1 40); do
-		timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/13013' 2>/dev/null && break
+		timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/13013' 2>/dev/null && { up=1; break; }
 		sleep 0.25
 	done
+	if [ -z "$up" ]; then
+		echo "kannel: smsbox did not open 127.0.0.1:13013; see $dir/bearerbox.log and $dir/smsbox.log" >&2
+		stop
+		exit 1
+	fi
 	echo "kannel: sendsms on 127.0.0.1:13013, fake SMS centre log $dir/fakesmsc.log" >&2
 	;;
 mo)

@@ -150,7 +150,13 @@ func (k *Kannel) Submit(ctx context.Context, m store.OutgoingSMS) (string, error
 	resp, err := k.cfg.Client.Do(req)
 	if err != nil {
 		// A refused connection or a failed DNS lookup sent nothing; anything else
-		// (a timeout, a reset after the request) may have reached Kannel.
+		// (a timeout, a reset after the request) may have reached Kannel. The request's
+		// query holds the sendsms password: the error (logged, stored on the message)
+		// names the endpoint only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = k.cfg.SendURL
+		}
 		return "", &Error{Err: err, inDoubt: !notSent(err)}
 	}
 	defer resp.Body.Close()

@@ -3,6 +3,7 @@ package sms_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -150,4 +151,21 @@ func TestKannelRefusesBadCredentials(t *testing.T) {
 	require.ErrorAs(t, err, &ke)
 	require.True(t, ke.Permanent(), "%v", err)
 	require.Equal(t, http.StatusForbidden, ke.Status)
+}
+
+func TestKannelErrorsHideThePassword(t *testing.T) {
+	// A port nobody listens on: the connection is refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	k, err := sms.NewKannel(sms.KannelConfig{SendURL: "http://" + addr + "/cgi-bin/sendsms", Username: "huifang", Password: "s3cret-pw"})
+	require.NoError(t, err)
+	_, err = k.Submit(context.Background(), store.OutgoingSMS{ID: 1, Phone: "13912345678", Body: "您好"})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "/cgi-bin/sendsms")
+	require.NotContains(t, err.Error(), "s3cret-pw")
+	var se *sms.Error
+	require.ErrorAs(t, err, &se)
+	require.False(t, se.InDoubt(), "a refused connection sent nothing")
 }
