@@ -85,6 +85,17 @@
 //     gives the whole task, every reason included, to that consultant. A complaint hides those
 //     reasons, so a complainant's task goes to customer service.
 //
+// # SMS quiet hours
+//
+// No marketing SMS between 21:00 and 08:00 in the dealer's time zone (DOMAIN.md). A dealer
+// may widen that period, never narrow it (QuietHours, SaveQuietHours; dealers.settings
+// sms_quiet_start and sms_quiet_end). Three places decide it and all read the same setting:
+// the claim statements (ClaimSMSFast, ClaimSMSBatchFast, through the SQL functions
+// sms_quiet_start and sms_quiet_end of migration 0062, which also clamp any stored value
+// to 21:00-08:00), the sender's slow path (which holds the message until the next end of
+// the period) and StartSMSCampaign (which holds a campaign started inside it). Service SMS
+// go at any hour.
+//
 // # Concurrency
 //
 // A build runs in one transaction and takes a transaction advisory lock keyed by the schema and the dealer first, so
