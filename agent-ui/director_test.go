@@ -268,6 +268,23 @@ func TestPurgeRecordingsKeepsRecords(t *testing.T) {
 	require.NotNil(t, purged)
 }
 
+func TestHousekeepingPurgesRecordings(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-40*24*time.Hour), time.Minute, dir)
+	require.NoError(t, store.New(b.db).SetDealerSetting(ctx, store.SetDealerSettingParams{Key: RetentionKey, Value: 30, ID: b.dealer.ID}))
+	var path string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT recording_path FROM call_attempts WHERE id = $1`, old).Scan(&path))
+	require.FileExists(t, path)
+
+	b.console.h.housekeepOnce(ctx) // what the console runs every hour
+	require.NoFileExists(t, path)
+	var purged *time.Time
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT recording_purged_at FROM call_attempts WHERE id = $1`, old).Scan(&purged))
+	require.NotNil(t, purged, "the call record stays, marked purged")
+}
+
 func TestDirectorDrawFromSearch(t *testing.T) {
 	b := setup(t, nil)
 	dir := t.TempDir()

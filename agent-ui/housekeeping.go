@@ -7,25 +7,40 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// housekeeping deletes expired sessions and day-old failed logins, once at start and
-// then every hour.
+// housekeeping runs housekeepOnce at start and then every hour, until ctx ends.
 func (h *handler) housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		now := h.deps.Now()
-		if n, err := h.q().DeleteExpiredConsoleSessions(ctx, now); err != nil {
-			h.log.Error("delete expired sessions", "err", err)
-		} else if n > 0 {
-			h.log.Info("deleted expired sessions", "count", n)
-		}
-		if err := h.q().ClearLoginFailures(ctx, store.ClearLoginFailuresParams{Before: now.Add(-24 * time.Hour)}); err != nil {
-			h.log.Error("delete old login failures", "err", err)
-		}
+		h.housekeepOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// housekeepOnce deletes expired sessions and day-old failed logins, and the recordings
+// older than each dealer's retention (the call records stay; `huifang recordings purge`
+// does the same by hand). Every step may run in several processes at once.
+func (h *handler) housekeepOnce(ctx context.Context) {
+	now := h.deps.Now()
+	if n, err := h.q().DeleteExpiredConsoleSessions(ctx, now); err != nil {
+		h.log.Error("delete expired sessions", "err", err)
+	} else if n > 0 {
+		h.log.Info("deleted expired sessions", "count", n)
+	}
+	if err := h.q().ClearLoginFailures(ctx, store.ClearLoginFailuresParams{Before: now.Add(-24 * time.Hour)}); err != nil {
+		h.log.Error("delete old login failures", "err", err)
+	}
+	res, err := PurgeRecordings(ctx, h.deps.DB, now, "", h.log)
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("purge recordings", "err", err)
+	}
+	for _, r := range res {
+		if r.Deleted > 0 || r.Missing > 0 {
+			h.log.Info("purged recordings", "dealer", r.DealerCode, "days", r.Days, "deleted", r.Deleted, "missing", r.Missing)
 		}
 	}
 }
