@@ -29,9 +29,11 @@ type batch struct {
 
 var (
 	surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-	given    = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "文", "华", "建国", "红", "志强", "玉兰", "海燕", "晓东", "子涵", "浩然", "欣怡", "梓萱", "宇轩", "思远", "佳怡", "俊杰"}
-	mobile   = []string{"130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "170", "173", "176", "177", "178", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199"}
-	plates   = []string{"沪A", "沪B", "沪C", "沪D", "苏E", "浙A", "沪F", "沪G"}
+	// givenMale and givenFemale are given names that go with 先生 and 女士.
+	givenMale   = []string{"伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "平", "刚", "建华", "文", "华", "建国", "志强", "晓东", "子涵", "浩然", "宇轩", "思远", "俊杰"}
+	givenFemale = []string{"芳", "娜", "秀英", "敏", "静", "丽", "艳", "娟", "秀兰", "霞", "桂英", "红", "玉兰", "海燕", "子涵", "欣怡", "梓萱", "佳怡"}
+	mobile      = []string{"130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "170", "173", "176", "177", "178", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199"}
+	plates      = []string{"沪A", "沪B", "沪C", "沪D", "苏E", "浙A", "沪F", "沪G"}
 	// models: brand, model, WMI, 5-character VDS, price band.
 	models = [][5]string{
 		{"大众", "朗逸", "LSV", "AB2L1", "economy"},
@@ -69,7 +71,12 @@ func vin(m [5]string, year int, n int64) string {
 	return v
 }
 
-func (g *generator) name() string {
+// name returns a full name that goes with title (先生 or 女士; anything else: either).
+func (g *generator) name(title string) string {
+	given := givenMale
+	if title == "女士" || (title != "先生" && g.rng.IntN(2) == 0) {
+		given = givenFemale
+	}
 	return string(surnames[g.rng.IntN(len(surnames))]) + given[g.rng.IntN(len(given))]
 }
 
@@ -223,7 +230,7 @@ func (g *generator) batch(ctx context.Context, db *pgxpool.Pool, start, end int)
 				b.complaints = append(b.complaints, []any{g.dealerID, cid, opened, closed, cat, cat + "问题, 客户来电反映"})
 			}
 		}
-		b.customers = append(b.customers, []any{cid, g.dealerID, g.name(), title, phone(i), birthday, grade, consultant, status, statusDay, lostReason, intent, band})
+		b.customers = append(b.customers, []any{cid, g.dealerID, g.name(title), title, phone(i), birthday, grade, consultant, status, statusDay, lostReason, intent, band})
 	}
 	return b, nil
 }
@@ -249,7 +256,7 @@ func (g *generator) history(b *batch, vid, cid int64, delivery, today time.Time)
 		}
 		km := int(d.Sub(delivery).Hours()/24) * kmPerDay
 		amount := 380 + g.rng.IntN(900)
-		b.visits = append(b.visits, []any{g.dealerID, vid, cid, d, "maintenance", label, int64(amount), km, "服务顾问 " + g.name()})
+		b.visits = append(b.visits, []any{g.dealerID, vid, cid, d, "maintenance", label, int64(amount), km, "服务顾问 " + g.name("")})
 		if !d.Equal(lastReading) {
 			b.readings = append(b.readings, []any{vid, d, km, "workshop"})
 			lastReading = d
@@ -259,7 +266,7 @@ func (g *generator) history(b *batch, vid, cid int64, delivery, today time.Time)
 			if !rd.After(today) {
 				kinds := []string{"维修", "钣喷", "事故"}
 				rkm := int(rd.Sub(delivery).Hours()/24) * kmPerDay
-				b.visits = append(b.visits, []any{g.dealerID, vid, cid, rd, "repair", kinds[g.rng.IntN(3)], int64(500 + g.rng.IntN(5000)), rkm, "服务顾问 " + g.name()})
+				b.visits = append(b.visits, []any{g.dealerID, vid, cid, rd, "repair", kinds[g.rng.IntN(3)], int64(500 + g.rng.IntN(5000)), rkm, "服务顾问 " + g.name("")})
 				b.readings = append(b.readings, []any{vid, rd, rkm, "workshop"})
 				lastReading = rd
 			}
