@@ -1,6 +1,8 @@
 package telephony
 
 import (
+	"strings"
+
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -118,14 +120,21 @@ func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	g.respond(tx, req, 200, "OK", nil, sessionExpires(req)...)
 }
 
-// sessionExpires echoes a session timer request (RFC 4028) in our 2xx: the peer stays
-// the refresher, since we do not send refreshes ourselves.
+// sessionExpires answers a session timer request (RFC 4028) in our 2xx with the same
+// interval and the requester as the refresher (refresher=uac): we never send refreshes
+// ourselves, so a request asking us to refresh (refresher=uas) is answered that the peer
+// refreshes. A request without Session-Expires gets none.
 func sessionExpires(req *sip.Request) []sip.Header {
 	h := req.GetHeader("Session-Expires")
 	if h == nil {
 		return nil
 	}
-	return []sip.Header{sip.NewHeader("Session-Expires", h.Value()), sip.NewHeader("Require", "timer")}
+	interval, _, _ := strings.Cut(h.Value(), ";")
+	interval = strings.TrimSpace(interval)
+	if interval == "" {
+		return nil
+	}
+	return []sip.Header{sip.NewHeader("Session-Expires", interval+";refresher=uac"), sip.NewHeader("Require", "timer")}
 }
 
 // onInfo takes DTMF sent as SIP INFO (application/dtmf-relay or application/dtmf).
