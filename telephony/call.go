@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -566,6 +568,9 @@ func (g *Gateway) answered(ctx context.Context, c *Call, r *sip.Response, tx sip
 
 	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if every := refreshEvery(r); every > 0 {
+		go g.refreshSession(callCtx, l, every)
+	}
 	onAnswerDone := make(chan struct{})
 	go func() {
 		defer close(onAnswerDone)
@@ -621,6 +626,64 @@ func (g *Gateway) answered(ctx context.Context, c *Call, r *sip.Response, tx sip
 	res.DTMF = c.digits
 	res.BridgedAt = c.bridgedAt
 	c.mu.Unlock()
+}
+
+// refreshEvery returns how often we must refresh the session (RFC 4028) after the
+// answer r: half its Session-Expires interval when it makes us the refresher
+// (refresher=uac), zero when the peer refreshes or there is no session timer.
+func refreshEvery(r *sip.Response) time.Duration {
+	h := r.GetHeader("Session-Expires")
+	if h == nil {
+		return 0
+	}
+	v, params, _ := strings.Cut(h.Value(), ";")
+	secs, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	if !strings.Contains(strings.ReplaceAll(strings.ToLower(params), " ", ""), "refresher=uac") {
+		return 0
+	}
+	return time.Duration(secs) * time.Second / 2
+}
+
+// refreshSession keeps a session alive that the peer wants us to refresh: an UPDATE
+// every interval until ctx ends. A peer that answers 481 or 408, or not at all, has lost
+// the call: we hang up. A peer that refuses UPDATE (405, 501) is not refreshed again.
+func (g *Gateway) refreshSession(ctx context.Context, l *leg, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	interval := strconv.Itoa(int((2 * every).Seconds()))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		req := l.request(sip.UPDATE, l.nextCSeq())
+		req.AppendHeader(sip.NewHeader("Session-Expires", interval+";refresher=uac"))
+		req.AppendHeader(sip.NewHeader("Supported", "timer"))
+		tx, err := g.cli.TransactionRequest(ctx, req, g.addVia)
+		if err != nil {
+			g.log.Warn("session refresh", "call_id", l.callID, "err", err)
+			continue
+		}
+		res, err := g.waitFinal(ctx, tx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil || res.StatusCode == 481 || res.StatusCode == 408:
+			g.log.Warn("session refresh failed: ending the call", "call_id", l.callID, "err", err)
+			select {
+			case l.hangup <- HangupSystem:
+			default:
+			}
+			return
+		case res.StatusCode == 405 || res.StatusCode == 501:
+			g.log.Warn("session refresh: the peer refuses UPDATE", "call_id", l.callID, "status", res.StatusCode)
+			return
+		}
+	}
 }
 
 // sanitizeFile keeps a Call-ID usable as a file name.

@@ -227,3 +227,19 @@ func TestDialCallerIDAndNumberFormat(t *testing.T) {
 	require.Equal(t, OutcomeBusy, res.Outcome)
 	require.Equal(t, "+8613900000001", res.To)
 }
+
+func TestDialRefreshesSessionWhenAskedTo(t *testing.T) {
+	s := startSipp(t, "uas_session_timer_uac.xml", "udp", "codec", "0")
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
+	// Bounded: without refreshes sipp gives up on the call and never hangs up.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	res, err := g.Dial(ctx, DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.Equal(t, HangupCustomer, res.HangupBy, "sipp hung up after two refreshes")
+	// sipp fails unless two UPDATE refreshes came within its 2 s session interval.
+	require.NoError(t, s.Wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	require.Equal(t, HangupCustomer, res.HangupBy)
+	require.GreaterOrEqual(t, res.EndAt.Sub(res.AnswerAt), 1500*time.Millisecond, "the call lasted through two refreshes")
+}
