@@ -44,7 +44,7 @@ func TestOutcomeForStatus(t *testing.T) {
 	tests := map[int]Outcome{
 		200: OutcomeAnswered, 486: OutcomeBusy, 600: OutcomeBusy, 603: OutcomeDeclined,
 		408: OutcomeNoAnswer, 480: OutcomeUnreachable, 404: OutcomeInvalidNumber,
-		484: OutcomeInvalidNumber, 604: OutcomeInvalidNumber, 500: OutcomeTrunkFailure,
+		484: OutcomeInvalidNumber, 604: OutcomeInvalidNumber, 410: OutcomeInvalidNumber, 500: OutcomeTrunkFailure,
 		503: OutcomeTrunkFailure, 403: OutcomeTrunkFailure, 0: OutcomeTrunkFailure,
 	}
 	for status, want := range tests {

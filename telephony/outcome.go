@@ -15,8 +15,8 @@ const (
 	OutcomeNoAnswer Outcome = "no_answer"
 	// OutcomeUnreachable is 480 Temporarily Unavailable (switched off, out of coverage).
 	OutcomeUnreachable Outcome = "unreachable"
-	// OutcomeInvalidNumber is 404 Not Found, 484 Address Incomplete or 604 Does Not
-	// Exist Anywhere.
+	// OutcomeInvalidNumber is 404 Not Found, 410 Gone (a number taken out of service), 484
+	// Address Incomplete or 604 Does Not Exist Anywhere.
 	OutcomeInvalidNumber Outcome = "invalid_number"
 	// OutcomeTrunkFailure is a 5xx, a 403 from the trunk, a transport error or no
 	// response at all. It is not a customer attempt.
@@ -38,7 +38,7 @@ func OutcomeForStatus(status int) Outcome {
 		return OutcomeNoAnswer
 	case status == 480:
 		return OutcomeUnreachable
-	case status == 404 || status == 484 || status == 604:
+	case status == 404 || status == 410 || status == 484 || status == 604:
 		return OutcomeInvalidNumber
 	default:
 		return OutcomeTrunkFailure
