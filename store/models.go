@@ -295,6 +295,16 @@ type ShowroomVisit struct {
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
+type SipBinding struct {
+	Username  string    `json:"username"`
+	UserID    int64     `json:"user_id"`
+	Contact   string    `json:"contact"`
+	Source    string    `json:"source"`
+	Transport string    `json:"transport"`
+	ExpiresAt time.Time `json:"expires_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 type SmsCampaign struct {
 	ID         int64     `json:"id"`
 	DealerID   int64     `json:"dealer_id"`

@@ -10,6 +10,16 @@ import (
 	"time"
 )
 
+const deleteSipBinding = `-- name: DeleteSipBinding :exec
+DELETE FROM sip_bindings WHERE username = $1
+`
+
+// DeleteSipBinding removes an agent phone's binding (the phone unregistered).
+func (q *Queries) DeleteSipBinding(ctx context.Context, username string) error {
+	_, err := q.db.Exec(ctx, deleteSipBinding, username)
+	return err
+}
+
 const getCallAttemptByCallID = `-- name: GetCallAttemptByCallID :one
 SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at, recording_purged_at FROM call_attempts WHERE call_id = $1
 `
@@ -42,6 +52,39 @@ func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (Ca
 		&i.RecordingPurgedAt,
 	)
 	return i, err
+}
+
+const listLiveSipBindings = `-- name: ListLiveSipBindings :many
+SELECT username, user_id, contact, source, transport, expires_at, updated_at FROM sip_bindings WHERE expires_at > $1::timestamptz ORDER BY username
+`
+
+// ListLiveSipBindings returns the bindings that have not expired at @now.
+func (q *Queries) ListLiveSipBindings(ctx context.Context, now time.Time) ([]SipBinding, error) {
+	rows, err := q.db.Query(ctx, listLiveSipBindings, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SipBinding{}
+	for rows.Next() {
+		var i SipBinding
+		if err := rows.Scan(
+			&i.Username,
+			&i.UserID,
+			&i.Contact,
+			&i.Source,
+			&i.Transport,
+			&i.ExpiresAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const saveCallAttempt = `-- name: SaveCallAttempt :one
@@ -113,4 +156,34 @@ func (q *Queries) SaveCallAttempt(ctx context.Context, arg SaveCallAttemptParams
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const saveSipBinding = `-- name: SaveSipBinding :exec
+INSERT INTO sip_bindings (username, user_id, contact, source, transport, expires_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, now())
+ON CONFLICT (username) DO UPDATE SET
+    user_id = EXCLUDED.user_id, contact = EXCLUDED.contact, source = EXCLUDED.source,
+    transport = EXCLUDED.transport, expires_at = EXCLUDED.expires_at, updated_at = now()
+`
+
+type SaveSipBindingParams struct {
+	Username  string    `json:"username"`
+	UserID    int64     `json:"user_id"`
+	Contact   string    `json:"contact"`
+	Source    string    `json:"source"`
+	Transport string    `json:"transport"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SaveSipBinding stores an agent phone's binding, replacing the one before.
+func (q *Queries) SaveSipBinding(ctx context.Context, arg SaveSipBindingParams) error {
+	_, err := q.db.Exec(ctx, saveSipBinding,
+		arg.Username,
+		arg.UserID,
+		arg.Contact,
+		arg.Source,
+		arg.Transport,
+		arg.ExpiresAt,
+	)
+	return err
 }

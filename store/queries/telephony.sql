@@ -21,3 +21,19 @@ RETURNING id;
 
 -- name: GetCallAttemptByCallID :one
 SELECT * FROM call_attempts WHERE call_id = $1;
+
+-- name: SaveSipBinding :exec
+-- SaveSipBinding stores an agent phone's binding, replacing the one before.
+INSERT INTO sip_bindings (username, user_id, contact, source, transport, expires_at, updated_at)
+VALUES (@username, @user_id, @contact, @source, @transport, @expires_at, now())
+ON CONFLICT (username) DO UPDATE SET
+    user_id = EXCLUDED.user_id, contact = EXCLUDED.contact, source = EXCLUDED.source,
+    transport = EXCLUDED.transport, expires_at = EXCLUDED.expires_at, updated_at = now();
+
+-- name: DeleteSipBinding :exec
+-- DeleteSipBinding removes an agent phone's binding (the phone unregistered).
+DELETE FROM sip_bindings WHERE username = $1;
+
+-- name: ListLiveSipBindings :many
+-- ListLiveSipBindings returns the bindings that have not expired at @now.
+SELECT * FROM sip_bindings WHERE expires_at > @now::timestamptz ORDER BY username;
