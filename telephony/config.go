@@ -64,6 +64,10 @@ type Config struct {
 	// Credentials looks up agents' SIP passwords; nil refuses every REGISTER and INVITE
 	// from outside.
 	Credentials Credentials
+	// Bindings keeps agents' phone registrations across restarts: the registrar writes
+	// each REGISTER through to it and Start loads the unexpired ones back. Nil keeps them
+	// in memory only, so phones are unreachable after a restart until they re-register.
+	Bindings BindingStore
 	// CallLog stores call records; nil stores nothing.
 	CallLog CallLog
 	// Logger receives the gateway's logs (default slog.Default()).

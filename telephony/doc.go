@@ -17,6 +17,13 @@
 // both sides through the media package; message calls (MessageCall: prompt, one DTMF
 // digit); and the CallLog that writes call records to Postgres (StoreCallLog).
 //
+// The registrar keeps bindings in memory and writes each one through to a BindingStore
+// (Config.Bindings; cmd wires it to Postgres). Start loads the unexpired bindings back,
+// checking each agent again through the Credentials, so agents' phones stay reachable
+// across a restart of the gateway. A phone registered over TCP from behind NAT is the
+// exception: its connection closed with the old process and only it can open a new one,
+// so it is unreachable until it registers again.
+//
 // Sub-packages: media (RTP, G.711, SDP, DTMF, WAV), simcarrier (the simulated carrier,
 // the default peer when no trunk is configured) and sipptest (sipp as a test peer).
 // Benchmark figures are in BENCH.md.

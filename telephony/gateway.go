@@ -67,9 +67,12 @@ func New(cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
-// Start listens on the configured address (UDP and TCP, same port) and serves requests
-// until Close.
+// Start restores the stored registrations of agents' phones (Config.Bindings), then
+// listens on the configured address (UDP and TCP, same port) and serves requests until
+// Close.
 func (g *Gateway) Start() error {
+	// Stored registrations are back before any new REGISTER can arrive and replace them.
+	g.loadBindings()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("huifang"),
 		sipgo.WithUserAgentHostname(g.cfg.Host),

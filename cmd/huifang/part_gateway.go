@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -59,6 +60,7 @@ func newGatewayPart(d *deps) *gatewayPart {
 		Trunk:         tr,
 		RecordingsDir: d.cfg.RecordingsDir,
 		Credentials:   storeAgents{q: store.New(d.db)},
+		Bindings:      storeBindings{q: store.New(d.db)},
 		CallLog:       telephony.NewStoreCallLog(d.db),
 		Logger:        d.log.With("part", "gateway"),
 	})
@@ -121,4 +123,40 @@ func (s storeAgents) LookupAgent(ctx context.Context, username string) (telephon
 	}
 	u := found[0]
 	return telephony.Agent{Username: u.Username, Password: u.SipPassword, UserID: u.ID, DealerID: u.DealerID}, nil
+}
+
+// storeBindings keeps the registrar's bindings of agents' phones in sip_bindings, so that
+// registrations survive a restart of the gateway.
+type storeBindings struct{ q *store.Queries }
+
+// SaveBinding stores the agent's binding, replacing the one before.
+func (s storeBindings) SaveBinding(ctx context.Context, b telephony.Binding) error {
+	err := s.q.SaveSipBinding(ctx, store.SaveSipBindingParams{Username: b.Username, UserID: b.UserID,
+		Contact: b.Contact, Source: b.Source, Transport: b.Transport, ExpiresAt: b.Expires})
+	if err != nil {
+		return fmt.Errorf("save sip binding of %s: %w", b.Username, err)
+	}
+	return nil
+}
+
+// DeleteBinding removes the agent's binding.
+func (s storeBindings) DeleteBinding(ctx context.Context, username string) error {
+	if err := s.q.DeleteSipBinding(ctx, username); err != nil {
+		return fmt.Errorf("delete sip binding of %s: %w", username, err)
+	}
+	return nil
+}
+
+// LoadBindings returns the bindings that have not expired at now.
+func (s storeBindings) LoadBindings(ctx context.Context, now time.Time) ([]telephony.Binding, error) {
+	rows, err := s.q.ListLiveSipBindings(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("load sip bindings: %w", err)
+	}
+	out := make([]telephony.Binding, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, telephony.Binding{Username: r.Username, UserID: r.UserID, Contact: r.Contact,
+			Source: r.Source, Transport: r.Transport, Expires: r.ExpiresAt})
+	}
+	return out, nil
 }
