@@ -95,6 +95,15 @@ func (g *Gateway) Registered(username string) bool {
 	return ok
 }
 
+// RegisteredBinding returns the agent phone's live binding: where the gateway calls it.
+func (g *Gateway) RegisteredBinding(username string) (Binding, bool) {
+	b, ok := g.registrar.lookup(username, time.Now())
+	if !ok {
+		return Binding{}, false
+	}
+	return b.stored(), true
+}
+
 // onRegister is the registrar (RFC 3261 section 10.3), for agents only.
 func (g *Gateway) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if !wellFormed(req) {
