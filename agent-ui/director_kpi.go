@@ -287,7 +287,7 @@ func (h *handler) directorKPI(w http.ResponseWriter, r *http.Request) {
 	// Quick ranges: this and last week (Monday to Sunday, for the key-prospect report),
 	// this and last month.
 	today := h.today(u)
-	monday := today.AddDate(0, 0, -((int(today.Weekday())+6)%7))
+	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	month := today.AddDate(0, 0, 1-today.Day())
 	type quick struct{ Label, Href string }
 	q := func(label string, from, to time.Time) quick {

@@ -2,6 +2,7 @@ package agentui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -224,10 +225,67 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 	http.Redirect(w, r, "/director/sms/templates?saved=1&code="+urlQuery(t.Code), http.StatusSeeOther)
 }
 
+// consentLine is one consent change as the consent page shows it.
+type consentLine struct {
+	At, State, Source, Detail string
+}
+
+// directorSMSConsent shows a phone's marketing-SMS consent at the dealer (phone=...) with
+// its history, and the form to record an opt-in or an opt-out.
+func (h *handler) directorSMSConsent(w http.ResponseWriter, r *http.Request) {
+	h.consentPage(w, r, http.StatusOK, "")
+}
+
+func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	u := userFrom(r)
+	phone := strings.TrimSpace(r.FormValue("phone"))
+	var lines []consentLine
+	if phone != "" {
+		hist, err := queue.SMSConsentHistory(r.Context(), h.deps.DB, u.DealerID, phone)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, c := range hist {
+			lines = append(lines, consentLine{At: c.At.In(u.location()).Format("2006-01-02 15:04"), State: c.State, Source: c.Source, Detail: c.Detail})
+		}
+	}
+	detail := ""
+	if status != http.StatusOK {
+		detail = r.PostForm.Get("detail")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+	}
+	h.renderDirector(w, r, "director_sms_consent.html", map[string]any{"Phone": phone, "History": lines, "Detail": detail,
+		"Error": msg, "Saved": r.FormValue("saved") != ""})
+}
+
+// directorSMSConsentSave records an opt-in or opt-out (state) for a phone with the
+// customer's reason (detail), as the director (source director, audited); an opt-out
+// suppresses the number's queued marketing SMS. Bad input shows the page with the error.
+func (h *handler) directorSMSConsentSave(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	phone := strings.TrimSpace(r.PostForm.Get("phone"))
+	_, err := queue.SetSMSConsent(r.Context(), h.deps.DB, queue.ConsentParams{DealerID: u.DealerID, Phone: phone,
+		State: r.PostForm.Get("state"), Source: "director", Detail: r.PostForm.Get("detail"), UserID: u.ID})
+	if errors.Is(err, queue.ErrConsentInput) {
+		h.consentPage(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/director/sms/consent?saved=1&phone="+urlQuery(phone), http.StatusSeeOther)
+}
+
 // directorSMSRoutes adds the campaign pages to mux, each wrapped by dir (directors and
 // admins of the dealer).
 func (h *handler) directorSMSRoutes(mux *http.ServeMux, dir func(http.HandlerFunc) http.Handler) {
 	mux.Handle("GET /director/sms", dir(h.directorSMS))
 	mux.Handle("GET /director/sms/templates", dir(h.directorSMSTemplates))
 	mux.Handle("POST /director/sms/templates", dir(h.directorSMSTemplatesSave))
+	mux.Handle("GET /director/sms/consent", dir(h.directorSMSConsent))
+	mux.Handle("POST /director/sms/consent", dir(h.directorSMSConsentSave))
 }

@@ -32,7 +32,7 @@ func (b *bundle) addSMS(t *testing.T, dealerID, campaignID int64, template, stat
 func TestDirectorSMSAccess(t *testing.T) {
 	b := setup(t, nil)
 	a := b.login(t, "agent1")
-	for _, p := range []string{"/director/sms", "/director/sms/templates", "/director/sms?format=xlsx"} {
+	for _, p := range []string{"/director/sms", "/director/sms/templates", "/director/sms?format=xlsx", "/director/sms/consent"} {
 		resp, _ := b.do(t, a, http.MethodGet, p, nil, nil)
 		require.Equal(t, http.StatusForbidden, resp.StatusCode, p)
 	}
@@ -45,7 +45,7 @@ func TestDirectorSMSAccess(t *testing.T) {
 	u, _ := url.Parse(b.srv.URL)
 	for _, lang := range []string{langZH, langEN} {
 		d.Jar.SetCookies(u, []*http.Cookie{{Name: langCookie, Value: lang, Path: "/"}})
-		for _, p := range []string{"/director/sms", "/director/sms/templates"} {
+		for _, p := range []string{"/director/sms", "/director/sms/templates", "/director/sms/consent?phone=13900000002"} {
 			resp, body := b.do(t, d, http.MethodGet, p, nil, nil)
 			require.Equal(t, http.StatusOK, resp.StatusCode, p)
 			require.Contains(t, body, "</html>", "%s (%s) rendered to the end", p, lang)
@@ -220,4 +220,51 @@ func TestDirectorSavesSMSQuietHours(t *testing.T) {
 	_, body = b.do(t, d, http.MethodGet, "/director/sms/templates", nil, nil)
 	require.Contains(t, body, `name="quiet_start" value="20:00"`, "the saved hours are shown")
 	require.Contains(t, body, `name="quiet_end" value="09:30"`)
+}
+
+func TestDirectorRecordsSMSConsent(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	const phone = "13900000002" // 李娜
+	a := b.login(t, "agent1")
+	resp, _ := b.do(t, a, http.MethodGet, "/director/sms/consent?phone="+phone, nil, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "agents cannot")
+
+	d := b.login(t, "director1")
+	_, body := b.do(t, d, http.MethodGet, "/director/sms", nil, nil)
+	require.Contains(t, body, `href="/director/sms/consent"`)
+	_, body = b.do(t, d, http.MethodGet, "/director/sms/consent?phone="+phone, nil, nil)
+	require.Contains(t, body, dword(langZH, "no_consent"))
+	tok := b.csrfOf(t, d, "/director/sms/consent?phone="+phone)
+
+	// Bad input: the error on the page, nothing stored.
+	for _, bad := range []struct{ phone, state, detail, err string }{
+		{phone, "opted_out", "", "say why"},
+		{"12345", "opted_out", "要求退订", "not a normalised"},
+		{phone, "whatever", "要求退订", "is not opted_in or opted_out"},
+	} {
+		resp, body := b.do(t, d, http.MethodPost, "/director/sms/consent",
+			url.Values{"csrf": {tok}, "phone": {bad.phone}, "state": {bad.state}, "detail": {bad.detail}}, nil)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad.err)
+		require.Contains(t, body, `id="consent-error"`)
+		require.Contains(t, body, bad.err)
+	}
+	var n int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_consent_log`).Scan(&n))
+	require.Zero(t, n)
+
+	resp, _ = b.do(t, d, http.MethodPost, "/director/sms/consent",
+		url.Values{"csrf": {tok}, "phone": {phone}, "state": {"opted_out"}, "detail": {"客户来电要求不再发营销短信"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, body = b.do(t, d, http.MethodGet, "/director/sms/consent?phone="+phone, nil, nil)
+	require.Contains(t, body, dword(langZH, "opted_out"))
+	require.Contains(t, body, "客户来电要求不再发营销短信")
+	var state, source string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT state, source FROM sms_consent WHERE dealer_id = $1 AND phone = $2`, b.dealer.ID, phone).Scan(&state, &source))
+	require.Equal(t, "opted_out", state)
+	require.Equal(t, "director", source)
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'sms_consent.set' AND user_id = $1`, b.users["director1"].ID).Scan(&n))
+	require.Equal(t, 1, n)
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_consent WHERE dealer_id = $1`, b.other.ID).Scan(&n))
+	require.Zero(t, n, "another dealer's consent is untouched")
 }

@@ -124,6 +124,14 @@ var directorText = map[string][2]string{
 	"provider_hint": {"阿里云 SMS_123456789 或腾讯云 1234567，须以相同内容在云平台审核通过", "Aliyun SMS_123456789 or Tencent 1234567, approved there with the same text"},
 	"kind_service":  {"服务类", "Service"},
 	"kind_mkt":      {"营销类（可退订，免打扰时段不发）", "Marketing (opt-out, quiet hours)"},
+	"consent":       {"短信授权与退订", "SMS consent and opt-out"},
+	"state":         {"状态", "State"},
+	"opted_in":      {"同意接收", "Opted in"},
+	"no_consent":    {"未表态（营销短信照常发送，可回复 TD 退订）", "Not stated (marketing SMS go, with TD to opt out)"},
+	"reason":        {"原因（客户原话或来电）", "Reason (the customer's words or the call)"},
+	"set_opt_in":    {"记录同意接收", "Record opt-in"},
+	"set_opt_out":   {"记录退订", "Record opt-out"},
+	"history":       {"记录", "History"},
 }
 
 // directorWords are the director pages' words in lang, for the templates (.D.key).

@@ -34,6 +34,7 @@ func commands() []command {
 		{name: "campaign sms", summary: "start an SMS campaign (--dealer CODE --code C --template T --birthdays|--reasons R|--customers IDS)", run: cmdCampaignSMS},
 		{name: "campaign calls", summary: "start a message-call campaign (--dealer CODE --code C --prompt WAV [--prompt-text TEXT] --customers IDS)", run: cmdCampaignCalls},
 		{name: "campaign template", summary: "save a dealer's SMS template, signature or quiet hours (--dealer CODE --code C --body TEXT | --signature S | --quiet-hours 20:00-09:00)", run: cmdCampaignTemplate},
+		{name: "campaign consent", summary: "record a phone's marketing-SMS opt-in or opt-out (--dealer CODE --phone P --state opted_in|opted_out --detail WHY) or --show its history", run: cmdCampaignConsent},
 		{name: "campaign stats", summary: "SMS and message-call campaign figures (--dealer CODE [--since D] [--json])", run: cmdCampaignStats},
 		{name: "import", summary: "import dealer CSV/XLSX exports (owners, visits, prospects, complaints, recalls, do-not-call)", run: cmdImport},
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -263,5 +264,68 @@ func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		writeTable(env.stdout, rows)
 	}
+	return nil
+}
+
+// cmdCampaignConsent records a phone's marketing-SMS consent at a dealer (an opt-in or an
+// opt-out, with the reason and its source), or prints its history with --show.
+func cmdCampaignConsent(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "campaign consent")
+	dealer := fs.String("dealer", "", "dealer code (required)")
+	phone := fs.String("phone", "", "the customer's phone (required)")
+	state := fs.String("state", "", "opted_in or opted_out")
+	source := fs.String("source", "director", "where the customer said it: agent, director, import, sms_reply or message_call")
+	detail := fs.String("detail", "", "why: the customer's words or the call (required with --state)")
+	show := fs.Bool("show", false, "print the number's consent history instead")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dealer == "" || *phone == "" {
+		return fmt.Errorf("%w: --dealer and --phone are required", errUsage)
+	}
+	if !*show && *state == "" {
+		return fmt.Errorf("%w: give --state opted_in|opted_out with --detail, or --show", errUsage)
+	}
+	pool, err := campaignDB(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	d, _, err := queueDealerDay(ctx, pool, *dealer, "")
+	if err != nil {
+		return err
+	}
+	if !*show {
+		n, err := queue.SetSMSConsent(ctx, pool, queue.ConsentParams{DealerID: d.ID, Phone: *phone, State: *state, Source: *source, Detail: *detail})
+		if errors.Is(err, queue.ErrConsentInput) {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s at %s: %s (%s)", *phone, d.Code, *state, *source)
+		if n > 0 {
+			fmt.Fprintf(env.stdout, "; %d queued marketing SMS suppressed", n)
+		}
+		fmt.Fprintln(env.stdout)
+		return nil
+	}
+	hist, err := queue.SMSConsentHistory(ctx, pool, d.ID, *phone)
+	if err != nil {
+		return err
+	}
+	if len(hist) == 0 {
+		fmt.Fprintf(env.stdout, "%s at %s: no consent recorded (marketing SMS go, with TD to opt out)\n", *phone, d.Code)
+		return nil
+	}
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"at", "state", "source", "detail"}}
+	for _, h := range hist {
+		rows = append(rows, []string{h.At.In(loc).Format("2006-01-02 15:04"), h.State, h.Source, h.Detail})
+	}
+	writeTable(env.stdout, rows)
 	return nil
 }

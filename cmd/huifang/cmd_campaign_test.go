@@ -83,3 +83,37 @@ func TestCampaignCommands(t *testing.T) {
 	require.Contains(t, o, "【命令店二】")
 	require.Equal(t, "19:30-08:30", quiet())
 }
+
+func TestCampaignConsentCommand(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	env, out, errb := testEnvFor(db.URL)
+	_, err := store.New(db.Pool).EnsureDealer(ctx, store.EnsureDealerParams{Code: "CNS1", Name: "授权测试店"})
+	require.NoError(t, err)
+	run := func(args ...string) (int, string) {
+		out.Reset()
+		errb.Reset()
+		code := runWith(ctx, env, append([]string{"campaign", "consent", "--dealer", "CNS1"}, args...))
+		return code, out.String() + errb.String()
+	}
+	code, o := run("--phone", "13900000001", "--show")
+	require.Equal(t, 0, code, o)
+	require.Contains(t, o, "no consent recorded")
+	for _, bad := range [][]string{
+		{"--phone", "13900000001", "--state", "opted_out"},                                    // no reason
+		{"--phone", "13900000001", "--state", "yes", "--detail", "x"},                         // bad state
+		{"--phone", "139", "--state", "opted_out", "--detail", "x"},                           // bad phone
+		{"--phone", "13900000001", "--state", "opted_in", "--detail", "x", "--source", "web"}, // bad source
+		{"--phone", "13900000001"},                                                            // neither --state nor --show
+	} {
+		code, o := run(bad...)
+		require.Equal(t, 2, code, "%v: %s", bad, o)
+	}
+	code, o = run("--phone", "13900000001", "--state", "opted_out", "--detail", "门店登记时要求不发短信", "--source", "import")
+	require.Equal(t, 0, code, o)
+	code, o = run("--phone", "13900000001", "--show")
+	require.Equal(t, 0, code, o)
+	require.Contains(t, o, "opted_out")
+	require.Contains(t, o, "import")
+	require.Contains(t, o, "门店登记时要求不发短信")
+}
