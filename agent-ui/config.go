@@ -37,6 +37,10 @@ type Config struct {
 	// PingInterval is how often the server pings each WebSocket; a peer silent for twice
 	// as long is dropped.
 	PingInterval time.Duration
+	// Housekeeping is how often expired sessions, old failed logins and recordings past
+	// their dealer's retention are removed (at start, then at this interval); zero means
+	// an hour, negative turns it off.
+	Housekeeping time.Duration
 }
 
 // WithDefaults returns the config with zero fields set to their defaults.
@@ -64,6 +68,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = 25 * time.Second
+	}
+	if c.Housekeeping == 0 {
+		c.Housekeeping = time.Hour
 	}
 	return c
 }

@@ -307,9 +307,13 @@ func TestAgentWorksATask(t *testing.T) {
 	ws.until("wrap-up", isState(phaseWrapup))
 
 	outcome := map[string]any{"type": "outcome", "client_id": "c1-0123456789", "task_id": b.tasks["王建国"], "code": "reached",
-		"answers": map[string]any{"satisfaction": map[string]any{"label": "5 非常满意", "score": 5}}, "notes": "满意"}
+		"answers": map[string]any{"satisfaction": map[string]any{"label": "5 非常满意", "score": 5}}, "notes": "满意", "sms_opt_out": true}
 	ws.send(outcome)
 	ws.until("saved", func(m map[string]any) bool { return m["type"] == "saved" && m["client_id"] == "c1-0123456789" })
+	b.queue.mu.Lock()
+	require.True(t, b.queue.outcomes[0].SMSOptOut, "the SMS opt-out box reaches the queue")
+	require.False(t, b.queue.outcomes[0].DoNotCall)
+	b.queue.mu.Unlock()
 	next := ws.until("the next task", isState(phasePreview))
 	require.EqualValues(t, b.tasks["李娜"], taskOf(next)["id"])
 

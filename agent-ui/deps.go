@@ -84,6 +84,8 @@ type Outcome struct {
 	ComplaintCategory string
 	// DoNotCall asks never to call this number again, across every campaign.
 	DoNotCall bool
+	// SMSOptOut records that the customer wants no more marketing SMS (calls go on).
+	SMSOptOut bool
 	// Notes are the agent's notes.
 	Notes string
 	// ScriptVersion is the version of the script shown during the call.

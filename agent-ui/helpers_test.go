@@ -27,7 +27,12 @@ import (
 
 // testQueue is a small Queue on the real schema, enough to drive the console in tests;
 // the product wires the queue package's engine instead.
-type testQueue struct{ db *pgxpool.Pool }
+type testQueue struct {
+	db *pgxpool.Pool
+	mu sync.Mutex
+	// outcomes are the outcomes handed to RecordOutcome, in order.
+	outcomes []Outcome
+}
 
 func (q *testQueue) Take(ctx context.Context, dealerID, userID int64) (*Task, error) {
 	var t Task
@@ -58,6 +63,9 @@ func (q *testQueue) Release(ctx context.Context, dealerID, userID, taskID int64,
 }
 
 func (q *testQueue) RecordOutcome(ctx context.Context, o Outcome) error {
+	q.mu.Lock()
+	q.outcomes = append(q.outcomes, o)
+	q.mu.Unlock()
 	return store.WithTx(ctx, q.db, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO call_outcomes (dealer_id, client_id, task_id, agent_user_id, code, appointment_at,
 			callback_at, callback_mine, answers, complaint_category, notes, script_version)
@@ -123,6 +131,7 @@ type bundle struct {
 	// customers of the dealer, by name; the other dealer's customer is "外店客户".
 	customers map[string]int64
 	tasks     map[string]int64
+	queue     *testQueue
 }
 
 const testPassword = "secret-pass"
@@ -181,14 +190,16 @@ func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
 
 	b.srv = httptest.NewUnstartedServer(nil)
 	cfg := Config{PublicURL: "http://" + b.srv.Listener.Addr().String(), ProgressiveDelay: 2 * time.Second,
-		TakeRetry: 200 * time.Millisecond, WallboardInterval: 200 * time.Millisecond, PingInterval: time.Second}
+		TakeRetry: 200 * time.Millisecond, WallboardInterval: 200 * time.Millisecond, PingInterval: time.Second,
+		Housekeeping: -1} // tests run housekeepOnce themselves
 	if tweak != nil {
 		tweak(&cfg)
 	}
 	if dialer == nil {
 		dialer = b.dialer
 	}
-	b.console, err = New(cfg, Deps{DB: db, Queue: &testQueue{db: db}, Dialer: dialer,
+	b.queue = &testQueue{db: db}
+	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Dialer: dialer,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	b.srv.Config.Handler = b.console.Handler()

@@ -7,9 +7,13 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// housekeeping runs housekeepOnce at start and then every hour, until ctx ends.
+// housekeeping runs housekeepOnce at start and then every cfg.Housekeeping, until ctx
+// ends; a negative interval turns it off.
 func (h *handler) housekeeping(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
+	if h.cfg.Housekeeping < 0 {
+		return
+	}
+	t := time.NewTicker(h.cfg.Housekeeping)
 	defer t.Stop()
 	for {
 		h.housekeepOnce(ctx)

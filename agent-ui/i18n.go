@@ -95,6 +95,7 @@ var messages = map[string][2]string{
 	"form.mine":            {"由我回电", "Keep the callback for me"},
 	"form.complaint":       {"抱怨类别", "Complaint category"},
 	"form.dnc":             {"勿再致电（所有活动）", "Do not call again (every campaign)"},
+	"form.sms_opt_out":     {"不再接收营销短信", "No more marketing SMS"},
 	"form.notes":           {"备注", "Notes"},
 	"form.skip_reason":     {"跳过原因", "Reason to skip"},
 	"form.pause_reason":    {"暂停原因", "Reason to pause"},

@@ -23,6 +23,7 @@ type outcomeMsg struct {
 	Answers           json.RawMessage `json:"answers"`
 	ComplaintCategory string          `json:"complaint_category"`
 	DoNotCall         bool            `json:"do_not_call"`
+	SMSOptOut         bool            `json:"sms_opt_out"`
 	Notes             string          `json:"notes"`
 }
 
@@ -100,7 +101,7 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	}
 	o := Outcome{ClientID: m.ClientID, DealerID: a.u.DealerID, TaskID: m.TaskID, AgentUserID: a.u.ID, Code: m.Code,
 		CallbackMine: m.CallbackMine, ComplaintCategory: trimTo(m.ComplaintCategory, 60), DoNotCall: m.DoNotCall,
-		Notes: trimTo(m.Notes, 2000), Answers: json.RawMessage(`{}`)}
+		SMSOptOut: m.SMSOptOut, Notes: trimTo(m.Notes, 2000), Answers: json.RawMessage(`{}`)}
 	if a.task.script != nil {
 		o.ScriptVersion = a.task.script.Version
 	}

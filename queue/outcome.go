@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -220,6 +221,10 @@ type OutcomeParams struct {
 	ComplaintCategory string
 	// Notes are the agent's free-text notes (also the complaint's description).
 	Notes string
+	// SMSOptOut records that the customer asked for no more marketing SMS: the number is
+	// opted out at the dealer (source agent, with the notes as the reason) and its queued
+	// marketing SMS are suppressed, once, with the outcome.
+	SMSOptOut bool
 	// ScriptVersion is the script version the call was made with.
 	ScriptVersion string
 	// AttemptID is the call_attempts row of the call, zero if none.
@@ -378,6 +383,11 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 	if err != nil {
 		return nil, fmt.Errorf("record outcome %s: %w", p.Code, err)
 	}
+	if p.SMSOptOut {
+		if err := e.smsOptOut(ctx, task.Phone, p.Notes); err != nil {
+			return nil, err
+		}
+	}
 	status, err := q.GetCallTaskStatus(ctx, task.ID)
 	if err != nil {
 		return nil, fmt.Errorf("record outcome: task status: %w", err)
@@ -496,6 +506,23 @@ func (e effector) invalid(ctx context.Context, task store.LockCallTaskRow, code 
 
 // doNotCall puts the phone on the do-not-call list, cancels every open task of the
 // phone (this task's reasons handled, the others' suppressed) and suppresses its queued SMS.
+// smsOptOut opts the phone out of the dealer's marketing SMS, as the agent heard it.
+func (e effector) smsOptOut(ctx context.Context, phone, notes string) error {
+	detail := strings.TrimSpace(notes)
+	if detail == "" {
+		detail = "通话中要求不再接收营销短信"
+	}
+	detail = string([]rune(detail)[:min(len([]rune(detail)), 200)])
+	if err := e.q.SetSMSConsent(ctx, store.SetSMSConsentParams{DealerID: e.dealerID, Phone: phone, State: ConsentOptedOut,
+		Source: "agent", Detail: detail, At: e.now}); err != nil {
+		return fmt.Errorf("sms opt-out %s: %w", phone, err)
+	}
+	if _, err := e.q.SuppressQueuedMarketingSMS(ctx, store.SuppressQueuedMarketingSMSParams{Reason: "opted out", DealerID: e.dealerID, Phone: phone}); err != nil {
+		return fmt.Errorf("sms opt-out %s: %w", phone, err)
+	}
+	return nil
+}
+
 func (e effector) doNotCall(ctx context.Context, task store.LockCallTaskRow, code string) error {
 	if err := e.q.InsertDoNotCall(ctx, store.InsertDoNotCallParams{
 		DealerID: e.dealerID, Phone: task.Phone, Reason: code, Source: "call_outcome", Now: e.now,

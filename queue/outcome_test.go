@@ -167,6 +167,36 @@ func TestDoNotCallAcrossCampaignsAndSMS(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoTask)
 }
 
+func TestOutcomeWithSMSOptOut(t *testing.T) {
+	t.Parallel()
+	b := newWorkBundle(t, 1)
+	ctx := context.Background()
+	id := b.addTask(t, taskOpts{phone: "13900000003", campaigns: []string{"maintenance"}})
+	mkt := b.smsMsg(t, "13900000003", "marketing")
+	svc := b.smsMsg(t, "13900000003", "service")
+	p := OutcomeParams{DealerID: b.dealer, ClientID: "sms-out-1", TaskID: id, AgentUserID: b.agents[0], Code: "reached",
+		SMSOptOut: true, Notes: "客户说短信太多", Now: b.at(t, "2026-11-23 10:00")}
+	for range 2 { // a resend has no second effect
+		_, err := RecordOutcome(ctx, b.db, p)
+		require.NoError(t, err)
+	}
+	var state, source, detail string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT state, source, detail FROM sms_consent WHERE dealer_id = $1 AND phone = '13900000003'`, b.dealer).
+		Scan(&state, &source, &detail))
+	require.Equal(t, []string{ConsentOptedOut, "agent", "客户说短信太多"}, []string{state, source, detail})
+	var logs int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_consent_log`).Scan(&logs))
+	require.Equal(t, 1, logs)
+	status := func(id int64) string {
+		var s string
+		require.NoError(t, b.db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, id).Scan(&s))
+		return s
+	}
+	require.Equal(t, "suppressed", status(mkt))
+	require.Equal(t, "queued", status(svc), "service SMS still go")
+	require.Equal(t, StatusDone, b.taskStatus(t, id), "calls are not affected: the outcome applies as usual")
+}
+
 func TestCallbackMineOrAnyone(t *testing.T) {
 	t.Parallel()
 	b := newWorkBundle(t, 2)

@@ -309,7 +309,7 @@
       type: "outcome", client_id: clientID, task_id: state.task.id, code: $("f-code").value,
       appointment_at: $("f-appointment").value, callback_at: $("f-callback").value,
       callback_mine: $("f-mine").checked, complaint_category: $("f-complaint").value,
-      do_not_call: $("f-dnc").checked, notes: $("f-notes").value, answers: answers()
+      do_not_call: $("f-dnc").checked, sms_opt_out: $("f-sms-out").checked, notes: $("f-notes").value, answers: answers()
     };
     savePending();
     enableSave(false);

@@ -96,6 +96,7 @@ func (q queueAdapter) RecordOutcome(ctx context.Context, o agentui.Outcome) erro
 		DealerID: o.DealerID, ClientID: o.ClientID, TaskID: o.TaskID, AgentUserID: o.AgentUserID, Code: o.Code,
 		AppointmentAt: o.AppointmentAt, CallbackAt: o.CallbackAt, CallbackMine: o.CallbackMine, Answers: o.Answers,
 		ComplaintCategory: o.ComplaintCategory, Notes: o.Notes, ScriptVersion: o.ScriptVersion, AttemptID: o.AttemptID,
+		SMSOptOut: o.SMSOptOut,
 	})
 	return err
 }

@@ -82,7 +82,8 @@ func TestConsoleWiring(t *testing.T) {
 
 	// The outcome is saved once, however often it is sent.
 	o := agentui.Outcome{ClientID: "wiring-0001", DealerID: dealer.ID, TaskID: taskID, AgentUserID: agent.ID,
-		AttemptID: attemptID, Code: "reached", Answers: json.RawMessage(`{"satisfaction":{"score":5}}`), ScriptVersion: "maintenance@0"}
+		AttemptID: attemptID, Code: "reached", Answers: json.RawMessage(`{"satisfaction":{"score":5}}`), ScriptVersion: "maintenance@0",
+		SMSOptOut: true}
 	require.NoError(t, qa.RecordOutcome(ctx, o))
 	require.NoError(t, qa.RecordOutcome(ctx, o))
 	var n int
@@ -91,6 +92,9 @@ func TestConsoleWiring(t *testing.T) {
 	require.NoError(t, db.QueryRow(ctx, `SELECT status FROM call_tasks WHERE id = $1`, taskID).Scan(&status))
 	require.Equal(t, 1, n)
 	require.Equal(t, "done", status)
+	var consent string
+	require.NoError(t, db.QueryRow(ctx, `SELECT state || '/' || source FROM sms_consent WHERE dealer_id = $1`, dealer.ID).Scan(&consent))
+	require.Equal(t, "opted_out/agent", consent, "the agent's SMS opt-out box reaches the queue")
 	_, err = qa.Take(ctx, dealer.ID, agent.ID)
 	require.ErrorIs(t, err, agentui.ErrNoTask)
 
