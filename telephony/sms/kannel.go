@@ -87,6 +87,7 @@ type Error struct {
 	inDoubt   bool
 }
 
+// Error says which provider refused or failed, with its status, code and answer.
 func (e *Error) Error() string {
 	op := "kannel sendsms"
 	if e.Provider != "" {
