@@ -60,8 +60,11 @@ bench: services
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+## sqlc: regenerate store's typed queries (installs sqlc v1.31.1, the version the code was generated with)
+SQLC := $(shell command -v sqlc 2>/dev/null || echo $$(go env GOPATH)/bin/sqlc)
 sqlc:
-	sqlc generate
+	@test -x "$(SQLC)" || $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
+	$(SQLC) generate
 
 clean:
 	rm -rf bin
