@@ -119,8 +119,12 @@ func runWith(ctx context.Context, env *cliEnv, args []string) int {
 func usage(w io.Writer, cmds []command) {
 	fmt.Fprintln(w, "huifang: the dealer follow-up call center (回访)")
 	fmt.Fprintln(w, "\nUsage: huifang COMMAND [flags]\n\nCommands:")
+	width := 0
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun huifang COMMAND -h for a command's flags. Configuration comes from the environment; see README.md.")
 }
