@@ -18,7 +18,7 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// table is a file read row by row: CSV (any of the encodings DMS exports use) or XLSX.
+// table is a file read row by row: CSV (any of the encodings DMS exports use), XLSX or XLS.
 type table interface {
 	// next returns the cells of the next row and its number as a spreadsheet shows it
 	// (the first row is 1), or io.EOF after the last row.
@@ -26,29 +26,49 @@ type table interface {
 	// progress returns how much of the file has been read and its size, in bytes; total
 	// is 0 when unknown.
 	progress() (done, total int64)
-	// encoding names what was detected: utf-8, utf-8-bom, gbk, utf-16, xlsx.
+	// encoding names what was detected: utf-8, utf-8-bom, gbk, utf-16, xlsx, xls.
 	encoding() string
 	close() error
 }
 
-// openTable opens path as XLSX (by extension or content) or as CSV. For a CSV, enc is the
+// openTable opens path as XLSX, as XLS (Excel 97-2003) or as CSV. The content decides:
+// a ZIP file is XLSX and an OLE compound file is XLS (or a password-protected workbook),
+// whatever the file is named; otherwise a .xlsx name means a damaged XLSX, and anything
+// else, a .xls that is really text included, is read as CSV. For a CSV, enc is the
 // encoding found by an earlier opening (it saves reading the file once more), or "".
 func openTable(path, enc string) (table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	magic := make([]byte, 4)
+	magic := make([]byte, 512)
 	n, _ := io.ReadFull(f, magic)
 	magic = magic[:n]
 	ext := strings.ToLower(filepath.Ext(path))
 	switch {
-	case bytes.Equal(magic, []byte("PK\x03\x04")) || ext == ".xlsx" || ext == ".xlsm":
+	case bytes.HasPrefix(magic, []byte("PK\x03\x04")):
 		_ = f.Close()
 		return openXLSX(path)
-	case bytes.Equal(magic, []byte{0xD0, 0xCF, 0x11, 0xE0}) || ext == ".xls":
+	case bytes.HasPrefix(magic, oleMagic):
 		_ = f.Close()
-		return nil, errors.New("old binary Excel (.xls) is not supported; save the sheet as .xlsx or .csv")
+		return openXLS(path)
+	case ext == ".xlsx" || ext == ".xlsm":
+		_ = f.Close()
+		return openXLSX(path)
+	case ext == ".xls":
+		// DMS "Excel" exports are sometimes a web page or tab-separated text named .xls.
+		head := bytes.ToLower(bytes.TrimSpace(bytes.TrimPrefix(magic, []byte{0xEF, 0xBB, 0xBF})))
+		switch {
+		case bytes.HasPrefix(head, []byte("<")):
+			_ = f.Close()
+			return nil, errors.New("the .xls file is a web page (HTML table), not an Excel workbook; open it in Excel or WPS and save it as .xlsx or .csv")
+		case n == 0:
+			_ = f.Close()
+			return nil, errors.New("the .xls file is empty")
+		case bytes.IndexByte(magic, 0) >= 0 && !bytes.HasPrefix(magic, []byte{0xFF, 0xFE}) && !bytes.HasPrefix(magic, []byte{0xFE, 0xFF}):
+			_ = f.Close()
+			return nil, errors.New("the .xls file is not an Excel workbook (it lacks the Excel file signature) and not text; it may be damaged")
+		}
 	}
 	return openCSV(f, enc)
 }
