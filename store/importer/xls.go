@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
+	"unicode/utf16"
 
 	"github.com/shakinm/xlsReader/cfb"
 	"github.com/shakinm/xlsReader/xls"
@@ -82,7 +84,7 @@ func openXLS(path string) (t table, err error) {
 		return nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, err)
 	}
 	n := wb.GetNumberSheets()
-	if n == 0 || n != g.sheets {
+	if n == 0 || n != len(g.sheets) {
 		return nil, fmt.Errorf("read xls: %s (no readable sheet)", errXLSDamaged)
 	}
 	idx := g.active
@@ -106,13 +108,84 @@ func openXLS(path string) (t table, err error) {
 		}
 		rows[i] = cells
 	}
+	// The BIFF reader skips formula cells; their last calculated values are what the
+	// XLSX path reads too.
+	for rc, v := range xlsFormulas(stream, g.sheets[idx]) {
+		r, c := rc[0], rc[1]
+		for len(rows) <= r {
+			rows = append(rows, nil)
+		}
+		for len(rows[r]) <= c {
+			rows[r] = append(rows[r], "")
+		}
+		rows[r][c] = v
+	}
 	return &xlsTable{rows: rows}, nil
+}
+
+// xlsFormulas returns the cached results of the formula cells of the sheet whose
+// substream starts at off, by 0-based row and column.
+func xlsFormulas(s []byte, off int) map[[2]int]string {
+	out := map[[2]int]string{}
+	var pending *[2]int // a formula whose string result is in the next STRING record
+	for p := off; p+4 <= len(s); {
+		id := binary.LittleEndian.Uint16(s[p:])
+		n := int(binary.LittleEndian.Uint16(s[p+2:]))
+		if p+4+n > len(s) {
+			break
+		}
+		body := s[p+4 : p+4+n]
+		p += 4 + n
+		switch {
+		case id == 0x000A: // EOF of the sheet
+			return out
+		case id == 0x0006 && n >= 14: // FORMULA: rw, col, ixfe, 8-byte result
+			rc := [2]int{int(binary.LittleEndian.Uint16(body)), int(binary.LittleEndian.Uint16(body[2:]))}
+			res := body[6:14]
+			if res[6] != 0xFF || res[7] != 0xFF {
+				out[rc] = formatRaw(math.Float64frombits(binary.LittleEndian.Uint64(res)))
+				continue
+			}
+			switch res[0] {
+			case 0: // string, in the STRING record that follows
+				pending = &rc
+			case 1: // boolean
+				out[rc] = map[bool]string{true: "TRUE", false: "FALSE"}[res[2] != 0]
+			default: // error or empty
+				out[rc] = ""
+			}
+		case id == 0x0207 && pending != nil && n >= 3: // STRING: cch, flags, characters
+			out[*pending] = xlsString(body)
+			pending = nil
+		}
+	}
+	return out
+}
+
+// xlsString decodes a BIFF8 XLUnicodeString: a character count, a flags byte (bit 0:
+// two bytes a character) and the characters, Latin-1 or UTF-16LE. Characters continued
+// in a CONTINUE record are left out.
+func xlsString(b []byte) string {
+	cch, wide := int(binary.LittleEndian.Uint16(b)), b[2]&1 != 0
+	b = b[3:]
+	if !wide {
+		r := make([]rune, 0, cch)
+		for i := 0; i < cch && i < len(b); i++ {
+			r = append(r, rune(b[i]))
+		}
+		return string(r)
+	}
+	u := make([]uint16, 0, cch)
+	for i := 0; i < cch && 2*i+1 < len(b); i++ {
+		u = append(u, binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return string(utf16.Decode(u))
 }
 
 // xlsGlobals is what scanGlobals finds in a workbook's globals substream.
 type xlsGlobals struct {
-	sheets int // BOUNDSHEET records
-	active int // the active sheet (WINDOW1), 0 without one
+	sheets []int // stream offset of each sheet's BOF, from its BOUNDSHEET record
+	active int   // the active sheet (WINDOW1), 0 without one
 }
 
 // scanGlobals walks the record headers of the workbook globals, up to their EOF record:
@@ -142,8 +215,8 @@ func scanGlobals(s []byte) (xlsGlobals, error) {
 			return g, errors.New(errEncrypted)
 		case id == 0x003D && n >= 12: // WINDOW1: itabCur at offset 10
 			g.active = int(binary.LittleEndian.Uint16(body[10:]))
-		case id == 0x0085: // BOUNDSHEET
-			g.sheets++
+		case id == 0x0085 && n >= 4: // BOUNDSHEET: lbPlyPos first
+			g.sheets = append(g.sheets, int(binary.LittleEndian.Uint32(body)))
 		case id == 0x000A: // EOF
 			return g, nil
 		}

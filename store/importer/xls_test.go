@@ -22,7 +22,7 @@ func ownersXLSAsCSV(t *testing.T) string {
 	return csvOf(ownersHeader,
 		"张三,13912345678,男,"+vin(t, 1)+",京A·12345,大众,帕萨特,2025-03-01,12000,2026-03-01,2026/6/30,A,李娜",
 		"赵䶮,02168889999,女,"+vin(t, 2)+",沪B 54321,丰田,凯美瑞,2024/3/5,35000,,,C,",
-		"𠮷田,13800000001,,"+vin(t, 3)+",,比亚迪,汉,2024-05-20 14:30,8000.4,,2025-03-01,潜力,")
+		"𠮷田,13800000001,,"+vin(t, 3)+",,比亚迪,汉,2024-05-20 14:30,8000.4,,2025-03-01,潜力,Wang Fang")
 }
 
 // dumpOwners lists what an owners import wrote: each vehicle with its customer and
@@ -69,7 +69,7 @@ func TestXLSLikeCSV(t *testing.T) {
 	require.Equal(t, []string{
 		"张三|先生|13912345678|premium|李娜|" + vin(t, 1) + "|京A12345|大众|帕萨特|2025-03-01|2026-06-30|2026-03-01=12000",
 		"赵䶮|女士|02168889999|general||" + vin(t, 2) + "|沪B54321|丰田|凯美瑞|2024-03-05||2026-03-10=35000",
-		"𠮷田||13800000001|potential||" + vin(t, 3) + "||比亚迪|汉|2024-05-20|2025-03-01|2026-03-10=8000",
+		"𠮷田||13800000001|potential|Wang Fang|" + vin(t, 3) + "||比亚迪|汉|2024-05-20|2025-03-01|2026-03-10=8000",
 	}, want)
 
 	for _, name := range []string{"owners.xls", "车主导出.XLS", "owners.dat", "owners.csv", "owners.xlsx"} {

@@ -13,7 +13,8 @@ my @header = qw(客户姓名 手机号 性别 车架号 车牌号 品牌 车型 
 
 # owners.xls: a notes sheet first and the data on the second, active sheet, with a title
 # row above the header, date cells, dates as text and as plain numbers, phones as number
-# cells and a landline as text, an empty row, and names outside GBK (BIFF8 is UTF-16).
+# cells and a landline as text, an empty row, names outside GBK (BIFF8 is UTF-16) and
+# formula cells (a number and a text result).
 {
     my $wb    = Spreadsheet::WriteExcel->new('owners.xls') or die "owners.xls: $!";
     my $date  = $wb->add_format(num_format => 'yyyy-mm-dd');
@@ -49,7 +50,7 @@ my @header = qw(客户姓名 手机号 性别 车架号 车牌号 品牌 车型 
     $ws->write_string(3, 5, '丰田');
     $ws->write_string(3, 6, '凯美瑞');
     $ws->write_string(3, 7, '2024/3/5');
-    $ws->write_number(3, 8, 35000);
+    $ws->write_formula(3, 8, '=30000+5000', undef, 35000);  # a formula: its cached value is read
     $ws->write_string(3, 11, 'C');
     # Row 5 is left empty.
     # Row 7: a name outside the BMP (a UTF-16 surrogate pair), a date-time cell, a date
@@ -63,6 +64,9 @@ my @header = qw(客户姓名 手机号 性别 车架号 车牌号 品牌 车型 
     $ws->write_number(5, 8, 8000.4);
     $ws->write_number(5, 10, 45717);
     $ws->write_string(5, 11, '潜力');
+    # A formula with a text result. ASCII: WriteExcel writes a non-Latin-1 cached result
+    # big-endian, against the BIFF8 spec (Excel recalculates it when it opens the file).
+    $ws->write_formula(5, 12, '="Wang"&" Fang"', undef, 'Wang Fang');
     $wb->close() or die "owners.xls: $!";
 }
 
