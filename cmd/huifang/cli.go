@@ -26,6 +26,8 @@ type cliEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// stdin is where commands read secrets from (nil: nothing to read).
+	stdin io.Reader
 }
 
 // commands is the table of subcommands; each lives in its own cmd_<name>.go file.
@@ -43,6 +45,13 @@ func commands() []command {
 		{name: "recordings purge", summary: "delete recordings older than each dealer's retention, keeping the call records ([--dealer CODE])", run: cmdRecordingsPurge},
 		{name: "serve", summary: "run the whole product in one process (HTTP, workers, scheduler, SIP)", run: cmdServe},
 		{name: "visit", summary: "record a showroom visit (queues the leave-store SMS and the same-day call)", run: cmdVisit},
+		{name: "dealer add", summary: "create a dealer (--code C --name N [--tz Asia/Shanghai]); --update changes its name or time zone", run: cmdDealerAdd},
+		{name: "dealer list", summary: "print the dealers", run: cmdDealerList},
+		{name: "user add", summary: "add a console user (--dealer C --username U --name N --role agent|director|admin [--password-file F])", run: cmdUserAdd},
+		{name: "user passwd", summary: "set a user's password, and the SIP password unless --keep-sip (--dealer C --username U [--password-file F])", run: cmdUserPasswd},
+		{name: "user disable", summary: "disable a user: no login, no phone, sessions ended (--dealer C --username U)", run: cmdUserDisable},
+		{name: "user enable", summary: "enable a disabled user again (--dealer C --username U)", run: cmdUserEnable},
+		{name: "user list", summary: "print a dealer's users, without secrets (--dealer C [--json])", run: cmdUserList},
 		{name: "demo", summary: "make a realistic demo dealer with users and histories", run: cmdDemo},
 		{name: "dial", summary: "place one call through a SIP trunk and report its outcome (trunk test)", run: cmdDial},
 		{name: "sim-carrier", summary: "run the simulated SIP carrier alone", run: cmdSimCarrier},
@@ -64,7 +73,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func run(ctx context.Context, args []string) int {
-	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stdin: os.Stdin}
 	return runWith(ctx, env, args)
 }
 

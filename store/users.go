@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// User administration: the rules huifang user and the console's /admin/users share.
+
+// MinPasswordLen is the shortest login password user administration accepts.
+const MinPasswordLen = 8
+
+// maxPasswordBytes is bcrypt's limit: longer passwords would be cut silently.
+const maxPasswordBytes = 72
+
+var (
+	// ErrInvalidUser marks a refused user name, role, display name or password.
+	ErrInvalidUser = errors.New("invalid user")
+	// ErrUsernameTaken marks a user name that is already used.
+	ErrUsernameTaken = errors.New("user name taken")
+	// ErrInvalidDealer marks a refused dealer code, name or time zone.
+	ErrInvalidDealer = errors.New("invalid dealer")
+)
+
+var (
+	usernameRe   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
+	dealerCodeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+)
+
+// ValidateDealer checks a new dealer's code (as the dealers table's CHECK), name and
+// time zone (one time.LoadLocation knows).
+func ValidateDealer(code, name, timeZone string) error {
+	if !dealerCodeRe.MatchString(code) {
+		return fmt.Errorf("%w: dealer code %q: use 1 to 32 of A-Z a-z 0-9 _ -", ErrInvalidDealer, code)
+	}
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		return fmt.Errorf("%w: dealer name: give 1 to 100 characters", ErrInvalidDealer)
+	}
+	if timeZone == "" {
+		return fmt.Errorf("%w: time zone is empty", ErrInvalidDealer)
+	}
+	if _, err := time.LoadLocation(timeZone); err != nil {
+		return fmt.Errorf("%w: time zone %q is not known (such as Asia/Shanghai)", ErrInvalidDealer, timeZone)
+	}
+	return nil
+}
+
+// ValidateUsername checks a user name: 1 to 32 of A-Z a-z 0-9 . _ -.
+func ValidateUsername(username string) error {
+	if !usernameRe.MatchString(username) {
+		return fmt.Errorf("%w: user name %q: use 1 to 32 of A-Z a-z 0-9 . _ -", ErrInvalidUser, username)
+	}
+	return nil
+}
+
+// ValidateRole checks a role: agent, director or admin.
+func ValidateRole(role string) error {
+	switch role {
+	case "agent", "director", "admin":
+		return nil
+	}
+	return fmt.Errorf("%w: role %q: use agent, director or admin", ErrInvalidUser, role)
+}
+
+// ValidatePassword checks a login or SIP password: at least MinPasswordLen characters,
+// at most 72 bytes (bcrypt's limit), no line breaks.
+func ValidatePassword(what, password string) error {
+	switch {
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		return fmt.Errorf("%w: %s must have at least %d characters", ErrInvalidUser, what, MinPasswordLen)
+	case len(password) > maxPasswordBytes:
+		return fmt.Errorf("%w: %s must have at most %d bytes", ErrInvalidUser, what, maxPasswordBytes)
+	case !utf8.ValidString(password):
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidUser, what)
+	}
+	for _, r := range password {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%w: %s must not hold control characters or line breaks", ErrInvalidUser, what)
+		}
+	}
+	return nil
+}
+
+// NewUser is a user to add.
+type NewUser struct {
+	DealerID    int64
+	Username    string
+	DisplayName string
+	Role        string
+	Password    string
+	// SIPPassword is the softphone's digest secret; empty means the login password.
+	SIPPassword string
+}
+
+// Actor says who changed a user, for the audit log: the console user (UserID) or the
+// command line (Source "cli", UserID nil).
+type Actor struct {
+	UserID *int64
+	Source string
+}
+
+func (q *Queries) auditUser(ctx context.Context, dealerID int64, by Actor, action string, userID int64, detail map[string]any) error {
+	detail["source"] = by.Source
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	return q.InsertAudit(ctx, InsertAuditParams{DealerID: &dealerID, UserID: by.UserID, Action: action,
+		SubjectType: "user", SubjectID: &userID, Detail: b})
+}
+
+// ErrNoUser marks a user the dealer does not have.
+var ErrNoUser = errors.New("no such user")
+
+// dealerUser loads the user when it is the dealer's.
+func (q *Queries) dealerUser(ctx context.Context, dealerID, userID int64) (User, error) {
+	u, err := q.GetUser(ctx, userID)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && u.DealerID != dealerID) {
+		return User{}, fmt.Errorf("%w: %d at the dealer", ErrNoUser, userID)
+	}
+	return u, err
+}
+
+// AddUser validates and adds a user, audited. A user name must be new across dealers:
+// login and the SIP registrar find a user by user name alone (the registrar refuses a
+// name two dealers share), so it fails with ErrUsernameTaken when any dealer has it.
+func AddUser(ctx context.Context, db TxBeginner, u NewUser, by Actor) (User, error) {
+	if err := ValidateUsername(u.Username); err != nil {
+		return User{}, err
+	}
+	if err := ValidateRole(u.Role); err != nil {
+		return User{}, err
+	}
+	if utf8.RuneCountInString(u.DisplayName) > 64 {
+		return User{}, fmt.Errorf("%w: display name: at most 64 characters", ErrInvalidUser)
+	}
+	if err := ValidatePassword("password", u.Password); err != nil {
+		return User{}, err
+	}
+	if u.SIPPassword == "" {
+		u.SIPPassword = u.Password
+	} else if err := ValidatePassword("SIP password", u.SIPPassword); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(u.Password)
+	if err != nil {
+		return User{}, err
+	}
+	var row User
+	err = WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := New(tx)
+		n, err := q.CountUsernameElsewhere(ctx, CountUsernameElsewhereParams{Username: u.Username, DealerID: u.DealerID, OnlyActive: false})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: %q is used at another dealer; user names must be unique across dealers (login and phones find users by name)", ErrUsernameTaken, u.Username)
+		}
+		row, err = q.InsertUser(ctx, InsertUserParams{DealerID: u.DealerID, Username: u.Username, DisplayName: u.DisplayName,
+			Role: u.Role, PasswordHash: hash, SipPassword: u.SIPPassword})
+		if IsUniqueViolation(err) {
+			return fmt.Errorf("%w: the dealer already has a user %q", ErrUsernameTaken, u.Username)
+		}
+		if err != nil {
+			return err
+		}
+		return q.auditUser(ctx, u.DealerID, by, "user.add", row.ID, map[string]any{"username": row.Username,
+			"display_name": row.DisplayName, "role": row.Role})
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("add user %s: %w", u.Username, err)
+	}
+	return row, nil
+}
+
+// SetUserPassword sets a user's login password and, unless keepSIP, the SIP password
+// too (to sip, or to the login password when sip is empty), audited.
+func SetUserPassword(ctx context.Context, db TxBeginner, dealerID, userID int64, password, sip string, keepSIP bool, by Actor) error {
+	if err := ValidatePassword("password", password); err != nil {
+		return err
+	}
+	if sip == "" {
+		sip = password
+	} else if err := ValidatePassword("SIP password", sip); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	err = WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := New(tx)
+		u, err := q.dealerUser(ctx, dealerID, userID)
+		if err != nil {
+			return err
+		}
+		if keepSIP {
+			sip = u.SipPassword
+		}
+		if _, err := q.SetUserPasswords(ctx, SetUserPasswordsParams{PasswordHash: hash, SipPassword: sip, ID: userID, DealerID: dealerID}); err != nil {
+			return err
+		}
+		return q.auditUser(ctx, dealerID, by, "user.password", userID, map[string]any{"username": u.Username, "sip_changed": !keepSIP})
+	})
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// SetUserActive enables or disables a user, audited. Disabling ends the user's console
+// sessions and forgets their phone's SIP binding (the registrar no longer knows an
+// inactive user, so the phone cannot register again); it returns the ended sessions'
+// token hashes. Enabling fails with ErrUsernameTaken when an active user of another
+// dealer has the same user name.
+func SetUserActive(ctx context.Context, db TxBeginner, dealerID, userID int64, active bool, by Actor) (ended []string, err error) {
+	err = WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := New(tx)
+		u, err := q.dealerUser(ctx, dealerID, userID)
+		if err != nil {
+			return err
+		}
+		if active {
+			n, err := q.CountUsernameElsewhere(ctx, CountUsernameElsewhereParams{Username: u.Username, DealerID: dealerID, OnlyActive: true})
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: %q is active at another dealer", ErrUsernameTaken, u.Username)
+			}
+		}
+		if _, err := q.SetUserActive(ctx, SetUserActiveParams{Active: active, ID: userID, DealerID: dealerID}); err != nil {
+			return err
+		}
+		action := "user.enable"
+		detail := map[string]any{"username": u.Username}
+		if !active {
+			action = "user.disable"
+			if ended, err = q.DeleteUserConsoleSessions(ctx, userID); err != nil {
+				return err
+			}
+			if _, err := q.DeleteUserSipBindings(ctx, userID); err != nil {
+				return err
+			}
+			detail["sessions_ended"] = len(ended)
+		}
+		return q.auditUser(ctx, dealerID, by, action, userID, detail)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set user %d active=%v: %w", userID, active, err)
+	}
+	return ended, nil
+}
