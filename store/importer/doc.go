@@ -1,11 +1,17 @@
-// Package importer reads the CSV and XLSX files a dealer exports from its DMS and writes
-// them into the store: owners and vehicles, workshop visits, showroom visits of
+// Package importer reads the CSV, XLSX and XLS files a dealer exports from its DMS and
+// writes them into the store: owners and vehicles, workshop visits, showroom visits of
 // prospects, complaints, recall VIN lists and do-not-call lists.
 //
 // The kind of a file is recognised from its header row; headers may be Chinese or English
 // and the common DMS spellings are accepted (see columns.go). Unknown columns are ignored;
-// a missing required column refuses the file. Of an XLSX workbook, the active sheet is read;
-// a title row above the header is skipped. CSV files may be UTF-8 (with or without a BOM),
+// a missing required column refuses the file. Of an XLSX or XLS workbook, the active sheet
+// is read; a title row above the header is skipped. Whether a file is XLSX (a ZIP file),
+// XLS (an OLE compound file, Excel 97-2003 BIFF8) or text is told by its content, not its
+// name; a .xls that is text (tab-separated, as some DMS write) is read as CSV. Workbook
+// cells are read as their raw values in both formats: a number cell as its plain digits
+// (a phone stored as a number stays 13912345678), a date cell as its Excel serial number,
+// a formula as its last calculated value. Password-protected workbooks, Excel 5.0/95
+// files, HTML pages named .xls and damaged files are refused with a message saying which. CSV files may be UTF-8 (with or without a BOM),
 // GBK/GB18030 or UTF-16 (comma, tab or semicolon separated). Dates may be 2026-03-01,
 // 2026/3/1, 2026.3.1, 2026年3月1日, 20260301 or Excel serial numbers, with an optional time
 // part; showroom times are wall clock times in the dealer's zone. Phones are normalised with NormalizePhone and VINs are

@@ -21,10 +21,18 @@ import (
 var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
 // errXLSDamaged is the message for an .xls whose structure cannot be read.
-const errXLSDamaged = "the .xls file is damaged or cut short; open it in Excel or WPS and save it again"
+const errXLSDamaged = "the Excel 97-2003 (.xls) workbook is damaged or cut short; open it in Excel or WPS and save it again"
 
 // errEncrypted is the message for a password-protected workbook.
 const errEncrypted = "the workbook is password-protected (encrypted); open it in Excel or WPS, remove the password and save it again"
+
+// xlsDamaged is the error for a damaged .xls; detail says what was found.
+func xlsDamaged(detail any) error {
+	if err, ok := detail.(error); ok && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		detail = "the file ends early"
+	}
+	return fmt.Errorf("%s (%v)", errXLSDamaged, detail)
+}
 
 // xlsTable is an old binary Excel (Excel 97-2003, BIFF8) workbook's sheet. The whole
 // sheet is read when the file is opened (a BIFF8 sheet has at most 65,536 rows).
@@ -44,12 +52,12 @@ func openXLS(path string) (t table, err error) {
 	defer func() {
 		// The BIFF reader does not check record bounds; a damaged file can make it panic.
 		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, r)
+			t, err = nil, xlsDamaged(r)
 		}
 	}()
 	c, err := cfb.OpenReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, err)
+		return nil, xlsDamaged(err)
 	}
 	var book, root *cfb.Directory
 	for _, d := range c.GetDirs() {
@@ -67,13 +75,16 @@ func openXLS(path string) (t table, err error) {
 	if book == nil || root == nil {
 		return nil, errors.New("the file is an OLE compound document without an Excel workbook in it (a Word or other Office file?)")
 	}
+	if int64(book.GetStreamSize()) > int64(len(data)) {
+		return nil, xlsDamaged("the workbook stream is said to be larger than the file")
+	}
 	r, err := c.OpenObject(book, root)
 	if err != nil {
-		return nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, err)
+		return nil, xlsDamaged(err)
 	}
 	stream := make([]byte, book.GetStreamSize())
 	if _, err := io.ReadFull(r, stream); err != nil {
-		return nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, err)
+		return nil, xlsDamaged(err)
 	}
 	g, err := scanGlobals(stream)
 	if err != nil {
@@ -81,11 +92,11 @@ func openXLS(path string) (t table, err error) {
 	}
 	wb, err := xls.OpenReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, err)
+		return nil, xlsDamaged(err)
 	}
 	n := wb.GetNumberSheets()
 	if n == 0 || n != len(g.sheets) {
-		return nil, fmt.Errorf("read xls: %s (no readable sheet)", errXLSDamaged)
+		return nil, xlsDamaged("no readable sheet")
 	}
 	idx := g.active
 	if idx < 0 || idx >= n {
@@ -93,7 +104,7 @@ func openXLS(path string) (t table, err error) {
 	}
 	sh, err := wb.GetSheet(idx)
 	if err != nil {
-		return nil, fmt.Errorf("read xls: %s (%v)", errXLSDamaged, err)
+		return nil, xlsDamaged(err)
 	}
 	rows := make([][]string, sh.GetNumberRows())
 	for i := range rows {
@@ -195,18 +206,18 @@ func scanGlobals(s []byte) (xlsGlobals, error) {
 	var g xlsGlobals
 	for p, first := 0, true; ; first = false {
 		if p+4 > len(s) {
-			return g, fmt.Errorf("read xls: %s (the workbook stream ends early)", errXLSDamaged)
+			return g, xlsDamaged("the workbook stream ends early")
 		}
 		id := binary.LittleEndian.Uint16(s[p:])
 		n := int(binary.LittleEndian.Uint16(s[p+2:]))
 		body := s[p+4:]
 		if n > len(body) {
-			return g, fmt.Errorf("read xls: %s (a record runs past the end)", errXLSDamaged)
+			return g, xlsDamaged("a record runs past the end")
 		}
 		body = body[:n]
 		switch {
 		case first && id != 0x0809: // BOF
-			return g, fmt.Errorf("read xls: %s (no BOF record)", errXLSDamaged)
+			return g, xlsDamaged("no BOF record")
 		case first:
 			if n < 2 || binary.LittleEndian.Uint16(body) != 0x0600 {
 				return g, errors.New("the .xls file is in an Excel 5.0/95 or older format, which is not supported; open it in Excel or WPS and save it as .xlsx")

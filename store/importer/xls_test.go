@@ -149,6 +149,14 @@ func TestXLSUnreadable(t *testing.T) {
 				return b
 			})
 		}, "damaged or cut short"},
+		{"sheet offset past the end", func(t *testing.T) string {
+			// The BOUNDSHEET record of the data sheet points past the workbook stream.
+			return copyFixture(t, "owners.xls", "owners.xls", func(b []byte) []byte {
+				require.Equal(t, []byte{0x85, 0, 12, 0}, b[1771:1775], "the second BOUNDSHEET record")
+				copy(b[1775:1779], []byte{0xF0, 0xFF, 0xFF, 0x7F})
+				return b
+			})
+		}, "damaged or cut short"},
 		{"password-protected xls", func(t *testing.T) string {
 			// An encrypted BIFF8 workbook has a FILEPASS record right after the BOF; the
 			// CODEPAGE record there becomes one (the record headers stay valid).
