@@ -27,4 +27,6 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("GET /scripts/{campaign}", directors(h.scriptEditPage))
 	mux.Handle("POST /scripts/{campaign}", directors(h.scriptSave))
 	h.directorRoutes(mux)
+	mux.Handle("GET /admin/users", directors(h.adminUsers))
+	mux.Handle("POST /admin/users", h.secure(h.authed(h.adminUsersSave, roleAdmin)))
 }

@@ -1,0 +1,163 @@
+package agentui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
+)
+
+// addAdmin adds the dealer's admin "admin1" (password testPassword).
+func (b *bundle) addAdmin(t *testing.T) {
+	t.Helper()
+	hash, err := store.HashPassword(testPassword)
+	require.NoError(t, err)
+	row, err := store.New(b.db).CreateUser(context.Background(), store.CreateUserParams{DealerID: b.dealer.ID, Username: "admin1",
+		DisplayName: "系统管理员", Role: roleAdmin, PasswordHash: hash})
+	require.NoError(t, err)
+	b.users["admin1"] = row
+}
+
+func (b *bundle) countUsers(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n))
+	return n
+}
+
+func TestAdminUsersAccess(t *testing.T) {
+	b := setup(t, nil)
+	b.addAdmin(t)
+	a := b.login(t, "agent1")
+	resp, _ := b.do(t, a, http.MethodGet, "/admin/users", nil, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	tok := b.csrfOf(t, a, "/console")
+	resp, _ = b.do(t, a, http.MethodPost, "/admin/users", url.Values{"csrf": {tok}, "what": {"add"}, "username": {"x1"},
+		"role": {roleAdmin}, "password": {"long-enough-1"}}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	// Directors look but do not change.
+	d := b.login(t, "director1")
+	resp, body := b.do(t, d, http.MethodGet, "/admin/users", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, `id="read-only"`)
+	require.NotContains(t, body, `id="add-user"`)
+	tok = b.csrfOf(t, d, "/admin/users")
+	resp, _ = b.do(t, d, http.MethodPost, "/admin/users", url.Values{"csrf": {tok}, "what": {"disable"}, "username": {"agent1"}}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	ad := b.login(t, "admin1")
+	_, body = b.do(t, ad, http.MethodGet, "/console", nil, nil)
+	require.Contains(t, body, `href="/admin/users"`, "the top navigation links the page")
+	u, _ := url.Parse(b.srv.URL)
+	for _, lang := range []string{langZH, langEN} {
+		ad.Jar.SetCookies(u, []*http.Cookie{{Name: langCookie, Value: lang, Path: "/"}})
+		resp, body := b.do(t, ad, http.MethodGet, "/admin/users", nil, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Contains(t, body, "</html>", "rendered to the end (%s)", lang)
+		require.Contains(t, body, adminWords(lang)["add"])
+		require.Contains(t, body, `id="add-user"`)
+		require.NotContains(t, body, "$2a$", "no hashes on the page")
+	}
+	// A form without the session's CSRF token is refused.
+	resp, _ = b.do(t, ad, http.MethodPost, "/admin/users", url.Values{"what": {"disable"}, "username": {"agent1"}}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
+
+func TestAdminManagesUsers(t *testing.T) {
+	b := setup(t, nil)
+	b.addAdmin(t)
+	ctx := context.Background()
+	q := store.New(b.db)
+	ad := b.login(t, "admin1")
+	tok := b.csrfOf(t, ad, "/admin/users")
+	post := func(v url.Values) (*http.Response, string) {
+		v.Set("csrf", tok)
+		return b.do(t, ad, http.MethodPost, "/admin/users", v, nil)
+	}
+
+	// Bad input: 400 naming the problem, nothing stored.
+	before := b.countUsers(t)
+	for _, tc := range []struct {
+		name             string
+		username, role   string
+		password, detail string
+	}{
+		{"bad user name", "li na", roleAgent, "long-enough-1", "user name"},
+		{"bad role", "li", "boss", "long-enough-1", "role"},
+		{"short password", "li", roleAgent, "short", "at least 8 characters"},
+		{"taken at the dealer", "agent1", roleAgent, "long-enough-1", "already has a user"},
+		{"taken at another dealer", "agentx", roleAgent, "long-enough-1", "another dealer"},
+	} {
+		resp, body := post(url.Values{"what": {"add"}, "username": {tc.username}, "display_name": {"李"}, "role": {tc.role}, "password": {tc.password}})
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, tc.name)
+		require.Contains(t, body, `id="admin-error"`, tc.name)
+		require.Contains(t, htmlUnescape(body), tc.detail, tc.name)
+		require.Contains(t, body, `value="李"`, "%s: the form keeps what was typed", tc.name)
+	}
+	require.Equal(t, before, b.countUsers(t))
+
+	// Add an agent: they can log in, and their SIP password is the login password.
+	resp, _ := post(url.Values{"what": {"add"}, "username": {"agent9"}, "display_name": {"小周"}, "role": {roleAgent}, "password": {"agent9-pass"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	a9, err := q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: b.dealer.ID, Username: "agent9"})
+	require.NoError(t, err)
+	require.Equal(t, "agent9-pass", a9.SipPassword)
+	require.Equal(t, http.StatusSeeOther, b.postLogin(t, b.client(t), "agent9", "agent9-pass").StatusCode)
+	_, body := b.do(t, ad, http.MethodGet, "/admin/users", nil, nil)
+	require.Contains(t, body, `id="user-agent9"`)
+	require.NotContains(t, body, "agentx", "another dealer's users are not listed")
+	require.NotContains(t, body, "agent9-pass")
+
+	// Reset a password.
+	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"agent9-new-pass"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, http.StatusUnauthorized, b.postLogin(t, b.client(t), "agent9", "agent9-pass").StatusCode)
+	require.Equal(t, http.StatusSeeOther, b.postLogin(t, b.client(t), "agent9", "agent9-new-pass").StatusCode)
+	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"short"}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+	// Disable a logged-in agent: their session ends and they cannot log in again.
+	a1 := b.login(t, "agent1")
+	resp, _ = post(url.Values{"what": {"disable"}, "username": {"agent1"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, _ = b.do(t, a1, http.MethodGet, "/console", nil, nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the session ended")
+	require.Equal(t, http.StatusUnauthorized, b.postLogin(t, b.client(t), "agent1", testPassword).StatusCode)
+	resp, _ = post(url.Values{"what": {"enable"}, "username": {"agent1"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	b.login(t, "agent1")
+	resp, _ = post(url.Values{"what": {"disable"}, "username": {"admin1"}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "an admin does not lock themselves out")
+
+	// Another dealer's user cannot be touched.
+	for _, what := range []string{"passwd", "disable", "enable"} {
+		resp, _ := post(url.Values{"what": {what}, "username": {"agentx"}, "password": {"taken-over-1"}})
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, what)
+	}
+	x, err := q.GetUser(ctx, b.users["agentx"].ID)
+	require.NoError(t, err)
+	require.True(t, x.Active)
+	require.Equal(t, b.users["agentx"].PasswordHash, x.PasswordHash)
+
+	// Each change is audited as the admin's, with no secrets.
+	rows, err := b.db.Query(ctx, `SELECT action, detail::text FROM audit_log WHERE subject_type = 'user' AND action LIKE 'user.%' ORDER BY id`)
+	require.NoError(t, err)
+	var actions []string
+	for rows.Next() {
+		var action, detail string
+		require.NoError(t, rows.Scan(&action, &detail))
+		actions = append(actions, action)
+		require.NotContains(t, detail, "agent9-")
+		require.Contains(t, detail, `"console"`)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"user.add", "user.password", "user.disable", "user.enable"}, actions)
+	var by int64
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT user_id FROM audit_log WHERE action = 'user.add'`).Scan(&by))
+	require.Equal(t, b.users["admin1"].ID, by)
+}
