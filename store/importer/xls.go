@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/shakinm/xlsReader/cfb"
 	"github.com/shakinm/xlsReader/xls"
@@ -252,7 +253,17 @@ func xlsCell(cd structure.CellData) string {
 	case nil:
 		return ""
 	}
-	return cd.GetString()
+	s := cd.GetString()
+	if !utf8.ValidString(s) {
+		// A shared string stored in compressed form (all characters up to U+00FF: é, ·, ¥)
+		// comes from the reader as its raw Latin-1 bytes.
+		r := make([]rune, len(s))
+		for i := 0; i < len(s); i++ {
+			r[i] = rune(s[i])
+		}
+		s = string(r)
+	}
+	return s
 }
 
 // formatRaw writes a number cell's value as digits, never in scientific notation, so a

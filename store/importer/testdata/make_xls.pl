@@ -14,7 +14,7 @@ my @header = qw(客户姓名 手机号 性别 车架号 车牌号 品牌 车型 
 # owners.xls: a notes sheet first and the data on the second, active sheet, with a title
 # row above the header, date cells, dates as text and as plain numbers, phones as number
 # cells and a landline as text, an empty row, names outside GBK (BIFF8 is UTF-16) and
-# formula cells (a number and a text result).
+# formula cells (a number and a text result), and a text of Latin-1 characters.
 {
     my $wb    = Spreadsheet::WriteExcel->new('owners.xls') or die "owners.xls: $!";
     my $date  = $wb->add_format(num_format => 'yyyy-mm-dd');
@@ -47,7 +47,8 @@ my @header = qw(客户姓名 手机号 性别 车架号 车牌号 品牌 车型 
     $ws->write_string(3, 2, '女');
     $ws->write_string(3, 3, 'LSVAB2BM4N0000002');
     $ws->write_string(3, 4, '沪B 54321');
-    $ws->write_string(3, 5, '丰田');
+    # A brand of Latin-1 characters only, which BIFF8 stores compressed (one byte each).
+    $ws->write_string(3, 5, "Citro\xEBn");
     $ws->write_string(3, 6, '凯美瑞');
     $ws->write_string(3, 7, '2024/3/5');
     $ws->write_formula(3, 8, '=30000+5000', undef, 35000);  # a formula: its cached value is read
