@@ -347,7 +347,7 @@ func userActive(ctx context.Context, env *cliEnv, name string, args []string, ac
 		fmt.Fprintf(env.stdout, "user %s of dealer %s enabled\n", u.Username, d.Code)
 		return nil
 	}
-	fmt.Fprintf(env.stdout, "user %s of dealer %s disabled; %d console sessions ended (a live console closes at its next request)\n",
+	fmt.Fprintf(env.stdout, "user %s of dealer %s disabled; %d console sessions ended (a console page already open keeps its live connection until it reconnects; disabling at /admin/users closes it at once)\n",
 		u.Username, d.Code, len(ended))
 	return nil
 }
