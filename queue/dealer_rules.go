@@ -1,0 +1,377 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/huifang/huifang/store"
+)
+
+// The rule editors (the dealer rules/set/window/holiday commands and the director's
+// /director/rules page) change a dealer's rules through the functions of this file: each
+// checks its input first, changes the database in one transaction with an audit_log row,
+// and stores nothing when anything is wrong.
+
+// ErrRuleInput marks input the rule editors refuse: an unknown setting, a value out of
+// range, a malformed time of day or day. The error's text names the problem.
+var ErrRuleInput = errors.New("bad rule input")
+
+// RuleSetting is one setting as the rule editors show it.
+type RuleSetting struct {
+	Setting
+	// Overridden is true when the dealer has its own value (otherwise the default holds).
+	Overridden bool `json:"overridden"`
+}
+
+// CallWindow is a dealer's calling window, times of day as HH:MM.
+type CallWindow struct {
+	// Start and End bound the calls of every campaign.
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// SameDayEnd is how late the same-day return visit may still be called.
+	SameDayEnd string `json:"same_day_end"`
+}
+
+// Holiday is a day the dealer places no calls.
+type Holiday struct {
+	// Day is YYYY-MM-DD in the dealer's zone.
+	Day string `json:"day"`
+	// Name says which holiday it is, such as 国庆.
+	Name string `json:"name"`
+}
+
+// DealerRules is everything of a dealer's rules the editors show.
+type DealerRules struct {
+	// Settings are every rule number in DOMAIN.md's order.
+	Settings []RuleSetting `json:"settings"`
+	// Window is the calling window.
+	Window CallWindow `json:"window"`
+	// Holidays are the dealer's listed holidays, earliest first.
+	Holidays []Holiday `json:"holidays"`
+}
+
+// LoadDealerRules returns dealerID's settings (marking its overrides), calling window and
+// holidays.
+func LoadDealerRules(ctx context.Context, db store.DBTX, dealerID int64) (*DealerRules, error) {
+	q := store.New(db)
+	d, err := q.GetDealer(ctx, dealerID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("dealer rules: no dealer %d", dealerID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dealer rules: %w", err)
+	}
+	r, err := LoadRules(ctx, db, dealerID)
+	if err != nil {
+		return nil, err
+	}
+	over, err := q.ListCampaignSettingOverrides(ctx, dealerID)
+	if err != nil {
+		return nil, fmt.Errorf("dealer rules: %w", err)
+	}
+	own := map[string]bool{}
+	for _, o := range over {
+		own[o.Key] = true
+	}
+	out := &DealerRules{Window: CallWindow{Start: formatClock(clock(d.CallWindowStart)), End: formatClock(clock(d.CallWindowEnd)),
+		SameDayEnd: formatClock(clock(d.SameDayWindowEnd))}, Holidays: []Holiday{}}
+	for _, s := range r.Settings() {
+		out.Settings = append(out.Settings, RuleSetting{Setting: s, Overridden: own[s.Key]})
+	}
+	hols, err := q.ListHolidays(ctx, dealerID)
+	if err != nil {
+		return nil, fmt.Errorf("dealer rules: holidays: %w", err)
+	}
+	for _, h := range hols {
+		out.Holidays = append(out.Holidays, Holiday{Day: h.Day.Format(time.DateOnly), Name: h.Name})
+	}
+	return out, nil
+}
+
+// SettingKeys returns every setting key in DOMAIN.md's order.
+func SettingKeys() []string {
+	var keys []string
+	for _, s := range defaultSettings() {
+		keys = append(keys, s.Key)
+	}
+	return keys
+}
+
+// checkSettingKey refuses a key the rules do not have, listing the keys they have.
+func checkSettingKey(key string) error {
+	if _, ok := DefaultRules().values[key]; ok {
+		return nil
+	}
+	return fmt.Errorf("%w: %w %q; the settings are: %s", ErrRuleInput, ErrUnknownSetting, key, strings.Join(SettingKeys(), ", "))
+}
+
+// ParseSettingValue checks key and parses its value written as a whole number.
+func ParseSettingValue(key, value string) (int, error) {
+	if err := checkSettingKey(key); err != nil {
+		return 0, err
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(value))
+	if err != nil {
+		return 0, fmt.Errorf("%w: campaign setting %s: %q is not a whole number", ErrRuleInput, key, value)
+	}
+	if err := validateSetting(key, v); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrRuleInput, err)
+	}
+	return v, nil
+}
+
+// SaveSettings stores several of dealerID's settings at once (key -> value), all or
+// nothing: an unknown key or a bad value refuses the whole change with an error naming it
+// (wrapping ErrRuleInput). In the same transaction it writes an audit_log row
+// (campaign_settings.save, with each old and new value) by userID (zero: none, the
+// command line) and a queue:build outbox row for the dealer's today, so the queue is
+// rebuilt with the new numbers.
+func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, values map[string]int, userID int64) error {
+	if len(values) == 0 {
+		return fmt.Errorf("%w: no setting to save", ErrRuleInput)
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := checkSettingKey(k); err != nil {
+			return err
+		}
+		if err := validateSetting(k, values[k]); err != nil {
+			return fmt.Errorf("%w: %w", ErrRuleInput, err)
+		}
+	}
+	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		old, err := LoadRules(ctx, tx, dealerID)
+		if err != nil {
+			return err
+		}
+		change := map[string]any{}
+		for _, k := range keys {
+			if err := SaveSetting(ctx, tx, dealerID, k, values[k]); err != nil {
+				return err
+			}
+			change[k] = map[string]int{"from": old.Get(k), "to": values[k]}
+		}
+		return ruleChanged(ctx, tx, dealerID, userID, "campaign_settings.save", map[string]any{"settings": change}, true)
+	})
+}
+
+// ResetSettings puts dealerID's keys back to their defaults (it deletes the overrides),
+// all or nothing, audited (campaign_settings.reset) by userID (zero: none), with a
+// queue:build outbox row for the dealer's today. A key without an override is harmless.
+func ResetSettings(ctx context.Context, db store.TxBeginner, dealerID int64, keys []string, userID int64) error {
+	if len(keys) == 0 {
+		return fmt.Errorf("%w: no setting to reset", ErrRuleInput)
+	}
+	for _, k := range keys {
+		if err := checkSettingKey(k); err != nil {
+			return err
+		}
+	}
+	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		old, err := LoadRules(ctx, tx, dealerID)
+		if err != nil {
+			return err
+		}
+		change := map[string]any{}
+		for _, k := range keys {
+			if err := ResetSetting(ctx, tx, dealerID, k); err != nil {
+				return err
+			}
+			change[k] = map[string]int{"from": old.Get(k), "to": DefaultRules().Get(k)}
+		}
+		return ruleChanged(ctx, tx, dealerID, userID, "campaign_settings.reset", map[string]any{"settings": change}, true)
+	})
+}
+
+// windowClockRe is a time of day as HH:MM (or H:MM), 00:00 to 23:59.
+var windowClockRe = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
+
+// parseWindowClock parses one time of the calling window.
+func parseWindowClock(what, s string) (time.Duration, error) {
+	m := windowClockRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("%w: calling window %s %q: give a time of day as HH:MM between 00:00 and 23:59, such as 09:00", ErrRuleInput, what, s)
+	}
+	hh, _ := strconv.Atoi(m[1])
+	mm, _ := strconv.Atoi(m[2])
+	return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
+}
+
+// ParseCallWindow checks a calling window: three times of day as HH:MM with
+// start < end <= sameDayEnd. An empty sameDayEnd means 30 minutes after end (DOMAIN.md's
+// 20:30 and 21:00), capped at 23:59.
+func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
+	s, err := parseWindowClock("start", start)
+	if err != nil {
+		return CallWindow{}, err
+	}
+	e, err := parseWindowClock("end", end)
+	if err != nil {
+		return CallWindow{}, err
+	}
+	sd := min(e+30*time.Minute, 23*time.Hour+59*time.Minute)
+	if strings.TrimSpace(sameDayEnd) != "" {
+		if sd, err = parseWindowClock("same-day end", sameDayEnd); err != nil {
+			return CallWindow{}, err
+		}
+	}
+	switch {
+	case e <= s:
+		return CallWindow{}, fmt.Errorf("%w: calling window %s-%s ends before it starts: the end must be after the start",
+			ErrRuleInput, formatClock(s), formatClock(e))
+	case sd < e:
+		return CallWindow{}, fmt.Errorf("%w: the same-day visit window end %s is before the calling window end %s: it must be the same or later",
+			ErrRuleInput, formatClock(sd), formatClock(e))
+	}
+	return CallWindow{Start: formatClock(s), End: formatClock(e), SameDayEnd: formatClock(sd)}, nil
+}
+
+// ParseWindowRange parses a calling window written "09:00-20:30", with sameDayEnd as
+// ParseCallWindow takes it.
+func ParseWindowRange(hours, sameDayEnd string) (CallWindow, error) {
+	start, end, ok := strings.Cut(strings.TrimSpace(hours), "-")
+	if !ok {
+		return CallWindow{}, fmt.Errorf("%w: calling window %q: give start-end as HH:MM-HH:MM, such as 09:00-20:30", ErrRuleInput, hours)
+	}
+	return ParseCallWindow(start, end, sameDayEnd)
+}
+
+// pgClock turns a checked HH:MM into the store's time of day.
+func pgClock(s string) pgtype.Time {
+	d, _ := parseWindowClock("", s)
+	return pgtype.Time{Microseconds: d.Microseconds(), Valid: true}
+}
+
+// SaveCallWindow checks (ParseCallWindow) and stores dealerID's calling window, audited
+// (call_window.save) by userID (zero: none). Take reads the window at every take, so no
+// rebuild is needed. Bad input stores nothing.
+func SaveCallWindow(ctx context.Context, db store.TxBeginner, dealerID int64, start, end, sameDayEnd string, userID int64) error {
+	w, err := ParseCallWindow(start, end, sameDayEnd)
+	if err != nil {
+		return err
+	}
+	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		d, err := q.GetDealer(ctx, dealerID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("save calling window: no dealer %d", dealerID)
+		}
+		if err != nil {
+			return fmt.Errorf("save calling window: %w", err)
+		}
+		if _, err := q.SetDealerCallWindow(ctx, store.SetDealerCallWindowParams{Start: pgClock(w.Start), EndAt: pgClock(w.End),
+			SameDayEnd: pgClock(w.SameDayEnd), ID: dealerID}); err != nil {
+			return fmt.Errorf("save calling window: %w", err)
+		}
+		from := CallWindow{Start: formatClock(clock(d.CallWindowStart)), End: formatClock(clock(d.CallWindowEnd)),
+			SameDayEnd: formatClock(clock(d.SameDayWindowEnd))}
+		return ruleChanged(ctx, tx, dealerID, userID, "call_window.save", map[string]any{"from": from, "to": w}, false)
+	})
+}
+
+// parseHolidayDay parses a holiday's day, YYYY-MM-DD.
+func parseHolidayDay(day string) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, strings.TrimSpace(day))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: holiday day %q: give a day as YYYY-MM-DD, such as 2026-10-01", ErrRuleInput, day)
+	}
+	if d.Year() < 2000 || d.Year() > 2100 {
+		return time.Time{}, fmt.Errorf("%w: holiday day %s is not between 2000 and 2100", ErrRuleInput, day)
+	}
+	return d, nil
+}
+
+// AddHoliday lists day (YYYY-MM-DD) as one of dealerID's holidays named name (at most
+// 40 characters), audited (holiday.add) by userID (zero: none): no call is placed that
+// day. Adding a listed day again only renames it; added is false then. Take reads the
+// holidays at every take, so no rebuild is needed.
+func AddHoliday(ctx context.Context, db store.TxBeginner, dealerID int64, day, name string, userID int64) (added bool, err error) {
+	d, err := parseHolidayDay(day)
+	if err != nil {
+		return false, err
+	}
+	name = strings.TrimSpace(name)
+	if n := len([]rune(name)); n > 40 {
+		return false, fmt.Errorf("%w: holiday name is %d characters long; give at most 40", ErrRuleInput, n)
+	}
+	err = store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		if _, err := q.GetDealer(ctx, dealerID); errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("add holiday: no dealer %d", dealerID)
+		}
+		added, err = q.PutHoliday(ctx, store.PutHolidayParams{DealerID: dealerID, Day: d, Name: name})
+		if err != nil {
+			return fmt.Errorf("add holiday %s: %w", d.Format(time.DateOnly), err)
+		}
+		return ruleChanged(ctx, tx, dealerID, userID, "holiday.add", map[string]any{"day": d.Format(time.DateOnly), "name": name, "new": added}, false)
+	})
+	return added, err
+}
+
+// RemoveHoliday takes day (YYYY-MM-DD) off dealerID's holidays, audited (holiday.remove)
+// by userID (zero: none). A day that is not listed is refused (ErrRuleInput).
+func RemoveHoliday(ctx context.Context, db store.TxBeginner, dealerID int64, day string, userID int64) error {
+	d, err := parseHolidayDay(day)
+	if err != nil {
+		return err
+	}
+	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		n, err := q.RemoveHoliday(ctx, store.RemoveHolidayParams{DealerID: dealerID, Day: d})
+		if err != nil {
+			return fmt.Errorf("remove holiday %s: %w", d.Format(time.DateOnly), err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: %s is not one of the dealer's holidays", ErrRuleInput, d.Format(time.DateOnly))
+		}
+		return ruleChanged(ctx, tx, dealerID, userID, "holiday.remove", map[string]any{"day": d.Format(time.DateOnly)}, false)
+	})
+}
+
+// ruleChanged writes the audit_log row of a rule change and, when rebuild, a queue:build
+// outbox row for the dealer's today, in the caller's transaction.
+func ruleChanged(ctx context.Context, tx pgx.Tx, dealerID, userID int64, action string, detail map[string]any, rebuild bool) error {
+	q := store.New(tx)
+	var by *int64
+	detail["source"] = "cli"
+	if userID > 0 {
+		by = &userID
+		detail["source"] = "console"
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	if err := q.InsertAudit(ctx, store.InsertAuditParams{DealerID: &dealerID, UserID: by, Action: action,
+		SubjectType: "dealer", SubjectID: &dealerID, Detail: b}); err != nil {
+		return fmt.Errorf("%s: audit: %w", action, err)
+	}
+	if !rebuild {
+		return nil
+	}
+	today, err := q.LocalDay(ctx, store.LocalDayParams{At: time.Now(), DealerID: dealerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: no dealer %d", action, dealerID)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: local day: %w", action, err)
+	}
+	if err := insertOutbox(ctx, q, dealerID, TypeBuild, BuildPayload{DealerID: dealerID, Day: today.Format(time.DateOnly)}); err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	return nil
+}
