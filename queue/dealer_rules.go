@@ -26,6 +26,19 @@ import (
 // range, a malformed time of day or day. The error's text names the problem.
 var ErrRuleInput = errors.New("bad rule input")
 
+// ruleInputError is a refused input: it reads as its own message and matches
+// ErrRuleInput (and whatever its message wraps) with errors.Is.
+type ruleInputError struct{ err error }
+
+func (e *ruleInputError) Error() string        { return e.err.Error() }
+func (e *ruleInputError) Unwrap() error        { return e.err }
+func (e *ruleInputError) Is(target error) bool { return target == ErrRuleInput }
+
+// badInput returns a refusal of input with the message format makes (fmt.Errorf, %w allowed).
+func badInput(format string, args ...any) error {
+	return &ruleInputError{err: fmt.Errorf(format, args...)}
+}
+
 // RuleSetting is one setting as the rule editors show it.
 type RuleSetting struct {
 	Setting
@@ -112,7 +125,7 @@ func checkSettingKey(key string) error {
 	if _, ok := DefaultRules().values[key]; ok {
 		return nil
 	}
-	return fmt.Errorf("%w: %w %q; the settings are: %s", ErrRuleInput, ErrUnknownSetting, key, strings.Join(SettingKeys(), ", "))
+	return badInput("%w %q; the settings are: %s", ErrUnknownSetting, key, strings.Join(SettingKeys(), ", "))
 }
 
 // ParseSettingValue checks key and parses its value written as a whole number.
@@ -122,23 +135,23 @@ func ParseSettingValue(key, value string) (int, error) {
 	}
 	v, err := strconv.Atoi(strings.TrimSpace(value))
 	if err != nil {
-		return 0, fmt.Errorf("%w: campaign setting %s: %q is not a whole number", ErrRuleInput, key, value)
+		return 0, badInput("campaign setting %s: %q is not a whole number", key, value)
 	}
 	if err := validateSetting(key, v); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrRuleInput, err)
+		return 0, badInput("%w", err)
 	}
 	return v, nil
 }
 
 // SaveSettings stores several of dealerID's settings at once (key -> value), all or
 // nothing: an unknown key or a bad value refuses the whole change with an error naming it
-// (wrapping ErrRuleInput). In the same transaction it writes an audit_log row
+// (errors.Is ErrRuleInput). In the same transaction it writes an audit_log row
 // (campaign_settings.save, with each old and new value) by userID (zero: none, the
 // command line) and a queue:build outbox row for the dealer's today, so the queue is
 // rebuilt with the new numbers.
 func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, values map[string]int, userID int64) error {
 	if len(values) == 0 {
-		return fmt.Errorf("%w: no setting to save", ErrRuleInput)
+		return badInput("no setting to save")
 	}
 	keys := make([]string, 0, len(values))
 	for k := range values {
@@ -150,7 +163,7 @@ func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, valu
 			return err
 		}
 		if err := validateSetting(k, values[k]); err != nil {
-			return fmt.Errorf("%w: %w", ErrRuleInput, err)
+			return badInput("%w", err)
 		}
 	}
 	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
@@ -174,7 +187,7 @@ func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, valu
 // queue:build outbox row for the dealer's today. A key without an override is harmless.
 func ResetSettings(ctx context.Context, db store.TxBeginner, dealerID int64, keys []string, userID int64) error {
 	if len(keys) == 0 {
-		return fmt.Errorf("%w: no setting to reset", ErrRuleInput)
+		return badInput("no setting to reset")
 	}
 	for _, k := range keys {
 		if err := checkSettingKey(k); err != nil {
@@ -204,7 +217,7 @@ var windowClockRe = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
 func parseWindowClock(what, s string) (time.Duration, error) {
 	m := windowClockRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return 0, fmt.Errorf("%w: calling window %s %q: give a time of day as HH:MM between 00:00 and 23:59, such as 09:00", ErrRuleInput, what, s)
+		return 0, badInput("calling window %s %q: give a time of day as HH:MM between 00:00 and 23:59, such as 09:00", what, s)
 	}
 	hh, _ := strconv.Atoi(m[1])
 	mm, _ := strconv.Atoi(m[2])
@@ -231,11 +244,11 @@ func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
 	}
 	switch {
 	case e <= s:
-		return CallWindow{}, fmt.Errorf("%w: calling window %s-%s ends before it starts: the end must be after the start",
-			ErrRuleInput, formatClock(s), formatClock(e))
+		return CallWindow{}, badInput("calling window %s-%s ends before it starts: the end must be after the start",
+			formatClock(s), formatClock(e))
 	case sd < e:
-		return CallWindow{}, fmt.Errorf("%w: the same-day visit window end %s is before the calling window end %s: it must be the same or later",
-			ErrRuleInput, formatClock(sd), formatClock(e))
+		return CallWindow{}, badInput("the same-day visit window end %s is before the calling window end %s: it must be the same or later",
+			formatClock(sd), formatClock(e))
 	}
 	return CallWindow{Start: formatClock(s), End: formatClock(e), SameDayEnd: formatClock(sd)}, nil
 }
@@ -245,7 +258,7 @@ func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
 func ParseWindowRange(hours, sameDayEnd string) (CallWindow, error) {
 	start, end, ok := strings.Cut(strings.TrimSpace(hours), "-")
 	if !ok {
-		return CallWindow{}, fmt.Errorf("%w: calling window %q: give start-end as HH:MM-HH:MM, such as 09:00-20:30", ErrRuleInput, hours)
+		return CallWindow{}, badInput("calling window %q: give start-end as HH:MM-HH:MM, such as 09:00-20:30", hours)
 	}
 	return ParseCallWindow(start, end, sameDayEnd)
 }
@@ -287,10 +300,10 @@ func SaveCallWindow(ctx context.Context, db store.TxBeginner, dealerID int64, st
 func parseHolidayDay(day string) (time.Time, error) {
 	d, err := time.Parse(time.DateOnly, strings.TrimSpace(day))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: holiday day %q: give a day as YYYY-MM-DD, such as 2026-10-01", ErrRuleInput, day)
+		return time.Time{}, badInput("holiday day %q: give a day as YYYY-MM-DD, such as 2026-10-01", day)
 	}
 	if d.Year() < 2000 || d.Year() > 2100 {
-		return time.Time{}, fmt.Errorf("%w: holiday day %s is not between 2000 and 2100", ErrRuleInput, day)
+		return time.Time{}, badInput("holiday day %s is not between 2000 and 2100", day)
 	}
 	return d, nil
 }
@@ -306,7 +319,7 @@ func AddHoliday(ctx context.Context, db store.TxBeginner, dealerID int64, day, n
 	}
 	name = strings.TrimSpace(name)
 	if n := len([]rune(name)); n > 40 {
-		return false, fmt.Errorf("%w: holiday name is %d characters long; give at most 40", ErrRuleInput, n)
+		return false, badInput("holiday name is %d characters long; give at most 40", n)
 	}
 	err = store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
@@ -336,7 +349,7 @@ func RemoveHoliday(ctx context.Context, db store.TxBeginner, dealerID int64, day
 			return fmt.Errorf("remove holiday %s: %w", d.Format(time.DateOnly), err)
 		}
 		if n == 0 {
-			return fmt.Errorf("%w: %s is not one of the dealer's holidays", ErrRuleInput, d.Format(time.DateOnly))
+			return badInput("%s is not one of the dealer's holidays", d.Format(time.DateOnly))
 		}
 		return ruleChanged(ctx, tx, dealerID, userID, "holiday.remove", map[string]any{"day": d.Format(time.DateOnly)}, false)
 	})
