@@ -20,6 +20,8 @@ func (h *handler) directorRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /director/checks/draw-filtered", dir(h.directorDrawFiltered))
 	mux.Handle("GET /director/settings", dir(h.directorSettings))
 	mux.Handle("POST /director/settings", dir(h.directorSettingsSave))
+	mux.Handle("GET /director/rules", dir(h.directorRules))
+	mux.Handle("POST /director/rules", dir(h.directorRulesSave))
 	mux.Handle("GET /director/daily", dir(h.directorDaily))
 	mux.Handle("GET /director/daily/list", dir(h.directorDailyList))
 	mux.Handle("GET /director/daily/sms", dir(h.directorDailySMS))

@@ -132,6 +132,23 @@ var directorText = map[string][2]string{
 	"set_opt_in":    {"记录同意接收", "Record opt-in"},
 	"set_opt_out":   {"记录退订", "Record opt-out"},
 	"history":       {"记录", "History"},
+	"nav_rules":     {"回访规则", "Call rules"},
+	"call_window":   {"拨打时段", "Calling window"},
+	"window_start":  {"每天", "Every day"},
+	"same_day_end":  {"当天回访可拨至", "Same-day visits until"},
+	"window_hint":   {"节假日不拨打；时间为 HH:MM，结束须晚于开始", "no calls on holidays; times as HH:MM, the end after the start"},
+	"holidays":      {"节假日（不拨打）", "Holidays (no calls)"},
+	"holiday_name":  {"名称", "Name"},
+	"no_holidays":   {"无节假日", "No holidays"},
+	"remove":        {"删除", "Remove"},
+	"add":           {"添加", "Add"},
+	"settings":      {"规则参数", "Rule settings"},
+	"setting_key":   {"参数", "Setting"},
+	"setting_doc":   {"含义", "Meaning"},
+	"default":       {"默认值", "Default"},
+	"save_changed":  {"保存修改", "Save changes"},
+	"settings_hint": {"只保存改动的参数；保存后今日队列重新生成", "only changed settings are saved; today's queue is rebuilt"},
+	"reset":         {"恢复默认", "Reset"},
 }
 
 // directorWords are the director pages' words in lang, for the templates (.D.key).
