@@ -8,6 +8,10 @@
 // Every number of DOMAIN.md's "Default rules" table is a per-dealer setting: DefaultRules
 // holds the defaults, campaign_settings the dealer's overrides (SaveSetting, ResetSetting),
 // LoadRules merges them. Each campaign can be turned off with <campaign>_enabled = 0.
+// The rule editors (dealer_rules.go: SaveSettings, ResetSettings, SaveCallWindow,
+// AddHoliday, RemoveHoliday; used by the dealer commands and /director/rules) check their
+// input, change the dealer's rules in one audited transaction and, for settings, write a
+// queue:build outbox row for the dealer's today.
 //
 // # Occurrences, reasons and tasks
 //
