@@ -128,6 +128,38 @@ func checkSettingKey(key string) error {
 	return badInput("%w %q; the settings are: %s", ErrUnknownSetting, key, strings.Join(SettingKeys(), ", "))
 }
 
+// maxSettingValue is the largest number a setting takes (the largest default is 10,000 km).
+const maxSettingValue = 1_000_000
+
+// checkSettingValue refuses a value out of range for key.
+func checkSettingValue(key string, v int) error {
+	if v > maxSettingValue {
+		return badInput("campaign setting %s must be at most %d, got %d", key, maxSettingValue, v)
+	}
+	if err := validateSetting(key, v); err != nil {
+		return badInput("%w", err)
+	}
+	return nil
+}
+
+// dueExpiresPairs are the settings of one occurrence's due and expiry offsets: the call
+// must be due no later than it expires.
+var dueExpiresPairs = [][2]string{
+	{"complaint_closed_due", "complaint_closed_expires"}, {"lost_prospect_due", "lost_prospect_expires"},
+	{"delivery_3day_due", "delivery_3day_expires"}, {"care_15day_due", "care_15day_expires"},
+	{"post_service_due", "post_service_expires"},
+}
+
+// checkDueExpires refuses rules where a call would expire before it is due.
+func checkDueExpires(r Rules) error {
+	for _, p := range dueExpiresPairs {
+		if d, e := r.Get(p[0]), r.Get(p[1]); d > e {
+			return badInput("%s %d is after %s %d: the call would expire before it is due", p[0], d, p[1], e)
+		}
+	}
+	return nil
+}
+
 // ParseSettingValue checks key and parses its value written as a whole number.
 func ParseSettingValue(key, value string) (int, error) {
 	if err := checkSettingKey(key); err != nil {
@@ -137,14 +169,15 @@ func ParseSettingValue(key, value string) (int, error) {
 	if err != nil {
 		return 0, badInput("campaign setting %s: %q is not a whole number", key, value)
 	}
-	if err := validateSetting(key, v); err != nil {
-		return 0, badInput("%w", err)
+	if err := checkSettingValue(key, v); err != nil {
+		return 0, err
 	}
 	return v, nil
 }
 
 // SaveSettings stores several of dealerID's settings at once (key -> value), all or
-// nothing: an unknown key or a bad value refuses the whole change with an error naming it
+// nothing: an unknown key, a bad value, or a call that would expire before it is due
+// (care_15day_due above care_15day_expires) refuses the whole change with an error naming it
 // (errors.Is ErrRuleInput). In the same transaction it writes an audit_log row
 // (campaign_settings.save, with each old and new value) by userID (zero: none, the
 // command line) and a queue:build outbox row for the dealer's today, so the queue is
@@ -162,13 +195,23 @@ func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, valu
 		if err := checkSettingKey(k); err != nil {
 			return err
 		}
-		if err := validateSetting(k, values[k]); err != nil {
-			return badInput("%w", err)
+		if err := checkSettingValue(k, values[k]); err != nil {
+			return err
 		}
 	}
 	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		old, err := LoadRules(ctx, tx, dealerID)
 		if err != nil {
+			return err
+		}
+		next := DefaultRules()
+		for _, st := range old.Settings() {
+			next.values[st.Key] = st.Value
+		}
+		for _, k := range keys {
+			next.values[k] = values[k]
+		}
+		if err := checkDueExpires(next); err != nil {
 			return err
 		}
 		change := map[string]any{}
@@ -197,6 +240,16 @@ func ResetSettings(ctx context.Context, db store.TxBeginner, dealerID int64, key
 	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		old, err := LoadRules(ctx, tx, dealerID)
 		if err != nil {
+			return err
+		}
+		next := DefaultRules()
+		for _, st := range old.Settings() {
+			next.values[st.Key] = st.Value
+		}
+		for _, k := range keys {
+			next.values[k] = DefaultRules().Get(k)
+		}
+		if err := checkDueExpires(next); err != nil {
 			return err
 		}
 		change := map[string]any{}

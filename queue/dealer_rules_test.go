@@ -64,6 +64,8 @@ func TestSaveSettingsAllOrNothing(t *testing.T) {
 		{"months zero", map[string]int{"care_15day_due": 12, "maintenance_months": 0}, "maintenance_months must be at least 1"},
 		{"unknown key", map[string]int{"care_15day_due": 12, "care_15_day_due": 3}, `unknown campaign setting "care_15_day_due"; the settings are: complaint_priority,`},
 		{"nothing", map[string]int{}, "no setting to save"},
+		{"too big", map[string]int{"care_15day_due": 12, "maintenance_km": 2_000_000}, "maintenance_km must be at most 1000000"},
+		{"expires before due", map[string]int{"care_15day_due": 19}, "care_15day_due 19 is after care_15day_expires 18: the call would expire before it is due"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := SaveSettings(ctx, db, f.dealer, tc.values, 0)
