@@ -14,6 +14,8 @@ type ruleLine struct {
 	queue.RuleSetting
 	// Input is what the value's input shows: the value, or what a refused save posted.
 	Input string
+	// Meaning says what the setting does, in the page's language.
+	Meaning string
 }
 
 // directorRules shows the dealer's rule settings (every number of DOMAIN.md's default
@@ -42,7 +44,7 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request, status int, 
 				in = v[0]
 			}
 		}
-		lines = append(lines, ruleLine{RuleSetting: s, Input: in})
+		lines = append(lines, ruleLine{RuleSetting: s, Input: in, Meaning: ruleMeaning(langFrom(r), s.Key, s.Doc)})
 	}
 	window := rules.Window
 	if refused && what == "window" {

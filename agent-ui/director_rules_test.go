@@ -141,3 +141,13 @@ func TestDirectorSavesRules(t *testing.T) {
 		require.False(t, s.Overridden, s.Key)
 	}
 }
+
+func TestRuleMeaningsInChinese(t *testing.T) {
+	for _, s := range queue.DefaultRules().Settings() {
+		zh := ruleMeaning(langZH, s.Key, s.Doc)
+		require.NotEqual(t, s.Doc, zh, "%s has no Chinese meaning", s.Key)
+		require.Equal(t, s.Doc, ruleMeaning(langEN, s.Key, s.Doc))
+	}
+	require.Equal(t, "首保 优先级（越大越先拨）", ruleMeaning(langZH, "first_maintenance_priority", ""))
+	require.Equal(t, "1 生成召回任务，0 关闭", ruleMeaning(langZH, "recall_enabled", ""))
+}

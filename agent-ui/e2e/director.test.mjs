@@ -135,3 +135,47 @@ test("a director finds an agent's calls, plays one, scores it; the agent sees th
   const resp = await agent.goto(callURL);
   assert.equal(resp.status(), 403);
 });
+
+test("a director changes a rule, the calling window and a holiday; an admin adds an agent who logs in", async () => {
+  const director = await login("director1");
+  await director.goto(`${base}/director/rules`);
+  // A rule number: the 15-day care call 10 days after delivery.
+  await director.fill('input[name="s_care_15day_due"]', "10");
+  await Promise.all([director.waitForURL(/saved=1/), director.click('#settings-form button.primary')]);
+  assert.equal(await director.inputValue('input[name="s_care_15day_due"]'), "10");
+  // A bad value is refused with the problem named, nothing saved.
+  await director.fill('input[name="s_care_15day_due"]', "99");
+  await director.click('#settings-form button.primary');
+  await director.waitForSelector("#rules-error");
+  assert.match(await director.locator("#rules-error").textContent(), /care_15day/);
+  await director.goto(`${base}/director/rules`);
+  assert.equal(await director.inputValue('input[name="s_care_15day_due"]'), "10");
+  // The calling window and a holiday.
+  await director.fill('#window-form input[name="start"]', "08:30");
+  await director.fill('#window-form input[name="end"]', "20:00");
+  await Promise.all([director.waitForURL(/saved=1/), director.click('#window-form button.primary')]);
+  assert.equal(await director.inputValue('#window-form input[name="start"]'), "08:30");
+  await director.fill('#holiday-form input[name="day"]', "2026-10-01");
+  await director.fill('#holiday-form input[name="name"]', "国庆");
+  await Promise.all([director.waitForURL(/saved=1/), director.click('#holiday-form button.primary')]);
+  assert.match(await director.locator("#holidays").textContent(), /2026-10-01[\s\S]*国庆/);
+  await director.screenshot({ path: join(artifacts, "director-rules.png"), fullPage: true });
+
+  // The admin adds an agent, who can log in with the password the admin gave.
+  const admin = await login("admin");
+  await admin.goto(`${base}/admin/users`);
+  await admin.fill('#add-user input[name="username"]', "e2e.zhao");
+  await admin.fill('#add-user input[name="display_name"]', "客服 赵敏");
+  await admin.selectOption('#add-user select[name="role"]', "agent");
+  await admin.fill('#add-user input[name="password"]', "zhao-pass-2026");
+  await Promise.all([admin.waitForURL(/done=/), admin.click("#add-user button.primary")]);
+  await admin.waitForSelector("#user-e2e\\.zhao");
+  await admin.screenshot({ path: join(artifacts, "admin-users.png"), fullPage: true });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
+  const page = await ctx.newPage();
+  await page.goto(base + "/login");
+  await page.fill('input[name="username"]', "e2e.zhao");
+  await page.fill('input[name="password"]', "zhao-pass-2026");
+  await Promise.all([page.waitForURL(/\/console$/), page.click("#login-submit")]);
+  assert.match(await page.locator("header .who").textContent(), /赵敏/);
+});
