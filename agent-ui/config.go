@@ -1,6 +1,7 @@
 package agentui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,9 @@ type Config struct {
 	// their dealer's retention are removed (at start, then at this interval); zero means
 	// an hour, negative turns it off.
 	Housekeeping time.Duration
+	// PromptsDir is where the prompts of message-call campaigns started from the
+	// director's page are written (<recordings>/prompts); empty refuses such campaigns.
+	PromptsDir string
 }
 
 // WithDefaults returns the config with zero fields set to their defaults.
@@ -103,4 +107,8 @@ type Deps struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RenderPrompt writes text spoken in Mandarin as an 8000 Hz WAV at path, for the
+	// message-call campaigns directors start (telephony/sms.RenderPrompt, wired by cmd);
+	// nil refuses such campaigns.
+	RenderPrompt func(ctx context.Context, text, path string) error
 }

@@ -288,4 +288,6 @@ func (h *handler) directorSMSRoutes(mux *http.ServeMux, dir func(http.HandlerFun
 	mux.Handle("POST /director/sms/templates", dir(h.directorSMSTemplatesSave))
 	mux.Handle("GET /director/sms/consent", dir(h.directorSMSConsent))
 	mux.Handle("POST /director/sms/consent", dir(h.directorSMSConsentSave))
+	mux.Handle("GET /director/sms/new", dir(h.directorSMSNew))
+	mux.Handle("POST /director/sms/new", dir(h.directorSMSNewStart))
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony"
+	"github.com/huifang/huifang/telephony/sms"
 )
 
 // consolePart serves the agent console (agent-ui): its routes go on d.mux when the part
@@ -43,11 +45,28 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 	p.c, p.err = agentui.New(agentui.Config{
 		PublicURL:     d.cfg.PublicURL,
 		SecureCookies: d.cfg.SecureCookies,
-	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, Log: d.log})
+		PromptsDir:    promptsDir(d.cfg.RecordingsDir),
+	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, Log: d.log, RenderPrompt: renderPrompt})
 	if p.err == nil {
 		p.c.Register(d.mux)
 	}
 	return p
+}
+
+// promptsDir is where directors' message-call prompts are written: <recordings>/prompts,
+// absolute so the message-call worker finds them whatever its working directory.
+func promptsDir(recordings string) string {
+	dir := filepath.Join(recordings, "prompts")
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
+// renderPrompt is the console's prompt renderer: espeak-ng through sms.RenderPrompt.
+func renderPrompt(ctx context.Context, text, path string) error {
+	_, err := sms.RenderPrompt(ctx, text, path)
+	return err
 }
 
 func (p *consolePart) name() string { return "console" }

@@ -1,0 +1,18 @@
+-- Queries of the director's campaign start page (agent-ui /director/sms/new).
+
+-- name: CustomersByPhones :many
+-- CustomersByPhones finds the dealer's customers with these (normalised) phones.
+SELECT c.id, c.phone
+FROM customers c
+WHERE c.dealer_id = @dealer_id AND c.phone = ANY(@phones::text[])
+ORDER BY c.id;
+
+-- name: CustomersByIDs :many
+-- CustomersByIDs keeps the ids that are the dealer's customers.
+SELECT c.id
+FROM customers c
+WHERE c.dealer_id = @dealer_id AND c.id = ANY(@ids::bigint[])
+ORDER BY c.id;
+
+-- name: GetSMSCampaignByCode :one
+SELECT * FROM sms_campaigns WHERE dealer_id = @dealer_id AND code = @code;
