@@ -39,6 +39,8 @@ type campaignForm struct {
 	Customers string
 	SendAt    string
 	Prompt    string
+	// Preview asks to check the form and count the audience without starting.
+	Preview bool
 }
 
 // campaignAudience is a form's audience resolved against the dealer's customers.
@@ -59,6 +61,10 @@ type campaignResult struct {
 	Added                                       int
 	PromptKept                                  bool
 	Errors, Unknown                             []string
+	// Preview is a check only (nothing stored): Audience customers would get it, as Sample.
+	Preview  bool
+	Audience int
+	Sample   string
 }
 
 // smsTemplateSample is a template as the start form offers it, with a sample message.
@@ -76,12 +82,28 @@ func badCampaign(format string, args ...any) error {
 
 // directorSMSNew shows the forms that start an SMS or a message-call campaign.
 func (h *handler) directorSMSNew(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r)
-	def := "offer-" + h.deps.Now().In(u.location()).Format("20060102")
-	h.smsNewPage(w, r, http.StatusOK, "", campaignForm{What: "sms", Code: def, Template: "holiday", Audience: "customers"}, nil)
+	h.smsNewPage(w, r, http.StatusOK, "", campaignForm{}, nil)
 }
 
-// smsNewPage renders the start page; msg is a refusal, res the counts of a start.
+// audienceView is one start form's audience part: what was typed and today's reasons.
+type audienceView struct {
+	D       map[string]string
+	Form    campaignForm
+	Reasons []reasonOption
+	Today   string
+}
+
+// reasonOption is a campaign offered as an audience, with its customers due today.
+type reasonOption struct {
+	Code, Name string
+	Due        int64
+	On         bool
+}
+
+// maxShownUnknown bounds the unknown ids and phones listed after a start.
+const maxShownUnknown = 50
+
+// smsNewPage renders the start page; msg is a refusal of f, res the counts of a start.
 func (h *handler) smsNewPage(w http.ResponseWriter, r *http.Request, status int, msg string, f campaignForm, res *campaignResult) {
 	u := userFrom(r)
 	ctx := r.Context()
@@ -90,30 +112,45 @@ func (h *handler) smsNewPage(w http.ResponseWriter, r *http.Request, status int,
 		h.fail(w, r, err)
 		return
 	}
-	type opt struct {
-		Code, Name string
-		On         bool
+	today := h.today(u)
+	due, err := h.q().ReasonsDueCounts(ctx, store.ReasonsDueCountsParams{DealerID: u.DealerID, Day: queueDay(today)})
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("director sms new: %w", err))
+		return
 	}
-	var reasons []opt
-	for _, c := range campaignCodes {
-		on := false
-		for _, x := range f.Reasons {
-			on = on || x == c
+	dueBy := map[string]int64{}
+	for _, d := range due {
+		dueBy[d.Campaign] = d.Customers
+	}
+	stamp := h.deps.Now().In(u.location()).Format("20060102")
+	smsForm := campaignForm{What: "sms", Code: "offer-" + stamp, Template: "holiday", Audience: "customers"}
+	callForm := campaignForm{What: "calls", Code: "call-" + stamp, Audience: "customers"}
+	if f.What == "calls" {
+		callForm = f
+	} else if f.What == "sms" {
+		smsForm = f
+	}
+	view := func(f campaignForm) audienceView {
+		v := audienceView{D: directorWords(langFrom(r)), Form: f, Today: today.Format(dayLayout)}
+		for _, c := range campaignCodes {
+			on := false
+			for _, x := range f.Reasons {
+				on = on || x == c
+			}
+			v.Reasons = append(v.Reasons, reasonOption{Code: c, Name: campaignName(r, c), Due: dueBy[c], On: on})
 		}
-		reasons = append(reasons, opt{c, campaignName(r, c), on})
+		return v
+	}
+	if res != nil && len(res.Unknown) > maxShownUnknown {
+		res.Unknown = append(res.Unknown[:maxShownUnknown:maxShownUnknown], fmt.Sprintf("… +%d", len(res.Unknown)-maxShownUnknown))
 	}
 	if status != http.StatusOK {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
 	}
-	callCode := f.Code
-	if f.What != "calls" {
-		callCode = "call-" + h.deps.Now().In(u.location()).Format("20060102")
-	}
-	h.renderDirector(w, r, "director_sms_new.html", map[string]any{"Templates": tmpls, "Reasons": reasons, "Form": f,
-		"CallCode": callCode, "Error": msg, "Result": res, "Today": h.today(u).Format(dayLayout),
-		"CanCall": h.deps.RenderPrompt != nil && h.cfg.PromptsDir != ""})
+	h.renderDirector(w, r, "director_sms_new.html", map[string]any{"Templates": tmpls, "SMS": view(smsForm), "Call": view(callForm),
+		"Error": msg, "Result": res, "CanCall": h.deps.RenderPrompt != nil && h.cfg.PromptsDir != ""})
 }
 
 // smsTemplateSamples lists the dealer's templates and the defaults with a sample message.
@@ -156,7 +193,7 @@ func readCampaignForm(r *http.Request) campaignForm {
 	f := campaignForm{What: r.PostForm.Get("what"), Code: strings.TrimSpace(r.PostForm.Get("code")),
 		Template: strings.TrimSpace(r.PostForm.Get("template")), Audience: r.PostForm.Get("audience"),
 		Customers: r.PostForm.Get("customers"), SendAt: strings.TrimSpace(r.PostForm.Get("send_at")),
-		Prompt: strings.TrimSpace(r.PostForm.Get("prompt"))}
+		Prompt: strings.TrimSpace(r.PostForm.Get("prompt")), Preview: r.PostForm.Get("preview") != ""}
 	for _, c := range r.PostForm["reason"] {
 		if c = strings.TrimSpace(c); c != "" {
 			f.Reasons = append(f.Reasons, c)
@@ -431,6 +468,21 @@ func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignRe
 	if err != nil {
 		return nil, err
 	}
+	if f.Preview {
+		out := &campaignResult{Code: f.Code, Preview: true, Audience: aud.Count, Unknown: aud.Unknown}
+		d, err := h.q().GetDealerSMS(ctx, u.DealerID)
+		if err != nil {
+			return nil, fmt.Errorf("director: sms preview: %w", err)
+		}
+		vars := map[string]string{"dealer": d.Name}
+		for k, v := range smsSample {
+			vars[k] = v
+		}
+		if text, err := queue.RenderSMS(tmpl.Body, tmpl.Kind, d.Signature, vars); err == nil {
+			out.Sample = text
+		}
+		return out, nil
+	}
 	var sa queue.SMSAudience
 	switch f.Audience {
 	case "reasons":
@@ -485,6 +537,10 @@ func (h *handler) startCallCampaign(r *http.Request, f campaignForm) (*campaignR
 	aud, err := h.resolveAudience(ctx, u.DealerID, queueDay(h.today(u)), f)
 	if err != nil {
 		return nil, err
+	}
+	if f.Preview {
+		return &campaignResult{Code: f.Code, Calls: true, Preview: true, Audience: aud.Count, Unknown: aud.Unknown, Sample: f.Prompt,
+			PromptKept: existing != nil}, nil
 	}
 	path, kept := h.promptFile(u.DealerID, f.Code), existing != nil
 	if kept {

@@ -117,11 +117,26 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_messages`))
 	require.Zero(t, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'sms_campaign.start'`))
 
+	// A refused start shows the typed form again in the SMS form only.
+	_, body := post(url.Values{"code": {"offer-x"}, "template": {"nosuch"}, "audience": {"customers"}, "customers": {"13900000001"}})
+	require.Contains(t, body, `<input name="code" value="offer-x"`)
+	require.Contains(t, body, `<input name="code" value="call-`, "the message-call form keeps its default code")
+
+	// A preview counts the audience and shows a sample without storing anything.
+	resp, body := post(url.Values{"code": {"care-1"}, "template": {"leave_store_care"}, "audience": {"customers"},
+		"customers": {"13900000001\n13900000002\n13800000000"}, "preview": {"1"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, `<strong id="preview-count">2</strong>`)
+	require.Contains(t, body, "感谢您今天光临广州测试4S店")
+	require.Contains(t, body, "13800000000")
+	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_messages`))
+
 	// Pasted phones and ids: 王建国 by phone (written with spaces), 李娜 by id, an unknown
 	// phone and the other dealer's customer reported, never included.
 	form := url.Values{"code": {"care-1"}, "template": {"leave_store_care"}, "audience": {"customers"},
 		"customers": {"139 0000 0001\n" + strconv.FormatInt(b.customers["李娜"], 10) + ", 13800000000, 13900000009"}}
-	resp, body := post(form)
+	resp, body = post(form)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, `<td class="n" id="res-queued">2</td>`, "a service SMS goes now")
 	require.Contains(t, body, `id="campaign-unknown"`)
@@ -156,7 +171,11 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 	// A reason due today and a send time: held until then.
 	_, err := b.db.Exec(context.Background(), `UPDATE call_task_reasons SET due_day = (now() AT TIME ZONE 'Asia/Shanghai')::date WHERE customer_id = $1`, b.customers["李娜"])
 	require.NoError(t, err)
-	at := time.Now().In(time.FixedZone("CST", 8*3600)).Add(48 * time.Hour).Format("2006-01-02") + "T10:00"
+	d2 := b.login(t, "director1")
+	_, page := b.do(t, d2, http.MethodGet, "/director/sms/new", nil, nil)
+	require.Contains(t, page, `value="insurance"> `+campaignName(&http.Request{}, "insurance")+` (1)</label>`, "the customers due today are counted")
+	require.Contains(t, page, `<input name="code" value="offer-`+time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")+`"`, "the default code")
+	at := time.Now().In(time.FixedZone("CST", 8*3600)).Add(48*time.Hour).Format("2006-01-02") + "T10:00"
 	resp, body = post(url.Values{"code": {"ins-1"}, "template": {"insurance"}, "audience": {"reasons"}, "reason": {"insurance", "recall"}, "send_at": {at}})
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, `<td class="n" id="res-held">1</td>`)
@@ -210,6 +229,13 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 	require.Zero(t, b.count(t, `SELECT count(*) FROM message_call_targets`))
 	require.Zero(t, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'message_call_campaign.start'`))
 	require.Empty(t, fr.texts)
+
+	// A preview renders nothing and stores nothing.
+	resp, body = post(url.Values{"code": {"call-1"}, "prompt": {prompt}, "audience": {"customers"}, "customers": {"13900000001"}, "preview": {"1"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, `<strong id="preview-count">1</strong>`)
+	require.Empty(t, fr.texts)
+	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
 
 	// 王建国 by phone and 李娜 by id; 李娜's number is on do-not-call; the other dealer's customer is not called.
 	_, err := b.db.Exec(context.Background(), `INSERT INTO do_not_call (dealer_id, phone, reason) VALUES ($1, '13900000002', 'test')`, b.dealer.ID)

@@ -171,6 +171,9 @@ var directorText = map[string][2]string{
 	"to_call":       {"待拨打", "To call"},
 	"unknown_cust":  {"不是本店客户", "Not customers of this dealer"},
 	"prompt_kept":   {"该活动已存在，沿用原语音", "The campaign exists; its prompt is kept"},
+	"preview":       {"预览", "Preview"},
+	"aud_count":     {"发送对象人数", "Customers in the audience"},
+	"preview_hint":  {"仅预览，尚未发起；确认后点击“发起”", "Only a preview, nothing started; press Start to start it"},
 }
 
 // directorWords are the director pages' words in lang, for the templates (.D.key).

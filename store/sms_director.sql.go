@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"time"
 )
 
 const customersByIDs = `-- name: CustomersByIDs :many
@@ -105,4 +106,43 @@ func (q *Queries) GetSMSCampaignByCode(ctx context.Context, arg GetSMSCampaignBy
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const reasonsDueCounts = `-- name: ReasonsDueCounts :many
+SELECT r.campaign, count(DISTINCT r.customer_id) AS customers
+FROM call_task_reasons r
+WHERE r.dealer_id = $1 AND r.due_day = $2
+GROUP BY r.campaign
+ORDER BY r.campaign
+`
+
+type ReasonsDueCountsParams struct {
+	DealerID int64     `json:"dealer_id"`
+	Day      time.Time `json:"day"`
+}
+
+type ReasonsDueCountsRow struct {
+	Campaign  string `json:"campaign"`
+	Customers int64  `json:"customers"`
+}
+
+// ReasonsDueCounts counts, per campaign, the customers with a reason due on @day.
+func (q *Queries) ReasonsDueCounts(ctx context.Context, arg ReasonsDueCountsParams) ([]ReasonsDueCountsRow, error) {
+	rows, err := q.db.Query(ctx, reasonsDueCounts, arg.DealerID, arg.Day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReasonsDueCountsRow{}
+	for rows.Next() {
+		var i ReasonsDueCountsRow
+		if err := rows.Scan(&i.Campaign, &i.Customers); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

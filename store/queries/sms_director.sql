@@ -16,3 +16,11 @@ ORDER BY c.id;
 
 -- name: GetSMSCampaignByCode :one
 SELECT * FROM sms_campaigns WHERE dealer_id = @dealer_id AND code = @code;
+
+-- name: ReasonsDueCounts :many
+-- ReasonsDueCounts counts, per campaign, the customers with a reason due on @day.
+SELECT r.campaign, count(DISTINCT r.customer_id) AS customers
+FROM call_task_reasons r
+WHERE r.dealer_id = @dealer_id AND r.due_day = @day
+GROUP BY r.campaign
+ORDER BY r.campaign;
