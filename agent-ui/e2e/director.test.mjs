@@ -179,3 +179,29 @@ test("a director changes a rule, the calling window and a holiday; an admin adds
   await Promise.all([page.waitForURL(/\/console$/), page.click("#login-submit")]);
   assert.match(await page.locator("header .who").textContent(), /赵敏/);
 });
+
+test("a director previews and starts an SMS campaign to pasted customers", async () => {
+  const director = await login("director1");
+  await director.goto(`${base}/director/sms`);
+  await Promise.all([director.waitForURL(/\/director\/sms\/new/), director.click('a[href="/director/sms/new"]')]);
+  const form = director.locator("#sms-campaign-form");
+  await form.locator('input[name="code"]').fill("e2e-holiday");
+  await form.locator('select[name="template"]').selectOption("holiday");
+  await form.locator('input[name="audience"][value="customers"]').check();
+  await form.locator('textarea[name="customers"]').fill("1\n2\n3\n13000000000");
+  await form.locator('button[name="preview"]').click();
+  await director.waitForSelector("#campaign-preview");
+  assert.equal((await director.locator("#preview-count").textContent()).trim(), "3");
+  assert.match(await director.locator("#campaign-unknown").textContent(), /13000000000/);
+
+  await director.locator("#sms-campaign-form button.primary").click();
+  await director.waitForSelector("#campaign-result");
+  const n = async (id) => Number((await director.locator(`#campaign-result #${id}`).first().textContent()).trim());
+  const total = (await n("res-queued")) + (await n("res-held")) + (await n("res-suppressed")) + (await n("res-skipped"));
+  assert.equal(total, 3, "the three customers got a message (queued, held for quiet hours, or suppressed)");
+  await director.screenshot({ path: join(artifacts, "director-sms-new.png"), fullPage: true });
+
+  // The campaign shows in the director's figures.
+  await director.goto(`${base}/director/sms`);
+  assert.match(await director.locator("main").textContent(), /e2e-holiday/);
+});
