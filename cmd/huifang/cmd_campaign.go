@@ -11,21 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
 )
-
-// campaignDB opens the database for a campaign command.
-func campaignDB(ctx context.Context, env *cliEnv) (*pgxpool.Pool, error) {
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return nil, err
-	}
-	return openDB(ctx, cfg, true)
-}
 
 // parseIDs reads "1,2,3".
 func parseIDs(s string) ([]int64, error) {
@@ -69,7 +58,7 @@ func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	aud.CustomerIDs = ids
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -118,7 +107,7 @@ func cmdCampaignCalls(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -161,7 +150,7 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 		}
 		hours = h
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -221,7 +210,7 @@ func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
 	if *dealer == "" {
 		return fmt.Errorf("%w: --dealer is required", errUsage)
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -286,7 +275,7 @@ func cmdCampaignConsent(ctx context.Context, env *cliEnv, args []string) error {
 	if !*show && *state == "" {
 		return fmt.Errorf("%w: give --state opted_in|opted_out with --detail, or --show", errUsage)
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func openDealer(ctx context.Context, env *cliEnv, code string) (*pgxpool.Pool, s
 	if code == "" {
 		return nil, store.Dealer{}, fmt.Errorf("%w: --dealer is required", errUsage)
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return nil, store.Dealer{}, err
 	}

@@ -35,11 +35,7 @@ func cmdQueueBuild(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg, true)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -83,11 +79,7 @@ func cmdQueueList(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg, true)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,7 @@ func cmdRecordingsPurge(ctx context.Context, env *cliEnv, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg, true)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}

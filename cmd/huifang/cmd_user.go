@@ -51,7 +51,7 @@ func cmdDealerAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if *code == "" || (*name == "" && !*update) {
 		return fmt.Errorf("%w: --code and --name are required", errUsage)
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func cmdDealerList(ctx context.Context, env *cliEnv, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (t userTarget) open(ctx context.Context, env *cliEnv, wantUser bool) (*pgxp
 	if *t.dealer == "" || *t.username == "" {
 		return nil, store.Dealer{}, store.User{}, fmt.Errorf("%w: --dealer and --username are required", errUsage)
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return nil, store.Dealer{}, store.User{}, err
 	}
@@ -373,7 +373,7 @@ func cmdUserList(ctx context.Context, env *cliEnv, args []string) error {
 	if *dealer == "" {
 		return fmt.Errorf("%w: --dealer is required", errUsage)
 	}
-	pool, err := campaignDB(ctx, env)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -40,11 +40,7 @@ func cmdVisit(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --phone %q: %v", errUsage, *phone, err)
 	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg, true)
+	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -38,3 +38,13 @@ func openRedis(ctx context.Context, cfg *config) (*redis.Client, error) {
 	}
 	return rdb, nil
 }
+
+// cliDB loads the configuration and opens the database (refusing an outdated schema) for
+// a command that needs nothing else of the configuration.
+func cliDB(ctx context.Context, env *cliEnv) (*pgxpool.Pool, error) {
+	cfg, err := loadConfig(env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openDB(ctx, cfg, true)
+}
