@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -107,34 +106,18 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		h.fail(w, r, fmt.Errorf("director sms templates: %w", err))
 		return
 	}
-	own, err := q.ListSMSTemplates(ctx, u.DealerID)
+	lines, err := h.smsTemplateSamples(ctx, u.DealerID)
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("director sms templates: %w", err))
+		h.fail(w, r, err)
 		return
 	}
-	byCode := map[string]smsTemplateLine{}
-	for code, t := range queue.DefaultSMSTemplates {
-		byCode[code] = smsTemplateLine{SMSTemplate: t}
-	}
-	for _, t := range own {
-		byCode[t.Code] = smsTemplateLine{SMSTemplate: queue.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode}, Own: true}
-	}
-	vars := map[string]string{"dealer": d.Name}
-	for k, v := range smsSample {
-		vars[k] = v
-	}
-	lines := make([]smsTemplateLine, 0, len(byCode))
-	for _, l := range byCode {
-		if s, err := queue.RenderSMS(l.Body, l.Kind, d.Signature, vars); err == nil {
-			l.Chars, l.Parts = queue.SMSSegments(s)
-		}
-		lines = append(lines, l)
-	}
-	sort.Slice(lines, func(i, j int) bool { return lines[i].Code < lines[j].Code })
 	if form == nil {
 		form = &queue.SMSTemplate{Kind: "marketing"}
-		if l, ok := byCode[r.FormValue("code")]; ok {
-			form = &l.SMSTemplate
+		for _, l := range lines {
+			if l.Code == r.FormValue("code") {
+				t := l.SMSTemplate
+				form = &t
+			}
 		}
 	}
 	// The quiet hours shown are the dealer's, or what was just refused.

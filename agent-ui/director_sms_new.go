@@ -153,16 +153,18 @@ func (h *handler) smsNewPage(w http.ResponseWriter, r *http.Request, status int,
 		"Error": msg, "Result": res, "CanCall": h.deps.RenderPrompt != nil && h.cfg.PromptsDir != ""})
 }
 
-// smsTemplateSamples lists the dealer's templates and the defaults with a sample message.
+// smsTemplateSamples lists the dealer's templates and the defaults (the dealer's own
+// replacing a default of the same code), sorted by code, each with a sample message and
+// its length; the templates page and the new-campaign page show them.
 func (h *handler) smsTemplateSamples(ctx context.Context, dealerID int64) ([]smsTemplateSample, error) {
 	q := h.q()
 	d, err := q.GetDealerSMS(ctx, dealerID)
 	if err != nil {
-		return nil, fmt.Errorf("director sms new: %w", err)
+		return nil, fmt.Errorf("sms templates: %w", err)
 	}
 	own, err := q.ListSMSTemplates(ctx, dealerID)
 	if err != nil {
-		return nil, fmt.Errorf("director sms new: %w", err)
+		return nil, fmt.Errorf("sms templates: %w", err)
 	}
 	byCode := map[string]smsTemplateLine{}
 	for code, t := range queue.DefaultSMSTemplates {
