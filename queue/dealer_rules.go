@@ -204,10 +204,7 @@ func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, valu
 		if err != nil {
 			return err
 		}
-		next := DefaultRules()
-		for _, st := range old.Settings() {
-			next.values[st.Key] = st.Value
-		}
+		next := old.clone()
 		for _, k := range keys {
 			next.values[k] = values[k]
 		}
@@ -242,12 +239,10 @@ func ResetSettings(ctx context.Context, db store.TxBeginner, dealerID int64, key
 		if err != nil {
 			return err
 		}
-		next := DefaultRules()
-		for _, st := range old.Settings() {
-			next.values[st.Key] = st.Value
-		}
+		next := old.clone()
+		defaults := DefaultRules()
 		for _, k := range keys {
-			next.values[k] = DefaultRules().Get(k)
+			next.values[k] = defaults.Get(k)
 		}
 		if err := checkDueExpires(next); err != nil {
 			return err

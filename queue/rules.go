@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/jackc/pgx/v5"
 
@@ -183,6 +184,11 @@ func (r Rules) Set(key string, value int) error {
 	}
 	r.values[key] = value
 	return nil
+}
+
+// clone returns a copy of r that can be changed without changing r.
+func (r Rules) clone() Rules {
+	return Rules{values: maps.Clone(r.values)}
 }
 
 // Enabled reports whether campaign is built.
