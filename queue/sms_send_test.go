@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,21 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
 )
 
-// smsRedisDB is the Redis database of the SMS and campaign tests.
-const smsRedisDB = 7
-
+// newSMSRedis returns a client on an empty Redis database leased to the test.
 func newSMSRedis(t testing.TB) *redis.Client {
 	t.Helper()
-	addr := os.Getenv("HUIFANG_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, DB: smsRedisDB})
-	require.NoError(t, c.FlushDB(context.Background()).Err())
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return storetest.NewRedis(t).Client
 }
 
 // countingProvider records every submission; fail decides, per call, an error to return

@@ -87,7 +87,7 @@ func TestCampaignCommands(t *testing.T) {
 func TestCampaignConsentCommand(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	env, out, errb := testEnvFor(db.URL)
+	env, out, errb := testEnvFor(t, db.URL)
 	_, err := store.New(db.Pool).EnsureDealer(ctx, store.EnsureDealerParams{Code: "CNS1", Name: "授权测试店"})
 	require.NoError(t, err)
 	run := func(args ...string) (int, string) {

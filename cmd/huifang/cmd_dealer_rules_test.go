@@ -16,7 +16,7 @@ import (
 func TestDealerRulesCommands(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	env, out, errb := testEnvFor(db.URL)
+	env, out, errb := testEnvFor(t, db.URL)
 	q := store.New(db.Pool)
 	d, err := q.CreateDealer(ctx, store.CreateDealerParams{Code: "R1", Name: "一店", TimeZone: "Asia/Shanghai"})
 	require.NoError(t, err)

@@ -19,10 +19,7 @@ import (
 // importEnv returns a CLI environment on a fresh migrated schema and its output buffers.
 func importEnv(t *testing.T) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	db := storetest.NewDB(t)
-	var out, errb bytes.Buffer
-	vars := map[string]string{"DATABASE_URL": db.URL, "REDIS_URL": "redis://127.0.0.1:6379/9"}
-	return &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
+	return testEnvFor(t, storetest.NewDB(t).URL)
 }
 
 // lastJSON decodes the last line of out.

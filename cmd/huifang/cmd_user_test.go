@@ -20,7 +20,7 @@ import (
 func TestDealerCommands(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	env, out, errb := testEnvFor(db.URL)
+	env, out, errb := testEnvFor(t, db.URL)
 	tests := []struct {
 		name string
 		args []string
@@ -60,7 +60,7 @@ func TestDealerCommands(t *testing.T) {
 func TestUserCommands(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	env, out, errb := testEnvFor(db.URL)
+	env, out, errb := testEnvFor(t, db.URL)
 	q := store.New(db.Pool)
 	d, err := q.CreateDealer(ctx, store.CreateDealerParams{Code: "U1", Name: "一店", TimeZone: "Asia/Shanghai"})
 	require.NoError(t, err)

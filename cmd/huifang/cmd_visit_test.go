@@ -14,7 +14,7 @@ import (
 func TestVisitCommand(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	env, out, errb := testEnvFor(db.URL)
+	env, out, errb := testEnvFor(t, db.URL)
 	_, err := store.New(db.Pool).EnsureDealer(ctx, store.EnsureDealerParams{Code: "V1", Name: "测试4S店"})
 	require.NoError(t, err)
 	_, err = db.Pool.Exec(ctx, `INSERT INTO do_not_call (dealer_id, phone) SELECT id, '13800009999' FROM dealers WHERE code = 'V1'`)

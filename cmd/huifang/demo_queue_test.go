@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
@@ -21,17 +20,26 @@ import (
 // testEnv returns a CLI environment whose DATABASE_URL is a fresh migrated schema.
 func testEnv(t *testing.T) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	return testEnvFor(storetest.NewDB(t).URL)
+	return testEnvFor(t, storetest.NewDB(t).URL)
 }
 
-// testEnvFor returns a CLI environment on the database URL, with Redis DB 9.
-func testEnvFor(dbURL string) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
+// testEnvFor returns a CLI environment on the database URL and a Redis database leased
+// to the test.
+func testEnvFor(t *testing.T, dbURL string) (*cliEnv, *bytes.Buffer, *bytes.Buffer) {
+	env, out, errb, _ := testEnvRedis(t, dbURL)
+	return env, out, errb
+}
+
+// testEnvRedis is testEnvFor, also returning the leased Redis.
+func testEnvRedis(t *testing.T, dbURL string) (*cliEnv, *bytes.Buffer, *bytes.Buffer, *storetest.Redis) {
+	t.Helper()
+	r := storetest.NewRedis(t)
 	var out, errb bytes.Buffer
 	vars := map[string]string{
 		"DATABASE_URL": dbURL,
-		"REDIS_URL":    "redis://127.0.0.1:6379/9",
+		"REDIS_URL":    r.URL,
 	}
-	return &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
+	return &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb, r
 }
 
 // TestDemoHitsEveryCampaign generates the demo dealer and checks that the queue built for
@@ -73,10 +81,8 @@ func TestDemoHitsEveryCampaign(t *testing.T) {
 // TestImportEnqueuesBuild checks that an import asks the workers for a queue rebuild.
 func TestImportEnqueuesBuild(t *testing.T) {
 	ctx := context.Background()
-	env, _, errb := testEnv(t)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 9})
-	t.Cleanup(func() { _ = rdb.Close() })
-	require.NoError(t, rdb.FlushDB(ctx).Err())
+	env, _, errb, r := testEnvRedis(t, storetest.NewDB(t).URL)
+	rdb := r.Client
 
 	file := filepath.Join(t.TempDir(), "owners.csv")
 	require.NoError(t, os.WriteFile(file, []byte("客户姓名,手机号,车架号,交车日期\n张三,13900000001,LSVAB2L10PA000001,2026-11-19\n"), 0o644))

@@ -46,8 +46,8 @@ func BenchmarkSMSThroughQueueToFakeSMSC(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		db := storetest.New(b)
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: smsE2ERedisDB, PoolSize: 200})
-		require.NoError(b, rdb.FlushDB(ctx).Err())
+		lease := storetest.NewRedis(b)
+		rdb := redis.NewClient(&redis.Options{Addr: lease.Addr, DB: lease.DB, PoolSize: 200})
 		mux := http.NewServeMux()
 		rec := &sms.Recorder{DB: db, Log: log}
 		if os.Getenv("HUIFANG_BENCH_SMS_BATCH") != "0" {

@@ -16,16 +16,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 )
-
-// smsCloudRedisDB is the Redis database of the cloud SMS test (the rate limiter's keys).
-const smsCloudRedisDB = 10
 
 func envGetter(env map[string]string) func(name, def string) string {
 	return func(name, def string) string {
@@ -87,9 +83,7 @@ func TestLoadSMSConfigProviders(t *testing.T) {
 func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.New(t)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: smsCloudRedisDB})
-	require.NoError(t, rdb.FlushDB(ctx).Err())
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := storetest.NewRedis(t).Client
 	q := store.New(db)
 	dealer, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "SZ01", Name: "深圳测试4S店"})
 	require.NoError(t, err)

@@ -6,13 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
@@ -21,10 +19,6 @@ import (
 	"github.com/huifang/huifang/telephony/sms"
 	"github.com/huifang/huifang/telephony/sms/kanneltest"
 )
-
-// smsE2ERedisDB is the Redis database of this end-to-end test (package queue's SMS tests
-// use 7 and may run at the same time).
-const smsE2ERedisDB = 8
 
 // TestLeaveStoreSMSThroughKannelAndOptOut is the demo on a real Kannel: a
 // showroom visit ends, the outbox relay and an Asynq worker send the leave-store SMS
@@ -38,13 +32,7 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := storetest.New(t)
-	addr := os.Getenv("HUIFANG_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: smsE2ERedisDB})
-	require.NoError(t, rdb.FlushDB(ctx).Err())
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := storetest.NewRedis(t).Client
 
 	mux := http.NewServeMux()
 	mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: &sms.Recorder{DB: db, Log: log}, Token: "s3cret"})
