@@ -148,8 +148,11 @@ func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
-	if d, ok := parseInfoDTMF(req); ok {
+	// Answer before handing the digit on: a message call hangs up on the digit, and its
+	// BYE must not overtake the INFO's 200 (the peer would see an unexpected BYE).
+	d, ok := parseInfoDTMF(req)
+	g.respond(tx, req, 200, "OK", nil)
+	if ok {
 		l.pushDTMF(d)
 	}
-	g.respond(tx, req, 200, "OK", nil)
 }
