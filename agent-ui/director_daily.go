@@ -11,8 +11,8 @@ import (
 // dailyKinds are the daily check's columns, in order; each opens its list.
 var dailyKinds = []string{"due", "called", "reached", "booked", "unreachable", "not_called", "no_outcome"}
 
-// dailyFixed are the categories the daily check always shows (DOMAIN.md, "The director's
-// daily check"), even when nothing is due; other campaigns follow when they have tasks.
+// dailyFixed are the categories the daily check always shows (the director's
+// daily check: the maintenance, lapsed, warranty and recall calls), even when nothing is due; other campaigns follow when they have tasks.
 var dailyFixed = []string{"same_day_visit", "care_15day", "first_maintenance", "maintenance_2", "maintenance_3", "maintenance",
 	"lapsed_3m", "lapsed_6m", "lapsed_12m", "lapsed_24m", "warranty", "recall"}
 

@@ -18,7 +18,7 @@ type ruleLine struct {
 	Meaning string
 }
 
-// directorRules shows the dealer's rule settings (every number of DOMAIN.md's default
+// directorRules shows the dealer's rule settings (every number of docs/domain.md's default
 // rules: what it means, its default and the dealer's value, each editable), the calling
 // window and the holidays, with forms to change them.
 func (h *handler) directorRules(w http.ResponseWriter, r *http.Request) {

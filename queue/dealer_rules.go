@@ -65,7 +65,7 @@ type Holiday struct {
 
 // DealerRules is everything of a dealer's rules the editors show.
 type DealerRules struct {
-	// Settings are every rule number in DOMAIN.md's order.
+	// Settings are every rule number in the order of docs/domain.md's campaign table.
 	Settings []RuleSetting `json:"settings"`
 	// Window is the calling window.
 	Window CallWindow `json:"window"`
@@ -111,7 +111,7 @@ func LoadDealerRules(ctx context.Context, db store.DBTX, dealerID int64) (*Deale
 	return out, nil
 }
 
-// SettingKeys returns every setting key in DOMAIN.md's order.
+// SettingKeys returns every setting key in the order of docs/domain.md's campaign table.
 func SettingKeys() []string {
 	var keys []string
 	for _, s := range defaultSettings() {
@@ -273,7 +273,7 @@ func parseWindowClock(what, s string) (time.Duration, error) {
 }
 
 // ParseCallWindow checks a calling window: three times of day as HH:MM with
-// start < end <= sameDayEnd. An empty sameDayEnd means 30 minutes after end (DOMAIN.md's
+// start < end <= sameDayEnd. An empty sameDayEnd means 30 minutes after end (docs/domain.md's
 // 20:30 and 21:00), capped at 23:59.
 func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
 	s, err := parseWindowClock("start", start)

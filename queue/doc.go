@@ -1,11 +1,11 @@
-// Package queue owns the outbound call queue: the campaign rules of DOMAIN.md, the
+// Package queue owns the outbound call queue: the campaign rules of docs/domain.md, the
 // set-based build that turns a dealer's data into call tasks as of a day, the listing of
 // the queue as of a day, and (in the engine files) the Asynq tasks, the scheduler, the
 // outbox relay, the atomic take and the outcome and attempt policies.
 //
 // # Rules
 //
-// Every number of DOMAIN.md's "Default rules" table is a per-dealer setting: DefaultRules
+// Every number of docs/domain.md's "Settings and their defaults" is a per-dealer setting: DefaultRules
 // holds the defaults, campaign_settings the dealer's overrides (SaveSetting, ResetSetting),
 // LoadRules merges them. Each campaign can be turned off with <campaign>_enabled = 0.
 // The rule editors (dealer_rules.go: SaveSettings, ResetSettings, SaveCallWindow,
@@ -52,7 +52,7 @@
 // a later build left open. The stored task (what the take reads) reflects the latest builds;
 // the take must also check due_day <= today <= expires_day.
 //
-// # Choices where DOMAIN.md leaves room
+// # Choices where the rules leave room (docs/domain.md)
 //
 //   - Owner: a customer with an active vehicle delivered on or before T (or with no delivery
 //     day). Owner rules read active vehicles only.
@@ -91,7 +91,7 @@
 //
 // # SMS quiet hours
 //
-// No marketing SMS between 21:00 and 08:00 in the dealer's time zone (DOMAIN.md). A dealer
+// No marketing SMS between 21:00 and 08:00 in the dealer's time zone (docs/domain.md, "Showroom visits and SMS"). A dealer
 // may widen that period, never narrow it (QuietHours, SaveQuietHours; dealers.settings
 // sms_quiet_start and sms_quiet_end). Three places decide it and all read the same setting:
 // the claim statements (ClaimSMSFast, ClaimSMSBatchFast, through the SQL functions

@@ -11,7 +11,7 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// Campaign codes, exactly as DOMAIN.md names them.
+// Campaign codes, as docs/domain.md names them.
 const (
 	CampaignComplaint        = "complaint"
 	CampaignSameDayVisit     = "same_day_visit"
@@ -36,7 +36,7 @@ const (
 	CampaignBirthday         = "birthday"
 )
 
-// Campaigns returns every campaign code in DOMAIN.md's table order.
+// Campaigns returns every campaign code in the order of docs/domain.md's campaign table.
 func Campaigns() []string {
 	return []string{
 		CampaignComplaint, CampaignSameDayVisit, CampaignRecall, CampaignLostProspect,
@@ -68,13 +68,13 @@ type Setting struct {
 	Key string `json:"key"`
 	// Value is the dealer's value (the default unless overridden).
 	Value int `json:"value"`
-	// Default is the value DOMAIN.md gives.
+	// Default is the default value (docs/domain.md, "Settings and their defaults").
 	Default int `json:"default"`
 	// Doc says what the number means.
 	Doc string `json:"doc"`
 }
 
-// defaultSettings is DOMAIN.md's "Default rules" table as numbers. Every campaign has
+// defaultSettings is every rule number with its default (docs/domain.md, "Settings and their defaults"). Every campaign has
 // <campaign>_enabled (1 on, 0 off) and <campaign>_priority; offsets are in days unless the
 // key says months or km.
 func defaultSettings() []Setting {
@@ -151,13 +151,13 @@ func defaultSettings() []Setting {
 	return s
 }
 
-// Rules are a dealer's campaign settings: every number of DOMAIN.md's default rules.
+// Rules are a dealer's campaign settings: every number of the rules in docs/domain.md.
 // The zero value is empty; use DefaultRules or LoadRules.
 type Rules struct {
 	values map[string]int
 }
 
-// DefaultRules returns the rules with DOMAIN.md's defaults.
+// DefaultRules returns the rules with the defaults of docs/domain.md.
 func DefaultRules() Rules {
 	r := Rules{values: map[string]int{}}
 	for _, s := range defaultSettings() {
@@ -196,7 +196,7 @@ func (r Rules) Enabled(campaign string) bool {
 	return r.values[campaign+"_enabled"] != 0
 }
 
-// Settings lists every setting with its value and default, in the order of DOMAIN.md's table.
+// Settings lists every setting with its value and default, in the order of docs/domain.md's campaign table.
 func (r Rules) Settings() []Setting {
 	s := defaultSettings()
 	for i := range s {

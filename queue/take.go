@@ -13,7 +13,7 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// Policy holds the queue-policy numbers of DOMAIN.md ("Queue policy") that the take,
+// Policy holds the queue-policy numbers of docs/domain.md ("Taking a task and calling") that the take,
 // attempts and outcomes apply. The attempt limits and retry spacings are the dealer's
 // rules (LoadRules: attempts_per_day, attempts_per_task, retry_*_minutes); the take
 // timeout and skip delay are the engine's own.
@@ -57,7 +57,7 @@ func PolicyFromRules(r Rules) Policy {
 	}
 }
 
-// DefaultPolicy returns the policy of DOMAIN.md's default rules: three attempts a day,
+// DefaultPolicy returns the policy of the default rules (docs/domain.md): three attempts a day,
 // five in a task's life, retries after 30 minutes (busy), 2 hours (no answer) and
 // 4 hours (switched off).
 func DefaultPolicy() Policy {

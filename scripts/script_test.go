@@ -11,7 +11,7 @@ import (
 	"github.com/huifang/huifang/store/storetest"
 )
 
-// campaignCodes are the campaign codes of DOMAIN.md's default rules.
+// campaignCodes are the campaign codes of docs/domain.md's campaign table.
 var campaignCodes = []string{"complaint", "same_day_visit", "recall", "lost_prospect", "key_prospect",
 	"first_maintenance", "delivery_3day", "care_15day", "post_service", "sales_followup", "maintenance",
 	"warranty", "insurance", "inspection", "due_not_come", "lapsed_3m", "lapsed_6m", "lapsed_12m",

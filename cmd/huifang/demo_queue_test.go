@@ -43,7 +43,7 @@ func testEnvRedis(t *testing.T, dbURL string) (*cliEnv, *bytes.Buffer, *bytes.Bu
 }
 
 // TestDemoHitsEveryCampaign generates the demo dealer and checks that the queue built for
-// the demo's day holds every campaign of DOMAIN.md.
+// the demo's day holds every campaign of docs/domain.md.
 func TestDemoHitsEveryCampaign(t *testing.T) {
 	env, out, errb := testEnv(t)
 	ctx := context.Background()

@@ -1,7 +1,7 @@
 // Package demo makes a realistic dealer for demonstrations, manual testing and
 // benchmarks: three years of showroom prospects, owners and their vehicles (valid VINs),
 // odometer readings, workshop visits, complaints and a recall list, with Chinese names
-// and valid mainland phone numbers, spread so that every campaign of DOMAIN.md has
+// and valid mainland phone numbers, spread so that every campaign of docs/domain.md has
 // customers on the day the data is generated for; and the dealer's users.
 //
 // Rows are written with COPY, so a million customers take seconds, not hours. The same

@@ -1,4 +1,4 @@
--- 0001_core: the data model of the whole product (DOMAIN.md).
+-- 0001_core: the data model of the whole product (docs/domain.md).
 -- Days are calendar days in the dealer's time zone (type date); instants are timestamptz.
 
 CREATE TABLE dealers (
