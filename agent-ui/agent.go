@@ -192,13 +192,23 @@ func (a *agent) handle(ctx context.Context, m inMsg) {
 			a.status, a.pauseReason, a.since = statusReady, "", a.now()
 		}
 		a.publishLocked(ctx)
-		if a.phase == phaseIdle {
+		switch {
+		case a.phase == phaseIdle:
 			a.takeNextLocked()
+		case a.phase == phasePreview && a.mode == modeProgressive && a.task != nil:
+			a.startCountdownLocked()
+			a.publishLocked(ctx)
 		}
 	case "pause":
 		a.status, a.pauseReason, a.since = statusPaused, trimTo(m.Reason, 100), a.now()
-		if a.phase == phaseIdle {
+		switch a.phase {
+		case phaseIdle:
 			a.stopTimersLocked()
+		case phaseCountdown:
+			// A paused agent is never dialled for: the countdown stops and the task
+			// stays on screen in preview until the agent is ready again.
+			a.stopTimersLocked()
+			a.phase = phasePreview
 		}
 		a.publishLocked(ctx)
 	case "call":
@@ -210,7 +220,7 @@ func (a *agent) handle(ctx context.Context, m inMsg) {
 	case "outcome":
 		a.outcomeLocked(m.outcomeMsg)
 	default:
-		a.errorLocked("unknown message " + m.Type)
+		a.errorLocked("unknown_message")
 	}
 }
 
@@ -257,12 +267,18 @@ func (a *agent) takeNextLocked() {
 		a.task, a.call = lt, nil
 		a.phase = phasePreview
 		if a.mode == modeProgressive {
-			a.phase = phaseCountdown
-			a.deadline = a.now().Add(a.h.cfg.ProgressiveDelay)
-			a.armTickLocked()
+			a.startCountdownLocked()
 		}
 	}
 	a.publishLocked(ctx)
+}
+
+// startCountdownLocked starts the progressive countdown of the task on screen.
+func (a *agent) startCountdownLocked() {
+	a.stopTimersLocked()
+	a.phase = phaseCountdown
+	a.deadline = a.now().Add(a.h.cfg.ProgressiveDelay)
+	a.armTickLocked()
 }
 
 func (a *agent) scheduleRetryLocked(d time.Duration) {
@@ -323,10 +339,23 @@ func (a *agent) stopTimersLocked() {
 	}
 }
 
-// dialLocked places the call of the task on screen.
+// dialLocked places the call of the task on screen. Only a ready agent is dialled for:
+// whatever the browser sends or whichever timer fires, a paused, offline or stopped
+// agent gets no call (the countdown, if any, stops and the task stays in preview).
 func (a *agent) dialLocked() {
 	if a.task == nil || (a.phase != phasePreview && a.phase != phaseCountdown) {
-		a.errorLocked("no task to call")
+		a.errorLocked("no_task_to_call")
+		return
+	}
+	if a.status != statusReady || a.stopped || a.conns == 0 {
+		if a.phase == phaseCountdown {
+			a.stopTimersLocked()
+			a.phase = phasePreview
+			ctx, cancel := actionCtx()
+			a.publishLocked(ctx)
+			cancel()
+		}
+		a.errorLocked("not_ready")
 		return
 	}
 	a.stopTimersLocked()
@@ -406,25 +435,25 @@ func (a *agent) applyEventLocked(ev CallEvent) bool {
 // hangupLocked ends the live call.
 func (a *agent) hangupLocked() {
 	if a.phase != phaseCall || a.call == nil || a.call.id == "" {
-		a.errorLocked("no call to hang up")
+		a.errorLocked("no_call")
 		return
 	}
 	ctx, cancel := actionCtx()
 	defer cancel()
 	if err := a.h.deps.Dialer.Hangup(ctx, a.call.id); err != nil {
 		a.h.log.Error("hang up", "user", a.u.Username, "call", a.call.id, "err", err)
-		a.errorLocked("hang up failed")
+		a.errorLocked("hangup_failed")
 	}
 }
 
 // skipLocked gives the task on screen back to the queue, with the agent's reason.
 func (a *agent) skipLocked(reason string) {
 	if a.task == nil || (a.phase != phasePreview && a.phase != phaseCountdown) {
-		a.errorLocked("no task to skip")
+		a.errorLocked("no_task_to_skip")
 		return
 	}
 	if reason == "" {
-		a.errorLocked("a reason is required to skip")
+		a.errorLocked("skip_reason")
 		return
 	}
 	a.stopTimersLocked()
@@ -432,7 +461,7 @@ func (a *agent) skipLocked(reason string) {
 	defer cancel()
 	if err := a.h.deps.Queue.Release(ctx, a.u.DealerID, a.u.ID, a.task.ID, trimTo(reason, 200)); err != nil {
 		a.h.log.Error("skip", "user", a.u.Username, "task", a.task.ID, "err", err)
-		a.errorLocked("skip failed")
+		a.errorLocked("skip_failed")
 		return
 	}
 	a.task, a.call, a.phase = nil, nil, phaseIdle
@@ -456,10 +485,18 @@ func (a *agent) wasSavedLocked(id string) bool {
 	return false
 }
 
-func (a *agent) errorLocked(msg string) {
+// errorLocked tells the agent's browser that its last message was refused: code names
+// the problem (the browser shows its words, err.<code> in i18n.go), message says it in
+// Chinese for any other client.
+func (a *agent) errorLocked(code string) {
 	ctx, cancel := actionCtx()
 	defer cancel()
-	a.sendLocked(ctx, map[string]any{"type": "error", "message": msg})
+	a.sendLocked(ctx, errorMsg(code))
+}
+
+// errorMsg is the error message of a refusal with code.
+func errorMsg(code string) map[string]any {
+	return map[string]any{"type": "error", "code": code, "message": t(langZH, "err."+code)}
 }
 
 // sendLocked sends a message to every connection of the agent.

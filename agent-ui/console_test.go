@@ -329,7 +329,8 @@ func TestAgentWorksATask(t *testing.T) {
 	// A callback needs a time; the error names the problem and nothing is saved.
 	ws.send(map[string]any{"type": "outcome", "client_id": "c2-0123456789", "task_id": b.tasks["李娜"], "code": "callback"})
 	e := ws.until("error", func(m map[string]any) bool { return m["type"] == "error" })
-	require.Contains(t, e["message"], "callback")
+	require.Equal(t, "callback_future", e["code"])
+	require.Contains(t, e["message"], "回电时间")
 	require.Equal(t, 0, outcomeRows(t, b, b.tasks["李娜"]))
 
 	// Skip with a reason: the task goes back and nothing else is ready.
@@ -376,6 +377,43 @@ func TestProgressiveModeDialsByItself(t *testing.T) {
 	call := b.dialer.next(t)
 	require.Equal(t, b.tasks["王建国"], call.req.TaskID)
 	ws.until("dialling", isState(phaseCall))
+}
+
+// A paused agent is never dialled for: pausing during the progressive countdown stops
+// it, a countdown timer that fires anyway dials nothing, and a call asked for while
+// paused is refused. Ready again restarts the countdown.
+func TestPauseStopsTheProgressiveCountdown(t *testing.T) {
+	b := setup(t, func(c *Config) { c.ProgressiveDelay = time.Hour })
+	a1 := b.login(t, "agent1")
+	ws := b.agentWS(t, a1)
+	ws.send(map[string]any{"type": "ready", "mode": "progressive"})
+	ws.until("countdown", isState(phaseCountdown))
+	ws.send(map[string]any{"type": "pause", "reason": "meal"})
+	st := ws.until("paused in preview", func(m map[string]any) bool { return m["type"] == "state" && m["status"] == statusPaused })
+	require.Equal(t, phasePreview, st["phase"], "the countdown stopped")
+	require.EqualValues(t, b.tasks["王建国"], taskOf(st)["id"], "the task stays on screen")
+
+	// The countdown's end passes and its timer fires anyway: nothing is dialled.
+	b.advance(2 * time.Hour)
+	a := b.agentOf("agent1")
+	a.mu.Lock()
+	a.onTickLocked()
+	a.mu.Unlock()
+	b.noCall(t)
+
+	// The browser asks for the call while paused: refused, nothing dialled.
+	ws.send(map[string]any{"type": "call"})
+	e := ws.until("refused", func(m map[string]any) bool { return m["type"] == "error" })
+	require.Equal(t, "not_ready", e["code"])
+	require.Contains(t, e["message"], "暂停")
+	b.noCall(t)
+
+	// Ready again: the countdown starts over.
+	ws.send(map[string]any{"type": "ready", "mode": "progressive"})
+	st = ws.until("countdown again", isState(phaseCountdown))
+	require.Equal(t, statusReady, st["status"])
+	require.EqualValues(t, 3600, st["countdown"])
+	b.noCall(t)
 }
 
 func TestPausedAgentGetsNoNextTask(t *testing.T) {

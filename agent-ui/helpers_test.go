@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,6 +133,29 @@ type bundle struct {
 	customers map[string]int64
 	tasks     map[string]int64
 	queue     *testQueue
+	// skew moves the console's clock (Deps.Now) ahead of the wall clock, in nanoseconds.
+	skew atomic.Int64
+}
+
+// advance moves the console's clock ahead by d.
+func (b *bundle) advance(d time.Duration) { b.skew.Add(int64(d)) }
+
+// noCall fails when a call was placed.
+func (b *bundle) noCall(t *testing.T) {
+	t.Helper()
+	select {
+	case c := <-b.dialer.calls:
+		t.Fatalf("a call was placed for task %d", c.req.TaskID)
+	default:
+	}
+}
+
+// agentOf returns the console's state of a user.
+func (b *bundle) agentOf(name string) *agent {
+	u := b.users[name]
+	b.console.h.agents.mu.Lock()
+	defer b.console.h.agents.mu.Unlock()
+	return b.console.h.agents.m[u.ID]
 }
 
 const testPassword = "secret-pass"
@@ -200,7 +224,8 @@ func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
 	}
 	b.queue = &testQueue{db: db}
 	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Dialer: dialer,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }})
 	require.NoError(t, err)
 	b.srv.Config.Handler = b.console.Handler()
 	b.srv.Start()

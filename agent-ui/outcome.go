@@ -37,7 +37,7 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 		a.sendLocked(ctx, v)
 	}
 	if len(m.ClientID) < 8 || len(m.ClientID) > 64 {
-		reply(map[string]any{"type": "error", "message": "outcome needs a client id"})
+		reply(errorMsg("client_id"))
 		return
 	}
 	if a.wasSavedLocked(m.ClientID) {
@@ -56,21 +56,21 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 		if !errors.Is(err, pgx.ErrNoRows) {
 			a.h.log.Error("look up outcome", "client_id", m.ClientID, "err", err)
 		}
-		reply(map[string]any{"type": "error", "message": "this task is no longer on your screen"})
+		reply(errorMsg("task_gone"))
 		return
 	}
 	if a.phase == phaseCall {
-		reply(map[string]any{"type": "error", "message": "hang up before saving the outcome"})
+		reply(errorMsg("hang_up_first"))
 		return
 	}
 	o, problem := a.checkOutcomeLocked(m)
 	if problem != "" {
-		reply(map[string]any{"type": "error", "message": problem})
+		reply(errorMsg(problem))
 		return
 	}
 	if err := a.h.deps.Queue.RecordOutcome(ctx, o); err != nil {
 		a.h.log.Error("record outcome", "user", a.u.Username, "task", m.TaskID, "err", err)
-		reply(map[string]any{"type": "error", "message": "saving failed, please try again"})
+		reply(errorMsg("save_failed"))
 		return
 	}
 	a.rememberSavedLocked(m.ClientID)
@@ -82,13 +82,14 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 	a.takeNextLocked()
 }
 
-// checkOutcomeLocked turns the form into an Outcome, or says what is wrong with it.
+// checkOutcomeLocked turns the form into an Outcome, or names what is wrong with it (an
+// error code, see errorMsg).
 func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	ctx, cancel := actionCtx()
 	defer cancel()
 	codes, err := store.New(a.h.deps.DB).ListOutcomeCodes(ctx, &a.u.DealerID)
 	if err != nil {
-		return Outcome{}, "saving failed, please try again"
+		return Outcome{}, "save_failed"
 	}
 	var effect string
 	for _, c := range codes {
@@ -97,7 +98,7 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 		}
 	}
 	if effect == "" {
-		return Outcome{}, "choose an outcome"
+		return Outcome{}, "choose_outcome"
 	}
 	o := Outcome{ClientID: m.ClientID, DealerID: a.u.DealerID, TaskID: m.TaskID, AgentUserID: a.u.ID, Code: m.Code,
 		CallbackMine: m.CallbackMine, ComplaintCategory: trimTo(m.ComplaintCategory, 60), DoNotCall: m.DoNotCall,
@@ -111,7 +112,7 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	if len(m.Answers) > 0 && string(m.Answers) != "null" {
 		var ans map[string]any
 		if json.Unmarshal(m.Answers, &ans) != nil {
-			return Outcome{}, "answers must be an object"
+			return Outcome{}, "bad_answers"
 		}
 		o.Answers = m.Answers
 	}
@@ -130,18 +131,18 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	}
 	var ok bool
 	if o.AppointmentAt, ok = parse(m.AppointmentAt); !ok {
-		return Outcome{}, "appointment time is not a date and time"
+		return Outcome{}, "appointment_format"
 	}
 	if o.CallbackAt, ok = parse(m.CallbackAt); !ok {
-		return Outcome{}, "callback time is not a date and time"
+		return Outcome{}, "callback_format"
 	}
 	switch {
 	case m.Code == "appointment" && (o.AppointmentAt == nil || o.AppointmentAt.Before(now)):
-		return Outcome{}, "an appointment needs a future date and time"
+		return Outcome{}, "appointment_future"
 	case effect == "callback" && (o.CallbackAt == nil || o.CallbackAt.Before(now)):
-		return Outcome{}, "a callback needs a future date and time"
+		return Outcome{}, "callback_future"
 	case effect == "complaint" && o.ComplaintCategory == "":
-		return Outcome{}, "a complaint needs a category"
+		return Outcome{}, "complaint_category"
 	}
 	if effect == "dnc" {
 		o.DoNotCall = true

@@ -175,6 +175,42 @@ test("an agent works calls and the director sees them live", async () => {
   await agent.screenshot({ path: join(artifacts, "console-en.png"), fullPage: true });
 });
 
+// noCallFor fails when a call state shows up on the agent's screen within ms.
+async function noCallFor(page, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    assert.equal(await page.locator("#timer").getAttribute("data-call-state"), "", "no call is placed");
+    await page.waitForTimeout(250);
+  }
+}
+
+test("pausing during the progressive countdown cancels the call", async () => {
+  const agent = await login("agent2");
+  await agent.waitForSelector("#conn.on");
+  await agent.waitForSelector("#status:not(:empty)");
+  await agent.selectOption("#mode", "progressive");
+  await agent.click("#btn-ready");
+  await waitPhase(agent, "countdown");
+  await agent.waitForSelector("#timer:has-text('秒后自动呼叫')");
+  await agent.keyboard.press("F3"); // Pause
+  await agent.waitForSelector("#status.s-paused");
+  await waitPhase(agent, "preview");
+  assert.doesNotMatch(await agent.locator("#timer").textContent(), /秒后自动呼叫/);
+  // The serve default countdown is 5 s: well past it, still no call.
+  await noCallFor(agent, 7000);
+  // F5 while paused is refused by the server, in Chinese.
+  await agent.keyboard.press("F5");
+  await agent.waitForSelector("#notice.bad:has-text('暂停')");
+  await noCallFor(agent, 1000);
+  await agent.screenshot({ path: join(artifacts, "console-paused-countdown.png") });
+  // Ready again: the countdown starts over; pause again before it dials.
+  await agent.keyboard.press("F2");
+  await waitPhase(agent, "countdown");
+  await agent.keyboard.press("F3");
+  await waitPhase(agent, "preview");
+  await noCallFor(agent, 6000);
+});
+
 test("a wrong password is refused and agents cannot open director pages", async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

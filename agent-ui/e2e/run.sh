@@ -49,4 +49,5 @@ fi
 if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
 fi
-node --test --test-concurrency=1 console.test.mjs
+# Extra arguments go to node, such as --test-name-pattern=pause.
+node --test --test-concurrency=1 "$@" console.test.mjs

@@ -59,7 +59,7 @@
         case "state": onState(m); break;
         case "tick": onTick(m); break;
         case "saved": onSaved(m); break;
-        case "error": setNotice(m.message, true); if (pending && m.client_id === pending.client_id) { pending = null; savePending(); enableSave(true); } break;
+        case "error": setNotice(M["err." + m.code] || m.message, true); if (pending && m.client_id === pending.client_id) { pending = null; savePending(); enableSave(true); } break;
       }
     };
   }
