@@ -2,8 +2,10 @@ package sms
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,4 +46,38 @@ func TestResample(t *testing.T) {
 	require.Len(t, out, 8000)
 	require.Equal(t, int16(100), out[4000])
 	require.Len(t, resample(in[:8000], 8000, 16000), 16000)
+}
+
+// TestRenderPromptOptionInjection is the attack from issue 12: a prompt starting with "-"
+// was an espeak-ng option, so "-f<file>" spoke any file the service can read to customers.
+// The file here holds minutes of speech; the prompt, spoken as text, is a few seconds.
+func TestRenderPromptOptionInjection(t *testing.T) {
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed; run .ci/test-tools.sh")
+	}
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.txt")
+	require.NoError(t, os.WriteFile(secret, []byte(strings.Repeat("这是一段很长的秘密文本。", 200)), 0o600))
+	path := filepath.Join(dir, "prompt.wav")
+	for _, text := range []string{"-f" + secret, "--path=" + dir + " -f " + secret, "-f " + secret} {
+		samples, err := RenderPrompt(context.Background(), text, path)
+		require.NoError(t, err, text)
+		require.Less(t, len(samples), 8000*30, "%q was read as an option: the file was spoken", text)
+		require.Greater(t, len(samples), 8000, "%q is spoken as text", text)
+	}
+}
+
+func TestRenderPromptRefusesBadText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prompt.wav")
+	for _, tc := range []struct{ text, want string }{
+		{"  ", "empty"},
+		{"您好\x00请按1", "control character"},
+		{"您好\x1b[2J", "control character"},
+		{strings.Repeat("好", MaxPromptChars+1), "at most"},
+	} {
+		_, err := RenderPrompt(context.Background(), tc.text, path)
+		require.ErrorContains(t, err, tc.want, "%q", tc.text)
+		_, statErr := os.Stat(path)
+		require.True(t, os.IsNotExist(statErr), "nothing written for %q", tc.text)
+	}
 }
