@@ -93,7 +93,7 @@ func TestDialRingTimeoutCancels(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			s := startSipp(t, "uas_ring_forever.xml", transport, "delay", "0")
 			g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI(), Transport: transport}})
-			res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 300 * time.Millisecond})
+			res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 1500 * time.Millisecond})
 			require.NoError(t, err)
 			require.Equal(t, OutcomeNoAnswer, res.Outcome)
 			require.Equal(t, 487, res.SIPStatus)
@@ -106,7 +106,7 @@ func TestDialRingTimeoutCancels(t *testing.T) {
 func TestDialAnswerAfterCancel(t *testing.T) {
 	s := startSipp(t, "uas_answer_after_cancel.xml", "udp")
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}})
-	res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 200 * time.Millisecond})
+	res, err := g.Dial(context.Background(), DialParams{To: "13900000001", RingTimeout: 1500 * time.Millisecond})
 	require.NoError(t, err)
 	require.Equal(t, OutcomeNoAnswer, res.Outcome)
 	require.Equal(t, 200, res.SIPStatus)

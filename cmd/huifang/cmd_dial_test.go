@@ -118,7 +118,7 @@ func TestDialCommandAgainstSipp(t *testing.T) {
 		{"uas_status.xml", []string{"status", "480", "reason", "Temporarily Unavailable"}, nil, "unreachable", 480, 0},
 		{"uas_status.xml", []string{"status", "404", "reason", "Not Found"}, nil, "invalid_number", 404, 0},
 		{"uas_status.xml", []string{"status", "503", "reason", "Service Unavailable"}, nil, "trunk_failure", 503, 3},
-		{"uas_ring_forever.xml", []string{"delay", "0"}, []string{"--ring-timeout", "300ms"}, "no_answer", 487, 0},
+		{"uas_ring_forever.xml", []string{"delay", "0"}, []string{"--ring-timeout", "2s"}, "no_answer", 487, 0},
 		{"uas_auth.xml", []string{"user", "u1", "password", "p1", "codec", "0"}, []string{"--user", "u1", "--password", "p1"}, "answered", 200, 0},
 	}
 	for _, tt := range tests {
