@@ -3,17 +3,18 @@ package telephony
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limiter enforces a trunk's caps on concurrent calls and on new calls per second.
+// limiter enforces a trunk's caps on concurrent calls and on new calls per second. The
+// rate is golang.org/x/time/rate's token bucket with a burst of one, so calls leave
+// evenly spaced; a call whose context ends while it waits for its turn gives the turn
+// back (rate.Limiter.Wait cancels its reservation), so cancelled calls never slow the
+// ones after them.
 type limiter struct {
-	sem      chan struct{}
-	interval time.Duration
-
-	mu   sync.Mutex
-	next time.Time
+	sem  chan struct{}
+	rate *rate.Limiter
 }
 
 func newLimiter(maxConcurrent int, maxCPS float64) *limiter {
@@ -22,7 +23,7 @@ func newLimiter(maxConcurrent int, maxCPS float64) *limiter {
 		l.sem = make(chan struct{}, maxConcurrent)
 	}
 	if maxCPS > 0 {
-		l.interval = time.Duration(float64(time.Second) / maxCPS)
+		l.rate = rate.NewLimiter(rate.Limit(maxCPS), 1)
 	}
 	return l
 }
@@ -39,24 +40,10 @@ func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
 			return nil, fmt.Errorf("waiting for a free trunk channel: %w", ctx.Err())
 		}
 	}
-	if l.interval > 0 {
-		l.mu.Lock()
-		now := time.Now()
-		at := l.next
-		if at.Before(now) {
-			at = now
-		}
-		l.next = at.Add(l.interval)
-		l.mu.Unlock()
-		if wait := time.Until(at); wait > 0 {
-			t := time.NewTimer(wait)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				release()
-				return nil, fmt.Errorf("waiting for the trunk's call rate: %w", ctx.Err())
-			}
+	if l.rate != nil {
+		if err := l.rate.Wait(ctx); err != nil {
+			release()
+			return nil, fmt.Errorf("waiting for the trunk's call rate: %w", err)
 		}
 	}
 	return release, nil
