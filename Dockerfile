@@ -13,7 +13,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /out/huifang /usr/local/bin/huifang
 USER huifang
 WORKDIR /var/lib/huifang
-ENV HUIFANG_HTTP_ADDR=0.0.0.0:8080 HUIFANG_SIP_ADDR=0.0.0.0:5060 HUIFANG_RECORDINGS_DIR=/var/lib/huifang/recordings
-EXPOSE 8080 5060/udp 5060/tcp
+ENV HUIFANG_HTTP_ADDR=0.0.0.0:8080 HUIFANG_SIP_ADDR=0.0.0.0:5060 HUIFANG_RECORDINGS_DIR=/var/lib/huifang/recordings HUIFANG_METRICS_ADDR=0.0.0.0:9090
+EXPOSE 8080 5060/udp 5060/tcp 9090
 ENTRYPOINT ["huifang"]
 CMD ["serve"]

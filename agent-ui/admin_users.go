@@ -85,7 +85,7 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, fmt.Errorf("admin users %s: %w", what, err))
 			return
 		}
-		h.log.Info("admin users: refused", "what", what, "username", username, "err", err)
+		h.log.InfoContext(r.Context(), "admin users: refused", "what", what, "username", username, "err", err)
 		h.adminUsersPage(w, r, status, err.Error())
 	}
 	if what == "add" {

@@ -68,15 +68,20 @@ func (as *agents) forDealer(dealerID int64) []*agent {
 	return out
 }
 
-// stopAll stops every agent's timers.
-func (as *agents) stopAll() {
+// list returns every agent; lock an agent's own mu to read it.
+func (as *agents) list() []*agent {
 	as.mu.Lock()
+	defer as.mu.Unlock()
 	list := make([]*agent, 0, len(as.m))
 	for _, a := range as.m {
 		list = append(list, a)
 	}
-	as.mu.Unlock()
-	for _, a := range list {
+	return list
+}
+
+// stopAll stops every agent's timers.
+func (as *agents) stopAll() {
+	for _, a := range as.list() {
 		a.mu.Lock()
 		a.stopTimersLocked()
 		a.stopped = true

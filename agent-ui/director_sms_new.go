@@ -224,7 +224,7 @@ func (h *handler) directorSMSNewStart(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errCampaignInput):
 		h.smsNewPage(w, r, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "campaign: "), f, nil)
 	case errors.As(err, &pe):
-		h.log.Error("render prompt", "user", userFrom(r).Username, "err", err)
+		h.log.ErrorContext(r.Context(), "render prompt", "user", userFrom(r).Username, "err", err)
 		h.smsNewPage(w, r, http.StatusInternalServerError, err.Error(), f, nil)
 	case err != nil:
 		h.fail(w, r, err)

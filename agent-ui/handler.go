@@ -66,9 +66,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		attrs = append(attrs, "user", u.Username, "dealer", u.DealerID)
 	}
 	if status >= 500 {
-		h.log.Error("request failed", attrs...)
+		h.log.ErrorContext(r.Context(), "request failed", attrs...)
 	} else {
-		h.log.Info("request refused", attrs...)
+		h.log.InfoContext(r.Context(), "request refused", attrs...)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -92,6 +92,6 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, name string, da
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := h.pages[lang].ExecuteTemplate(w, name, data); err != nil {
-		h.log.Error("render", "template", name, "err", err)
+		h.log.ErrorContext(r.Context(), "render", "template", name, "err", err)
 	}
 }

@@ -62,7 +62,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			"Username": username, "Next": safeNext(r.PostForm.Get("next"))})
 	}
 	if counts.ByUsername >= int64(h.cfg.LoginLimit) || counts.ByRemote >= int64(h.cfg.LoginLimit)*4 {
-		h.log.Warn("login rate limited", "username", username, "remote", remote)
+		h.log.WarnContext(r.Context(), "login rate limited", "username", username, "remote", remote)
 		again(http.StatusTooManyRequests, "login.limited")
 		return
 	}
@@ -85,7 +85,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		h.log.Info("login failed", "username", username, "remote", remote)
+		h.log.InfoContext(r.Context(), "login failed", "username", username, "remote", remote)
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}

@@ -21,7 +21,7 @@ func (h *handler) scriptSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.log.Info("script rejected", "campaign", campaign, "user", u.Username, "err", err)
+		h.log.InfoContext(r.Context(), "script rejected", "campaign", campaign, "user", u.Username, "err", err)
 		h.showScriptEditor(w, r, body, err.Error(), http.StatusUnprocessableEntity)
 		return
 	}

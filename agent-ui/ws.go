@@ -45,7 +45,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
-		h.log.Info("websocket upgrade failed", "user", u.Username, "err", err)
+		h.log.InfoContext(r.Context(), "websocket upgrade failed", "user", u.Username, "err", err)
 		return
 	}
 	c := &client{hub: h.hub, conn: conn, send: make(chan []byte, sendBuffer), user: *u,

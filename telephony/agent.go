@@ -272,7 +272,8 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 	res, err := g.Dial(ctx, p)
 	if res != nil {
 		after := al.leg.media.Stats()
-		res.AgentRTP = media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost}
+		res.AgentRTP = media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost, Jitter: after.Jitter}
+		g.cfg.Metrics.rtp("agent", res.AgentRTP)
 	}
 	return res, err
 }

@@ -220,6 +220,7 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 		CallID: l.callID, Trunk: t.trunk, From: l.local.String(), To: t.number,
 		Kind: kind, Meta: p.Meta,
 	}
+	defer g.cfg.Metrics.callStarted(kind)()
 	g.dialogs.add(l)
 	defer g.dialogs.remove(l)
 
@@ -232,6 +233,7 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 	if res.Outcome == "" {
 		res.Outcome = OutcomeForStatus(res.SIPStatus)
 	}
+	g.cfg.Metrics.callEnded(res)
 	if t.log && g.cfg.CallLog != nil {
 		if err := g.cfg.CallLog.SaveCall(context.WithoutCancel(ctx), res); err != nil {
 			g.log.Error("save call record", "call_id", res.CallID, "err", err)

@@ -70,6 +70,8 @@ type Config struct {
 	Bindings BindingStore
 	// CallLog stores call records; nil stores nothing.
 	CallLog CallLog
+	// Metrics records calls and RTP for Prometheus (NewMetrics); nil records nothing.
+	Metrics *Metrics
 	// Logger receives the gateway's logs (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+
+	agentui "github.com/huifang/huifang/agent-ui"
 )
 
 // part is one long-running component of the product. serve starts the parts in table
@@ -34,11 +33,12 @@ type part interface {
 
 // deps are the shared connections every part may use.
 type deps struct {
-	cfg     *config
-	log     *slog.Logger
-	db      *pgxpool.Pool
-	rdb     *redis.Client
-	metrics *prometheus.Registry
+	cfg *config
+	log *slog.Logger
+	db  *pgxpool.Pool
+	rdb *redis.Client
+	// metrics is the process's registry and the packages' typed metrics.
+	metrics *metricsSet
 	// mux is the HTTP route table; parts add their routes before the HTTP part starts.
 	mux *http.ServeMux
 }
@@ -74,6 +74,10 @@ func serveParts(ctx context.Context, env *cliEnv, name string, args []string, on
 	parts, err := selectParts(d, only)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if cfg.MetricsAddr != "off" {
+		// Metrics listen first and stop last, whichever parts run.
+		parts = append([]part{newMetricsPart(d)}, parts...)
 	}
 	var started []part
 	stopAll := func() error {
@@ -112,9 +116,8 @@ func openDeps(ctx context.Context, cfg *config, log *slog.Logger) (*deps, func()
 		db.Close()
 		return nil, nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d := &deps{cfg: cfg, log: log, db: db, rdb: rdb, metrics: reg, mux: http.NewServeMux()}
+	d := &deps{cfg: cfg, log: log, db: db, rdb: rdb, mux: http.NewServeMux()}
+	d.metrics = newMetricsSet(d)
 	return d, func() { _ = rdb.Close(); db.Close() }, nil
 }
 
@@ -152,7 +155,7 @@ func selectParts(d *deps, only []string) ([]part, error) {
 	return out, nil
 }
 
-// httpPart serves the console, /healthz and /metrics.
+// httpPart serves the console and /healthz (metrics have their own listener: metricsPart).
 type httpPart struct {
 	d   *deps
 	srv *http.Server
@@ -177,7 +180,6 @@ func newHTTPPart(d *deps) *httpPart {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	d.mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{}))
 	return &httpPart{d: d}
 }
 
@@ -189,7 +191,9 @@ func (p *httpPart) start(ctx context.Context) error {
 		return fmt.Errorf("listen %s: %w", p.d.cfg.HTTPAddr, err)
 	}
 	p.srv = &http.Server{
-		Handler:           p.d.mux,
+		// Every request gets an id (X-Request-Id) and one log line.
+		Handler:           agentui.RequestLog(p.d.log.With("part", "http"), p.d.mux),
+		ErrorLog:          slog.NewLogLogger(p.d.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -198,7 +202,7 @@ func (p *httpPart) start(ctx context.Context) error {
 			p.d.log.Error("http server", "err", err)
 		}
 	}()
-	p.d.log.Info("listening", "url", p.d.cfg.PublicURL)
+	p.d.log.Info("listening", "url", p.d.cfg.PublicURL, "addr", ln.Addr().String())
 	return nil
 }
 

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	agentui "github.com/huifang/huifang/agent-ui"
 )
 
 // config is Huifang's whole configuration, read from the environment once at start.
@@ -34,8 +37,13 @@ type config struct {
 	DBMaxConns int
 	// Workers is HUIFANG_WORKERS, the Asynq worker concurrency.
 	Workers int
+	// MetricsAddr is HUIFANG_METRICS_ADDR, the listen address of /metrics (a listener of
+	// its own, never the console's); "off" serves no metrics.
+	MetricsAddr string
 	// LogLevel is HUIFANG_LOG_LEVEL (debug, info, warn, error).
 	LogLevel slog.Level
+	// LogFormat is HUIFANG_LOG_FORMAT: "text" (the default) or "json".
+	LogFormat string
 	// ShutdownTimeout is HUIFANG_SHUTDOWN_TIMEOUT.
 	ShutdownTimeout time.Duration
 	// SecureCookies is HUIFANG_SECURE_COOKIES (true behind HTTPS).
@@ -71,6 +79,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		SIPTrunkUser:     get("HUIFANG_SIP_TRUNK_USER", ""),
 		SIPTrunkPassword: get("HUIFANG_SIP_TRUNK_PASSWORD", ""),
 		RecordingsDir:    get("HUIFANG_RECORDINGS_DIR", "./recordings"),
+		MetricsAddr:      get("HUIFANG_METRICS_ADDR", "127.0.0.1:9090"),
+		LogFormat:        strings.ToLower(get("HUIFANG_LOG_FORMAT", "text")),
 	}
 	var err error
 	if c.DBMaxConns, err = strconv.Atoi(get("HUIFANG_DB_MAX_CONNS", "20")); err != nil || c.DBMaxConns < 2 {
@@ -81,6 +91,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("HUIFANG_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_LOG_LEVEL: %w", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("HUIFANG_LOG_FORMAT must be text or json, got %q", c.LogFormat))
+	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("HUIFANG_METRICS_ADDR must be HOST:PORT or off, got %q", c.MetricsAddr))
+		} else if c.MetricsAddr == c.HTTPAddr && !strings.HasSuffix(c.MetricsAddr, ":0") {
+			errs = append(errs, fmt.Errorf("HUIFANG_METRICS_ADDR must not be the console's HUIFANG_HTTP_ADDR (%s): metrics are not for the public port", c.HTTPAddr))
+		}
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("HUIFANG_SHUTDOWN_TIMEOUT", "15s")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SHUTDOWN_TIMEOUT: %w", err))
@@ -100,7 +120,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	return c, nil
 }
 
-// logger returns the process logger.
+// logger returns the process logger: text or JSON lines (HUIFANG_LOG_FORMAT) on stderr;
+// a line logged with an HTTP request's context carries its request_id.
 func (c *config) logger(env *cliEnv) *slog.Logger {
-	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(env.stderr, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(env.stderr, opts)
+	}
+	return slog.New(agentui.LogHandler(h))
 }

@@ -75,6 +75,9 @@ func (p *consolePart) start(ctx context.Context) error {
 	if p.err != nil {
 		return p.err
 	}
+	if p.d.metrics != nil {
+		p.d.metrics.reg.MustRegister(p.c.Collector())
+	}
 	p.c.Start(ctx)
 	return nil
 }

@@ -55,6 +55,10 @@ func newGatewayPart(d *deps) *gatewayPart {
 		}
 	}
 	tr.Username, tr.Password = d.cfg.SIPTrunkUser, d.cfg.SIPTrunkPassword
+	var metrics *telephony.Metrics
+	if d.metrics != nil {
+		metrics = d.metrics.telephony
+	}
 	p.gw, p.err = telephony.New(telephony.Config{
 		ListenAddr:    d.cfg.SIPAddr,
 		Trunk:         tr,
@@ -62,14 +66,9 @@ func newGatewayPart(d *deps) *gatewayPart {
 		Credentials:   storeAgents{q: store.New(d.db)},
 		Bindings:      storeBindings{q: store.New(d.db)},
 		CallLog:       telephony.NewStoreCallLog(d.db),
+		Metrics:       metrics,
 		Logger:        d.log.With("part", "gateway"),
 	})
-	if p.err == nil && d.metrics != nil {
-		gw := p.gw
-		d.metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "huifang_sip_dialogs", Help: "SIP dialogs in progress (calls and agents' legs).",
-		}, func() float64 { return float64(gw.ActiveDialogs()) }))
-	}
 	return p
 }
 
@@ -78,6 +77,12 @@ func (p *gatewayPart) name() string { return "gateway" }
 func (p *gatewayPart) start(ctx context.Context) error {
 	if p.err != nil {
 		return p.err
+	}
+	if p.d.metrics != nil {
+		gw := p.gw
+		p.d.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "huifang_sip_dialogs", Help: "SIP dialogs in progress (calls and agents' legs).",
+		}, func() float64 { return float64(gw.ActiveDialogs()) }))
 	}
 	if p.carrier != nil {
 		if err := p.carrier.Start(); err != nil {

@@ -163,6 +163,9 @@ func smsSender(d *deps) (queue.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.metrics != nil {
+		p = d.metrics.queue.Provider(p)
+	}
 	return &queue.ProviderSender{DB: d.db, Provider: p,
 		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): c.Rate}}}, nil
 }

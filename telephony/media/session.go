@@ -36,6 +36,9 @@ type Stats struct {
 	Packets uint64
 	// Lost is the number of packets missing from the sequence numbers seen.
 	Lost uint64
+	// Jitter is the interarrival jitter of the audio packets (RFC 3550 section 6.4.1)
+	// when the stats were read.
+	Jitter time.Duration
 }
 
 // Session is one RTP endpoint of a call leg: a UDP socket, the peer's address and codec,
@@ -63,9 +66,13 @@ type Session struct {
 	haveSeq  bool
 	lastDTMF uint32
 	haveDTMF bool
+	jit      jitter
+	// epoch is the origin of arrival times for the jitter estimate.
+	epoch time.Time
 
 	packets atomic.Uint64
 	lost    atomic.Uint64
+	jitterN atomic.Int64 // Stats.Jitter in nanoseconds
 	done    chan struct{}
 	closed  atomic.Bool
 }
@@ -204,6 +211,13 @@ func (s *Session) read(h Handler) {
 		if !s.haveSeq || int16(pkt.SequenceNumber-s.lastSeq) > 0 {
 			s.lastSeq, s.haveSeq = pkt.SequenceNumber, true
 		}
+		if pkt.PayloadType == uint8(PCMU) || pkt.PayloadType == uint8(PCMA) {
+			if s.epoch.IsZero() {
+				s.epoch = time.Now()
+			}
+			s.jit.observe(time.Since(s.epoch), pkt.Timestamp)
+			s.jitterN.Store(int64(s.jit.duration()))
+		}
 		dtmfPT := s.dtmfPT
 		s.mu.Unlock()
 		switch {
@@ -233,7 +247,7 @@ func (s *Session) read(h Handler) {
 
 // Stats returns what the session received so far.
 func (s *Session) Stats() Stats {
-	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load()}
+	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load(), Jitter: time.Duration(s.jitterN.Load())}
 }
 
 // ErrNoRemote means the session has no peer address yet.

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// logLines returns the JSON log lines written so far.
+func (s *syncBuffer) logLines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s.String()))
+	for sc.Scan() {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "every log line is JSON: %s", sc.Text())
+		out = append(out, m)
+	}
+	return out
+}
+
+// servedProcess is `huifang serve` (or worker) running inside the test.
+type servedProcess struct {
+	logs        *syncBuffer
+	metricsAddr string
+	httpAddr    string
+}
+
+// startServe runs `huifang <name>` with the test's database and Redis, every listener
+// on a free loopback port and JSON logs, until the test ends.
+func startServe(t *testing.T, db *storetest.DB, rdb *storetest.Redis, name string, extra map[string]string) *servedProcess {
+	t.Helper()
+	vars := map[string]string{
+		"DATABASE_URL": db.URL, "REDIS_URL": rdb.URL, "HUIFANG_HTTP_ADDR": "127.0.0.1:0",
+		"HUIFANG_METRICS_ADDR": "127.0.0.1:0", "HUIFANG_SIP_ADDR": "127.0.0.1:0", "HUIFANG_LOG_FORMAT": "json",
+		"HUIFANG_RECORDINGS_DIR": t.TempDir(), "HUIFANG_PUBLIC_URL": "http://console.test", "HUIFANG_SHUTDOWN_TIMEOUT": "5s", "HUIFANG_WORKERS": "2",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	logs := &syncBuffer{}
+	env := &cliEnv{stdout: io.Discard, stderr: logs, getenv: func(k string) string { return vars[k] }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		if name == "worker" {
+			done <- cmdWorker(ctx, env, nil)
+		} else {
+			done <- cmdServe(ctx, env, nil)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "%s stops cleanly", name)
+		case <-time.After(30 * time.Second):
+			t.Errorf("%s did not stop", name)
+		}
+	})
+	p := &servedProcess{logs: logs}
+	var early error
+	ended := false
+	require.Eventually(t, func() bool {
+		select {
+		case early = <-done:
+			ended = true
+			return true
+		default:
+		}
+		for _, l := range logs.logLines(t) {
+			switch l["msg"] {
+			case "metrics listening":
+				p.metricsAddr, _ = l["addr"].(string)
+			case "listening":
+				p.httpAddr, _ = l["addr"].(string)
+			}
+		}
+		return p.metricsAddr != "" && (name == "worker" || p.httpAddr != "")
+	}, 30*time.Second, 20*time.Millisecond, "the listeners are up")
+	if ended {
+		done <- early // for the cleanup
+		t.Fatalf("%s ended early: %v; logs:\n%s", name, early, logs.String())
+	}
+	return p
+}
+
+// scrape returns the value of every sample of /metrics, keyed by its name and labels as
+// the exposition format writes them (huifang_open_tasks{campaign="x",dealer="y"}).
+func (p *servedProcess) scrape(t *testing.T) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + p.metricsAddr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		require.NoError(t, err, line)
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// TestServeMetricsMoveWithWork runs serve as a user would, scrapes its metrics listener
+// and checks that the series move when an agent works a task and saves its outcome, and
+// that the console's port does not serve the metrics.
+func TestServeMetricsMoveWithWork(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	rdb := storetest.NewRedis(t)
+	q := store.New(db.Pool)
+	dealer, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "MT", Name: "指标测试店"})
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(ctx, `UPDATE dealers SET call_window_start = '00:00', call_window_end = '23:59:59', same_day_window_end = '23:59:59' WHERE id = $1`, dealer.ID)
+	require.NoError(t, err)
+	agent, err := q.CreateUser(ctx, store.CreateUserParams{DealerID: dealer.ID, Username: "mt.agent", Role: "agent", PasswordHash: "x"})
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(ctx, `INSERT INTO console_sessions (token_hash, user_id, dealer_id, csrf_token, expires_at)
+		VALUES (encode(sha256(convert_to('tok-mt', 'UTF8')), 'hex'), $1, $2, 'c', now() + interval '1 day')`, agent.ID, dealer.ID)
+	require.NoError(t, err)
+	var customerID int64
+	require.NoError(t, db.Pool.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '王建国', '先生', '13900000001') RETURNING id`, dealer.ID).Scan(&customerID))
+	_, err = db.Pool.Exec(ctx, `INSERT INTO call_tasks (dealer_id, customer_id, priority, due_day, expires_day, campaigns)
+		VALUES ($1, $2, 40, current_date - 1, current_date + 30, '{maintenance,insurance}')`, dealer.ID, customerID)
+	require.NoError(t, err)
+
+	p := startServe(t, db, rdb, "serve", nil)
+	openTasks := `huifang_open_tasks{campaign="maintenance",dealer="MT"}`
+	m := p.scrape(t)
+	require.Equal(t, 1.0, m[openTasks])
+	require.Contains(t, m, "huifang_outbox_lag_seconds")
+	require.Contains(t, m, "huifang_sip_dialogs")
+	require.Contains(t, m, "go_goroutines")
+
+	// The console's port is public: no metrics there.
+	resp, err := http.Get("http://" + p.httpAddr + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	// The agent connects, takes the task, calls (the development dialer, no phone) and
+	// hangs up once answered, then saves the outcome.
+	h := http.Header{}
+	h.Set("Cookie", "huifang_session=tok-mt")
+	h.Set("Origin", "http://console.test")
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+p.httpAddr+"/ws", h)
+	require.NoError(t, err)
+	defer conn.Close()
+	states := make(chan map[string]any, 64)
+	go func() {
+		defer close(states)
+		for {
+			var msg map[string]any
+			if err := conn.ReadJSON(&msg); err != nil {
+				return
+			}
+			states <- msg
+		}
+	}()
+	waitFor := func(what string, ok func(map[string]any) bool) map[string]any {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case msg, open := <-states:
+				require.True(t, open, "the console closed the socket waiting for %s", what)
+				if ok(msg) {
+					return msg
+				}
+			case <-deadline:
+				t.Fatalf("no %s", what)
+			}
+		}
+	}
+	phase := func(want string) func(map[string]any) bool {
+		return func(msg map[string]any) bool { return msg["type"] == "state" && msg["phase"] == want }
+	}
+	require.NoError(t, conn.WriteJSON(map[string]any{"type": "ready", "mode": "preview"}))
+	st := waitFor("a task on screen", phase("preview"))
+	taskID := st["task"].(map[string]any)["id"]
+	require.NoError(t, conn.WriteJSON(map[string]any{"type": "call"}))
+	waitFor("the answer", func(msg map[string]any) bool {
+		c, _ := msg["call"].(map[string]any)
+		return msg["type"] == "state" && c != nil && c["state"] == "answered"
+	})
+	agents := `huifang_agents{phase="call",status="ready"}`
+	require.Equal(t, 1.0, p.scrape(t)[agents], "the agent is counted on a call")
+	require.NoError(t, conn.WriteJSON(map[string]any{"type": "hangup"}))
+	waitFor("wrap-up", phase("wrapup"))
+	require.NoError(t, conn.WriteJSON(map[string]any{"type": "outcome", "client_id": "metrics-0001", "task_id": taskID, "code": "refused"}))
+	waitFor("the next task or none", func(msg map[string]any) bool { return msg["type"] == "state" && msg["phase"] == "idle" })
+
+	m = p.scrape(t)
+	require.Zero(t, m[openTasks], "the task is closed: no open task left")
+	require.Zero(t, m[agents])
+	require.Equal(t, 1.0, m[`huifang_agents{phase="idle",status="ready"}`])
+
+	// Every log line is JSON and every HTTP line has a request id.
+	var httpLines int
+	for _, l := range p.logs.logLines(t) {
+		if _, ok := l["path"]; ok {
+			httpLines++
+			require.Regexp(t, regexp.MustCompile(`^[0-9a-f]{16}$`), l["request_id"], fmt.Sprint(l))
+		}
+	}
+	require.NotZero(t, httpLines, "the HTTP requests were logged")
+}
+
+// TestWorkerServesMetrics: `huifang worker` has its metrics listener too, with the
+// queue's figures and without the console's.
+func TestWorkerServesMetrics(t *testing.T) {
+	db := storetest.NewDB(t)
+	rdb := storetest.NewRedis(t)
+	p := startServe(t, db, rdb, "worker", nil)
+	m := p.scrape(t)
+	require.Contains(t, m, "huifang_outbox_pending")
+	require.Contains(t, m, "huifang_outbox_lag_seconds")
+	require.NotContains(t, m, "huifang_sip_dialogs", "the worker runs no gateway")
+	require.Empty(t, p.httpAddr, "the worker serves no console")
+}
