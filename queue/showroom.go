@@ -35,6 +35,10 @@ type ShowroomVisit struct {
 	IntentLevel string
 	// Note is free text.
 	Note string
+	// ID, when not zero, is the visit to change (one the caller recorded before, such as
+	// the API's record of an external id): it gets this phone's prospect and this arrival
+	// time instead of a new visit being added.
+	ID int64
 }
 
 // ShowroomVisitResult says what RecordShowroomVisit stored.
@@ -53,6 +57,17 @@ type ShowroomVisitResult struct {
 	SMSSuppressed bool
 }
 
+// FieldError is bad input to one of the queue's write functions, naming the field at
+// fault (the JSON API's field name; the CLI shows the message).
+type FieldError struct {
+	// Field is the input field, such as phone or left_at.
+	Field string
+	// Msg says what is wrong.
+	Msg string
+}
+
+func (e *FieldError) Error() string { return e.Msg }
+
 // leaveStoreTemplate names the leave-store care SMS (离店关怀短信).
 const leaveStoreTemplate = "leave_store_care"
 
@@ -67,16 +82,16 @@ var phonePattern = regexp.MustCompile(`^(1[3-9][0-9]{9}|0[1-9][0-9]{8,10})$`)
 func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*ShowroomVisitResult, error) {
 	v.Phone = strings.TrimSpace(v.Phone)
 	if !phonePattern.MatchString(v.Phone) {
-		return nil, fmt.Errorf("showroom visit: phone %q is not a normalised mobile or landline number", v.Phone)
+		return nil, &FieldError{Field: "phone", Msg: fmt.Sprintf("showroom visit: phone %q is not a normalised mobile or landline number", v.Phone)}
 	}
 	if v.ArrivedAt.IsZero() {
-		return nil, errors.New("showroom visit: arrival time is missing")
+		return nil, &FieldError{Field: "arrived_at", Msg: "showroom visit: arrival time is missing"}
 	}
 	if v.LeftAt != nil && v.LeftAt.Before(v.ArrivedAt) {
-		return nil, fmt.Errorf("showroom visit: left at %s before arriving at %s", v.LeftAt.Format(time.RFC3339), v.ArrivedAt.Format(time.RFC3339))
+		return nil, &FieldError{Field: "left_at", Msg: fmt.Sprintf("showroom visit: left at %s before arriving at %s", v.LeftAt.Format(time.RFC3339), v.ArrivedAt.Format(time.RFC3339))}
 	}
 	if v.Title != "" && v.Title != "先生" && v.Title != "女士" {
-		return nil, fmt.Errorf("showroom visit: title %q is not 先生 or 女士", v.Title)
+		return nil, &FieldError{Field: "title", Msg: fmt.Sprintf("showroom visit: title %q is not 先生 or 女士", v.Title)}
 	}
 	q := store.New(tx)
 	_, err := q.GetDealer(ctx, v.DealerID)
@@ -96,6 +111,17 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 	})
 	if err != nil {
 		return nil, fmt.Errorf("showroom visit: prospect %s: %w", v.Phone, err)
+	}
+	if v.ID != 0 {
+		// Move the caller's visit to its new prospect and arrival, so the upsert below
+		// finds it; a clash with another visit of that prospect at that time is an error.
+		err := q.MoveShowroomVisit(ctx, store.MoveShowroomVisitParams{CustomerID: cust.ID, ArrivedAt: v.ArrivedAt, ID: v.ID, DealerID: v.DealerID})
+		if store.IsUniqueViolation(err) {
+			return nil, &FieldError{Field: "arrived_at", Msg: fmt.Sprintf("showroom visit %d: the visitor already has another visit arriving at %s", v.ID, v.ArrivedAt.Format(time.RFC3339))}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("showroom visit %d: %w", v.ID, err)
+		}
 	}
 	visit, err := q.UpsertShowroomVisit(ctx, store.UpsertShowroomVisitParams{
 		DealerID: v.DealerID, CustomerID: cust.ID, ArrivedAt: v.ArrivedAt, LeftAt: v.LeftAt,

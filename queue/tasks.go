@@ -95,6 +95,16 @@ func enqueueBuildAt(ctx context.Context, client *asynq.Client, dealerID int64, d
 	return nil
 }
 
+// RequestBuild asks, in the caller's transaction, for a build of the dealer's queue as of
+// day: a queue:build outbox row, which the relay hands to a worker once tx commits. Every
+// write that adds facts (a visit, the API, a rule change) asks for its rebuild this way.
+func RequestBuild(ctx context.Context, tx pgx.Tx, dealerID int64, day time.Time) error {
+	if day.IsZero() {
+		return ErrBadDay
+	}
+	return insertOutbox(ctx, store.New(tx), dealerID, TypeBuild, BuildPayload{DealerID: dealerID, Day: day.Format(time.DateOnly)})
+}
+
 // SMS is one message handed to a Sender.
 type SMS struct {
 	// ID is the sms_messages row.

@@ -11,6 +11,50 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type ApiExternalID struct {
+	DealerID   int64     `json:"dealer_id"`
+	Kind       string    `json:"kind"`
+	ExternalID string    `json:"external_id"`
+	RecordID   int64     `json:"record_id"`
+	BodyHash   string    `json:"body_hash"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+type ApiKey struct {
+	ID        int64      `json:"id"`
+	DealerID  int64      `json:"dealer_id"`
+	Name      string     `json:"name"`
+	KeyHash   string     `json:"key_hash"`
+	Prefix    string     `json:"prefix"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+type ApiSecret struct {
+	Name      string    `json:"name"`
+	Secret    []byte    `json:"secret"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type Appointment struct {
+	ID            int64      `json:"id"`
+	DealerID      int64      `json:"dealer_id"`
+	CustomerID    int64      `json:"customer_id"`
+	VehicleID     *int64     `json:"vehicle_id"`
+	At            time.Time  `json:"at"`
+	Day           time.Time  `json:"day"`
+	Kind          string     `json:"kind"`
+	Advisor       string     `json:"advisor"`
+	Status        string     `json:"status"`
+	StatusAt      *time.Time `json:"status_at"`
+	Source        string     `json:"source"`
+	CallOutcomeID *int64     `json:"call_outcome_id"`
+	CreatedBy     *int64     `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
 type AuditLog struct {
 	ID          int64           `json:"id"`
 	DealerID    *int64          `json:"dealer_id"`
@@ -225,6 +269,7 @@ type OdometerReading struct {
 	Day       time.Time `json:"day"`
 	Km        int32     `json:"km"`
 	Source    string    `json:"source"`
+	ID        int64     `json:"id"`
 }
 
 type Outbox struct {
@@ -450,6 +495,39 @@ type Vehicle struct {
 	Active        bool       `json:"active"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+type WebhookDelivery struct {
+	ID          int64      `json:"id"`
+	DealerID    int64      `json:"dealer_id"`
+	EventID     int64      `json:"event_id"`
+	EndpointID  int64      `json:"endpoint_id"`
+	Status      string     `json:"status"`
+	Tries       int32      `json:"tries"`
+	LastStatus  int32      `json:"last_status"`
+	LastError   string     `json:"last_error"`
+	WindowStart time.Time  `json:"window_start"`
+	LastTryAt   *time.Time `json:"last_try_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+type WebhookEndpoint struct {
+	ID        int64     `json:"id"`
+	DealerID  int64     `json:"dealer_id"`
+	Url       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type WebhookEvent struct {
+	ID         int64     `json:"id"`
+	DealerID   int64     `json:"dealer_id"`
+	Event      string    `json:"event"`
+	OccurredAt time.Time `json:"occurred_at"`
+	Body       string    `json:"body"`
 }
 
 type WorkshopVisit struct {

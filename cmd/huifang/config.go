@@ -50,6 +50,8 @@ type config struct {
 	SecureCookies bool
 	// SMS is the SMS gateway's configuration (HUIFANG_KANNEL_*, HUIFANG_SMS_*).
 	SMS smsConfig
+	// API is the JSON API's configuration (HUIFANG_API_*).
+	API apiConfig
 }
 
 // loadConfig reads the configuration from getenv, applies defaults and validates it.
@@ -109,6 +111,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		errs = append(errs, fmt.Errorf("HUIFANG_SECURE_COOKIES: %w", err))
 	}
 	if c.SMS, err = loadSMSConfig(get, c.HTTPAddr); err != nil {
+		errs = append(errs, err)
+	}
+	if c.API, err = loadAPIConfig(get); err != nil {
 		errs = append(errs, err)
 	}
 	if c.PublicURL == "" {

@@ -49,6 +49,7 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, Log: d.log, RenderPrompt: renderPrompt})
 	if p.err == nil {
 		p.c.Register(d.mux)
+		p.err = registerAPI(d)
 	}
 	return p
 }

@@ -164,7 +164,9 @@ var errRefused = errors.New("file refused")
 
 // plan is a file whose header has been read.
 type plan struct {
-	path      string
+	path string
+	// open opens the table again (a file by path, or records in memory).
+	open      func(enc string) (table, error)
 	kind      Kind
 	h         header
 	headerRow int
@@ -244,7 +246,12 @@ func kindRank(k Kind) int {
 
 // prescan reads a file's header and recognises its kind; problems make the plan refused.
 func prescan(path string) *plan {
-	pl := &plan{path: path, res: FileResult{File: path, Errors: []RowError{}}}
+	return prescanTable(path, func(enc string) (table, error) { return openTable(path, enc) })
+}
+
+// prescanTable is prescan of a table opened by open; path names it in results.
+func prescanTable(path string, open func(enc string) (table, error)) *plan {
+	pl := &plan{path: path, open: open, res: FileResult{File: path, Errors: []RowError{}}}
 	refuse := func(problem string) *plan {
 		pl.res.Refused, pl.res.Problem = true, problem
 		if len(pl.res.Errors) == 0 {
@@ -252,7 +259,7 @@ func prescan(path string) *plan {
 		}
 		return pl
 	}
-	t, err := openTable(path, "")
+	t, err := open("")
 	if err != nil {
 		return refuse(err.Error())
 	}
@@ -519,7 +526,7 @@ type dupEntry struct {
 // copyRows streams the file's data rows into imp_stage: one goroutine reads and validates,
 // COPY writes, so parsing and the database work at the same time.
 func copyRows(ctx context.Context, tx pgx.Tx, sp *spec, pl *plan, opts Options, fo *fileOpts, loc *time.Location) error {
-	t, err := openTable(pl.path, pl.res.Encoding)
+	t, err := pl.open(pl.res.Encoding)
 	if err != nil {
 		return &fileProblem{msg: err.Error()}
 	}

@@ -1,0 +1,132 @@
+package api
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/store"
+)
+
+// getTasks lists the dealer's open tasks as of a day, as `huifang queue list --json`
+// prints them (queue.List): GET /api/v1/tasks?date=YYYY-MM-DD[&campaign=C].
+func (s *Server) getTasks(w http.ResponseWriter, r *http.Request) {
+	c := callerFrom(r)
+	day := s.today(c)
+	if v := r.URL.Query().Get("date"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			s.fail(w, r, invalid("date", "date %q is not YYYY-MM-DD", v))
+			return
+		}
+		day = d
+	}
+	campaign := r.URL.Query().Get("campaign")
+	if campaign != "" && !queue.IsCampaign(campaign) {
+		s.fail(w, r, invalid("campaign", "unknown campaign %q (one of %s)", campaign, strings.Join(queue.Campaigns(), ", ")))
+		return
+	}
+	tasks, err := queue.List(r.Context(), s.db, queue.ListParams{DealerID: c.DealerID, Day: day, Campaign: campaign})
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("tasks: %w", err))
+		return
+	}
+	if tasks == nil {
+		tasks = []queue.ListedTask{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"date": day.Format(time.DateOnly), "tasks": tasks})
+}
+
+// complaintOut is a complaint as GET /api/v1/complaints shows it.
+type complaintOut struct {
+	ID          int64   `json:"id"`
+	CustomerID  int64   `json:"customer_id"`
+	Phone       string  `json:"phone"`
+	Name        string  `json:"name"`
+	VIN         string  `json:"vin"`
+	OpenedOn    string  `json:"opened_on"`
+	ClosedOn    *string `json:"closed_on"`
+	Status      string  `json:"status"`
+	Category    string  `json:"category"`
+	Description string  `json:"description"`
+}
+
+// getComplaints lists the dealer's complaints by id: GET /api/v1/complaints[?status=open]
+// [&since=YYYY-MM-DD][&cursor=C], at most 500 a page with next_cursor.
+func (s *Server) getComplaints(w http.ResponseWriter, r *http.Request) {
+	c := callerFrom(r)
+	q := r.URL.Query()
+	since := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	if v := q.Get("since"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			s.fail(w, r, invalid("since", "since %q is not YYYY-MM-DD", v))
+			return
+		}
+		since = d
+	}
+	status := q.Get("status")
+	if status != "" && status != "open" && status != "closed" {
+		s.fail(w, r, invalid("status", "status %q is not open or closed", status))
+		return
+	}
+	var after int64
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			s.fail(w, r, invalid("cursor", "cursor %q is not one this API gave", v))
+			return
+		}
+		after = n
+	}
+	const page = 500
+	rows, err := store.New(s.db).ListComplaintsAPI(r.Context(), store.ListComplaintsAPIParams{
+		DealerID: c.DealerID, Status: status, Since: since, AfterID: after, MaxRows: page + 1})
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("complaints: %w", err))
+		return
+	}
+	out := make([]complaintOut, 0, len(rows))
+	var next *string
+	for i, k := range rows {
+		if i == page {
+			n := strconv.FormatInt(rows[i-1].ID, 10)
+			next = &n
+			break
+		}
+		o := complaintOut{ID: k.ID, CustomerID: k.CustomerID, Phone: k.Phone, Name: k.Name, VIN: k.Vin,
+			OpenedOn: k.OpenedOn.Format(time.DateOnly), Status: "open", Category: k.Category, Description: k.Description}
+		if k.ClosedOn != nil {
+			d := k.ClosedOn.Format(time.DateOnly)
+			o.ClosedOn, o.Status = &d, "closed"
+		}
+		out = append(out, o)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"complaints": out, "next_cursor": next})
+}
+
+// encodeCursor and decodeCursor carry a keyset position (a time and an id).
+func encodeCursor(at time.Time, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%d", at.UnixMicro(), id)))
+}
+
+func decodeCursor(s string) (time.Time, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	parts := strings.SplitN(string(b), ":", 2)
+	if len(parts) != 2 {
+		return time.Time{}, 0, fmt.Errorf("bad cursor")
+	}
+	us, err1 := strconv.ParseInt(parts[0], 10, 64)
+	id, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return time.Time{}, 0, fmt.Errorf("bad cursor")
+	}
+	return time.UnixMicro(us), id, nil
+}
