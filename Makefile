@@ -38,7 +38,8 @@ run: services build
 run-sms: services build
 	bash .ci/kannel-demo.sh start
 	HUIFANG_KANNEL_SENDSMS_URL=http://127.0.0.1:13013/cgi-bin/sendsms HUIFANG_KANNEL_USER=huifang \
-	HUIFANG_KANNEL_PASSWORD=huifang-sms HUIFANG_KANNEL_FROM=106900001 $(MAKE) run
+	HUIFANG_KANNEL_PASSWORD=huifang-sms HUIFANG_KANNEL_FROM=106900001 \
+	HUIFANG_SMS_TOKEN_FILE=$(CURDIR)/var/kannel/token $(MAKE) run
 
 ## test: every test, against real Postgres, Redis, SIP peers and Chromium
 test: services tools vet test-go test-e2e

@@ -8,10 +8,14 @@
 #   .ci/kannel-demo.sh stop
 #
 # fakesmsc's log (var/kannel/fakesmsc.log) lists every message the "operator" received.
+# Kannel posts replies to Huifang's SMS callback listener (HUIFANG_SMS_CALLBACK_ADDR, not the
+# console's port) with the callback token: HUIFANG_SMS_TOKEN, or a random one made on the
+# first start and kept in var/kannel/token (make run-sms hands it to serve as
+# HUIFANG_SMS_TOKEN_FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=var/kannel
-http_addr=${HUIFANG_HTTP_ADDR:-127.0.0.1:8080}
+callback_addr=${HUIFANG_SMS_CALLBACK_ADDR:-127.0.0.1:8091}
 fake=/usr/lib/kannel/test/fakesmsc
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -47,6 +51,10 @@ start)
 	fi
 	stop
 	mkdir -p "$dir"
+	if [ -z "${HUIFANG_SMS_TOKEN:-}" ] && [ ! -s "$dir/token" ]; then
+		(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$dir/token")
+	fi
+	token=${HUIFANG_SMS_TOKEN:-$(cat "$dir/token")}
 	cat >"$dir/kannel.conf" <<CONF
 group = core
 admin-port = 13000
@@ -83,8 +91,9 @@ group = sms-service
 keyword = default
 catch-all = true
 max-messages = 0
-get-url = "http://$http_addr/sms/kannel/mo?from=%p&to=%P&text=%a&ts=%T"
+get-url = "http://$callback_addr/sms/kannel/mo?from=%p&to=%P&text=%a&ts=%T&token=$token"
 CONF
+	chmod 600 "$dir/kannel.conf"
 	bearerbox -v 1 "$dir/kannel.conf" >>"$dir/bearerbox.out" 2>&1 &
 	echo $! >"$dir/bearerbox.pid"
 	sleep 1

@@ -130,7 +130,7 @@ func allParts(d *deps) []part {
 }
 
 func partNames() []string {
-	return []string{"worker", "scheduler", "relay", "sms", "gateway", "console", "http"}
+	return []string{"worker", "scheduler", "relay", "gateway", "sms", "sms-callbacks", "console", "http"}
 }
 
 func selectParts(d *deps, only []string) ([]part, error) {

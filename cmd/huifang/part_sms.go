@@ -24,11 +24,17 @@ import (
 //	HUIFANG_KANNEL_SENDSMS_URL  smsbox's sendsms URL (http://127.0.0.1:13013/cgi-bin/sendsms)
 //	HUIFANG_KANNEL_USER, HUIFANG_KANNEL_PASSWORD  the smsbox sendsms-user
 //	HUIFANG_KANNEL_FROM         the sender number (optional)
-//	HUIFANG_SMS_CALLBACK_URL    our base URL as Kannel reaches it (default http://HUIFANG_HTTP_ADDR/sms/kannel);
-//	                            Kannel's sms-service get-url is <this>/mo?from=%p&to=%P&text=%a&ts=%T&token=...
-//	HUIFANG_SMS_TOKEN           shared secret on the callback URLs (optional), Kannel's and
-//	                            the cloud providers' (/sms/aliyun/report, /sms/aliyun/reply,
-//	                            /sms/tencent/report, /sms/tencent/reply, with ?token=...)
+//	HUIFANG_SMS_CALLBACK_ADDR   the listen address of the providers' callbacks, a listener of
+//	                            its own, never the public console port (default 127.0.0.1:8091;
+//	                            off serves none)
+//	HUIFANG_SMS_CALLBACK_URL    our base URL as Kannel reaches it (default
+//	                            http://HUIFANG_SMS_CALLBACK_ADDR/sms/kannel); Kannel's
+//	                            sms-service get-url is <this>/mo?from=%p&to=%P&text=%a&ts=%T&token=...
+//	HUIFANG_SMS_TOKEN           shared secret on the callback URLs, Kannel's and the cloud
+//	                            providers' (/sms/aliyun/report, /sms/aliyun/reply,
+//	                            /sms/tencent/report, /sms/tencent/reply, with ?token=...);
+//	                            required with a real sender (anything but log): at least 16
+//	                            letters, digits, _ or -
 //	HUIFANG_SMS_RATE            messages per second handed to the provider, across workers (default 100)
 //	HUIFANG_KANNEL_DLR_MASK     delivery reports asked for (default 31, all; 19 = final states only)
 //	HUIFANG_ALIYUN_ACCESS_KEY_ID, HUIFANG_ALIYUN_ACCESS_KEY_SECRET  an Aliyun RAM access key
@@ -44,21 +50,27 @@ import (
 type smsConfig struct {
 	Provider                      string
 	SendURL, User, Password, From string
+	CallbackAddr                  string
 	CallbackURL, Token            string
 	Rate, DLRMask                 int
 	Aliyun                        sms.AliyunConfig
 	Tencent                       sms.TencentConfig
 }
 
-// loadSMSConfig reads the SMS settings through get (which also reads NAME_FILE secrets).
+// loadSMSConfig reads the SMS settings through get (which also reads NAME_FILE secrets);
+// httpAddr is the console's address, which the callbacks may not share.
 func loadSMSConfig(get func(name, def string) string, httpAddr string) (smsConfig, error) {
 	c := smsConfig{
 		SendURL: get("HUIFANG_KANNEL_SENDSMS_URL", ""), User: get("HUIFANG_KANNEL_USER", ""),
 		Password: get("HUIFANG_KANNEL_PASSWORD", ""), From: get("HUIFANG_KANNEL_FROM", ""),
-		CallbackURL: get("HUIFANG_SMS_CALLBACK_URL", ""), Token: get("HUIFANG_SMS_TOKEN", ""), Rate: 100,
+		CallbackAddr: get("HUIFANG_SMS_CALLBACK_ADDR", "127.0.0.1:8091"),
+		CallbackURL:  get("HUIFANG_SMS_CALLBACK_URL", ""), Token: get("HUIFANG_SMS_TOKEN", ""), Rate: 100,
 	}
-	if c.CallbackURL == "" {
-		c.CallbackURL = "http://" + httpAddr + "/sms/kannel"
+	if err := checkCallbackAddr(c.CallbackAddr, httpAddr); err != nil {
+		return c, err
+	}
+	if c.CallbackURL == "" && c.CallbackAddr != "off" {
+		c.CallbackURL = "http://" + c.CallbackAddr + "/sms/kannel"
 	}
 	if v := get("HUIFANG_SMS_RATE", ""); v != "" {
 		n, err := strconv.Atoi(v)
@@ -108,6 +120,9 @@ func loadSMSConfig(get func(name, def string) string, httpAddr string) (smsConfi
 		}
 	default:
 		return c, fmt.Errorf("HUIFANG_SMS_PROVIDER must be kannel, aliyun, tencent or log, got %q", c.Provider)
+	}
+	if err := checkSMSToken(c.Provider, c.Token); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -170,8 +185,7 @@ func smsSender(d *deps) (queue.Sender, error) {
 		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): c.Rate}}}, nil
 }
 
-// smsPart serves the providers' callbacks (delivery reports and replies of Kannel, Aliyun
-// and Tencent) on the HTTP part's mux, and runs the SMS housekeeping: every few seconds
+// smsPart runs the SMS housekeeping (the providers' callbacks are smsCallbackPart's): every few seconds
 // it releases held messages and requeues lost claims; every ten minutes it starts each
 // dealer's daily SMS campaigns (birthdays, reminders), which adds nothing when they
 // already ran that day. With the SIP gateway it also places each dealer's due message
@@ -183,20 +197,10 @@ type smsPart struct {
 	log    *slog.Logger
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	// reports groups the delivery reports of every provider into shared commits while
-	// the part runs (without it each report is written alone).
-	reports *sms.ReportBatcher
 }
 
 func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
-	p := &smsPart{d: d, gw: gw, log: d.log.With("part", "sms"), reports: sms.NewReportBatcher(d.db, 0)}
-	if d.mux != nil {
-		rec := &sms.Recorder{DB: d.db, Log: p.log, Batch: p.reports}
-		d.mux.Handle("/sms/kannel/", &sms.KannelHandler{Recorder: rec, Token: d.cfg.SMS.Token})
-		d.mux.Handle("/sms/aliyun/", &sms.AliyunHandler{Recorder: rec, Token: d.cfg.SMS.Token})
-		d.mux.Handle("/sms/tencent/", &sms.TencentHandler{Recorder: rec, Token: d.cfg.SMS.Token})
-	}
-	return p
+	return &smsPart{d: d, gw: gw, log: d.log.With("part", "sms")}
 }
 
 func (p *smsPart) name() string { return "sms" }
@@ -206,11 +210,7 @@ func (p *smsPart) start(ctx context.Context) error {
 	p.calls = p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0")
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
-	p.wg.Add(2)
-	go func() {
-		defer p.wg.Done()
-		p.reports.Run(ctx)
-	}()
+	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		sweep := time.NewTicker(5 * time.Second)

@@ -50,6 +50,7 @@ func TestLoadSMSConfigProviders(t *testing.T) {
 		{"tencent without app", map[string]string{"HUIFANG_SMS_PROVIDER": "tencent", "HUIFANG_TENCENT_SECRET_ID": "id"}, "", "needs HUIFANG_TENCENT_SDK_APP_ID, HUIFANG_TENCENT_SECRET_KEY"},
 		{"unknown", map[string]string{"HUIFANG_SMS_PROVIDER": "twilio"}, "", "must be kannel, aliyun, tencent or log"},
 	} {
+		c.env["HUIFANG_SMS_TOKEN"] = "provider-token-0123456789"
 		cfg, err := loadSMSConfig(envGetter(c.env), "127.0.0.1:8080")
 		if c.err != "" {
 			require.ErrorContains(t, err, c.err, c.name)
@@ -63,15 +64,18 @@ func TestLoadSMSConfigProviders(t *testing.T) {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret")
 	require.NoError(t, os.WriteFile(secret, []byte("from-file\n"), 0o600))
+	require.NoError(t, os.WriteFile(secret+"-token", []byte("token-from-a-file-0123\n"), 0o600))
 	cfg, err := loadConfig(func(name string) string {
 		return map[string]string{"HUIFANG_SMS_PROVIDER": "aliyun", "HUIFANG_ALIYUN_ACCESS_KEY_ID": "id",
-			"HUIFANG_ALIYUN_ACCESS_KEY_SECRET_FILE": secret, "HUIFANG_ALIYUN_ENDPOINT": "http://127.0.0.1:9"}[name]
+			"HUIFANG_ALIYUN_ACCESS_KEY_SECRET_FILE": secret, "HUIFANG_ALIYUN_ENDPOINT": "http://127.0.0.1:9",
+			"HUIFANG_SMS_TOKEN_FILE": secret + "-token"}[name]
 	})
 	require.NoError(t, err)
 	require.Equal(t, "from-file", cfg.SMS.Aliyun.AccessKeySecret)
 	require.Equal(t, "cn-hangzhou", cfg.SMS.Aliyun.Region)
 	require.Equal(t, "127.0.0.1:9", cfg.SMS.Aliyun.Endpoint)
 	require.Equal(t, "http", cfg.SMS.Aliyun.Scheme)
+	require.Equal(t, "token-from-a-file-0123", cfg.SMS.Token)
 }
 
 // TestLeaveStoreSMSThroughCloudProviders runs the leave-store SMS through the worker's
@@ -135,11 +139,11 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 			}},
 	} {
 		c.env["HUIFANG_SMS_PROVIDER"] = c.provider
+		c.env["HUIFANG_SMS_TOKEN"] = "cloud-token-0123456789"
 		smsCfg, err := loadSMSConfig(envGetter(c.env), "127.0.0.1:8080")
 		require.NoError(t, err, c.provider)
 		d := &deps{cfg: &config{SMS: smsCfg}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), db: db, rdb: rdb, mux: http.NewServeMux()}
-		newSMSPart(d, nil)
-		srv := httptest.NewServer(d.mux)
+		srv := httptest.NewServer(newSMSCallbackPart(d).mux)
 		t.Cleanup(srv.Close)
 		sender, err := smsSender(d)
 		require.NoError(t, err, c.provider)
@@ -183,7 +187,7 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 		mu.Unlock()
 
 		post := func(path, body string) {
-			resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+			resp, err := http.Post(srv.URL+path+"?token=cloud-token-0123456789", "application/json", strings.NewReader(body))
 			require.NoError(t, err)
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
