@@ -58,6 +58,8 @@ type CallRecord struct {
 	Answers json.RawMessage `json:"answers"`
 	// RecordingURL is a signed URL of the recording that expires; null without recording.
 	RecordingURL *string `json:"recording_url"`
+	// At is Time exactly, the position of the record for the next page.
+	At time.Time `json:"-"`
 }
 
 // CallRecordsParams says which call records to read.
@@ -141,7 +143,7 @@ func CallRecords(ctx context.Context, db store.DBTX, sign *Signer, p CallRecords
 	}
 	out := make([]CallRecord, 0, len(rows))
 	for _, r := range rows {
-		c := CallRecord{ID: r.ID, Time: r.InviteAt.Format(time.RFC3339), Agent: r.Agent, AgentName: r.AgentName, Kind: r.Kind,
+		c := CallRecord{ID: r.ID, At: r.InviteAt, Time: r.InviteAt.Format(time.RFC3339Nano), Agent: r.Agent, AgentName: r.AgentName, Kind: r.Kind,
 			Phone: r.ToNumber, CustomerID: r.CustomerID, Customer: r.Customer, Campaigns: r.Campaigns, Outcome: r.Outcome,
 			CallResult: r.CallResult, SIPStatus: int(r.SipStatus), SIPReason: r.SipReason, Answers: r.Answers}
 		if c.Campaigns == nil {
@@ -212,20 +214,10 @@ func (s *Server) getCalls(w http.ResponseWriter, r *http.Request) {
 	if len(recs) == p.Limit {
 		recs = recs[:p.Limit-1]
 		last := recs[len(recs)-1]
-		t, _ := time.Parse(time.RFC3339, last.Time)
-		_ = t
-		cur := s.cursorOf(r.Context(), c.DealerID, last.ID)
+		cur := encodeCursor(last.At, last.ID)
 		next = &cur
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"calls": recs, "next_cursor": next})
-}
-
-// cursorOf is the cursor after call id (its exact time comes from the database, since
-// the record's RFC 3339 time drops the fraction).
-func (s *Server) cursorOf(ctx context.Context, dealerID, id int64) string {
-	var at time.Time
-	_ = s.db.QueryRow(ctx, `SELECT invite_at FROM call_attempts WHERE id = $1 AND dealer_id = $2`, id, dealerID).Scan(&at)
-	return encodeCursor(at, id)
 }
 
 // getRecording serves a call's recording to whoever has its signed, unexpired URL.

@@ -36,6 +36,7 @@ func commands() []command {
 		{name: "apikey create", summary: "make a dealer's JSON API key, printed once (--dealer CODE --name NAME [--json])", run: cmdAPIKeyCreate},
 		{name: "apikey list", summary: "print a dealer's API keys, never the keys (--dealer CODE [--json])", run: cmdAPIKeyList},
 		{name: "apikey revoke", summary: "revoke a dealer's API key (--dealer CODE --id N)", run: cmdAPIKeyRevoke},
+		{name: "calls export", summary: "write a dealer's call detail records as CSV or JSON lines (--dealer CODE --from D --to D --format csv|jsonl)", run: cmdCallsExport},
 		{name: "campaign sms", summary: "start an SMS campaign (--dealer CODE --code C --template T --birthdays|--reasons R|--customers IDS)", run: cmdCampaignSMS},
 		{name: "campaign calls", summary: "start a message-call campaign (--dealer CODE --code C --prompt WAV [--prompt-text TEXT] --customers IDS)", run: cmdCampaignCalls},
 		{name: "campaign template", summary: "save a dealer's SMS template, signature or quiet hours (--dealer CODE --code C --body TEXT | --signature S | --quiet-hours 20:00-09:00)", run: cmdCampaignTemplate},
