@@ -127,7 +127,7 @@ func (h *handler) prepareTask(ctx context.Context, u *user, t *Task) (*liveTask,
 	if u.Role == roleAgent || t.Phone == "" {
 		c.Phone = maskPhone(c.Phone)
 	}
-	vars := scripts.Vars{Name: c.Name, Title: c.Title, Salutation: c.Salutation, Dealer: u.DealerName, Agent: u.Name()}
+	vars := scripts.Vars{Name: c.Name, Title: c.Title, Salutation: c.Salutation, Dealer: u.DealerName, Agent: u.Name(), Consultant: c.Consultant}
 	for _, v := range c.Vehicles {
 		if v.Active {
 			vars.Plate, vars.Model = v.Plate, strings.TrimSpace(v.Brand+" "+v.Model)

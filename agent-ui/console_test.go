@@ -79,18 +79,9 @@ func TestFormsNeedCSRF(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 
 	d := b.login(t, "director1")
-	tok := b.csrfOf(t, d, "/scripts/insurance")
-	body := func() string {
-		r, err := d.Get(b.srv.URL + "/scripts/insurance")
-		require.NoError(t, err)
-		defer r.Body.Close()
-		raw, _ := io.ReadAll(r.Body)
-		s := string(raw)
-		start := strings.Index(s, `id="script-body">`) + len(`id="script-body">`)
-		end := strings.Index(s[start:], "</textarea>")
-		return htmlUnescape(s[start : start+end])
-	}()
-	edited := strings.Replace(body, "温馨提醒", "特别提醒", 1)
+	form := b.scriptForm(t, d, "insurance")
+	tok := form.Get("csrf")
+	form.Set("reminder", strings.Replace(form.Get("reminder"), "温馨提醒", "特别提醒", 1))
 	for _, tc := range []struct {
 		name, csrf string
 		want       int
@@ -99,22 +90,23 @@ func TestFormsNeedCSRF(t *testing.T) {
 		{"wrong", strings.Repeat("0", 64), http.StatusForbidden},
 		{"right", tok, http.StatusSeeOther},
 	} {
-		resp, err := d.PostForm(b.srv.URL+"/scripts/insurance", url.Values{"csrf": {tc.csrf}, "body": {edited}})
+		form.Set("csrf", tc.csrf)
+		resp, err := d.PostForm(b.srv.URL+"/scripts/insurance", form)
 		require.NoError(t, err, tc.name)
 		resp.Body.Close()
 		require.Equal(t, tc.want, resp.StatusCode, tc.name)
 	}
-	var n int
-	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM script_versions WHERE dealer_id = $1 AND campaign = 'insurance'`, b.dealer.ID).Scan(&n))
-	require.Equal(t, 1, n)
+	require.Equal(t, 1, b.scriptVersions(t, "insurance"))
 
 	// A broken script is refused with the problem shown.
-	resp, err = d.PostForm(b.srv.URL+"/scripts/insurance", url.Values{"csrf": {tok}, "body": {"campaign: insurance\n"}})
+	form.Set("csrf", tok)
+	form.Set("title", "")
+	resp, err = d.PostForm(b.srv.URL+"/scripts/insurance", form)
 	require.NoError(t, err)
 	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
-	require.Contains(t, string(raw), "title is empty")
+	require.Contains(t, string(raw), "话术名称没有填写")
 }
 
 func htmlUnescape(s string) string {

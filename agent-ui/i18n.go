@@ -141,7 +141,6 @@ var messages = map[string][2]string{
 	"scripts.history":        {"历史版本", "Versions"},
 	"scripts.note":           {"修改说明", "Change note"},
 	"scripts.saved":          {"已保存版本", "Saved version"},
-	"scripts.help":           {"可用变量：{{.Salutation}} 称呼、{{.Name}} 姓名、{{.Plate}} 车牌、{{.Model}} 车型、{{.Dealer}} 店名、{{.Agent}} 坐席、{{.LastVisit}} 上次到店、{{.DueDay}} 到期日", "Variables: {{.Salutation}}, {{.Name}}, {{.Plate}}, {{.Model}}, {{.Dealer}}, {{.Agent}}, {{.LastVisit}}, {{.DueDay}}"},
 	"c.complaint":            {"抱怨回访", "Complaint follow-up"},
 	"c.same_day_visit":       {"当天回访", "Same-day visit"},
 	"c.recall":               {"召回", "Recall"},

@@ -26,6 +26,7 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("GET /scripts", directors(h.scriptsPage))
 	mux.Handle("GET /scripts/{campaign}", directors(h.scriptEditPage))
 	mux.Handle("POST /scripts/{campaign}", directors(h.scriptSave))
+	mux.Handle("POST /scripts/{campaign}/preview", directors(h.scriptPreview))
 	h.directorRoutes(mux)
 	mux.Handle("GET /admin/users", directors(h.adminUsers))
 	mux.Handle("POST /admin/users", h.secure(h.authed(h.adminUsersSave, roleAdmin)))

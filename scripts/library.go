@@ -74,7 +74,7 @@ func (l *Library) Current(ctx context.Context, dealerID int64, campaign string) 
 }
 
 func fromRow(v store.ScriptVersion) (*Script, error) {
-	s, err := Parse(v.Campaign, []byte(v.Body))
+	s, err := parseStored(v.Campaign, []byte(v.Body))
 	if err != nil {
 		return nil, fmt.Errorf("scripts: stored %s@%d: %w", v.Campaign, v.Version, err)
 	}
@@ -112,14 +112,24 @@ func (l *Library) Version(ctx context.Context, dealerID int64, name string) (*Sc
 	return l.version(ctx, dealerID, campaign, n)
 }
 
-// Save checks a director's edit and stores it as the dealer's next version of the
-// campaign's script. Calls made before keep the version they were made with.
-func (l *Library) Save(ctx context.Context, dealerID int64, campaign string, src []byte, note string, userID int64) (*Script, error) {
+// Save checks a director's edit (a script as written, see Check) and stores it as the
+// dealer's next version of the campaign's script. Calls made before keep the version
+// they were made with. A script with problems is not stored; the error is Problems.
+func (l *Library) Save(ctx context.Context, dealerID int64, campaign string, edit *Script, note string, userID int64) (*Script, error) {
 	if _, err := BuiltinSource(campaign); err != nil {
 		return nil, err
 	}
-	if _, err := Parse(campaign, src); err != nil {
-		return nil, fmt.Errorf("scripts: %s: %w", campaign, err)
+	own := *edit
+	own.Version = ""
+	if _, err := Check(campaign, &own); err != nil {
+		return nil, err
+	}
+	src, err := own.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > MaxSourceBytes {
+		return nil, Problems{{Msg: fmt.Sprintf("话术太长了：%d 字节，最多 %d 字节", len(src), MaxSourceBytes)}}
 	}
 	var by *int64
 	if userID > 0 {
@@ -129,7 +139,7 @@ func (l *Library) Save(ctx context.Context, dealerID int64, campaign string, src
 		DealerID: dealerID, Campaign: campaign, Body: string(src), Note: note, CreatedBy: by,
 	})
 	if store.IsUniqueViolation(err) {
-		return nil, fmt.Errorf("scripts: %s was saved by someone else at the same time; reload and try again", campaign)
+		return nil, Problems{{Msg: "别人刚刚也保存了这份话术；请重新打开页面再改"}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("scripts: save %s for dealer %d: %w", campaign, dealerID, err)
@@ -160,6 +170,13 @@ func (l *Library) ForTask(ctx context.Context, dealerID int64, campaigns []strin
 			continue
 		}
 		s, err := l.version(ctx, dealerID, c, nums[c])
+		var ps Problems
+		if errors.As(err, &ps) && nums[c] > 0 {
+			// A stored version that no longer passes the checks (an old template that
+			// cannot be converted) is not used; calls get the embedded script and
+			// record that version.
+			s, err = l.version(ctx, dealerID, c, 0)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,12 +2,10 @@ package scripts
 
 import (
 	"fmt"
-	"html/template"
-	"io"
 	"strings"
 )
 
-// Vars are the values a script's text may use, as {{.Salutation}}, {{.Plate}} and so on.
+// Vars are the values a script's text may use, as {称呼}, {车牌} and so on (see Fields).
 type Vars struct {
 	// Name is the customer's full name.
 	Name string
@@ -24,6 +22,8 @@ type Vars struct {
 	Dealer string
 	// Agent is the agent's name.
 	Agent string
+	// Consultant is the customer's sales consultant.
+	Consultant string
 	// LastVisit is the day of the last visit, already formatted (2026年5月3日).
 	LastVisit string
 	// DueDay is the day the reminded event falls due, already formatted.
@@ -49,58 +49,40 @@ func Salute(name, title string) string {
 	return surname + title
 }
 
-func sampleVars() Vars {
-	return Vars{Name: "王建国", Title: "先生", Salutation: "王先生", Plate: "粤A12345", Model: "示例车型",
-		Dealer: "示例4S店", Agent: "小李", LastVisit: "2026年5月3日", DueDay: "2026年6月1日"}
+// SampleVars is the sample customer the script editor's preview uses.
+func SampleVars() Vars {
+	return Vars{Name: "王建国", Title: "先生", Salutation: "王先生", Plate: "粤A12345", Model: "示例品牌 示例车型",
+		Dealer: "示例4S店", Agent: "小李", Consultant: "张伟", LastVisit: "2026年5月3日", DueDay: "2026年6月1日"}
 }
 
-// compile parses one piece of text as an html/template.
-func compile(name, text string) (*template.Template, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return t, nil
-}
-
-func execute(name string, t *template.Template, v Vars) error {
-	if err := t.Execute(io.Discard, v); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// renderText fills one piece of text with html/template, so every value is HTML-escaped.
-// Templates compiled when the script was parsed are used; others are parsed here.
-func renderText(compiled map[string]*template.Template, name, text string, v Vars) (template.HTML, error) {
-	t, ok := compiled[text]
+// renderText fills one text: from the texts parsed when the script was checked, or
+// parsed here.
+func renderText(parsed map[string]text, name, src string, v Vars) (string, error) {
+	t, ok := parsed[src]
 	if !ok {
 		var err error
-		if t, err = compile(name, text); err != nil {
-			return "", err
+		if t, err = parseText(src); err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	return template.HTML(b.String()), nil
+	return t.render(v), nil
 }
 
-// Rendered is a script with its variables filled: every text is safe HTML.
+// Rendered is a script with its variables filled: every text is plain text (not HTML),
+// at most MaxRenderedRunes long.
 type Rendered struct {
 	// Version is the script's version ("campaign@N", or parts joined by "+").
 	Version string `json:"version"`
 	// Title is the script's name.
 	Title string `json:"title"`
 	// Opening is the greeting.
-	Opening template.HTML `json:"opening"`
+	Opening string `json:"opening"`
 	// Reminders are the reason-specific parts, one per campaign.
 	Reminders []RenderedReminder `json:"reminders"`
 	// Questions are the questions to ask.
 	Questions []RenderedQuestion `json:"questions"`
 	// Closing ends the call.
-	Closing template.HTML `json:"closing"`
+	Closing string `json:"closing"`
 	// Objections are the objection answers.
 	Objections []RenderedObjection `json:"objections"`
 }
@@ -112,7 +94,7 @@ type RenderedReminder struct {
 	// Title is that campaign's script title.
 	Title string `json:"title"`
 	// Text is the filled reminder.
-	Text template.HTML `json:"text"`
+	Text string `json:"text"`
 }
 
 // RenderedQuestion is a question with filled text.
@@ -120,7 +102,7 @@ type RenderedQuestion struct {
 	// ID names the answer.
 	ID string `json:"id"`
 	// Text is the filled question.
-	Text template.HTML `json:"text"`
+	Text string `json:"text"`
 	// Kind is the question's kind.
 	Kind string `json:"kind"`
 	// Options are the answers of a choice question; a score question has 1..5.
@@ -134,7 +116,7 @@ type RenderedObjection struct {
 	// Title says what the customer objects.
 	Title string `json:"title"`
 	// Answer is the filled answer.
-	Answer template.HTML `json:"answer"`
+	Answer string `json:"answer"`
 }
 
 var scoreOptions = []Option{
@@ -153,21 +135,21 @@ func Render(v Vars, parts ...*Script) (*Rendered, error) {
 	m := Merge(parts...)
 	out := &Rendered{Version: m.Version, Title: m.Title}
 	var err error
-	if out.Opening, err = renderText(m.compiled, "opening", m.Opening, v); err != nil {
+	if out.Opening, err = renderText(m.parsed, "opening", m.Opening, v); err != nil {
 		return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 	}
-	if out.Closing, err = renderText(m.compiled, "closing", m.Closing, v); err != nil {
+	if out.Closing, err = renderText(m.parsed, "closing", m.Closing, v); err != nil {
 		return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 	}
 	for _, p := range parts {
-		text, err := renderText(p.compiled, p.Campaign+" reminder", p.Reminder, v)
+		text, err := renderText(p.parsed, p.Campaign+" reminder", p.Reminder, v)
 		if err != nil {
 			return nil, fmt.Errorf("scripts: render %s: %w", p.Version, err)
 		}
 		out.Reminders = append(out.Reminders, RenderedReminder{Campaign: p.Campaign, Title: p.Title, Text: text})
 	}
 	for _, q := range m.Questions {
-		text, err := renderText(m.compiled, "question "+q.ID, q.Text, v)
+		text, err := renderText(m.parsed, "question "+q.ID, q.Text, v)
 		if err != nil {
 			return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 		}
@@ -181,7 +163,7 @@ func Render(v Vars, parts ...*Script) (*Rendered, error) {
 		out.Questions = append(out.Questions, RenderedQuestion{ID: q.ID, Text: text, Kind: q.Kind, Options: opts})
 	}
 	for _, o := range m.Objections {
-		text, err := renderText(m.compiled, "objection "+o.Key, o.Answer, v)
+		text, err := renderText(m.parsed, "objection "+o.Key, o.Answer, v)
 		if err != nil {
 			return nil, fmt.Errorf("scripts: render %s: %w", m.Version, err)
 		}
@@ -203,12 +185,12 @@ func Merge(parts ...*Script) *Script {
 		return &c
 	}
 	first := parts[0]
-	m := &Script{Opening: first.Opening, Closing: first.Closing, compiled: map[string]*template.Template{}}
+	m := &Script{Opening: first.Opening, Closing: first.Closing, parsed: map[string]text{}}
 	var campaigns, versions, titles, reminders []string
 	seenQ := map[string]bool{}
 	for _, p := range parts {
-		for text, t := range p.compiled {
-			m.compiled[text] = t
+		for src, t := range p.parsed {
+			m.parsed[src] = t
 		}
 		campaigns = append(campaigns, p.Campaign)
 		versions = append(versions, p.Version)

@@ -5,10 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -48,9 +48,9 @@ type Script struct {
 	// Version is the script's version, such as "maintenance@0"; set when loaded.
 	Version string `yaml:"-" json:"version"`
 
-	// compiled holds the parsed template of every text, by text, so rendering a script
-	// for each call does not parse it again. Read-only once Parse returns.
-	compiled map[string]*template.Template
+	// parsed holds every text parsed, by text, so rendering a script for each call does
+	// not parse it again. Read-only once Parse returns.
+	parsed map[string]text
 }
 
 // Question is one question of a script.
@@ -144,20 +144,137 @@ func validCode(c string) bool {
 	return true
 }
 
-// Parse reads a script's YAML text, checks it (every field present, templates valid and
-// using only known variables) and adds the shared objection answers that the script
-// does not override. The campaign in the text must be the given campaign.
-func Parse(campaign string, src []byte) (*Script, error) {
+// Problem is one thing wrong with a script, in plain Chinese, with the field it is about.
+type Problem struct {
+	// Field names the form field: title, opening, reminder, closing, q<N>.text,
+	// q<N>.kind, q<N>.options, q<N>.id, o<N>.key, o<N>.title, o<N>.answer (N from 1), or
+	// "" for the script as a whole.
+	Field string `json:"field"`
+	// Msg says what is wrong and where, for the director.
+	Msg string `json:"msg"`
+}
+
+// Problems is every problem found in a script; it is the error Parse and Check return.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Msg
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Decode reads a script's YAML text as written, without checking it (see Check).
+func Decode(src []byte) (*Script, error) { return decode(src) }
+
+// DecodeStored reads a stored script's YAML text as written, without checking it. A text
+// in the old template syntax is converted to the script syntax (see legacy.go); a text
+// that cannot be converted is an error.
+func DecodeStored(src []byte) (*Script, error) {
+	s, err := decode(src)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.convertLegacy(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func decode(src []byte) (*Script, error) {
+	if len(src) > MaxSourceBytes {
+		return nil, Problems{{Msg: fmt.Sprintf("话术太长了：%d 字节，最多 %d 字节", len(src), MaxSourceBytes)}}
+	}
 	var s Script
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("parse script: %w", err)
+		return nil, Problems{{Msg: "话术文本格式有误：" + err.Error()}}
 	}
+	return &s, nil
+}
+
+// Encode writes a script as written (its own objection answers only) as YAML text.
+func (s *Script) Encode() ([]byte, error) {
+	b, err := yaml.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("scripts: encode %s: %w", s.Campaign, err)
+	}
+	return b, nil
+}
+
+// textRef points at one text of a script.
+type textRef struct {
+	field, name string
+	p           *string
+}
+
+// texts lists every text of a script that may use variables, with its form field and
+// its name for the director.
+func (s *Script) texts() []textRef {
+	out := []textRef{
+		{"opening", "开场白", &s.Opening}, {"reminder", "提醒内容", &s.Reminder}, {"closing", "结束语", &s.Closing},
+	}
+	for i := range s.Questions {
+		out = append(out, textRef{fmt.Sprintf("q%d.text", i+1), fmt.Sprintf("第 %d 个问题", i+1), &s.Questions[i].Text})
+	}
+	for i := range s.Objections {
+		out = append(out, textRef{fmt.Sprintf("o%d.answer", i+1), fmt.Sprintf("第 %d 条异议应答", i+1), &s.Objections[i].Answer})
+	}
+	return out
+}
+
+func (s *Script) convertLegacy() error {
+	var ps Problems
+	for _, t := range s.texts() {
+		if !isLegacy(*t.p) {
+			continue
+		}
+		c, err := convertLegacy(*t.p)
+		if err != nil {
+			ps = append(ps, Problem{Field: t.field, Msg: t.name + "：" + err.Error()})
+			continue
+		}
+		*t.p = c
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// Parse reads a script's YAML text in the script syntax and checks it (see Check).
+func Parse(campaign string, src []byte) (*Script, error) {
+	s, err := decode(src)
+	if err != nil {
+		return nil, err
+	}
+	return Check(campaign, s)
+}
+
+// parseStored reads a stored version's YAML text, converting the old template syntax
+// (see DecodeStored), and checks it.
+func parseStored(campaign string, src []byte) (*Script, error) {
+	s, err := DecodeStored(src)
+	if err != nil {
+		return nil, err
+	}
+	return Check(campaign, s)
+}
+
+// Check checks a script as written (every part present, texts in the script syntax
+// using only the variables of Fields, within the limits) and returns a copy ready to
+// render, with the shared objection answers that the script does not override added.
+// The script must be the given campaign's. The error is Problems.
+func Check(campaign string, in *Script) (*Script, error) {
+	s := *in
+	s.Questions = append([]Question(nil), in.Questions...)
+	s.Objections = append([]Objection(nil), in.Objections...)
 	if s.Campaign != campaign {
-		return nil, fmt.Errorf("script says campaign %q, expected %q", s.Campaign, campaign)
+		return nil, Problems{{Msg: fmt.Sprintf("这份话术属于 %q，不是 %q", s.Campaign, campaign)}}
 	}
-	s.compiled = map[string]*template.Template{}
+	s.parsed = map[string]text{}
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -167,12 +284,12 @@ func Parse(campaign string, src []byte) (*Script, error) {
 	}
 	s.Objections = mergeObjections(s.Objections, shared)
 	for _, o := range s.Objections {
-		if _, ok := s.compiled[o.Answer]; !ok {
-			t, err := compile("objection "+o.Key, o.Answer)
+		if _, ok := s.parsed[o.Answer]; !ok {
+			t, err := parseText(o.Answer)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("scripts: shared objection %s: %w", o.Key, err)
 			}
-			s.compiled[o.Answer] = t
+			s.parsed[o.Answer] = t
 		}
 	}
 	return &s, nil
@@ -192,6 +309,10 @@ func sharedObjections() ([]Objection, error) {
 	return lib.Objections, nil
 }
 
+// SharedObjections returns the shared objection answers every script gets unless it
+// answers the same objection itself.
+func SharedObjections() ([]Objection, error) { return sharedObjections() }
+
 // mergeObjections returns own followed by the shared answers whose key own lacks.
 func mergeObjections(own, shared []Objection) []Objection {
 	out := append([]Objection(nil), own...)
@@ -208,65 +329,82 @@ func mergeObjections(own, shared []Objection) []Objection {
 	return out
 }
 
+// maxQuestions and maxObjections bound a script's lists; maxLabelRunes a title or label.
+const (
+	maxQuestions  = 30
+	maxObjections = 30
+	maxOptions    = 10
+	maxLabelRunes = 100
+)
+
 func (s *Script) validate() error {
-	var errs []error
-	need := func(field, v string) {
-		if strings.TrimSpace(v) == "" {
-			errs = append(errs, fmt.Errorf("%s is empty", field))
+	var ps Problems
+	add := func(field, format string, args ...any) {
+		ps = append(ps, Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	label := func(field, name, v string) {
+		switch {
+		case strings.TrimSpace(v) == "":
+			add(field, "%s没有填写", name)
+		case utf8.RuneCountInString(v) > maxLabelRunes:
+			add(field, "%s太长了，最多 %d 个字", name, maxLabelRunes)
+		case strings.ContainsAny(v, "{}[]"):
+			add(field, "%s里不能有 { } [ ]（这里不能插入变量）", name)
 		}
 	}
-	need("title", s.Title)
-	need("opening", s.Opening)
-	need("reminder", s.Reminder)
-	need("closing", s.Closing)
-	texts := map[string]string{"opening": s.Opening, "reminder": s.Reminder, "closing": s.Closing}
+	label("title", "话术名称", s.Title)
+	if len(s.Questions) > maxQuestions {
+		add("", "问题太多了：%d 个，最多 %d 个", len(s.Questions), maxQuestions)
+	}
+	if len(s.Objections) > maxObjections {
+		add("", "异议应答太多了：%d 条，最多 %d 条", len(s.Objections), maxObjections)
+	}
 	ids := map[string]bool{}
 	for i, q := range s.Questions {
-		name := fmt.Sprintf("question %d", i+1)
-		if q.ID == "" || !validCode(q.ID) {
-			errs = append(errs, fmt.Errorf("%s: id %q must be lower-case letters, digits and _", name, q.ID))
-		}
-		if ids[q.ID] {
-			errs = append(errs, fmt.Errorf("%s: id %q used twice", name, q.ID))
+		f, name := fmt.Sprintf("q%d.", i+1), fmt.Sprintf("第 %d 个问题", i+1)
+		if !validCode(q.ID) {
+			add(f+"id", "%s的编号 %q 只能用小写英文字母、数字和 _", name, q.ID)
+		} else if ids[q.ID] {
+			add(f+"id", "%s的编号 %q 和前面的问题重复了", name, q.ID)
 		}
 		ids[q.ID] = true
-		need(name+" text", q.Text)
-		texts[name] = q.Text
 		switch q.Kind {
 		case KindScore, KindYesNo, KindText:
 			if len(q.Options) > 0 {
-				errs = append(errs, fmt.Errorf("%s: a %s question has no options", name, q.Kind))
+				add(f+"options", "%s是打分、是否或文字题，不需要选项", name)
 			}
 		case KindChoice:
-			if len(q.Options) < 2 {
-				errs = append(errs, fmt.Errorf("%s: a choice question needs at least two options", name))
+			if len(q.Options) < 2 || len(q.Options) > maxOptions {
+				add(f+"options", "%s是选择题，要有 2 到 %d 个选项", name, maxOptions)
 			}
-			for _, o := range q.Options {
-				need(name+" option label", o.Label)
+			for j, o := range q.Options {
+				label(f+"options", fmt.Sprintf("%s的第 %d 个选项", name, j+1), o.Label)
 			}
 		default:
-			errs = append(errs, fmt.Errorf("%s: kind %q must be score, choice, yesno or text", name, q.Kind))
+			add(f+"kind", "%s的类型 %q 不对，只能是打分、选择、是否或文字", name, q.Kind)
 		}
 	}
 	for i, o := range s.Objections {
-		name := fmt.Sprintf("objection %d", i+1)
+		f, name := fmt.Sprintf("o%d.", i+1), fmt.Sprintf("第 %d 条异议应答", i+1)
 		if !validCode(o.Key) {
-			errs = append(errs, fmt.Errorf("%s: key %q must be lower-case letters, digits and _", name, o.Key))
+			add(f+"key", "%s的编号 %q 只能用小写英文字母、数字和 _", name, o.Key)
 		}
-		need(name+" title", o.Title)
-		need(name+" answer", o.Answer)
-		texts[name] = o.Answer
+		label(f+"title", name+"的客户说法", o.Title)
 	}
-	for name, text := range texts {
-		t, err := compile(name, text)
-		if err == nil {
-			err = execute(name, t, sampleVars())
-		}
-		if err != nil {
-			errs = append(errs, err)
+	for _, t := range s.texts() {
+		if strings.TrimSpace(*t.p) == "" {
+			add(t.field, "%s没有填写", t.name)
 			continue
 		}
-		s.compiled[text] = t
+		parsed, err := parseText(*t.p)
+		if err != nil {
+			add(t.field, "%s：%s", t.name, err.Error())
+			continue
+		}
+		s.parsed[*t.p] = parsed
 	}
-	return errors.Join(errs...)
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
 }

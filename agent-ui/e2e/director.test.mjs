@@ -205,3 +205,82 @@ test("a director previews and starts an SMS campaign to pasted customers", async
   await director.goto(`${base}/director/sms`);
   assert.match(await director.locator("main").textContent(), /e2e-holiday/);
 });
+
+// Issue 12: a script may only put in variables. A loop is refused in Chinese; markup typed
+// into a script is shown as text in the editor's preview and on the agent's console, and
+// nothing in it runs or becomes an element.
+test("a director edits a script with the form; markup in it stays text everywhere", async () => {
+  const director = await login("director1");
+  const errors = [];
+  director.on("pageerror", (e) => errors.push(String(e)));
+  await director.goto(`${base}/scripts/maintenance`);
+  const opening = director.locator('textarea[name="opening"]');
+  assert.match(await opening.inputValue(), /\{称呼\}/, "the seeded script in the new syntax");
+
+  // A variable inserted from the list at the cursor; the preview follows as one types.
+  await opening.fill("您好，");
+  await opening.press("End");
+  await director.click('#script-vars button[data-insert="{称呼}"]');
+  assert.equal(await opening.inputValue(), "您好，{称呼}");
+  await director.waitForFunction(() => document.getElementById("pv-opening")?.textContent === "您好，王先生");
+  // A partial sample customer drops the optional part.
+  await opening.fill("您好，{称呼}，您的爱车[（{车牌}）]到保养时间了");
+  await director.waitForFunction(() => document.getElementById("pv-opening")?.textContent.includes("（粤A12345）"));
+  await director.selectOption("#preview-sample", "partial");
+  await director.waitForFunction(() => document.getElementById("pv-opening")?.textContent === "您好，王先生，您的爱车到保养时间了");
+
+  // A loop: refused live and on saving, in Chinese, next to the field; nothing saved.
+  await opening.fill("{{range 100000}}{{range 100000}}您好{{end}}{{end}}");
+  await director.waitForFunction(() => /开场白：不能使用 \{\{ \}\} 模板写法/.test(document.getElementById("preview-problems").textContent));
+  await director.click("#script-save");
+  await director.waitForSelector("#script-problems");
+  assert.match(await director.locator("#script-problems").textContent(), /开场白：不能使用 \{\{ \}\} 模板写法/);
+  assert.match(await director.locator(".field-error").first().textContent(), /开场白/);
+  await director.screenshot({ path: join(artifacts, "director-script-refused.png"), fullPage: true });
+
+  // Markup: saved as words, shown as words.
+  const evil = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
+  await director.locator('textarea[name="opening"]').fill("您好，{称呼}。" + evil);
+  await director.fill('input[name="note"]', "e2e 标记测试");
+  await Promise.all([director.waitForURL(/saved=maintenance%40/), director.click("#script-save")]);
+  await director.waitForSelector("#script-saved");
+  assert.equal(await director.locator("#pv-opening").textContent(), "您好，王先生。" + evil);
+  assert.equal(await director.locator("#preview img, #preview script").count(), 0);
+  await director.locator('textarea[name="closing"]').press("End"); // a live refresh of the preview
+  await director.locator('textarea[name="closing"]').type("！");
+  await director.waitForFunction(() => document.getElementById("pv-closing")?.textContent.endsWith("！"));
+  assert.equal(await director.locator("#preview img, #preview script").count(), 0);
+  assert.notEqual(await director.title(), "pwned");
+  await director.screenshot({ path: join(artifacts, "director-script-form.png"), fullPage: true });
+
+  // Every campaign's opening carries the markup, so whatever task the agent gets shows it.
+  await director.goto(`${base}/director/rules`);
+  await director.fill('#window-form input[name="start"]', "00:00");
+  await director.fill('#window-form input[name="end"]', "23:59");
+  await director.fill('#window-form input[name="same_day_end"]', "23:59");
+  await Promise.all([director.waitForURL(/saved=1/), director.click('#window-form button.primary')]);
+  await director.goto(`${base}/scripts`);
+  const campaigns = await director.locator('a[href^="/scripts/"]').evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  for (const href of campaigns) {
+    await director.goto(base + href);
+    const status = await director.evaluate(async (evil) => {
+      const form = document.getElementById("script-form");
+      const body = new URLSearchParams(new FormData(form));
+      body.set("opening", "您好，{称呼}。" + evil);
+      return (await fetch(form.action, { method: "POST", body, redirect: "manual" })).status;
+    }, evil);
+    assert.ok(status === 0 || status === 303, `${href}: ${status}`);
+  }
+
+  const agent = await login("agent1");
+  agent.on("pageerror", (e) => errors.push(String(e)));
+  await agent.waitForSelector("#conn.on");
+  await agent.selectOption("#mode", "preview");
+  if (await agent.locator("#btn-ready").isEnabled()) await agent.click("#btn-ready");
+  await agent.waitForSelector("#script .say");
+  assert.ok((await agent.locator("#script .say").first().textContent()).includes(evil), "the markup shown as words");
+  assert.equal(await agent.locator("#script img, #script script").count(), 0, "no element made from the script");
+  assert.notEqual(await agent.title(), "pwned");
+  await agent.screenshot({ path: join(artifacts, "agent-script-markup.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+});

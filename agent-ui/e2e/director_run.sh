@@ -67,4 +67,5 @@ SQL
 if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
 fi
-E2E_DAY="$yesterday" node --test --test-concurrency=1 director.test.mjs
+# E2E_ONLY=<pattern> runs only the tests whose name matches.
+E2E_DAY="$yesterday" node --test --test-concurrency=1 ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} director.test.mjs

@@ -218,9 +218,7 @@
     renderScript(t.script);
   }
 
-  // The script's texts are HTML rendered and escaped by the server (html/template).
-  function html(tag, cls, safe) { var e = el(tag, cls); e.innerHTML = safe; return e; }
-
+  // The script's texts are plain text: they are shown with textContent (el), never as HTML.
   function renderScript(s) {
     var box = $("script");
     if (!s) return;
@@ -228,19 +226,19 @@
     h.appendChild(el("small", "ver", " " + T("script.version") + " " + s.version));
     box.appendChild(h);
     box.appendChild(el("h3", null, T("script.opening")));
-    box.appendChild(html("div", "say", s.opening));
+    box.appendChild(el("div", "say", s.opening));
     s.reminders.forEach(function (r) {
       box.appendChild(el("h3", null, T("script.reminder") + " · " + r.title));
-      box.appendChild(html("div", "say", r.text));
+      box.appendChild(el("div", "say", r.text));
     });
     box.appendChild(el("h3", null, T("script.closing")));
-    box.appendChild(html("div", "say", s.closing));
+    box.appendChild(el("div", "say", s.closing));
     var ob = el("details", "objections");
     ob.appendChild(el("summary", null, T("script.objections")));
     s.objections.forEach(function (o) {
       var d = el("details");
       d.appendChild(el("summary", null, o.title));
-      d.appendChild(html("div", "say", o.answer));
+      d.appendChild(el("div", "say", o.answer));
       ob.appendChild(d);
     });
     box.appendChild(ob);
@@ -250,7 +248,7 @@
       var f = el("fieldset", "q");
       f.dataset.qid = q.id;
       f.dataset.kind = q.kind;
-      f.appendChild(html("legend", null, q.text));
+      f.appendChild(el("legend", null, q.text));
       if (q.kind === "text") {
         var inp = el("input");
         inp.name = "q_" + q.id;
