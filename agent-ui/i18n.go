@@ -30,6 +30,7 @@ var messages = map[string][2]string{
 	"nav.director":           {"总监看板", "Director"},
 	"nav.mychecks":           {"我的抽查", "My spot-checks"},
 	"nav.users":              {"用户管理", "Users"},
+	"nav.integration":        {"系统对接", "Integration"},
 	"nav.logout":             {"退出", "Log out"},
 	"nav.lang":               {"English", "中文"},
 	"login.title":            {"登录", "Log in"},

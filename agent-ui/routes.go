@@ -30,4 +30,6 @@ func (h *handler) register(mux *http.ServeMux) {
 	h.directorRoutes(mux)
 	mux.Handle("GET /admin/users", directors(h.adminUsers))
 	mux.Handle("POST /admin/users", h.secure(h.authed(h.adminUsersSave, roleAdmin)))
+	mux.Handle("GET /admin/integration", directors(h.adminIntegration))
+	mux.Handle("POST /admin/integration", h.secure(h.authed(h.adminIntegrationSave, roleAdmin)))
 }

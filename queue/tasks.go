@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -165,6 +166,9 @@ type handlers struct {
 	sender Sender
 	log    *slog.Logger
 	now    func() time.Time
+	// metrics counts webhook deliveries; webhookClient posts them (webhook.go).
+	metrics       *Metrics
+	webhookClient *http.Client
 }
 
 // handleBuild runs Build for the payload's dealer and day.

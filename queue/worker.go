@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -31,6 +33,13 @@ type WorkerConfig struct {
 	PollInterval time.Duration
 	// Now is the clock for "today"; nil means time.Now.
 	Now func() time.Time
+	// Metrics counts webhook deliveries; nil counts nothing.
+	Metrics *Metrics
+	// WebhookClient posts webhooks; nil means a client with a 10 s timeout.
+	WebhookClient *http.Client
+	// WebhookRetryDelay is the wait before retry n of a webhook delivery; nil means 30 s
+	// doubling up to 2 h (deliveries are given up WebhookWindow after they started).
+	WebhookRetryDelay func(n int) time.Duration
 }
 
 // Worker runs the Asynq server that executes the queue's tasks (builds, SMS) and any
@@ -59,7 +68,13 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &handlers{db: cfg.DB, sender: cfg.Sender, log: cfg.Log, now: cfg.Now}
+	if cfg.WebhookClient == nil {
+		cfg.WebhookClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.WebhookRetryDelay == nil {
+		cfg.WebhookRetryDelay = webhookBackoff
+	}
+	h := &handlers{db: cfg.DB, sender: cfg.Sender, log: cfg.Log, now: cfg.Now, metrics: cfg.Metrics, webhookClient: cfg.WebhookClient}
 	queueMux := asynq.NewServeMux()
 	queueMux.HandleFunc(TypeBuild, h.handleBuild)
 	smsMux := asynq.NewServeMux()
@@ -68,8 +83,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	mux := asynq.NewServeMux()
 	mux.Handle("queue:", queueMux)
 	mux.Handle("sms:", smsMux)
+	mux.HandleFunc(TypeWebhookDeliver, h.handleWebhookDeliver) // webhook.go
 	for prefix, handler := range cfg.Handlers {
-		if prefix == "queue:" || prefix == "sms:" {
+		if prefix == "queue:" || prefix == "sms:" || prefix == "webhook:" {
 			return nil, fmt.Errorf("queue worker: prefix %q belongs to the queue package", prefix)
 		}
 		mux.Handle(prefix, handler)
@@ -78,6 +94,12 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		Concurrency:       cfg.Concurrency,
 		Logger:            asynqLogger{cfg.Log},
 		TaskCheckInterval: cfg.PollInterval,
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			if strings.HasPrefix(t.Type(), "webhook:") {
+				return cfg.WebhookRetryDelay(n)
+			}
+			return asynq.DefaultRetryDelayFunc(n, err, t)
+		},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(_ context.Context, t *asynq.Task, err error) {
 			cfg.Log.Error("task failed", "type", t.Type(), "err", err)
 		}),

@@ -110,6 +110,23 @@ func (q *Queries) CustomerIDsByPhones(ctx context.Context, arg CustomerIDsByPhon
 	return items, nil
 }
 
+const deactivateWebhookEndpoint = `-- name: DeactivateWebhookEndpoint :execrows
+UPDATE webhook_endpoints SET active = false WHERE id = $1 AND dealer_id = $2 AND active
+`
+
+type DeactivateWebhookEndpointParams struct {
+	ID       int64 `json:"id"`
+	DealerID int64 `json:"dealer_id"`
+}
+
+func (q *Queries) DeactivateWebhookEndpoint(ctx context.Context, arg DeactivateWebhookEndpointParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deactivateWebhookEndpoint, arg.ID, arg.DealerID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteOdometerReading = `-- name: DeleteOdometerReading :exec
 DELETE FROM odometer_readings o WHERE o.id = $1 AND o.vehicle_id IN (SELECT v.id FROM vehicles v WHERE v.dealer_id = $2)
   AND (o.vehicle_id, o.day) IS DISTINCT FROM ($3::bigint, $4::date)
@@ -128,6 +145,31 @@ func (q *Queries) DeleteOdometerReading(ctx context.Context, arg DeleteOdometerR
 		arg.DealerID,
 		arg.VehicleID,
 		arg.Day,
+	)
+	return err
+}
+
+const finishWebhookTry = `-- name: FinishWebhookTry :exec
+UPDATE webhook_deliveries SET status = $1, tries = tries + 1, last_status = $2, last_error = $3,
+    last_try_at = $4, delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END
+WHERE id = $5
+`
+
+type FinishWebhookTryParams struct {
+	Status     string     `json:"status"`
+	LastStatus int32      `json:"last_status"`
+	LastError  string     `json:"last_error"`
+	Now        *time.Time `json:"now"`
+	ID         int64      `json:"id"`
+}
+
+func (q *Queries) FinishWebhookTry(ctx context.Context, arg FinishWebhookTryParams) error {
+	_, err := q.db.Exec(ctx, finishWebhookTry,
+		arg.Status,
+		arg.LastStatus,
+		arg.LastError,
+		arg.Now,
+		arg.ID,
 	)
 	return err
 }
@@ -295,6 +337,45 @@ func (q *Queries) GetExternalIDs(ctx context.Context, arg GetExternalIDsParams) 
 	return items, nil
 }
 
+const getWebhookDelivery = `-- name: GetWebhookDelivery :one
+SELECT d.id, d.dealer_id, d.status, d.tries, d.window_start, e.event, e.body, w.url, w.secret, w.active
+FROM webhook_deliveries d
+JOIN webhook_events e ON e.id = d.event_id
+JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.id = $1
+`
+
+type GetWebhookDeliveryRow struct {
+	ID          int64     `json:"id"`
+	DealerID    int64     `json:"dealer_id"`
+	Status      string    `json:"status"`
+	Tries       int32     `json:"tries"`
+	WindowStart time.Time `json:"window_start"`
+	Event       string    `json:"event"`
+	Body        string    `json:"body"`
+	Url         string    `json:"url"`
+	Secret      string    `json:"secret"`
+	Active      bool      `json:"active"`
+}
+
+func (q *Queries) GetWebhookDelivery(ctx context.Context, id int64) (GetWebhookDeliveryRow, error) {
+	row := q.db.QueryRow(ctx, getWebhookDelivery, id)
+	var i GetWebhookDeliveryRow
+	err := row.Scan(
+		&i.ID,
+		&i.DealerID,
+		&i.Status,
+		&i.Tries,
+		&i.WindowStart,
+		&i.Event,
+		&i.Body,
+		&i.Url,
+		&i.Secret,
+		&i.Active,
+	)
+	return i, err
+}
+
 const insertAPISecret = `-- name: InsertAPISecret :exec
 INSERT INTO api_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING
 `
@@ -340,6 +421,30 @@ func (q *Queries) InsertAppointment(ctx context.Context, arg InsertAppointmentPa
 		arg.Source,
 		arg.CallOutcomeID,
 		arg.CreatedBy,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const insertWebhookEndpoint = `-- name: InsertWebhookEndpoint :one
+INSERT INTO webhook_endpoints (dealer_id, url, events, secret) VALUES ($1, $2, $3, $4)
+RETURNING id
+`
+
+type InsertWebhookEndpointParams struct {
+	DealerID int64    `json:"dealer_id"`
+	Url      string   `json:"url"`
+	Events   []string `json:"events"`
+	Secret   string   `json:"secret"`
+}
+
+func (q *Queries) InsertWebhookEndpoint(ctx context.Context, arg InsertWebhookEndpointParams) (int64, error) {
+	row := q.db.QueryRow(ctx, insertWebhookEndpoint,
+		arg.DealerID,
+		arg.Url,
+		arg.Events,
+		arg.Secret,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -612,6 +717,106 @@ func (q *Queries) ListComplaintsAPI(ctx context.Context, arg ListComplaintsAPIPa
 	return items, nil
 }
 
+const listWebhookDeliveries = `-- name: ListWebhookDeliveries :many
+SELECT d.id, d.status, d.tries, d.last_status, d.last_error, d.last_try_at, d.delivered_at, d.created_at,
+       e.event, e.id AS event_id, w.url
+FROM webhook_deliveries d
+JOIN webhook_events e ON e.id = d.event_id
+JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.dealer_id = $1
+ORDER BY d.id DESC
+LIMIT $2
+`
+
+type ListWebhookDeliveriesParams struct {
+	DealerID int64 `json:"dealer_id"`
+	MaxRows  int32 `json:"max_rows"`
+}
+
+type ListWebhookDeliveriesRow struct {
+	ID          int64      `json:"id"`
+	Status      string     `json:"status"`
+	Tries       int32      `json:"tries"`
+	LastStatus  int32      `json:"last_status"`
+	LastError   string     `json:"last_error"`
+	LastTryAt   *time.Time `json:"last_try_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	Event       string     `json:"event"`
+	EventID     int64      `json:"event_id"`
+	Url         string     `json:"url"`
+}
+
+func (q *Queries) ListWebhookDeliveries(ctx context.Context, arg ListWebhookDeliveriesParams) ([]ListWebhookDeliveriesRow, error) {
+	rows, err := q.db.Query(ctx, listWebhookDeliveries, arg.DealerID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListWebhookDeliveriesRow{}
+	for rows.Next() {
+		var i ListWebhookDeliveriesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Status,
+			&i.Tries,
+			&i.LastStatus,
+			&i.LastError,
+			&i.LastTryAt,
+			&i.DeliveredAt,
+			&i.CreatedAt,
+			&i.Event,
+			&i.EventID,
+			&i.Url,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listWebhookEndpoints = `-- name: ListWebhookEndpoints :many
+SELECT id, url, events, active, created_at FROM webhook_endpoints WHERE dealer_id = $1 ORDER BY id
+`
+
+type ListWebhookEndpointsRow struct {
+	ID        int64     `json:"id"`
+	Url       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (q *Queries) ListWebhookEndpoints(ctx context.Context, dealerID int64) ([]ListWebhookEndpointsRow, error) {
+	rows, err := q.db.Query(ctx, listWebhookEndpoints, dealerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListWebhookEndpointsRow{}
+	for rows.Next() {
+		var i ListWebhookEndpointsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Url,
+			&i.Events,
+			&i.Active,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const moveShowroomVisit = `-- name: MoveShowroomVisit :exec
 UPDATE showroom_visits SET customer_id = $1, arrived_at = $2
 WHERE id = $3 AND dealer_id = $4 AND (customer_id, arrived_at) IS DISTINCT FROM ($1, $2)
@@ -764,6 +969,24 @@ func (q *Queries) RekeyWorkshopVisit(ctx context.Context, arg RekeyWorkshopVisit
 		arg.DealerID,
 	)
 	return err
+}
+
+const restartWebhookDelivery = `-- name: RestartWebhookDelivery :execrows
+UPDATE webhook_deliveries SET status = 'pending', window_start = $1 WHERE id = $2 AND dealer_id = $3
+`
+
+type RestartWebhookDeliveryParams struct {
+	Now      time.Time `json:"now"`
+	ID       int64     `json:"id"`
+	DealerID int64     `json:"dealer_id"`
+}
+
+func (q *Queries) RestartWebhookDelivery(ctx context.Context, arg RestartWebhookDeliveryParams) (int64, error) {
+	result, err := q.db.Exec(ctx, restartWebhookDelivery, arg.Now, arg.ID, arg.DealerID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const revokeAPIKey = `-- name: RevokeAPIKey :execrows

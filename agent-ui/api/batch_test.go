@@ -48,7 +48,7 @@ func TestBatchCustomers(t *testing.T) {
 	lines := []string{
 		jsonLine(t, owner("C-1", "13900000001", testVIN(t, 1))),
 		jsonLine(t, owner("C-2", "1390000000", testVIN(t, 2))), // bad phone
-		"",                                                        // blank lines are skipped
+		"", // blank lines are skipped
 		jsonLine(t, owner("C-3", "13900000003", testVIN(t, 3))),
 		`{"external_id":"C-4","phone":"13900000004","nickname":"x"}`,
 		jsonLine(t, owner("C-1", "13900000005", testVIN(t, 5))), // the same external id twice

@@ -66,6 +66,9 @@ func commands() []command {
 		{name: "dial", summary: "place one call through a SIP trunk and report its outcome (trunk test)", run: cmdDial},
 		{name: "sim-carrier", summary: "run the simulated SIP carrier alone", run: cmdSimCarrier},
 		{name: "version", summary: "print the version", run: cmdVersion},
+		{name: "webhook add", summary: "send a dealer's events to a URL, signed; prints the secret once (--dealer CODE --url URL --events E1,E2 [--json])", run: cmdWebhookAdd},
+		{name: "webhook list", summary: "print a dealer's webhooks, never their secrets (--dealer CODE [--json])", run: cmdWebhookList},
+		{name: "webhook remove", summary: "stop a dealer's webhook (--dealer CODE --id N)", run: cmdWebhookRemove},
 		{name: "worker", summary: "run the queue's background work only (Asynq worker, daily scheduler, outbox relay)", run: cmdWorker},
 	}
 }

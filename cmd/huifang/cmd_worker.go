@@ -46,7 +46,7 @@ func (p *workerPart) start(ctx context.Context) error {
 	}
 	w, err := queue.NewWorker(queue.WorkerConfig{
 		DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "worker"), Concurrency: p.d.cfg.Workers,
-		Sender: sender,
+		Sender: sender, Metrics: p.d.metrics.queue,
 	})
 	if err != nil {
 		return err

@@ -165,3 +165,38 @@ SET record_id = EXCLUDED.record_id, body_hash = EXCLUDED.body_hash, updated_at =
 
 -- name: CustomerIDsByPhones :many
 SELECT id, phone FROM customers WHERE dealer_id = @dealer_id AND phone = ANY (@phones::text[]);
+
+-- name: InsertWebhookEndpoint :one
+INSERT INTO webhook_endpoints (dealer_id, url, events, secret) VALUES (@dealer_id, @url, @events, @secret)
+RETURNING id;
+
+-- name: ListWebhookEndpoints :many
+SELECT id, url, events, active, created_at FROM webhook_endpoints WHERE dealer_id = @dealer_id ORDER BY id;
+
+-- name: DeactivateWebhookEndpoint :execrows
+UPDATE webhook_endpoints SET active = false WHERE id = @id AND dealer_id = @dealer_id AND active;
+
+-- name: GetWebhookDelivery :one
+SELECT d.id, d.dealer_id, d.status, d.tries, d.window_start, e.event, e.body, w.url, w.secret, w.active
+FROM webhook_deliveries d
+JOIN webhook_events e ON e.id = d.event_id
+JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.id = @id;
+
+-- name: FinishWebhookTry :exec
+UPDATE webhook_deliveries SET status = @status, tries = tries + 1, last_status = @last_status, last_error = @last_error,
+    last_try_at = @now, delivered_at = CASE WHEN @status = 'delivered' THEN @now ELSE delivered_at END
+WHERE id = @id;
+
+-- name: RestartWebhookDelivery :execrows
+UPDATE webhook_deliveries SET status = 'pending', window_start = @now WHERE id = @id AND dealer_id = @dealer_id;
+
+-- name: ListWebhookDeliveries :many
+SELECT d.id, d.status, d.tries, d.last_status, d.last_error, d.last_try_at, d.delivered_at, d.created_at,
+       e.event, e.id AS event_id, w.url
+FROM webhook_deliveries d
+JOIN webhook_events e ON e.id = d.event_id
+JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.dealer_id = @dealer_id
+ORDER BY d.id DESC
+LIMIT @max_rows;
