@@ -128,6 +128,12 @@ func (s *Server) appointment(ctx context.Context, c *caller, in appointmentIn) (
 	return out, err
 }
 
+// appointmentList is the answer of GET /api/v1/appointments.
+type appointmentList struct {
+	Day          string           `json:"day"`
+	Appointments []appointmentOut `json:"appointments"`
+}
+
 // appointmentPatch is the body of PATCH /api/v1/appointments/{id}.
 type appointmentPatch struct {
 	Status string `json:"status"`
@@ -204,7 +210,7 @@ func (s *Server) getAppointments(w http.ResponseWriter, r *http.Request) {
 	for _, a := range rows {
 		out = append(out, appointmentRow(a, c.Loc))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"day": day.Format(time.DateOnly), "appointments": out})
+	writeJSON(w, http.StatusOK, appointmentList{Day: day.Format(time.DateOnly), Appointments: out})
 }
 
 func appointmentRow(a store.ListAppointmentsByDayRow, loc *time.Location) appointmentOut {

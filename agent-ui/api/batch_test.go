@@ -20,7 +20,7 @@ func (b *bundle) batch(kind string, lines ...string) (int, []map[string]any) {
 	require.NoError(b.t, err)
 	req.Header.Set("Authorization", "Bearer "+b.key)
 	req.Header.Set("Content-Type", "application/x-ndjson")
-	res, err := http.DefaultClient.Do(req)
+	res, err := b.client.Do(req)
 	require.NoError(b.t, err)
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {

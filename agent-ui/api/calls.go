@@ -178,6 +178,12 @@ func secs(d time.Duration) float64 {
 	return float64(d.Milliseconds()) / 1000
 }
 
+// callList is the answer of GET /api/v1/calls.
+type callList struct {
+	Calls      []CallRecord `json:"calls"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
 // getCalls lists call detail records from since: GET /api/v1/calls?since=RFC3339
 // [&cursor=C], at most 500 a page; next_cursor is null on the last page.
 func (s *Server) getCalls(w http.ResponseWriter, r *http.Request) {
@@ -217,7 +223,7 @@ func (s *Server) getCalls(w http.ResponseWriter, r *http.Request) {
 		cur := encodeCursor(last.At, last.ID)
 		next = &cur
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"calls": recs, "next_cursor": next})
+	writeJSON(w, http.StatusOK, callList{Calls: recs, NextCursor: next})
 }
 
 // getRecording serves a call's recording to whoever has its signed, unexpired URL.

@@ -34,6 +34,8 @@ type bundle struct {
 	other   store.Dealer
 	key     string
 	otherKy string
+	// client checks every request and response against openapi.json.
+	client *http.Client
 }
 
 // setup starts the API with cfg's rate settings (zero: generous).
@@ -64,7 +66,8 @@ func setup(t *testing.T, cfg Config) *bundle {
 	require.NoError(t, err)
 	_, okey, err := CreateKey(ctx, db, o.ID, "DMS")
 	require.NoError(t, err)
-	return &bundle{t: t, db: db, srv: srv, ts: ts, dealer: d, other: o, key: key, otherKy: okey}
+	return &bundle{t: t, db: db, srv: srv, ts: ts, dealer: d, other: o, key: key, otherKy: okey,
+		client: &http.Client{Transport: newValidator(t)}}
 }
 
 // call makes a request with key (none when empty) and returns the status, the headers
@@ -88,7 +91,10 @@ func (b *bundle) call(method, path, key string, body any) (int, http.Header, map
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	res, err := http.DefaultClient.Do(req)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := b.client.Do(req)
 	require.NoError(b.t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)

@@ -38,7 +38,19 @@ func (s *Server) getTasks(w http.ResponseWriter, r *http.Request) {
 	if tasks == nil {
 		tasks = []queue.ListedTask{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"date": day.Format(time.DateOnly), "tasks": tasks})
+	writeJSON(w, http.StatusOK, taskList{Date: day.Format(time.DateOnly), Tasks: tasks})
+}
+
+// taskList is the answer of GET /api/v1/tasks.
+type taskList struct {
+	Date  string             `json:"date"`
+	Tasks []queue.ListedTask `json:"tasks"`
+}
+
+// complaintList is the answer of GET /api/v1/complaints.
+type complaintList struct {
+	Complaints []complaintOut `json:"complaints"`
+	NextCursor *string        `json:"next_cursor"`
 }
 
 // complaintOut is a complaint as GET /api/v1/complaints shows it.
@@ -106,7 +118,7 @@ func (s *Server) getComplaints(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, o)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"complaints": out, "next_cursor": next})
+	writeJSON(w, http.StatusOK, complaintList{Complaints: out, NextCursor: next})
 }
 
 // encodeCursor and decodeCursor carry a keyset position (a time and an id).

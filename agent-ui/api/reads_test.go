@@ -60,7 +60,7 @@ func (b *bundle) get(path, key string) (got, error) {
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := b.client.Do(req)
 	if err != nil {
 		return got{}, err
 	}
