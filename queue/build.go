@@ -29,6 +29,11 @@ type BuildParams struct {
 	DealerID int64
 	// Day is the calendar day in the dealer's zone, as a time.Time at 00:00 UTC.
 	Day time.Time
+	// UnlessBuiltSince, when set, skips the build when a build of the same dealer and day
+	// began at or after that instant (database clock): that build saw every fact
+	// committed before it, so a burst of requests (a DMS pushing visits) makes a few
+	// builds, not one each.
+	UnlessBuiltSince time.Time
 }
 
 // BuildResult counts what a build did.
@@ -36,6 +41,8 @@ type BuildResult struct {
 	// DealerID and Day echo the parameters.
 	DealerID int64     `json:"dealer_id"`
 	Day      time.Time `json:"day"`
+	// Skipped is true when UnlessBuiltSince found a newer build; nothing was done.
+	Skipped bool `json:"skipped,omitempty"`
 	// Held is the number of rule occurrences held on Day (new or already present).
 	Held int64 `json:"held"`
 	// AlreadyPresent is the number of held occurrences that existed before (in any status).
@@ -101,6 +108,17 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	day := dayOf(p.Day)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('huifang.queue.build:' || current_schema() || ':' || $1::bigint, 0))`, p.DealerID); err != nil {
 		return nil, fmt.Errorf("build queue: lock dealer %d: %w", p.DealerID, err)
+	}
+	if !p.UnlessBuiltSince.IsZero() {
+		// queue_builds.built_at is the start of its build's transaction.
+		var newer bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM queue_builds WHERE dealer_id = $1 AND day = $2 AND built_at >= $3)`,
+			p.DealerID, day, p.UnlessBuiltSince).Scan(&newer); err != nil {
+			return nil, fmt.Errorf("build queue: %w", err)
+		}
+		if newer {
+			return &BuildResult{DealerID: p.DealerID, Day: day, Skipped: true}, nil
+		}
 	}
 	// Sorts and hashes over a dealer's whole history want more than the default 4 MB.
 	if _, err := tx.Exec(ctx, `SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {

@@ -26,7 +26,7 @@ var testNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // bundle is a running API on a fresh schema with two dealers and a key each.
 type bundle struct {
-	t       *testing.T
+	t       testing.TB
 	db      *pgxpool.Pool
 	srv     *Server
 	ts      *httptest.Server
@@ -39,7 +39,7 @@ type bundle struct {
 }
 
 // setup starts the API with cfg's rate settings (zero: generous).
-func setup(t *testing.T, cfg Config) *bundle {
+func setup(t testing.TB, cfg Config) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)

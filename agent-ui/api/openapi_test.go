@@ -124,14 +124,14 @@ func TestOpenAPIFields(t *testing.T) {
 
 // validator checks requests and responses of the tests against openapi.json.
 type validator struct {
-	t      *testing.T
+	t      testing.TB
 	router routers.Router
 	next   http.RoundTripper
 }
 
 var registerDecoders sync.Once
 
-func newValidator(t *testing.T) *validator {
+func newValidator(t testing.TB) *validator {
 	doc := loadDoc(t)
 	doc.Servers = nil
 	r, err := legacy.NewRouter(doc)
