@@ -31,6 +31,8 @@ run: services build
 	@echo
 	@echo "Huifang: http://$(HUIFANG_HTTP_ADDR)/login  (dealer $(DEMO_DEALER))"
 	@echo "logins: agent1..agent5 (agents), director1 (director), admin (admin); password: $(DEMO_PASSWORD)"
+	@echo "softphones: sip:agent1@127.0.0.1:5060 (realm huifang) with the SIP secret printed above (first run only);"
+	@echo "  a new one: ./$(BIN) user sip-secret --dealer $(DEMO_DEALER) --username agent1"
 	@echo
 	./$(BIN) serve
 

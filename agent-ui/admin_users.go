@@ -34,9 +34,20 @@ func (h *handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	h.adminUsersPage(w, r, http.StatusOK, "")
 }
 
+// shownSecret is an agent's new SIP secret, shown once on the page that issued it.
+type shownSecret struct {
+	Username, Secret, Realm string
+}
+
 // adminUsersPage renders the users page with status; msg, when set, is the refusal shown
 // (the add form keeps what was typed, except the password).
 func (h *handler) adminUsersPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	h.adminUsersRender(w, r, status, msg, nil)
+}
+
+// adminUsersRender renders the users page; secret, when set, is an agent's new SIP secret
+// to show once (the page is then never cached).
+func (h *handler) adminUsersRender(w http.ResponseWriter, r *http.Request, status int, msg string, secret *shownSecret) {
 	u := userFrom(r)
 	rows, err := h.q().ListUsers(r.Context(), u.DealerID)
 	if err != nil {
@@ -47,27 +58,29 @@ func (h *handler) adminUsersPage(w http.ResponseWriter, r *http.Request, status 
 	lines := make([]adminUserLine, 0, len(rows))
 	for _, row := range rows {
 		lines = append(lines, adminUserLine{ID: row.ID, Username: row.Username, DisplayName: row.DisplayName, Role: row.Role,
-			Active: row.Active, SIPSet: row.SipPassword != "", Created: row.CreatedAt.In(loc).Format(dayLayout), Self: row.ID == u.ID})
+			Active: row.Active, SIPSet: row.SipHa1 != "", Created: row.CreatedAt.In(loc).Format(dayLayout), Self: row.ID == u.ID})
 	}
 	form := map[string]string{"role": roleAgent}
 	if status != http.StatusOK && r.PostForm.Get("what") == "add" {
 		form = map[string]string{"username": r.PostForm.Get("username"), "display_name": r.PostForm.Get("display_name"),
 			"role": r.PostForm.Get("role")}
 	}
-	if status != http.StatusOK {
+	if status != http.StatusOK || secret != nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
 	}
 	h.render(w, r, "admin_users.html", map[string]any{"Page": "admin/users", "A": adminWords(langFrom(r)),
-		"Users": lines, "Error": msg, "Form": form, "Done": r.URL.Query().Get("done"), "Roles": []string{roleAgent, roleDirector, roleAdmin}})
+		"Users": lines, "Error": msg, "Form": form, "Done": r.URL.Query().Get("done"), "Roles": []string{roleAgent, roleDirector, roleAdmin},
+		"Secret": secret})
 }
 
 // adminUsersSave is an admin's change to a user of their dealer: what=add (username,
-// display_name, role, password; the SIP password is the login password), what=passwd
-// (username, password, keep_sip), what=disable or what=enable (username). Each change is
-// audited; bad input shows the page again with the problem (400), a user the dealer does
-// not have is 404, and nothing is stored.
+// display_name, role, password; an agent gets a random SIP secret, shown once),
+// what=passwd (username, password), what=sip (username: a new SIP secret for an agent,
+// shown once), what=disable or what=enable (username). Each change is audited; bad input
+// shows the page again with the problem (400), a user the dealer does not have is 404,
+// and nothing is stored.
 func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	ctx := r.Context()
@@ -89,11 +102,15 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 		h.adminUsersPage(w, r, status, err.Error())
 	}
 	if what == "add" {
-		_, err := store.AddUser(ctx, h.deps.DB, store.NewUser{DealerID: u.DealerID, Username: username,
+		_, secret, err := store.AddUser(ctx, h.deps.DB, store.NewUser{DealerID: u.DealerID, Username: username,
 			DisplayName: strings.TrimSpace(r.PostForm.Get("display_name")), Role: r.PostForm.Get("role"),
 			Password: r.PostForm.Get("password")}, by)
 		if err != nil {
 			refuse(err)
+			return
+		}
+		if secret != "" {
+			h.adminUsersRender(w, r, http.StatusOK, "", &shownSecret{Username: username, Secret: secret, Realm: store.SIPRealm})
 			return
 		}
 		h.adminDone(w, r, what, username)
@@ -110,7 +127,13 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 	}
 	switch what {
 	case "passwd":
-		err = store.SetUserPassword(ctx, h.deps.DB, u.DealerID, target.ID, r.PostForm.Get("password"), "", r.PostForm.Get("keep_sip") != "", by)
+		err = store.SetUserPassword(ctx, h.deps.DB, u.DealerID, target.ID, r.PostForm.Get("password"), by)
+	case "sip":
+		var secret string
+		if secret, err = store.IssueSIPSecret(ctx, h.deps.DB, u.DealerID, target.ID, by); err == nil {
+			h.adminUsersRender(w, r, http.StatusOK, "", &shownSecret{Username: target.Username, Secret: secret, Realm: store.SIPRealm})
+			return
+		}
 	case "disable", "enable":
 		if what == "disable" && target.ID == u.ID {
 			refuse(fmt.Errorf("%w: you cannot disable yourself", store.ErrInvalidUser))
@@ -123,7 +146,7 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 			h.hub.closeSession(ctx, s)
 		}
 	default:
-		h.adminUsersPage(w, r, http.StatusBadRequest, fmt.Sprintf("unknown change %q (add, passwd, disable or enable)", what))
+		h.adminUsersPage(w, r, http.StatusBadRequest, fmt.Sprintf("unknown change %q (add, passwd, sip, disable or enable)", what))
 		return
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -101,14 +102,32 @@ func TestAdminManagesUsers(t *testing.T) {
 	}
 	require.Equal(t, before, b.countUsers(t))
 
-	// Add an agent: they can log in, and their SIP password is the login password.
-	resp, _ := post(url.Values{"what": {"add"}, "username": {"agent9"}, "display_name": {"小周"}, "role": {roleAgent}, "password": {"agent9-pass"}})
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	// Add an agent: they can log in, and get a random SIP secret of their own, shown once
+	// and stored only as its HA1.
+	resp, body := post(url.Values{"what": {"add"}, "username": {"agent9"}, "display_name": {"小周"}, "role": {roleAgent}, "password": {"agent9-pass"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	secret := sipSecretOn(t, body)
+	require.NotEqual(t, "agent9-pass", secret)
 	a9, err := q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: b.dealer.ID, Username: "agent9"})
 	require.NoError(t, err)
-	require.Equal(t, "agent9-pass", a9.SipPassword)
+	require.Equal(t, store.SIPHA1("agent9", store.SIPRealm, secret), a9.SipHa1)
 	require.Equal(t, http.StatusSeeOther, b.postLogin(t, b.client(t), "agent9", "agent9-pass").StatusCode)
-	_, body := b.do(t, ad, http.MethodGet, "/admin/users", nil, nil)
+
+	// Issue a new SIP secret: the HA1 changes; a director has none to issue.
+	resp, body = post(url.Values{"what": {"sip"}, "username": {"agent9"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	secret2 := sipSecretOn(t, body)
+	require.NotEqual(t, secret, secret2)
+	a9, err = q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: b.dealer.ID, Username: "agent9"})
+	require.NoError(t, err)
+	require.Equal(t, store.SIPHA1("agent9", store.SIPRealm, secret2), a9.SipHa1)
+	resp, body = post(url.Values{"what": {"sip"}, "username": {"director1"}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, body, "only agents have a SIP secret")
+
+	_, body = b.do(t, ad, http.MethodGet, "/admin/users", nil, nil)
+	require.NotContains(t, body, secret2, "the secret is shown once")
 	require.Contains(t, body, `id="user-agent9"`)
 	require.NotContains(t, body, "agentx", "another dealer's users are not listed")
 	require.NotContains(t, body, "agent9-pass")
@@ -135,7 +154,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "an admin does not lock themselves out")
 
 	// Another dealer's user cannot be touched.
-	for _, what := range []string{"passwd", "disable", "enable"} {
+	for _, what := range []string{"passwd", "sip", "disable", "enable"} {
 		resp, _ := post(url.Values{"what": {what}, "username": {"agentx"}, "password": {"taken-over-1"}})
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, what)
 	}
@@ -153,11 +172,49 @@ func TestAdminManagesUsers(t *testing.T) {
 		require.NoError(t, rows.Scan(&action, &detail))
 		actions = append(actions, action)
 		require.NotContains(t, detail, "agent9-")
+		require.NotContains(t, detail, secret2)
 		require.Contains(t, detail, `"console"`)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"user.add", "user.password", "user.disable", "user.enable"}, actions)
+	require.Equal(t, []string{"user.add", "user.sip_secret", "user.password", "user.disable", "user.enable"}, actions)
 	var by int64
 	require.NoError(t, b.db.QueryRow(ctx, `SELECT user_id FROM audit_log WHERE action = 'user.add'`).Scan(&by))
 	require.Equal(t, b.users["admin1"].ID, by)
+}
+
+// sipSecretOn returns the SIP secret shown once on a page.
+func sipSecretOn(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<code[^>]*>([A-Z2-7]{20})</code>`).FindStringSubmatch(body)
+	require.NotNil(t, m, "no SIP secret on the page")
+	return m[1]
+}
+
+// TestAgentIssuesOwnSIPSecret: an agent issues their own SIP secret at /my/sip (shown
+// once, stored as HA1, audited as theirs); other roles have no such page.
+func TestAgentIssuesOwnSIPSecret(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	a := b.login(t, "agent1")
+	resp, body := b.do(t, a, http.MethodGet, "/my/sip", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, `id="sip-reissue"`)
+	require.NotContains(t, body, `id="sip-secret"`)
+	tok := b.csrfOf(t, a, "/my/sip")
+	resp, _ = b.do(t, a, http.MethodPost, "/my/sip", url.Values{}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "no CSRF token")
+	resp, body = b.do(t, a, http.MethodPost, "/my/sip", url.Values{"csrf": {tok}}, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	secret := sipSecretOn(t, body)
+	u, err := store.New(b.db).GetUser(ctx, b.users["agent1"].ID)
+	require.NoError(t, err)
+	require.Equal(t, store.SIPHA1("agent1", store.SIPRealm, secret), u.SipHa1)
+	var by int64
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT user_id FROM audit_log WHERE action = 'user.sip_secret'`).Scan(&by))
+	require.Equal(t, u.ID, by)
+
+	d := b.login(t, "director1")
+	resp, _ = b.do(t, d, http.MethodGet, "/my/sip", nil, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }

@@ -29,5 +29,7 @@ func (h *handler) directorRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /director/kpi/list", dir(h.directorKPIList))
 	mux.Handle("GET /director/due-not-come", dir(h.directorDueNotCome))
 	mux.Handle("GET /my/checks", anyRole(h.myChecks))
+	mux.Handle("GET /my/sip", h.secure(h.authed(h.mySIP, roleAgent)))
+	mux.Handle("POST /my/sip", h.secure(h.authed(h.mySIPIssue, roleAgent)))
 	h.directorSMSRoutes(mux, dir)
 }

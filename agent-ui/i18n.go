@@ -31,6 +31,7 @@ var messages = map[string][2]string{
 	"nav.mychecks":           {"我的抽查", "My spot-checks"},
 	"nav.users":              {"用户管理", "Users"},
 	"nav.integration":        {"系统对接", "Integration"},
+	"nav.mysip":              {"我的软电话", "My softphone"},
 	"nav.logout":             {"退出", "Log out"},
 	"nav.lang":               {"English", "中文"},
 	"login.title":            {"登录", "Log in"},

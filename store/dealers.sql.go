@@ -39,12 +39,12 @@ func (q *Queries) CountCustomers(ctx context.Context, dealerID int64) (int64, er
 }
 
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_password)
+INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_ha1)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (dealer_id, username) DO UPDATE
     SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
-        password_hash = EXCLUDED.password_hash, sip_password = EXCLUDED.sip_password
-RETURNING id, dealer_id, username, display_name, role, password_hash, sip_password, active, created_at
+        password_hash = EXCLUDED.password_hash, sip_ha1 = EXCLUDED.sip_ha1
+RETURNING id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at
 `
 
 type CreateUserParams struct {
@@ -53,7 +53,7 @@ type CreateUserParams struct {
 	DisplayName  string `json:"display_name"`
 	Role         string `json:"role"`
 	PasswordHash string `json:"password_hash"`
-	SipPassword  string `json:"sip_password"`
+	SipHa1       string `json:"sip_ha1"`
 }
 
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
@@ -63,7 +63,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		arg.DisplayName,
 		arg.Role,
 		arg.PasswordHash,
-		arg.SipPassword,
+		arg.SipHa1,
 	)
 	var i User
 	err := row.Scan(
@@ -73,9 +73,10 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.DisplayName,
 		&i.Role,
 		&i.PasswordHash,
-		&i.SipPassword,
 		&i.Active,
 		&i.CreatedAt,
+		&i.SipHa1,
+		&i.SipSecretAt,
 	)
 	return i, err
 }
@@ -110,7 +111,7 @@ func (q *Queries) EnsureDealer(ctx context.Context, arg EnsureDealerParams) (Dea
 }
 
 const findUsersByUsername = `-- name: FindUsersByUsername :many
-SELECT id, dealer_id, username, display_name, role, password_hash, sip_password, active, created_at FROM users WHERE username = $1 AND active ORDER BY dealer_id
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE username = $1 AND active ORDER BY dealer_id
 `
 
 func (q *Queries) FindUsersByUsername(ctx context.Context, username string) ([]User, error) {
@@ -129,9 +130,10 @@ func (q *Queries) FindUsersByUsername(ctx context.Context, username string) ([]U
 			&i.DisplayName,
 			&i.Role,
 			&i.PasswordHash,
-			&i.SipPassword,
 			&i.Active,
 			&i.CreatedAt,
+			&i.SipHa1,
+			&i.SipSecretAt,
 		); err != nil {
 			return nil, err
 		}
@@ -186,7 +188,7 @@ func (q *Queries) GetDealerByCode(ctx context.Context, code string) (Dealer, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, dealer_id, username, display_name, role, password_hash, sip_password, active, created_at FROM users WHERE id = $1
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -199,15 +201,16 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.DisplayName,
 		&i.Role,
 		&i.PasswordHash,
-		&i.SipPassword,
 		&i.Active,
 		&i.CreatedAt,
+		&i.SipHa1,
+		&i.SipSecretAt,
 	)
 	return i, err
 }
 
 const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, dealer_id, username, display_name, role, password_hash, sip_password, active, created_at FROM users WHERE dealer_id = $1 AND username = $2
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE dealer_id = $1 AND username = $2
 `
 
 type GetUserByUsernameParams struct {
@@ -225,9 +228,10 @@ func (q *Queries) GetUserByUsername(ctx context.Context, arg GetUserByUsernamePa
 		&i.DisplayName,
 		&i.Role,
 		&i.PasswordHash,
-		&i.SipPassword,
 		&i.Active,
 		&i.CreatedAt,
+		&i.SipHa1,
+		&i.SipSecretAt,
 	)
 	return i, err
 }
@@ -334,7 +338,7 @@ func (q *Queries) ListHolidays(ctx context.Context, dealerID int64) ([]DealerHol
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, dealer_id, username, display_name, role, password_hash, sip_password, active, created_at FROM users WHERE dealer_id = $1 ORDER BY username
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE dealer_id = $1 ORDER BY username
 `
 
 func (q *Queries) ListUsers(ctx context.Context, dealerID int64) ([]User, error) {
@@ -353,9 +357,10 @@ func (q *Queries) ListUsers(ctx context.Context, dealerID int64) ([]User, error)
 			&i.DisplayName,
 			&i.Role,
 			&i.PasswordHash,
-			&i.SipPassword,
 			&i.Active,
 			&i.CreatedAt,
+			&i.SipHa1,
+			&i.SipSecretAt,
 		); err != nil {
 			return nil, err
 		}

@@ -468,15 +468,16 @@ type SpotCheckItem struct {
 }
 
 type User struct {
-	ID           int64     `json:"id"`
-	DealerID     int64     `json:"dealer_id"`
-	Username     string    `json:"username"`
-	DisplayName  string    `json:"display_name"`
-	Role         string    `json:"role"`
-	PasswordHash string    `json:"password_hash"`
-	SipPassword  string    `json:"sip_password"`
-	Active       bool      `json:"active"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           int64      `json:"id"`
+	DealerID     int64      `json:"dealer_id"`
+	Username     string     `json:"username"`
+	DisplayName  string     `json:"display_name"`
+	Role         string     `json:"role"`
+	PasswordHash string     `json:"password_hash"`
+	Active       bool       `json:"active"`
+	CreatedAt    time.Time  `json:"created_at"`
+	SipHa1       string     `json:"sip_ha1"`
+	SipSecretAt  *time.Time `json:"sip_secret_at"`
 }
 
 type Vehicle struct {

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +72,21 @@ func ValidateRole(role string) error {
 	return fmt.Errorf("%w: role %q: use agent, director or admin", ErrInvalidUser, role)
 }
 
-// ValidatePassword checks a login or SIP password: at least MinPasswordLen characters,
+// SIPRealm is the digest realm of the gateway's registrar; an agent's stored HA1 is
+// computed for it, so the gateway must be configured with the same realm.
+const SIPRealm = "huifang"
+
+// SIPHA1 returns the digest HA1 of a SIP secret (RFC 2617 section 3.2.2.2): the hex MD5 of
+// username:realm:secret, all the registrar needs to check a phone's digest.
+func SIPHA1(username, realm, secret string) string {
+	sum := md5.Sum([]byte(username + ":" + realm + ":" + secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSIPSecret returns a random SIP secret: 20 characters of A-Z and 2-7 (100 bits).
+func NewSIPSecret() string { return rand.Text()[:20] }
+
+// ValidatePassword checks a login password: at least MinPasswordLen characters,
 // at most 72 bytes (bcrypt's limit), no line breaks.
 func ValidatePassword(what, password string) error {
 	switch {
@@ -95,8 +112,6 @@ type NewUser struct {
 	DisplayName string
 	Role        string
 	Password    string
-	// SIPPassword is the softphone's digest secret; empty means the login password.
-	SIPPassword string
 }
 
 // Actor says who changed a user, for the audit log: the console user (UserID) or the
@@ -131,27 +146,40 @@ func (q *Queries) dealerUser(ctx context.Context, dealerID, userID int64) (User,
 // AddUser validates and adds a user, audited. A user name must be new across dealers:
 // login and the SIP registrar find a user by user name alone (the registrar refuses a
 // name two dealers share), so it fails with ErrUsernameTaken when any dealer has it.
-func AddUser(ctx context.Context, db TxBeginner, u NewUser, by Actor) (User, error) {
+// An agent gets a random SIP secret for the softphone, returned here to be shown once
+// (only its HA1 is stored); other roles get none ("").
+func AddUser(ctx context.Context, db TxBeginner, u NewUser, by Actor) (User, string, error) {
+	row, secret, err := addUser(ctx, db, u, by)
+	if err != nil {
+		return User{}, "", fmt.Errorf("add user %s: %w", u.Username, err)
+	}
+	return row, secret, nil
+}
+
+func addUser(ctx context.Context, db TxBeginner, u NewUser, by Actor) (User, string, error) {
 	if err := ValidateUsername(u.Username); err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	if err := ValidateRole(u.Role); err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	if utf8.RuneCountInString(u.DisplayName) > 64 {
-		return User{}, fmt.Errorf("%w: display name: at most 64 characters", ErrInvalidUser)
+		return User{}, "", fmt.Errorf("%w: display name: at most 64 characters", ErrInvalidUser)
 	}
 	if err := ValidatePassword("password", u.Password); err != nil {
-		return User{}, err
-	}
-	if u.SIPPassword == "" {
-		u.SIPPassword = u.Password
-	} else if err := ValidatePassword("SIP password", u.SIPPassword); err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	hash, err := HashPassword(u.Password)
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
+	}
+	secret, ha1 := "", ""
+	var issued *time.Time
+	if u.Role == "agent" {
+		secret = NewSIPSecret()
+		ha1 = SIPHA1(u.Username, SIPRealm, secret)
+		now := time.Now()
+		issued = &now
 	}
 	var row User
 	err = WithTx(ctx, db, func(tx pgx.Tx) error {
@@ -164,7 +192,7 @@ func AddUser(ctx context.Context, db TxBeginner, u NewUser, by Actor) (User, err
 			return fmt.Errorf("%w: %q is used at another dealer; user names must be unique across dealers (login and phones find users by name)", ErrUsernameTaken, u.Username)
 		}
 		row, err = q.InsertUser(ctx, InsertUserParams{DealerID: u.DealerID, Username: u.Username, DisplayName: u.DisplayName,
-			Role: u.Role, PasswordHash: hash, SipPassword: u.SIPPassword})
+			Role: u.Role, PasswordHash: hash, SipHa1: ha1, SipSecretAt: issued})
 		if IsUniqueViolation(err) {
 			return fmt.Errorf("%w: the dealer already has a user %q", ErrUsernameTaken, u.Username)
 		}
@@ -172,23 +200,47 @@ func AddUser(ctx context.Context, db TxBeginner, u NewUser, by Actor) (User, err
 			return err
 		}
 		return q.auditUser(ctx, u.DealerID, by, "user.add", row.ID, map[string]any{"username": row.Username,
-			"display_name": row.DisplayName, "role": row.Role})
+			"display_name": row.DisplayName, "role": row.Role, "sip_secret": secret != ""})
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("add user %s: %w", u.Username, err)
+		return User{}, "", err
 	}
-	return row, nil
+	return row, secret, nil
 }
 
-// SetUserPassword sets a user's login password and, unless keepSIP, the SIP password
-// too (to sip, or to the login password when sip is empty), audited.
-func SetUserPassword(ctx context.Context, db TxBeginner, dealerID, userID int64, password, sip string, keepSIP bool, by Actor) error {
-	if err := ValidatePassword("password", password); err != nil {
-		return err
+// IssueSIPSecret gives an agent a new random SIP secret, audited, and returns it to be
+// shown once: only its HA1 is stored, and the old secret stops working (the phone's
+// stored registration is forgotten, so it must register with the new one). A user who
+// is not an agent is refused with ErrInvalidUser: only agents' phones register.
+func IssueSIPSecret(ctx context.Context, db TxBeginner, dealerID, userID int64, by Actor) (string, error) {
+	secret := NewSIPSecret()
+	err := WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := New(tx)
+		u, err := q.dealerUser(ctx, dealerID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Role != "agent" {
+			return fmt.Errorf("%w: only agents have a SIP secret (%s is %s)", ErrInvalidUser, u.Username, u.Role)
+		}
+		if _, err := q.SetUserSIPHA1(ctx, SetUserSIPHA1Params{SipHa1: SIPHA1(u.Username, SIPRealm, secret), ID: userID, DealerID: dealerID}); err != nil {
+			return err
+		}
+		if _, err := q.DeleteUserSipBindings(ctx, userID); err != nil {
+			return err
+		}
+		return q.auditUser(ctx, dealerID, by, "user.sip_secret", userID, map[string]any{"username": u.Username})
+	})
+	if err != nil {
+		return "", fmt.Errorf("issue SIP secret of user %d: %w", userID, err)
 	}
-	if sip == "" {
-		sip = password
-	} else if err := ValidatePassword("SIP password", sip); err != nil {
+	return secret, nil
+}
+
+// SetUserPassword sets a user's login password, audited. It does not touch the SIP
+// secret (IssueSIPSecret).
+func SetUserPassword(ctx context.Context, db TxBeginner, dealerID, userID int64, password string, by Actor) error {
+	if err := ValidatePassword("password", password); err != nil {
 		return err
 	}
 	hash, err := HashPassword(password)
@@ -201,13 +253,10 @@ func SetUserPassword(ctx context.Context, db TxBeginner, dealerID, userID int64,
 		if err != nil {
 			return err
 		}
-		if keepSIP {
-			sip = u.SipPassword
-		}
-		if _, err := q.SetUserPasswords(ctx, SetUserPasswordsParams{PasswordHash: hash, SipPassword: sip, ID: userID, DealerID: dealerID}); err != nil {
+		if _, err := q.SetUserPasswords(ctx, SetUserPasswordsParams{PasswordHash: hash, ID: userID, DealerID: dealerID}); err != nil {
 			return err
 		}
-		return q.auditUser(ctx, dealerID, by, "user.password", userID, map[string]any{"username": u.Username, "sip_changed": !keepSIP})
+		return q.auditUser(ctx, dealerID, by, "user.password", userID, map[string]any{"username": u.Username})
 	})
 	if err != nil {
 		return fmt.Errorf("set password of user %d: %w", userID, err)

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"time"
 )
 
 const countUsernameElsewhere = `-- name: CountUsernameElsewhere :one
@@ -97,18 +98,19 @@ func (q *Queries) DeleteUserSipBindings(ctx context.Context, userID int64) (int6
 }
 
 const insertUser = `-- name: InsertUser :one
-INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_password)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, dealer_id, username, display_name, role, password_hash, sip_password, active, created_at
+INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_ha1, sip_secret_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at
 `
 
 type InsertUserParams struct {
-	DealerID     int64  `json:"dealer_id"`
-	Username     string `json:"username"`
-	DisplayName  string `json:"display_name"`
-	Role         string `json:"role"`
-	PasswordHash string `json:"password_hash"`
-	SipPassword  string `json:"sip_password"`
+	DealerID     int64      `json:"dealer_id"`
+	Username     string     `json:"username"`
+	DisplayName  string     `json:"display_name"`
+	Role         string     `json:"role"`
+	PasswordHash string     `json:"password_hash"`
+	SipHa1       string     `json:"sip_ha1"`
+	SipSecretAt  *time.Time `json:"sip_secret_at"`
 }
 
 // InsertUser adds a user; a user name taken at the dealer is a unique violation.
@@ -119,7 +121,8 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 		arg.DisplayName,
 		arg.Role,
 		arg.PasswordHash,
-		arg.SipPassword,
+		arg.SipHa1,
+		arg.SipSecretAt,
 	)
 	var i User
 	err := row.Scan(
@@ -129,9 +132,10 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 		&i.DisplayName,
 		&i.Role,
 		&i.PasswordHash,
-		&i.SipPassword,
 		&i.Active,
 		&i.CreatedAt,
+		&i.SipHa1,
+		&i.SipSecretAt,
 	)
 	return i, err
 }
@@ -155,24 +159,38 @@ func (q *Queries) SetUserActive(ctx context.Context, arg SetUserActiveParams) (i
 }
 
 const setUserPasswords = `-- name: SetUserPasswords :execrows
-UPDATE users SET password_hash = $1, sip_password = $2
-WHERE id = $3 AND dealer_id = $4
+UPDATE users SET password_hash = $1
+WHERE id = $2 AND dealer_id = $3
 `
 
 type SetUserPasswordsParams struct {
 	PasswordHash string `json:"password_hash"`
-	SipPassword  string `json:"sip_password"`
 	ID           int64  `json:"id"`
 	DealerID     int64  `json:"dealer_id"`
 }
 
 func (q *Queries) SetUserPasswords(ctx context.Context, arg SetUserPasswordsParams) (int64, error) {
-	result, err := q.db.Exec(ctx, setUserPasswords,
-		arg.PasswordHash,
-		arg.SipPassword,
-		arg.ID,
-		arg.DealerID,
-	)
+	result, err := q.db.Exec(ctx, setUserPasswords, arg.PasswordHash, arg.ID, arg.DealerID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const setUserSIPHA1 = `-- name: SetUserSIPHA1 :execrows
+UPDATE users SET sip_ha1 = $1, sip_secret_at = now()
+WHERE id = $2 AND dealer_id = $3 AND role = 'agent'
+`
+
+type SetUserSIPHA1Params struct {
+	SipHa1   string `json:"sip_ha1"`
+	ID       int64  `json:"id"`
+	DealerID int64  `json:"dealer_id"`
+}
+
+// SetUserSIPHA1 stores an agent's new SIP secret as its digest HA1 (never the secret).
+func (q *Queries) SetUserSIPHA1(ctx context.Context, arg SetUserSIPHA1Params) (int64, error) {
+	result, err := q.db.Exec(ctx, setUserSIPHA1, arg.SipHa1, arg.ID, arg.DealerID)
 	if err != nil {
 		return 0, err
 	}

@@ -83,9 +83,8 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // reinvite answers a re-INVITE (session refresh or new media address) in a dialog of ours.
 func (g *Gateway) reinvite(req *sip.Request, tx sip.ServerTransaction) {
-	l := g.dialogOf(req)
+	l := g.peerDialog(req, tx)
 	if l == nil {
-		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
 	if len(req.Body()) > 0 {
@@ -127,8 +126,10 @@ func (g *Gateway) agentCallIn(agent Agent, req *sip.Request, tx sip.ServerTransa
 		}
 	}
 	l.destination = req.Source()
+	l.addPeer(sourceIP(req.Source()))
 	l.cseq.Store(0)
 	l.media = sess
+	l.allowMediaFromPeers()
 	l.localSDP = answer
 	al := &agentLeg{agent: agent, leg: l}
 	sess.Start(media.Handler{
@@ -325,5 +326,6 @@ func (g *Gateway) CallAgent(ctx context.Context, username string) (*CallResult, 
 		return nil
 	}
 	to := sip.Uri{Scheme: "sip", User: username, Host: b.contact.Host, Port: b.contact.Port}
-	return g.place(ctx, target{ruri: b.contact, to: to, transport: strings.ToUpper(b.transport), number: username}, p)
+	return g.place(ctx, target{ruri: b.contact, to: to, transport: strings.ToUpper(b.transport), number: username,
+		peers: []string{sourceIP(b.source)}}, p)
 }

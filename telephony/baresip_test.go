@@ -59,7 +59,7 @@ func startBaresip(t *testing.T, gw, user, password string, seconds int) *syncBuf
 // customer to it, and checks both voices are in the recording.
 func TestBaresipAgentBridged(t *testing.T) {
 	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
-	creds := mapCredentials{"agent3": {Username: "agent3", Password: "pw3", UserID: 11}}
+	creds := mapCredentials{"agent3": {Username: "agent3", HA1: HA1("agent3", "huifang", "pw3"), UserID: 11}}
 	// baresip is gone by the time the gateway closes; do not wait long for its BYE answer.
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds,
 		RecordingsDir: t.TempDir(), ByeTimeout: 300 * time.Millisecond})

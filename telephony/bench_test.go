@@ -178,7 +178,7 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	creds := mapCredentials{}
 	for i := 0; i < n; i++ {
 		u := "agent" + strconv.Itoa(i)
-		creds[u] = Agent{Username: u, Password: "pw" + u, UserID: int64(i + 1)}
+		creds[u] = Agent{Username: u, HA1: HA1(u, "huifang", "pw"+u), UserID: int64(i + 1)}
 	}
 	// The calls ramp up at 100 per second, as a dialer paces them.
 	pprof.SetGoroutineLabels(gateway)

@@ -27,7 +27,7 @@ func (m mapCredentials) LookupAgent(_ context.Context, user string) (Agent, erro
 // on the left, the agent on the right.
 func TestBridgeAgentToCustomer(t *testing.T) {
 	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2500", "codec", "8", "pcap", sippPCMA)
-	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1", UserID: 7, DealerID: 3}}
+	creds := mapCredentials{"agent1": {Username: "agent1", HA1: HA1("agent1", "huifang", "pw1"), UserID: 7, DealerID: 3}}
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir()})
 	phone := startSippUAC(t, "uac_agent.xml", "udp", g.Addr(),
 		"user", "agent1", "password", "pw1", "wait", "300", "stay", "3500", "pcap", sippPCMA)
@@ -65,7 +65,7 @@ func TestBridgeAgentToCustomer(t *testing.T) {
 // leg, bridges a sipp customer onto it, and checks both voices are recorded.
 func TestCallAgentAtLogin(t *testing.T) {
 	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
-	creds := mapCredentials{"agent2": {Username: "agent2", Password: "pw2", UserID: 9}}
+	creds := mapCredentials{"agent2": {Username: "agent2", HA1: HA1("agent2", "huifang", "pw2"), UserID: 9}}
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir()})
 	phone := startSipp(t, "uas_agent_phone.xml", "udp", "codec", "8", "pcap", sippPCMA)
 	reg := startSippUAC(t, "uac_register.xml", "udp", g.Addr(),

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -175,7 +176,7 @@ func (g *Gateway) Dial(ctx context.Context, p DialParams) (*CallResult, error) {
 	u := sip.Uri{Scheme: "sip", User: number, Host: g.trunk.Host, Port: g.trunk.Port}
 	return g.place(ctx, target{
 		ruri: u, to: u, transport: g.transport, destination: g.cfg.Trunk.OutboundProxy,
-		trunk: g.cfg.Trunk.URI, number: number, log: true,
+		trunk: g.cfg.Trunk.URI, number: number, log: true, trunkAuth: true,
 	}, p)
 }
 
@@ -188,6 +189,12 @@ type target struct {
 	number      string
 	// log says whether the call is a customer attempt for the CallLog.
 	log bool
+	// trunkAuth says whether the trunk's credentials may answer a 401 or 407: only for
+	// calls through the trunk, never to an agent's phone.
+	trunkAuth bool
+	// peers are more addresses the callee may send in-dialog requests from (a phone's
+	// registration source); the Request-URI's host and the destination always may.
+	peers []string
 }
 
 // place runs one outgoing call to t.
@@ -213,7 +220,15 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 	l.remote = t.to
 	l.remoteTarget = t.ruri
 	l.destination = t.destination
+	l.addPeer(t.ruri.Host)
+	if t.destination != "" {
+		l.addPeer(sourceIP(t.destination))
+	}
+	for _, p := range t.peers {
+		l.addPeer(p)
+	}
 	l.media = sess
+	l.allowMediaFromPeers()
 	l.localSDP = sess.Offer(randomID())
 
 	res := &CallResult{
@@ -225,7 +240,7 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 	defer g.dialogs.remove(l)
 
 	c := &Call{g: g, leg: l}
-	g.invite(ctx, c, p, res)
+	g.invite(ctx, c, p, res, t.trunkAuth)
 	if res.EndAt.IsZero() {
 		res.EndAt = time.Now()
 	}
@@ -257,7 +272,7 @@ func (g *Gateway) inviteRequest(l *leg) *sip.Request {
 }
 
 // invite runs the INVITE transaction of l and, when answered, the call; it fills res.
-func (g *Gateway) invite(ctx context.Context, c *Call, p DialParams, res *CallResult) {
+func (g *Gateway) invite(ctx context.Context, c *Call, p DialParams, res *CallResult, trunkAuth bool) {
 	l := c.leg
 	ringTimeout := p.RingTimeout
 	if ringTimeout <= 0 {
@@ -388,7 +403,7 @@ func (g *Gateway) invite(ctx context.Context, c *Call, p DialParams, res *CallRe
 			}
 			g.answered(ctx, c, r, tx, p, res)
 			return
-		case (r.StatusCode == 401 || r.StatusCode == 407) && g.cfg.Trunk.Username != "" && authTries < 2 && !cancelled:
+		case (r.StatusCode == 401 || r.StatusCode == 407) && trunkAuth && g.cfg.Trunk.Username != "" && authTries < 2 && !cancelled:
 			authTries++
 			tx.Terminate()
 			if err := g.authorize(req, r); err != nil {
@@ -486,8 +501,14 @@ func (g *Gateway) confirm(l *leg, r *sip.Response, tx sip.ClientTransaction) {
 	if to := r.To(); to != nil {
 		l.remoteTag, _ = to.Params.Get("tag")
 	}
+	// The host that answered may send the BYE (and its media).
+	l.addPeer(sourceIP(r.Source()))
+	l.allowMediaFromPeers()
 	if c := r.Contact(); c != nil {
 		l.remoteTarget = *c.Address.Clone()
+		if net.ParseIP(c.Address.Host) != nil {
+			l.addPeer(c.Address.Host)
+		}
 	}
 	rr := r.GetHeaders("Record-Route")
 	l.routes = l.routes[:0]
@@ -594,23 +615,45 @@ func (g *Gateway) answered(ctx context.Context, c *Call, r *sip.Response, tx sip
 	}()
 	maxDur := time.NewTimer(g.cfg.MaxCallDuration)
 	defer maxDur.Stop()
+	// A call whose peer sends no RTP at all for RTPTimeout is dead (or never was a
+	// phone): end it. The agent's own leg for the shift is not watched.
+	var idleCheck <-chan time.Time
+	if g.cfg.RTPTimeout > 0 && p.Kind != "agent_leg" {
+		t := time.NewTicker(min(g.cfg.RTPTimeout/4, time.Second))
+		defer t.Stop()
+		idleCheck = t.C
+	}
 
-	select {
-	case <-l.ended:
-		res.HangupBy = HangupCustomer
-	case <-onAnswerDone:
-		c.mu.Lock()
-		res.HangupBy = c.hangupBy
-		c.mu.Unlock()
-		if res.HangupBy == "" {
+wait:
+	for {
+		select {
+		case <-l.ended:
+			res.HangupBy = HangupCustomer
+		case <-onAnswerDone:
+			c.mu.Lock()
+			res.HangupBy = c.hangupBy
+			c.mu.Unlock()
+			if res.HangupBy == "" {
+				res.HangupBy = HangupSystem
+			}
+		case by := <-l.hangup:
+			res.HangupBy = by
+		case <-ctx.Done():
+			res.HangupBy = HangupSystem
+		case <-maxDur.C:
+			res.HangupBy = HangupSystem
+		case <-idleCheck:
+			last := l.media.LastPacket()
+			if last.IsZero() {
+				last = res.AnswerAt
+			}
+			if time.Since(last) < g.cfg.RTPTimeout {
+				continue
+			}
+			g.log.Warn("no RTP from the peer: ending the call", "call_id", l.callID, "silent_for", time.Since(last).Round(time.Second))
 			res.HangupBy = HangupSystem
 		}
-	case by := <-l.hangup:
-		res.HangupBy = by
-	case <-ctx.Done():
-		res.HangupBy = HangupSystem
-	case <-maxDur.C:
-		res.HangupBy = HangupSystem
+		break wait
 	}
 	select {
 	case <-l.ended:

@@ -72,6 +72,23 @@ type Config struct {
 	CallLog CallLog
 	// Metrics records calls and RTP for Prometheus (NewMetrics); nil records nothing.
 	Metrics *Metrics
+	// AuthFailures wrong digest answers from one source address, for one user name, or
+	// for one user from one address within AuthWindow lock that key out for AuthLockout:
+	// its requests are answered 403 without a lookup. Defaults: 10 in 5 minutes, locked
+	// 15 minutes; a negative AuthFailures turns the throttle off. A user locked by
+	// failures from elsewhere stays usable from the address it last authenticated from.
+	AuthFailures int
+	AuthWindow   time.Duration
+	AuthLockout  time.Duration
+	// CredentialsTTL is how long an answer of the Credentials (an agent, or no such
+	// agent) is reused (default 30s; negative: not cached). A new SIP secret takes effect
+	// within it.
+	CredentialsTTL time.Duration
+	// RTPTimeout ends an answered call when the peer has sent no RTP at all for this long
+	// (default 60s; negative: never). The agents' own legs for the shift are not watched.
+	RTPTimeout time.Duration
+	// Now is the gateway's clock for digest nonces and the throttle (default time.Now).
+	Now func() time.Time
 	// Logger receives the gateway's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -105,6 +122,24 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.AuthFailures == 0 {
+		c.AuthFailures = 10
+	}
+	if c.AuthWindow <= 0 {
+		c.AuthWindow = 5 * time.Minute
+	}
+	if c.AuthLockout <= 0 {
+		c.AuthLockout = 15 * time.Minute
+	}
+	if c.CredentialsTTL == 0 {
+		c.CredentialsTTL = 30 * time.Second
+	}
+	if c.RTPTimeout == 0 {
+		c.RTPTimeout = 60 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Trunk.CallerID == "" {
 		c.Trunk.CallerID = "huifang"

@@ -30,5 +30,11 @@
 //
 // Nothing here is an open relay: only the dialer (this process) and registered,
 // authenticated agents originate calls; any other INVITE or REGISTER is challenged or
-// refused.
+// refused. The defences against a network attacker (SECURITY.md, "SIP and RTP"): agents'
+// secrets known only as digest HA1 (auth.go); one-use nonces and the digest-uri checked
+// against the Request-URI; wrong answers throttled per source, user and pair, with the
+// Credentials' answers cached (throttle.go, credcache.go); in-dialog requests only from
+// the dialog's peer (leg.go); RTP heard only from the latched or signalled source, and a
+// call without RTP ended (media, call.go); every handler recovering from a panic and junk
+// traffic logged at most once per interval (handlers.go, junklog.go).
 package telephony

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -36,6 +37,11 @@ type Gateway struct {
 	registrar *registrar
 	limiter   *limiter
 	nonces    *nonces
+	throttle  *throttle
+	creds     *credCache
+	// junk logs floods (malformed packets, refused digests) at most once per interval.
+	junk      *rateLog
+	malformed atomic.Uint64
 	agents    *agents
 	wg        sync.WaitGroup
 	// done is closed by Close; agent legs end with it.
@@ -53,6 +59,9 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: cfg.Logger, dialogs: newRegistry(), nonces: newNonces(),
 		agents: &agents{m: map[string]*agentLeg{}}, done: make(chan struct{})}
 	g.registrar = newRegistrar()
+	g.throttle = newThrottle(cfg.AuthFailures, cfg.AuthWindow, cfg.AuthLockout)
+	g.creds = newCredCache(cfg.Credentials, cfg.CredentialsTTL, 4)
+	g.junk = newRateLog(cfg.Logger, 10*time.Second, cfg.Now)
 	g.limiter = newLimiter(cfg.Trunk.MaxConcurrent, cfg.Trunk.MaxCPS)
 	if cfg.Trunk.URI != "" {
 		g.trunk, _ = parseTrunkURI(cfg.Trunk.URI)
@@ -73,20 +82,22 @@ func New(cfg Config) (*Gateway, error) {
 func (g *Gateway) Start() error {
 	// Stored registrations are back before any new REGISTER can arrive and replace them.
 	g.loadBindings()
+	// sipgo's lines about malformed traffic are counted and rate-limited.
+	sipLog := slog.New(&junkHandler{next: g.log.Handler(), rl: g.junk, n: &g.malformed})
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("huifang"),
 		sipgo.WithUserAgentHostname(g.cfg.Host),
 		sipgo.WithUserAgentTransactionLayerOptions(
-			sip.WithTransactionLayerLogger(g.log),
+			sip.WithTransactionLayerLogger(sipLog),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}),
 		),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(g.log)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 	)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	g.ua = ua
-	if g.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(g.log)); err != nil {
+	if g.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog)); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	if g.cli, err = sipgo.NewClient(ua, sipgo.WithClientLogger(g.log), sipgo.WithClientHostname(g.cfg.Host)); err != nil {

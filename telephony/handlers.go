@@ -1,6 +1,8 @@
 package telephony
 
 import (
+	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -11,11 +13,40 @@ func (g *Gateway) routes() {
 	for _, m := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.BYE, sip.CANCEL, sip.INFO, sip.UPDATE, sip.OPTIONS, sip.REGISTER} {
 		g.srv.OnRequest(m, g.handlerFor(m))
 	}
-	g.srv.OnNoRoute(g.onNoRoute)
+	g.srv.OnNoRoute(g.recovering(g.onNoRoute))
 }
 
-// handlerFor returns the handler of a request method.
+// handlerFor returns the handler of a request method, wrapped so that a panic in it
+// (a message no one foresaw) is logged and answered 500 instead of ending the process and
+// every call of every dealer with it.
 func (g *Gateway) handlerFor(m sip.RequestMethod) func(*sip.Request, sip.ServerTransaction) {
+	return g.recovering(g.handler(m))
+}
+
+// recovering wraps a request handler with panic recovery.
+func (g *Gateway) recovering(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			g.malformed.Add(1)
+			g.junk.warn("sip handler panic recovered", "method", req.Method.String(), "source", req.Source(),
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if req.IsAck() {
+				return
+			}
+			// Answering may panic too on such a message; the panic is over either way.
+			defer func() { _ = recover() }()
+			g.respond(tx, req, 500, "Server Internal Error", nil)
+		}()
+		h(req, tx)
+	}
+}
+
+// handler returns the handler of a request method.
+func (g *Gateway) handler(m sip.RequestMethod) func(*sip.Request, sip.ServerTransaction) {
 	switch m {
 	case sip.INVITE:
 		return g.onInvite
@@ -62,6 +93,24 @@ func (g *Gateway) dialogOf(req *sip.Request) *leg {
 	return g.dialogs.get(cid.Value(), tag)
 }
 
+// peerDialog finds the dialog of an in-dialog request and checks it comes from the
+// dialog's peer. It answers 481 for no dialog and 403 for a request from anyone else
+// (issue 12: a sniffed BYE, INFO or re-INVITE sent from another address), and returns
+// nil then.
+func (g *Gateway) peerDialog(req *sip.Request, tx sip.ServerTransaction) *leg {
+	l := g.dialogOf(req)
+	if l == nil {
+		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return nil
+	}
+	if !l.fromPeer(req.Source()) {
+		g.junk.warn("sip in-dialog request from a stranger refused", "method", req.Method.String(), "source", req.Source(), "call_id", l.callID)
+		g.respond(tx, req, 403, "Forbidden", nil)
+		return nil
+	}
+	return l
+}
+
 // wellFormed reports whether req has the headers every handler relies on.
 func wellFormed(req *sip.Request) bool {
 	return req.CallID() != nil && req.From() != nil && req.To() != nil && req.CSeq() != nil && req.Via() != nil
@@ -72,9 +121,8 @@ func (g *Gateway) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		g.respond(tx, req, 400, "Bad Request", nil)
 		return
 	}
-	l := g.dialogOf(req)
+	l := g.peerDialog(req, tx)
 	if l == nil {
-		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
 	g.respond(tx, req, 200, "OK", nil)
@@ -85,7 +133,7 @@ func (g *Gateway) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if !wellFormed(req) {
 		return
 	}
-	if l := g.dialogOf(req); l != nil {
+	if l := g.dialogOf(req); l != nil && l.fromPeer(req.Source()) {
 		l.gotAck()
 	}
 }
@@ -113,8 +161,7 @@ func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		g.respond(tx, req, 400, "Bad Request", nil)
 		return
 	}
-	if g.dialogOf(req) == nil {
-		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+	if g.peerDialog(req, tx) == nil {
 		return
 	}
 	g.respond(tx, req, 200, "OK", nil, sessionExpires(req)...)
@@ -143,9 +190,8 @@ func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		g.respond(tx, req, 400, "Bad Request", nil)
 		return
 	}
-	l := g.dialogOf(req)
+	l := g.peerDialog(req, tx)
 	if l == nil {
-		g.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
 	// Answer before handing the digit on: a message call hangs up on the digit, and its

@@ -1,6 +1,8 @@
 package telephony
 
 import (
+	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -23,7 +25,12 @@ type leg struct {
 	routes                []sip.Uri
 	// destination, when set, is where every in-dialog request goes (outbound proxy).
 	destination string
-	cseq        atomic.Uint32
+	// peers are the IP addresses in-dialog requests may come from: the phone's, or the
+	// trunk's (and its outbound proxy's and answering host's). Requests from anywhere
+	// else are refused, so a sniffed Call-ID and tags cannot end or change the call.
+	peersMu sync.Mutex
+	peers   []string
+	cseq    atomic.Uint32
 
 	media    *media.Session
 	localSDP []byte
@@ -47,6 +54,52 @@ func newLeg(callID, localTag string) *leg {
 		acked:    make(chan struct{}),
 		hangup:   make(chan string, 1),
 	}
+}
+
+// addPeer allows in-dialog requests from host (an IP address or a name to resolve).
+func (l *leg) addPeer(host string) {
+	if host == "" {
+		return
+	}
+	ips := []string{host}
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []string{ip.String()}
+	} else if addrs, err := net.LookupHost(host); err == nil {
+		ips = addrs
+	}
+	l.peersMu.Lock()
+	defer l.peersMu.Unlock()
+	for _, ip := range ips {
+		if !slices.Contains(l.peers, ip) {
+			l.peers = append(l.peers, ip)
+		}
+	}
+}
+
+// allowMediaFromPeers lets the leg's RTP session latch to the signalling peers'
+// addresses as well as the SDP's (phones behind NAT).
+func (l *leg) allowMediaFromPeers() {
+	if l.media == nil {
+		return
+	}
+	l.peersMu.Lock()
+	peers := slices.Clone(l.peers)
+	l.peersMu.Unlock()
+	for _, p := range peers {
+		l.media.AllowSource(p)
+	}
+}
+
+// fromPeer reports whether a request from source (HOST:PORT) comes from the dialog's
+// peer. A leg that knows no peer accepts any source.
+func (l *leg) fromPeer(source string) bool {
+	ip := sourceIP(source)
+	if p := net.ParseIP(ip); p != nil {
+		ip = p.String()
+	}
+	l.peersMu.Lock()
+	defer l.peersMu.Unlock()
+	return len(l.peers) == 0 || slices.Contains(l.peers, ip)
 }
 
 // peerEnded marks the dialog as ended by the peer.

@@ -124,7 +124,7 @@ func (ph *phone) logout() {
 
 func TestSoftphoneBridge(t *testing.T) {
 	c := newTestCarrier(t, simCarrierAnswering(500*time.Millisecond))
-	creds := mapCredentials{"a1": {Username: "a1", Password: "p1", UserID: 1}}
+	creds := mapCredentials{"a1": {Username: "a1", HA1: HA1("a1", "huifang", "p1"), UserID: 1}}
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI()}, Credentials: creds, RecordingsDir: t.TempDir()})
 	ph, err := newPhones(t).login(context.Background(), g.Addr(), "a1", "p1")
 	require.NoError(t, err)
@@ -158,7 +158,7 @@ func waitAgent(t testing.TB, g *Gateway, user string) {
 func TestBridgeRelaysDTMF(t *testing.T) {
 	// The customer answers, presses 5 (RFC 4733 events) and waits for us to hang up.
 	s := startSipp(t, "uas_dtmf_rfc4733.xml", "udp", "codec", "0", "wait", "200", "pcap", "/usr/share/sip-tester/dtmf_2833_5.pcap")
-	creds := mapCredentials{"a1": {Username: "a1", Password: "p1"}}
+	creds := mapCredentials{"a1": {Username: "a1", HA1: HA1("a1", "huifang", "p1")}}
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir()})
 	ph, err := newPhones(t).login(context.Background(), g.Addr(), "a1", "p1")
 	require.NoError(t, err)

@@ -59,7 +59,7 @@ func TestRestoreBindings(t *testing.T) {
 	creds := mapCredentials{}
 	for i := 1; i <= 5; i++ {
 		u := "agent" + strconv.Itoa(i)
-		creds[u] = Agent{Username: u, Password: "pw", UserID: int64(i)}
+		creds[u] = Agent{Username: u, HA1: HA1(u, "huifang", "pw"), UserID: int64(i)}
 	}
 	live := time.Now().Add(time.Hour)
 	store := &memBindings{m: map[string]Binding{
@@ -83,7 +83,7 @@ func TestRestoreBindings(t *testing.T) {
 // TestRegisterWithStoreDown checks a REGISTER succeeds from memory when the store fails,
 // and that a gateway whose store cannot be read still starts.
 func TestRegisterWithStoreDown(t *testing.T) {
-	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1", UserID: 7}}
+	creds := mapCredentials{"agent1": {Username: "agent1", HA1: HA1("agent1", "huifang", "pw1"), UserID: 7}}
 	g := newTestGateway(t, Config{Credentials: creds, Bindings: &memBindings{fail: true}})
 	reg := startSippUAC(t, "uac_register.xml", "udp", g.Addr(), "user", "agent1", "password", "pw1", "contact_port", "5099")
 	require.NoError(t, reg.Wait(t))

@@ -56,7 +56,7 @@ func request(method, ruri, from, extra string) string {
 }
 
 func TestNoOpenRelay(t *testing.T) {
-	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1"}}
+	creds := mapCredentials{"agent1": {Username: "agent1", HA1: HA1("agent1", "huifang", "pw1")}}
 	// A trunk that must never see a request from outsiders.
 	trunk, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
@@ -97,7 +97,7 @@ func TestNoOpenRelay(t *testing.T) {
 }
 
 func TestRegisterWithWrongPasswordIsForbidden(t *testing.T) {
-	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1"}}
+	creds := mapCredentials{"agent1": {Username: "agent1", HA1: HA1("agent1", "huifang", "pw1")}}
 	g := newTestGateway(t, Config{Credentials: creds})
 	res := sendRaw(t, g.Addr(), request("REGISTER", "sip:"+g.Addr(), "agent1", ""))
 	require.Equal(t, 401, res[0].StatusCode)
@@ -146,7 +146,7 @@ func handleRaw(g *Gateway, msg []byte) {
 }
 
 func TestTortureMessagesDoNotCrash(t *testing.T) {
-	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1"}}
+	creds := mapCredentials{"agent1": {Username: "agent1", HA1: HA1("agent1", "huifang", "pw1")}}
 	g := newTestGateway(t, Config{Credentials: creds})
 	c, err := net.Dial("udp", g.Addr())
 	require.NoError(t, err)
@@ -171,7 +171,7 @@ func FuzzGatewayRequest(f *testing.F) {
 	f.Add([]byte(request("INVITE", "sip:13900000001@127.0.0.1:5060", "x", "")))
 	f.Add([]byte(request("REGISTER", "sip:127.0.0.1:5060", "agent1", `Authorization: Digest username="agent1", realm="huifang", nonce="a.b", uri="sip:x", response="00"`+"\r\n")))
 	f.Add([]byte(request("INFO", "sip:x@127.0.0.1", "x", "Content-Type: application/dtmf-relay\r\n")))
-	creds := mapCredentials{"agent1": {Username: "agent1", Password: "pw1"}}
+	creds := mapCredentials{"agent1": {Username: "agent1", HA1: HA1("agent1", "huifang", "pw1")}}
 	g := newTestGateway(f, Config{Credentials: creds, Logger: testLogger()})
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		handleRaw(g, msg)

@@ -229,12 +229,21 @@ function haveSipp() {
   try { execFileSync("sipp", ["-v"], { stdio: "ignore" }); return true; } catch (e) { return e.status !== undefined && e.code !== "ENOENT"; }
 }
 
+// sipSecret issues the agent a new SIP secret with the command line, as an admin would,
+// and returns it (the console password is not the softphone's secret).
+function sipSecret(user) {
+  const out = execFileSync(process.env.HUIFANG_BIN, ["user", "sip-secret", "--dealer", process.env.E2E_DEALER || "E2E", "--username", user]).toString();
+  const m = out.match(/SIP secret: (\S+)/);
+  assert.ok(m, "huifang user sip-secret printed no secret: " + out);
+  return m[1];
+}
+
 // startPhone registers a sipp phone as the agent at serve's gateway and keeps the agent's
 // leg up for stayMs: the agent's softphone.
 async function startPhone(user, stayMs) {
   const scenario = join(here, "..", "..", "telephony", "testdata", "uac_agent.xml");
   let text = readFileSync(scenario, "utf8");
-  const keys = { user, password, wait: "500", stay: String(stayMs), pcap: "/usr/share/sip-tester/g711a.pcap" };
+  const keys = { user, password: sipSecret(user), wait: "500", stay: String(stayMs), pcap: "/usr/share/sip-tester/g711a.pcap" };
   for (const [k, v] of Object.entries(keys)) text = text.split("[" + k + "]").join(v);
   const dir = mkdtempSync(join(tmpdir(), "huifang-phone-"));
   const sf = join(dir, "uac_agent.xml");

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/demo"
 )
 
@@ -91,6 +92,12 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintln(env.stdout, "logins:")
 	for _, u := range res.Users {
 		fmt.Fprintf(env.stdout, "  %-10s %-9s %s  password: %s\n", u.Username, u.Role, u.DisplayName, shown)
+	}
+	fmt.Fprintf(env.stdout, "softphones (SIP user = the agent's user name, realm %s, shown once; huifang user sip-secret issues a new one):\n", store.SIPRealm)
+	for _, u := range res.Users {
+		if s, ok := res.SIPSecrets[u.Username]; ok {
+			fmt.Fprintf(env.stdout, "  %-10s SIP secret: %s\n", u.Username, s)
+		}
 	}
 	return nil
 }

@@ -235,7 +235,6 @@ func cmdUserAdd(ctx context.Context, env *cliEnv, args []string) error {
 	name := fs.String("name", "", "display name, such as 客服 王芳 (agents who are sales consultants: the name in the vehicles' consultant column)")
 	role := fs.String("role", "", "agent, director or admin (required)")
 	pwFile := fs.String("password-file", "", "read the login password from this file (default: stdin when piped, else generated and printed once)")
-	sipFile := fs.String("sip-password-file", "", "read the softphone's SIP password from this file (default: the login password)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -253,68 +252,78 @@ func cmdUserAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	sip := ""
-	if *sipFile != "" {
-		if sip, err = readSecret(&cliEnv{}, *sipFile, "SIP password"); err != nil {
-			return err
-		}
-	}
 	pool, d, _, err := t.open(ctx, env, false)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	u, err := store.AddUser(ctx, pool, store.NewUser{DealerID: d.ID, Username: *t.username, DisplayName: *name,
-		Role: *role, Password: pw, SIPPassword: sip}, cliActor)
+	u, secret, err := store.AddUser(ctx, pool, store.NewUser{DealerID: d.ID, Username: *t.username, DisplayName: *name,
+		Role: *role, Password: pw}, cliActor)
 	if err != nil {
 		return adminError(err)
 	}
 	fmt.Fprintf(env.stdout, "user %s (%s, %s) added to dealer %s\n", u.Username, u.DisplayName, u.Role, d.Code)
 	if generated {
-		fmt.Fprintf(env.stdout, "password: %s\n(shown once; it is also the softphone's SIP password unless --sip-password-file was given)\n", pw)
+		fmt.Fprintf(env.stdout, "password: %s\n(shown once)\n", pw)
+	}
+	if secret != "" {
+		printSIPSecret(env, u.Username, secret)
 	}
 	return nil
 }
 
-// cmdUserPasswd sets a user's login password and, unless --keep-sip, the SIP password.
+// printSIPSecret shows an agent's new SIP secret, once, with what the softphone needs.
+func printSIPSecret(env *cliEnv, username, secret string) {
+	fmt.Fprintf(env.stdout, "SIP secret: %s\n(shown once; the softphone registers as %s, realm %s, with this secret; huifang user sip-secret issues a new one)\n",
+		secret, username, store.SIPRealm)
+}
+
+// cmdUserPasswd sets a user's login password (the SIP secret is not touched).
 func cmdUserPasswd(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "user passwd")
 	t := userFlags(fs)
 	pwFile := fs.String("password-file", "", "read the new password from this file (default: stdin when piped, else generated and printed once)")
-	sipFile := fs.String("sip-password-file", "", "read the new SIP password from this file (default: the login password)")
-	keepSIP := fs.Bool("keep-sip", false, "leave the SIP password as it is")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *keepSIP && *sipFile != "" {
-		return fmt.Errorf("%w: --keep-sip and --sip-password-file do not go together", errUsage)
 	}
 	pw, generated, err := loginPassword(env, *pwFile)
 	if err != nil {
 		return err
-	}
-	sip := ""
-	if *sipFile != "" {
-		if sip, err = readSecret(&cliEnv{}, *sipFile, "SIP password"); err != nil {
-			return err
-		}
 	}
 	pool, d, u, err := t.open(ctx, env, true)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.SetUserPassword(ctx, pool, d.ID, u.ID, pw, sip, *keepSIP, cliActor); err != nil {
+	if err := store.SetUserPassword(ctx, pool, d.ID, u.ID, pw, cliActor); err != nil {
 		return adminError(err)
 	}
-	what := "password and SIP password"
-	if *keepSIP {
-		what = "password (SIP password kept)"
-	}
-	fmt.Fprintf(env.stdout, "user %s of dealer %s: %s set\n", u.Username, d.Code, what)
+	fmt.Fprintf(env.stdout, "user %s of dealer %s: password set\n", u.Username, d.Code)
 	if generated {
 		fmt.Fprintf(env.stdout, "password: %s\n(shown once)\n", pw)
 	}
+	return nil
+}
+
+// cmdUserSIPSecret issues an agent a new random SIP secret and prints it once; the old
+// one stops working.
+func cmdUserSIPSecret(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "user sip-secret")
+	t := userFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	pool, d, u, err := t.open(ctx, env, true)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	secret, err := store.IssueSIPSecret(ctx, pool, d.ID, u.ID, cliActor)
+	if err != nil {
+		return adminError(err)
+	}
+	fmt.Fprintf(env.stdout, "user %s of dealer %s: new SIP secret issued; the old one no longer registers\n", u.Username, d.Code)
+	printSIPSecret(env, u.Username, secret)
 	return nil
 }
 
@@ -358,7 +367,7 @@ type userLine struct {
 	DisplayName string    `json:"display_name"`
 	Role        string    `json:"role"`
 	Active      bool      `json:"active"`
-	SIPSet      bool      `json:"sip_password_set"`
+	SIPSet      bool      `json:"sip_secret_set"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
@@ -389,7 +398,7 @@ func cmdUserList(ctx context.Context, env *cliEnv, args []string) error {
 	lines := make([]userLine, 0, len(users))
 	for _, u := range users {
 		lines = append(lines, userLine{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, Active: u.Active,
-			SIPSet: u.SipPassword != "", CreatedAt: u.CreatedAt})
+			SIPSet: u.SipHa1 != "", CreatedAt: u.CreatedAt})
 	}
 	if *asJSON {
 		return json.NewEncoder(env.stdout).Encode(lines)

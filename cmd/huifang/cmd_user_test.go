@@ -102,7 +102,7 @@ func TestUserCommands(t *testing.T) {
 		{"bad user name", "U1", "li na", []string{"--role", "agent", "--password-file", pwFile}, "", 2, "user name \"li na\"", ""},
 		{"too long user name", "U1", strings.Repeat("a", 33), []string{"--role", "agent", "--password-file", pwFile}, "", 2, "user name", ""},
 		{"short password", "U1", "li", []string{"--role", "agent"}, "short\n", 2, "at least 8 characters", ""},
-		{"short SIP password", "U1", "li", []string{"--role", "agent", "--password-file", pwFile, "--sip-password-file", file("sip", "1234")}, "", 2, "SIP password must have at least 8", ""},
+		{"SIP password flag is gone", "U1", "li", []string{"--role", "agent", "--password-file", pwFile, "--sip-password-file", file("sip", "sip-pass-1234")}, "", 2, "sip-password-file", ""},
 		{"no such dealer", "XX", "li", []string{"--role", "agent", "--password-file", pwFile}, "", 1, "no dealer \"XX\"", ""},
 	}
 	for _, tc := range add {
@@ -128,30 +128,47 @@ func TestUserCommands(t *testing.T) {
 				pw = m[1]
 			}
 			require.True(t, store.CheckPassword(u.PasswordHash, pw))
-			require.Equal(t, pw, u.SipPassword, "the SIP password is the login password by default")
+			// An agent gets a random SIP secret, printed once and stored only as its HA1;
+			// nobody else gets one.
+			m := regexp.MustCompile(`SIP secret: (\S+)`).FindStringSubmatch(out.String())
+			if u.Role != "agent" {
+				require.Nil(t, m)
+				require.Empty(t, u.SipHa1)
+				return
+			}
+			require.NotNil(t, m, out.String())
+			require.NotEqual(t, pw, m[1], "the SIP secret is not the login password")
+			require.Equal(t, store.SIPHA1(u.Username, store.SIPRealm, m[1]), u.SipHa1)
+			require.Equal(t, telephony.HA1(u.Username, store.SIPRealm, m[1]), u.SipHa1)
 		})
 	}
 
-	// A separate SIP password.
-	require.Equal(t, 0, run("", "user", "add", "--dealer", "U1", "--username", "agent7", "--role", "agent",
-		"--password-file", pwFile, "--sip-password-file", file("sip7", "sip-secret-7\n")), errb.String())
-	a7, err := q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: d.ID, Username: "agent7"})
+	// passwd: the new password works, the old one no longer; the SIP secret is untouched.
+	before, err := q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: d.ID, Username: "wang.fang"})
 	require.NoError(t, err)
-	require.Equal(t, "sip-secret-7", a7.SipPassword)
-
-	// passwd: the new password works, the old one no longer; the SIP password follows
-	// unless --keep-sip.
 	require.Equal(t, 0, run("new-pass-99\n", "user", "passwd", "--dealer", "U1", "--username", "wang.fang"), errb.String())
 	u, err := q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: d.ID, Username: "wang.fang"})
 	require.NoError(t, err)
 	require.True(t, store.CheckPassword(u.PasswordHash, "new-pass-99"))
 	require.False(t, store.CheckPassword(u.PasswordHash, "agent-pass-1"))
-	require.Equal(t, "new-pass-99", u.SipPassword)
-	require.Equal(t, 0, run("newer-pass-100\n", "user", "passwd", "--dealer", "U1", "--username", "wang.fang", "--keep-sip"), errb.String())
+	require.Equal(t, before.SipHa1, u.SipHa1)
+	require.Equal(t, 0, run("newer-pass-100\n", "user", "passwd", "--dealer", "U1", "--username", "wang.fang"), errb.String())
 	u, err = q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: d.ID, Username: "wang.fang"})
 	require.NoError(t, err)
 	require.True(t, store.CheckPassword(u.PasswordHash, "newer-pass-100"))
-	require.Equal(t, "new-pass-99", u.SipPassword)
+
+	// sip-secret: a new secret for an agent, printed once; the old one stops working.
+	// Directors and admins have none to issue.
+	require.Equal(t, 0, run("", "user", "sip-secret", "--dealer", "U1", "--username", "wang.fang"), errb.String())
+	m := regexp.MustCompile(`SIP secret: (\S+)`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	sipSecret := m[1]
+	u, err = q.GetUserByUsername(ctx, store.GetUserByUsernameParams{DealerID: d.ID, Username: "wang.fang"})
+	require.NoError(t, err)
+	require.Equal(t, store.SIPHA1("wang.fang", store.SIPRealm, sipSecret), u.SipHa1)
+	require.NotEqual(t, before.SipHa1, u.SipHa1)
+	require.Equal(t, 2, run("", "user", "sip-secret", "--dealer", "U1", "--username", "director1"))
+	require.Contains(t, errb.String(), "only agents have a SIP secret")
 	require.Equal(t, 2, run("short\n", "user", "passwd", "--dealer", "U1", "--username", "wang.fang"))
 	require.Equal(t, 1, run("long-enough-1\n", "user", "passwd", "--dealer", "U1", "--username", "nobody"))
 	require.Contains(t, errb.String(), "no user \"nobody\"")
@@ -184,17 +201,17 @@ func TestUserCommands(t *testing.T) {
 
 	// list: no hashes, no passwords.
 	require.Equal(t, 0, run("", "user", "list", "--dealer", "U1"), errb.String())
-	for _, secret := range []string{"$2a$", "newer-pass-100", "new-pass-99", "dir-pass-22", "sip-secret-7"} {
+	for _, secret := range []string{"$2a$", "newer-pass-100", "new-pass-99", "dir-pass-22", sipSecret, u.SipHa1} {
 		require.NotContains(t, out.String(), secret)
 	}
 	require.Contains(t, out.String(), "wang.fang")
 	require.Equal(t, 0, run("", "user", "list", "--dealer", "U1", "--json"), errb.String())
 	var lines []map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &lines))
-	require.Len(t, lines, 4)
+	require.Len(t, lines, 3)
 	for _, l := range lines {
 		require.NotContains(t, l, "password_hash")
-		require.Equal(t, true, l["sip_password_set"])
+		require.Equal(t, l["role"] == "agent", l["sip_secret_set"], l["username"])
 	}
 	require.NotContains(t, out.String(), "$2a$")
 
@@ -211,5 +228,5 @@ func TestUserCommands(t *testing.T) {
 		}
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"user.add", "user.add", "user.add", "user.add", "user.password", "user.password", "user.disable", "user.enable"}, actions)
+	require.Equal(t, []string{"user.add", "user.add", "user.add", "user.password", "user.password", "user.sip_secret", "user.disable", "user.enable"}, actions)
 }

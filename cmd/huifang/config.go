@@ -31,6 +31,13 @@ type config struct {
 	// SIPTrunkUser and SIPTrunkPassword are HUIFANG_SIP_TRUNK_USER and _PASSWORD.
 	SIPTrunkUser     string
 	SIPTrunkPassword string
+	// SIPAuthFailures wrong digest answers per source, user or pair within SIPAuthWindow
+	// lock it out for SIPAuthLockout (HUIFANG_SIP_AUTH_FAILURES, _WINDOW, _LOCKOUT).
+	SIPAuthFailures int
+	SIPAuthWindow   time.Duration
+	SIPAuthLockout  time.Duration
+	// SIPRTPTimeout is HUIFANG_SIP_RTP_TIMEOUT: a call without RTP that long is ended.
+	SIPRTPTimeout time.Duration
 	// RecordingsDir is HUIFANG_RECORDINGS_DIR.
 	RecordingsDir string
 	// DBMaxConns is HUIFANG_DB_MAX_CONNS, the Postgres pool size of one process.
@@ -106,6 +113,17 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("HUIFANG_SHUTDOWN_TIMEOUT", "15s")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SHUTDOWN_TIMEOUT: %w", err))
+	}
+	if c.SIPAuthFailures, err = strconv.Atoi(get("HUIFANG_SIP_AUTH_FAILURES", "10")); err != nil || c.SIPAuthFailures < 1 {
+		errs = append(errs, fmt.Errorf("HUIFANG_SIP_AUTH_FAILURES must be a positive integer, got %q", get("HUIFANG_SIP_AUTH_FAILURES", "")))
+	}
+	for _, d := range []struct {
+		name, def string
+		to        *time.Duration
+	}{{"HUIFANG_SIP_AUTH_WINDOW", "5m", &c.SIPAuthWindow}, {"HUIFANG_SIP_AUTH_LOCKOUT", "15m", &c.SIPAuthLockout}, {"HUIFANG_SIP_RTP_TIMEOUT", "60s", &c.SIPRTPTimeout}} {
+		if *d.to, err = time.ParseDuration(get(d.name, d.def)); err != nil || *d.to <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive duration such as %s, got %q", d.name, d.def, get(d.name, "")))
+		}
 	}
 	if c.SecureCookies, err = strconv.ParseBool(get("HUIFANG_SECURE_COOKIES", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SECURE_COOKIES: %w", err))

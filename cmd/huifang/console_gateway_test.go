@@ -38,7 +38,7 @@ func TestGatewayDialerBridgesToAgentPhone(t *testing.T) {
 	q := store.New(db)
 	dealer, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "GW", Name: "网关测试店"})
 	require.NoError(t, err)
-	agent, err := q.CreateUser(ctx, store.CreateUserParams{DealerID: dealer.ID, Username: "agent1", Role: "agent", PasswordHash: "x", SipPassword: "pw1"})
+	agent, err := q.CreateUser(ctx, store.CreateUserParams{DealerID: dealer.ID, Username: "agent1", Role: "agent", PasswordHash: "x", SipHa1: store.SIPHA1("agent1", store.SIPRealm, "pw1")})
 	require.NoError(t, err)
 	var customerID, taskID int64
 	require.NoError(t, db.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '李娜', '女士', '13900000002') RETURNING id`, dealer.ID).Scan(&customerID))
@@ -54,7 +54,7 @@ func TestGatewayDialerBridgesToAgentPhone(t *testing.T) {
 	gw, err := telephony.New(telephony.Config{
 		ListenAddr:    "127.0.0.1:0",
 		Trunk:         telephony.Trunk{URI: customer.TrunkURI()},
-		Credentials:   gatewayCreds{telephony.Agent{Username: "agent1", Password: "pw1", UserID: agent.ID, DealerID: dealer.ID}},
+		Credentials:   gatewayCreds{telephony.Agent{Username: "agent1", HA1: telephony.HA1("agent1", "huifang", "pw1"), UserID: agent.ID, DealerID: dealer.ID}},
 		CallLog:       telephony.NewStoreCallLog(db),
 		RecordingsDir: t.TempDir(),
 		Logger:        log,

@@ -33,7 +33,7 @@ func TestGatewayBindingsSurviveRestart(t *testing.T) {
 	users := map[string]store.User{}
 	for _, name := range []string{"agent1", "agent2", "agent3"} {
 		u, err := q.CreateUser(ctx, store.CreateUserParams{DealerID: dealer.ID, Username: name, Role: "agent",
-			PasswordHash: "x", SipPassword: "pw-" + name})
+			PasswordHash: "x", SipHa1: store.SIPHA1(name, store.SIPRealm, "pw-"+name)})
 		require.NoError(t, err)
 		users[name] = u
 	}

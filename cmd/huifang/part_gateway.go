@@ -61,6 +61,11 @@ func newGatewayPart(d *deps) *gatewayPart {
 	}
 	p.gw, p.err = telephony.New(telephony.Config{
 		ListenAddr:    d.cfg.SIPAddr,
+		Realm:         store.SIPRealm,
+		AuthFailures:  d.cfg.SIPAuthFailures,
+		AuthWindow:    d.cfg.SIPAuthWindow,
+		AuthLockout:   d.cfg.SIPAuthLockout,
+		RTPTimeout:    d.cfg.SIPRTPTimeout,
 		Trunk:         tr,
 		RecordingsDir: d.cfg.RecordingsDir,
 		Credentials:   storeAgents{q: store.New(d.db)},
@@ -69,6 +74,23 @@ func newGatewayPart(d *deps) *gatewayPart {
 		Metrics:       metrics,
 		Logger:        d.log.With("part", "gateway"),
 	})
+	if p.err == nil && d.metrics != nil {
+		gw := p.gw
+		for _, m := range []struct {
+			name, help string
+			get        func(telephony.SecurityStats) uint64
+		}{
+			{"huifang_sip_auth_failures_total", "SIP digest answers refused (wrong, unknown user, digest-uri not the Request-URI).",
+				func(s telephony.SecurityStats) uint64 { return s.AuthFailures }},
+			{"huifang_sip_auth_lockouts_total", "SIP digest lockouts (a source, user or pair reaching HUIFANG_SIP_AUTH_FAILURES).",
+				func(s telephony.SecurityStats) uint64 { return s.AuthLockouts }},
+			{"huifang_sip_malformed_total", "SIP messages that could not be parsed or handled.",
+				func(s telephony.SecurityStats) uint64 { return s.Malformed }},
+		} {
+			d.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},
+				func() float64 { return float64(m.get(gw.SecurityStats())) }))
+		}
+	}
 	return p
 }
 
@@ -110,7 +132,8 @@ func (p *gatewayPart) shutdown(ctx context.Context) error {
 // storeAgents gives the gateway's registrar the agents' SIP secrets from store.
 type storeAgents struct{ q *store.Queries }
 
-// LookupAgent finds the one active user with this user name and a SIP password.
+// LookupAgent finds the one active agent with this user name and a SIP secret: directors
+// and admins never register a phone.
 func (s storeAgents) LookupAgent(ctx context.Context, username string) (telephony.Agent, error) {
 	users, err := s.q.FindUsersByUsername(ctx, username)
 	if err != nil {
@@ -118,7 +141,7 @@ func (s storeAgents) LookupAgent(ctx context.Context, username string) (telephon
 	}
 	var found []store.User
 	for _, u := range users {
-		if u.SipPassword != "" {
+		if u.Role == "agent" && u.SipHa1 != "" {
 			found = append(found, u)
 		}
 	}
@@ -127,7 +150,7 @@ func (s storeAgents) LookupAgent(ctx context.Context, username string) (telephon
 		return telephony.Agent{}, telephony.ErrUnknownAgent
 	}
 	u := found[0]
-	return telephony.Agent{Username: u.Username, Password: u.SipPassword, UserID: u.ID, DealerID: u.DealerID}, nil
+	return telephony.Agent{Username: u.Username, HA1: u.SipHa1, UserID: u.ID, DealerID: u.DealerID}, nil
 }
 
 // storeBindings keeps the registrar's bindings of agents' phones in sip_bindings, so that

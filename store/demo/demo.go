@@ -45,6 +45,9 @@ type Result struct {
 	DealerID int64
 	// Users are the generated logins, in order.
 	Users []User
+	// SIPSecrets are the agents' softphone secrets by user name, to be shown once (only
+	// their HA1 is stored).
+	SIPSecrets map[string]string
 	// Customers, Vehicles, Visits, Showroom, Complaints and Readings count the rows written.
 	Customers, Vehicles, Visits, Showroom, Complaints, Readings int
 }
@@ -102,15 +105,21 @@ func Generate(ctx context.Context, db *pgxpool.Pool, p Params) (*Result, error) 
 	if n > 0 {
 		return nil, fmt.Errorf("%w (%s has %d)", ErrNotEmpty, p.DealerCode, n)
 	}
-	res := &Result{DealerID: dealer.ID}
+	res := &Result{DealerID: dealer.ID, SIPSecrets: map[string]string{}}
 	for _, u := range Users() {
 		hash, err := store.HashPassword(p.Password)
 		if err != nil {
 			return nil, err
 		}
+		ha1 := ""
+		if u.Role == "agent" {
+			secret := store.NewSIPSecret()
+			res.SIPSecrets[u.Username] = secret
+			ha1 = store.SIPHA1(u.Username, store.SIPRealm, secret)
+		}
 		if _, err := q.CreateUser(ctx, store.CreateUserParams{
 			DealerID: dealer.ID, Username: u.Username, DisplayName: u.DisplayName,
-			Role: u.Role, PasswordHash: hash, SipPassword: p.Password,
+			Role: u.Role, PasswordHash: hash, SipHa1: ha1,
 		}); err != nil {
 			return nil, fmt.Errorf("demo: user %s: %w", u.Username, err)
 		}

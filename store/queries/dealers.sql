@@ -21,11 +21,11 @@ INSERT INTO dealer_holidays (dealer_id, day, name) VALUES ($1, $2, $3)
 ON CONFLICT (dealer_id, day) DO UPDATE SET name = EXCLUDED.name;
 
 -- name: CreateUser :one
-INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_password)
+INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_ha1)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (dealer_id, username) DO UPDATE
     SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
-        password_hash = EXCLUDED.password_hash, sip_password = EXCLUDED.sip_password
+        password_hash = EXCLUDED.password_hash, sip_ha1 = EXCLUDED.sip_ha1
 RETURNING *;
 
 -- name: GetUserByUsername :one

@@ -8,8 +8,8 @@ UPDATE dealers SET name = @name, time_zone = @time_zone WHERE code = @code RETUR
 
 -- name: InsertUser :one
 -- InsertUser adds a user; a user name taken at the dealer is a unique violation.
-INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_password)
-VALUES (@dealer_id, @username, @display_name, @role, @password_hash, @sip_password)
+INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_ha1, sip_secret_at)
+VALUES (@dealer_id, @username, @display_name, @role, @password_hash, @sip_ha1, @sip_secret_at)
 RETURNING *;
 
 -- name: CountUsernameElsewhere :one
@@ -19,8 +19,13 @@ SELECT count(*) FROM users
 WHERE username = @username AND dealer_id <> @dealer_id AND (active OR NOT @only_active::boolean);
 
 -- name: SetUserPasswords :execrows
-UPDATE users SET password_hash = @password_hash, sip_password = @sip_password
+UPDATE users SET password_hash = @password_hash
 WHERE id = @id AND dealer_id = @dealer_id;
+
+-- name: SetUserSIPHA1 :execrows
+-- SetUserSIPHA1 stores an agent's new SIP secret as its digest HA1 (never the secret).
+UPDATE users SET sip_ha1 = @sip_ha1, sip_secret_at = now()
+WHERE id = @id AND dealer_id = @dealer_id AND role = 'agent';
 
 -- name: SetUserActive :execrows
 UPDATE users SET active = @active WHERE id = @id AND dealer_id = @dealer_id;

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,4 +134,41 @@ func TestSessionsExchangeAudioAndDTMF(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	require.EqualValues(t, 0, b.Stats().Lost)
+}
+
+// TestSessionHearsOnlyItsPeer: before latching only the SDP's address (or an allowed
+// signalling address) may latch; after it, only the latched source and the SDP's address
+// are heard; packets from a third address are dropped (issue 12: RTP injection).
+func TestSessionHearsOnlyItsPeer(t *testing.T) {
+	s, err := Listen("127.0.0.1")
+	require.NoError(t, err)
+	defer s.Close()
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer peer.Close()
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 3)})
+	require.NoError(t, err)
+	defer stranger.Close()
+	sdp := BuildSDP(peer.LocalAddr().(*net.UDPAddr), 1, []Codec{PCMU}, DTMFPayloadType)
+	_, err = s.AnswerOffer(sdp, 2)
+	require.NoError(t, err)
+	var heard atomic.Int64
+	s.Start(Handler{Audio: func(*rtp.Packet, Codec, []int16) { heard.Add(1) }})
+	send := func(c *net.UDPConn, seq uint16) {
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: uint8(PCMU), SequenceNumber: seq, SSRC: 1}, Payload: make([]byte, 160)}
+		b, err := pkt.Marshal()
+		require.NoError(t, err)
+		_, err = c.WriteToUDP(b, s.LocalAddr())
+		require.NoError(t, err)
+	}
+	send(stranger, 1) // before latching
+	require.Eventually(t, func() bool { return s.Stats().Dropped == 1 }, 2*time.Second, 5*time.Millisecond)
+	send(peer, 2) // latches
+	require.Eventually(t, func() bool { return heard.Load() == 1 }, 2*time.Second, 5*time.Millisecond)
+	send(stranger, 3) // after latching
+	require.Eventually(t, func() bool { return s.Stats().Dropped == 2 }, 2*time.Second, 5*time.Millisecond)
+	send(peer, 4)
+	require.Eventually(t, func() bool { return heard.Load() == 2 }, 2*time.Second, 5*time.Millisecond)
+	require.EqualValues(t, 2, s.Stats().Packets)
+	require.False(t, s.LastPacket().IsZero())
 }

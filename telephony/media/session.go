@@ -39,6 +39,9 @@ type Stats struct {
 	// Jitter is the interarrival jitter of the audio packets (RFC 3550 section 6.4.1)
 	// when the stats were read.
 	Jitter time.Duration
+	// Dropped is the number of packets refused because they came from neither the
+	// latched source nor the address the SDP signalled (injection attempts).
+	Dropped uint64
 }
 
 // Session is one RTP endpoint of a call leg: a UDP socket, the peer's address and codec,
@@ -56,6 +59,11 @@ type Session struct {
 	remote   *net.UDPAddr
 	remoteAP netip.AddrPort
 	latched  bool
+	// sdpAP is the address the peer's SDP signalled; allowIPs are the addresses the
+	// first packet may come from (the SDP's and the signalling peer's). Once latched,
+	// only the latched source and sdpAP are heard.
+	sdpAP    netip.AddrPort
+	allowIPs []netip.Addr
 	codec    Codec
 	dtmfPT   uint8
 	seq      uint16
@@ -73,8 +81,11 @@ type Session struct {
 	packets atomic.Uint64
 	lost    atomic.Uint64
 	jitterN atomic.Int64 // Stats.Jitter in nanoseconds
-	done    chan struct{}
-	closed  atomic.Bool
+	dropped atomic.Uint64
+	// lastRecv is when the last accepted packet arrived (Unix nanoseconds; 0: none yet).
+	lastRecv atomic.Int64
+	done     chan struct{}
+	closed   atomic.Bool
 }
 
 // Listen opens an RTP session on a free UDP port of host (an IP address).
@@ -130,7 +141,7 @@ func (s *Session) AcceptAnswer(body []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setRemoteLocked(sdp.Addr)
+	s.setSDPRemoteLocked(sdp.Addr)
 	s.codec = sdp.Codecs[0]
 	if sdp.DTMF != 0 {
 		s.dtmfPT = sdp.DTMF
@@ -154,13 +165,70 @@ func (s *Session) AnswerOffer(body []byte, id uint64, prefer ...Codec) ([]byte, 
 		}
 	}
 	s.mu.Lock()
-	s.setRemoteLocked(sdp.Addr)
+	s.setSDPRemoteLocked(sdp.Addr)
 	s.codec = codec
 	if sdp.DTMF != 0 {
 		s.dtmfPT = sdp.DTMF
 	}
 	s.mu.Unlock()
 	return BuildSDP(s.LocalAddr(), id, []Codec{codec}, sdp.DTMF), nil
+}
+
+// setSDPRemoteLocked takes the address the peer's SDP signalled: the session sends there
+// and, when it changed (a re-INVITE moving the media), latches again; s.mu is held.
+func (s *Session) setSDPRemoteLocked(a *net.UDPAddr) {
+	s.setRemoteLocked(a)
+	if s.remoteAP != s.sdpAP {
+		s.sdpAP = s.remoteAP
+		s.latched = false
+	}
+}
+
+// AllowSource lets the first packet (the one the session latches to) come from ip as
+// well as from the address the SDP signalled: the peer's signalling address, for phones
+// behind NAT. Without any call, a session latches to whatever sends first.
+func (s *Session) AllowSource(ip string) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return
+	}
+	a = a.Unmap()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.allowIPs {
+		if x == a {
+			return
+		}
+	}
+	s.allowIPs = append(s.allowIPs, a)
+}
+
+// acceptLocked reports whether a packet from ap is the peer's, latching to it when it is
+// the first; s.mu is held.
+func (s *Session) acceptLocked(ap netip.AddrPort) bool {
+	if s.latched {
+		return ap == s.remoteAP || ap == s.sdpAP
+	}
+	ok := ap == s.sdpAP || (s.sdpAP.IsValid() && ap.Addr() == s.sdpAP.Addr()) ||
+		(len(s.allowIPs) == 0 && !s.sdpAP.IsValid())
+	for _, ip := range s.allowIPs {
+		ok = ok || ap.Addr() == ip
+	}
+	if !ok {
+		return false
+	}
+	// Symmetric RTP: answer to where the peer really sends from.
+	s.setRemoteLocked(net.UDPAddrFromAddrPort(ap))
+	s.latched = true
+	return true
+}
+
+// LastPacket returns when the last packet of the peer arrived (zero before the first).
+func (s *Session) LastPacket() time.Time {
+	if n := s.lastRecv.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // setRemoteLocked sets where the session sends; s.mu is held.
@@ -196,13 +264,15 @@ func (s *Session) read(h Handler) {
 		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
 			continue
 		}
-		s.packets.Add(1)
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		s.mu.Lock()
-		if !s.latched {
-			// Symmetric RTP: answer to where the peer really sends from.
-			s.setRemoteLocked(net.UDPAddrFromAddrPort(from))
-			s.latched = true
+		if !s.acceptLocked(from) {
+			s.mu.Unlock()
+			s.dropped.Add(1)
+			continue
 		}
+		s.packets.Add(1)
+		s.lastRecv.Store(time.Now().UnixNano())
 		if s.haveSeq {
 			if d := pkt.SequenceNumber - s.lastSeq; d > 1 && d < 3000 {
 				s.lost.Add(uint64(d - 1))
@@ -247,7 +317,7 @@ func (s *Session) read(h Handler) {
 
 // Stats returns what the session received so far.
 func (s *Session) Stats() Stats {
-	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load(), Jitter: time.Duration(s.jitterN.Load())}
+	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load(), Jitter: time.Duration(s.jitterN.Load()), Dropped: s.dropped.Load()}
 }
 
 // ErrNoRemote means the session has no peer address yet.

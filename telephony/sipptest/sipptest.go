@@ -95,6 +95,9 @@ type Options struct {
 	Extra []string
 	// Keys are name, value pairs written into the scenario in place of [name].
 	Keys []string
+	// LocalIP is the loopback address sipp sends from (default 127.0.0.1); another one,
+	// such as 127.0.0.2, plays a second machine.
+	LocalIP string
 }
 
 // Start runs sipp with o; a server is listening when Start returns. The process is
@@ -119,7 +122,11 @@ func Start(t testing.TB, o Options) *Sipp {
 	if transport == "tcp" {
 		tp = "t1"
 	}
-	args := []string{"-sf", sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(mport),
+	localIP := o.LocalIP
+	if localIP == "" {
+		localIP = "127.0.0.1"
+	}
+	args := []string{"-sf", sf, "-i", localIP, "-p", strconv.Itoa(port), "-mp", strconv.Itoa(mport),
 		"-m", strconv.Itoa(calls), "-t", tp, "-nostdin", "-timeout", "60s", "-timeout_error", "-nr"}
 	args = append(args, extra...)
 	if remote != "" {
