@@ -3,6 +3,14 @@ package telephony
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +29,13 @@ import (
 // speaks a 440 Hz tone, for at most seconds.
 func startBaresip(t *testing.T, gw, user, password string, seconds int) *syncBuffer {
 	t.Helper()
+	return startBaresipVia(t, gw, "", user, password, seconds)
+}
+
+// startBaresipVia is startBaresip over a transport ("" for UDP, "tls" for SIP over TLS;
+// baresip does not check the gateway's certificate).
+func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds int) *syncBuffer {
+	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not installed (Debian package baresip); CI installs it")
 	}
@@ -38,11 +53,15 @@ func startBaresip(t *testing.T, gw, user, password string, seconds int) *syncBuf
 		"module\t\t\tg711.so\nmodule\t\t\taufile.so\n" +
 		"module_app\t\taccount.so\nmodule_app\t\tmenu.so\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644))
-	acct := "<sip:" + user + "@" + gw + ">;auth_pass=" + password + ";regint=0;audio_codecs=PCMU\n"
+	params := ""
+	if transport != "" {
+		params = ";transport=" + transport
+	}
+	acct := "<sip:" + user + "@" + gw + params + ">;auth_pass=" + password + ";regint=0;audio_codecs=PCMU\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+10)*time.Second)
-	cmd := exec.CommandContext(ctx, "baresip", "-f", dir, "-t", strconv.Itoa(seconds), "-e", "/dial sip:login@"+gw)
+	cmd := exec.CommandContext(ctx, "baresip", "-f", dir, "-t", strconv.Itoa(seconds), "-e", "/dial sip:login@"+gw+params)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
@@ -98,4 +117,41 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestBaresipOverTLS logs baresip in as an agent over SIP over TLS (the gateway's TLS
+// listener with a self-signed certificate), bridges a sipp customer to it and checks both
+// voices are recorded.
+func TestBaresipOverTLS(t *testing.T) {
+	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
+	creds := mapCredentials{"agent3": {Username: "agent3", HA1: HA1("agent3", "huifang", "pw3"), UserID: 11}}
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds, RecordingsDir: t.TempDir(),
+		ByeTimeout: 300 * time.Millisecond, TLSListenAddr: "127.0.0.1:0", TLS: selfSignedTLS(t)})
+	require.NotEmpty(t, g.TLSAddr())
+	out := startBaresipVia(t, g.TLSAddr(), "tls", "agent3", "pw3", 8)
+	require.Eventually(t, func() bool { return g.AgentConnected("agent3") }, 5*time.Second, 10*time.Millisecond,
+		"baresip did not log in over TLS:\n%s", out)
+	require.Equal(t, "TLS", g.agents.get("agent3").leg.transport)
+
+	res, err := g.DialAgent(context.Background(), "agent3", DialParams{To: "13900000001"})
+	require.NoError(t, err)
+	require.NoError(t, customer.Wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	left, right, err := media.ReadStereoWAV(res.Recording)
+	require.NoError(t, err)
+	require.Greater(t, media.RMS(left), 300.0, "customer's voice on the left")
+	require.Greater(t, media.RMS(right), 300.0, "baresip's tone on the right")
+}
+
+// selfSignedTLS makes a certificate for 127.0.0.1, valid for the test.
+func selfSignedTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "huifang test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 }

@@ -1,6 +1,7 @@
 package telephony
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,12 @@ type Config struct {
 	// ListenAddr is the HOST:PORT the gateway listens on, for UDP and TCP. Port 0 picks a
 	// free port (the same for both).
 	ListenAddr string
+	// TLSListenAddr, when set, is the HOST:PORT where agents' phones reach the gateway over
+	// TLS (RFC 3261 section 26.2; 5061 by custom), with the certificate in TLS. The RTP
+	// of such calls is not encrypted (no SRTP).
+	TLSListenAddr string
+	// TLS holds the certificate the TLS listener presents.
+	TLS *tls.Config
 	// Host is the address written in Via, Contact and SDP; default the listen host.
 	Host string
 	// Trunk is where outbound calls go.
@@ -155,6 +162,14 @@ func (c Config) validate() error {
 	}
 	if net.ParseIP(c.Host) == nil {
 		errs = append(errs, fmt.Errorf("host %q must be an IP address", c.Host))
+	}
+	if c.TLSListenAddr != "" {
+		if _, _, err := net.SplitHostPort(c.TLSListenAddr); err != nil {
+			errs = append(errs, fmt.Errorf("tls listen address %q: %w", c.TLSListenAddr, err))
+		}
+		if c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil) {
+			errs = append(errs, errors.New("a tls listen address needs a certificate"))
+		}
 	}
 	if c.Trunk.URI != "" {
 		if _, err := parseTrunkURI(c.Trunk.URI); err != nil {

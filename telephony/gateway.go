@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,8 @@ type Gateway struct {
 	udp      *net.UDPConn
 	tcp      *net.TCPListener
 	port     int
+	tls      net.Listener
+	tlsPort  int
 	udpLaddr sip.Addr
 
 	dialogs   *registry
@@ -108,6 +111,19 @@ func (g *Gateway) Start() error {
 		_ = ua.Close()
 		return err
 	}
+	if g.cfg.TLSListenAddr != "" {
+		ln, err := net.Listen("tcp", g.cfg.TLSListenAddr)
+		if err != nil {
+			g.udp.Close()
+			g.tcp.Close()
+			_ = ua.Close()
+			return fmt.Errorf("gateway: listen tls %s: %w", g.cfg.TLSListenAddr, err)
+		}
+		g.tls = tls.NewListener(ln, g.cfg.TLS)
+		g.tlsPort = ln.Addr().(*net.TCPAddr).Port
+		g.wg.Add(1)
+		go func() { defer g.wg.Done(); _ = g.srv.ServeTLS(g.tls) }()
+	}
 	g.wg.Add(2)
 	go func() { defer g.wg.Done(); _ = g.srv.ServeUDP(g.udp) }()
 	go func() { defer g.wg.Done(); _ = g.srv.ServeTCP(g.tcp) }()
@@ -119,7 +135,7 @@ func (g *Gateway) Start() error {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	g.log.Info("sip gateway listening", "addr", g.Addr(), "trunk", g.cfg.Trunk.URI, "transport", g.transport)
+	g.log.Info("sip gateway listening", "addr", g.Addr(), "trunk", g.cfg.Trunk.URI, "transport", g.transport, "tls", g.TLSAddr())
 	return nil
 }
 
@@ -158,6 +174,14 @@ func (g *Gateway) listen() error {
 // Addr returns the HOST:PORT the gateway listens on.
 func (g *Gateway) Addr() string { return net.JoinHostPort(g.cfg.Host, strconv.Itoa(g.port)) }
 
+// TLSAddr returns the HOST:PORT of the TLS listener, or "" without one.
+func (g *Gateway) TLSAddr() string {
+	if g.tls == nil {
+		return ""
+	}
+	return net.JoinHostPort(g.cfg.Host, strconv.Itoa(g.tlsPort))
+}
+
 // Config returns the gateway's configuration, defaults applied.
 func (g *Gateway) Config() Config { return g.cfg }
 
@@ -178,6 +202,9 @@ func (g *Gateway) Close() error {
 		if g.tcp != nil {
 			g.tcp.Close()
 		}
+		if g.tls != nil {
+			g.tls.Close()
+		}
 		if g.ua != nil {
 			err = g.ua.Close()
 		}
@@ -192,6 +219,9 @@ func (g *Gateway) addVia(_ *sipgo.Client, r *sip.Request) error {
 	via := &sip.ViaHeader{
 		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: r.Transport(),
 		Host: g.cfg.Host, Port: g.port, Params: sip.NewParams(),
+	}
+	if r.Transport() == "TLS" {
+		via.Port = g.tlsPort
 	}
 	via.Params.Add("branch", sip.GenerateBranchN(16))
 	via.Params.Add("rport", "")
@@ -208,9 +238,14 @@ func (g *Gateway) addVia(_ *sipgo.Client, r *sip.Request) error {
 // contact returns our Contact URI for the transport.
 func (g *Gateway) contact(user, transport string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: user, Host: g.cfg.Host, Port: g.port}
-	if transport == "TCP" {
+	switch transport {
+	case "TCP":
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", "tcp")
+	case "TLS":
+		u.Port = g.tlsPort
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", "tls")
 	}
 	return u
 }

@@ -38,6 +38,10 @@ type config struct {
 	SIPAuthLockout  time.Duration
 	// SIPRTPTimeout is HUIFANG_SIP_RTP_TIMEOUT: a call without RTP that long is ended.
 	SIPRTPTimeout time.Duration
+	// SIPTLSCertFile and SIPTLSKeyFile (HUIFANG_SIP_TLS_CERT_FILE, _KEY_FILE) turn on SIP
+	// over TLS for phones on SIPTLSAddr (HUIFANG_SIP_TLS_ADDR, default the SIP host, port
+	// 5061).
+	SIPTLSCertFile, SIPTLSKeyFile, SIPTLSAddr string
 	// RecordingsDir is HUIFANG_RECORDINGS_DIR.
 	RecordingsDir string
 	// DBMaxConns is HUIFANG_DB_MAX_CONNS, the Postgres pool size of one process.
@@ -113,6 +117,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("HUIFANG_SHUTDOWN_TIMEOUT", "15s")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SHUTDOWN_TIMEOUT: %w", err))
+	}
+	c.SIPTLSCertFile, c.SIPTLSKeyFile = getenv("HUIFANG_SIP_TLS_CERT_FILE"), getenv("HUIFANG_SIP_TLS_KEY_FILE")
+	if (c.SIPTLSCertFile == "") != (c.SIPTLSKeyFile == "") {
+		errs = append(errs, errors.New("HUIFANG_SIP_TLS_CERT_FILE and HUIFANG_SIP_TLS_KEY_FILE go together"))
+	}
+	if c.SIPTLSCertFile != "" {
+		host, _, _ := net.SplitHostPort(c.SIPAddr)
+		c.SIPTLSAddr = get("HUIFANG_SIP_TLS_ADDR", net.JoinHostPort(host, "5061"))
 	}
 	if c.SIPAuthFailures, err = strconv.Atoi(get("HUIFANG_SIP_AUTH_FAILURES", "10")); err != nil || c.SIPAuthFailures < 1 {
 		errs = append(errs, fmt.Errorf("HUIFANG_SIP_AUTH_FAILURES must be a positive integer, got %q", get("HUIFANG_SIP_AUTH_FAILURES", "")))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -59,8 +60,19 @@ func newGatewayPart(d *deps) *gatewayPart {
 	if d.metrics != nil {
 		metrics = d.metrics.telephony
 	}
+	var sipTLS *tls.Config
+	if d.cfg.SIPTLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(d.cfg.SIPTLSCertFile, d.cfg.SIPTLSKeyFile)
+		if err != nil {
+			p.err = fmt.Errorf("HUIFANG_SIP_TLS_CERT_FILE/_KEY_FILE: %w", err)
+			return p
+		}
+		sipTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	p.gw, p.err = telephony.New(telephony.Config{
 		ListenAddr:    d.cfg.SIPAddr,
+		TLSListenAddr: d.cfg.SIPTLSAddr,
+		TLS:           sipTLS,
 		Realm:         store.SIPRealm,
 		AuthFailures:  d.cfg.SIPAuthFailures,
 		AuthWindow:    d.cfg.SIPAuthWindow,

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -69,4 +71,37 @@ func TestSIPSecretIsNotTheConsolePassword(t *testing.T) {
 		require.NotContains(t, row, secrets["sec.agent"])
 	}
 	require.NoError(t, rows.Err())
+}
+
+// TestSIPConfig checks the SIP security settings: defaults, bad values named, and the TLS
+// files that go together.
+func TestSIPConfig(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(name string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == name {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	c, err := loadConfig(env())
+	require.NoError(t, err)
+	require.Equal(t, 10, c.SIPAuthFailures)
+	require.Equal(t, 15*time.Minute, c.SIPAuthLockout)
+	require.Equal(t, time.Minute, c.SIPRTPTimeout)
+	require.Empty(t, c.SIPTLSAddr, "no TLS without a certificate")
+	c, err = loadConfig(env("HUIFANG_SIP_TLS_CERT_FILE", "c.pem", "HUIFANG_SIP_TLS_KEY_FILE", "k.pem", "HUIFANG_SIP_ADDR", "0.0.0.0:5060"))
+	require.NoError(t, err)
+	require.Equal(t, "0.0.0.0:5061", c.SIPTLSAddr)
+	for _, bad := range [][]string{
+		{"HUIFANG_SIP_TLS_CERT_FILE", "c.pem"},
+		{"HUIFANG_SIP_AUTH_FAILURES", "0"},
+		{"HUIFANG_SIP_AUTH_WINDOW", "soon"},
+		{"HUIFANG_SIP_RTP_TIMEOUT", "-1s"},
+	} {
+		_, err := loadConfig(env(bad...))
+		require.ErrorContains(t, err, strings.TrimSuffix(bad[0], "_FILE"), bad)
+	}
 }
