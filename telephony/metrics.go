@@ -20,6 +20,7 @@ type Metrics struct {
 	inProgress *prometheus.GaugeVec
 	rtpPackets *prometheus.CounterVec
 	rtpLost    *prometheus.CounterVec
+	rtpDropped *prometheus.CounterVec
 	jitter     *prometheus.HistogramVec
 }
 
@@ -52,13 +53,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "huifang_rtp_packets_lost_total",
 			Help: "RTP packets missing from the sequence numbers received during calls, by side (customer, agent).",
 		}, []string{"side"}),
+		rtpDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "huifang_rtp_packets_dropped_total",
+			Help: "RTP packets refused during calls because they came from neither the peer's latched nor its signalled address (injection attempts), by side.",
+		}, []string{"side"}),
 		jitter: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "huifang_rtp_jitter_seconds",
 			Help:    "RTP interarrival jitter (RFC 3550) at the end of each call with audio, by side (customer, agent).",
 			Buckets: []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2},
 		}, []string{"side"}),
 	}
-	reg.MustRegister(m.calls, m.setup, m.talk, m.inProgress, m.rtpPackets, m.rtpLost, m.jitter)
+	reg.MustRegister(m.calls, m.setup, m.talk, m.inProgress, m.rtpPackets, m.rtpLost, m.rtpDropped, m.jitter)
 	return m
 }
 
@@ -89,7 +94,13 @@ func (m *Metrics) callEnded(r *CallResult) {
 
 // rtp records one side's RTP of one call.
 func (m *Metrics) rtp(side string, s media.Stats) {
-	if m == nil || s.Packets == 0 {
+	if m == nil {
+		return
+	}
+	if s.Dropped > 0 {
+		m.rtpDropped.WithLabelValues(side).Add(float64(s.Dropped))
+	}
+	if s.Packets == 0 {
 		return
 	}
 	m.rtpPackets.WithLabelValues(side).Add(float64(s.Packets))

@@ -17,6 +17,8 @@ import (
 	"github.com/emiago/sipgo/siptest"
 	"github.com/icholy/digest"
 	"github.com/pion/rtp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/telephony/media"
@@ -206,7 +208,8 @@ func TestDigestReplayRefused(t *testing.T) {
 // port: nothing is recorded, no digit is taken, the packets are counted as dropped.
 func TestRTPInjectionRefused(t *testing.T) {
 	s := startSipp(t, "uas_answer.xml", "udp", "talk", "3000", "codec", "0")
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}, RecordingsDir: t.TempDir()})
+	metrics := NewMetrics(prometheus.NewRegistry())
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: s.TrunkURI()}, RecordingsDir: t.TempDir(), Metrics: metrics})
 	var stats media.Stats
 	var digit atomic.Int32
 	res, err := g.Dial(context.Background(), DialParams{To: "13900000001", Record: true, OnAnswer: func(ctx context.Context, c *Call) error {
@@ -228,6 +231,7 @@ func TestRTPInjectionRefused(t *testing.T) {
 	left, _, err := media.ReadStereoWAV(res.Recording)
 	require.NoError(t, err)
 	require.Less(t, media.RMS(left), 10.0, "the injected audio is not in the recording")
+	require.GreaterOrEqual(t, testutil.ToFloat64(metrics.rtpDropped.WithLabelValues("customer")), 60.0, "counted in huifang_rtp_packets_dropped_total")
 }
 
 // injectRTP sends 50 packets of a loud tone and an RFC 4733 '9' (10 packets) from ip to
