@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,9 +105,25 @@ type Options struct {
 // killed at cleanup if still running.
 func Start(t testing.TB, o Options) *Sipp {
 	t.Helper()
-	scenario, transport, remote, keys, extra := o.Scenario, o.Transport, o.Remote, o.Keys, o.Extra
 	calls := max(o.Calls, 1)
 	Require(t)
+	// A port found free can be taken before sipp binds it (by another test, or by the
+	// UDP readiness probe below), so a bind failure is retried on fresh ports.
+	for attempt := 1; ; attempt++ {
+		r, bindFailed := start(t, o, calls)
+		if !bindFailed {
+			return r
+		}
+		if attempt == 5 {
+			t.Fatalf("sipp could not bind a port in 5 tries\n%s", r.out.String())
+		}
+	}
+}
+
+// start runs sipp once; bindFailed reports that sipp exited because its port was taken.
+func start(t testing.TB, o Options, calls int) (r *Sipp, bindFailed bool) {
+	t.Helper()
+	scenario, transport, remote, keys, extra := o.Scenario, o.Transport, o.Remote, o.Keys, o.Extra
 	port, mport := FreePort(t), FreeMediaPort(t)
 	// sipp checks some values (status codes) when it loads the scenario, before -key
 	// values apply, so the keys are written into a copy of the scenario.
@@ -138,7 +155,7 @@ func Start(t testing.TB, o Options) *Sipp {
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
-	r := &Sipp{Port: port, done: make(chan struct{}), out: out}
+	r = &Sipp{Port: port, done: make(chan struct{}), out: out}
 	go func() { r.err = cmd.Wait(); close(r.done); cancel() }()
 	t.Cleanup(func() {
 		cancel()
@@ -148,7 +165,7 @@ func Start(t testing.TB, o Options) *Sipp {
 		}
 	})
 	if remote != "" {
-		return r
+		return r, false
 	}
 	// sipp listens once it has bound its port.
 	for i := 0; i < 200; i++ {
@@ -169,16 +186,19 @@ func Start(t testing.TB, o Options) *Sipp {
 			}
 		}
 		if busy {
-			return r
+			return r, false
 		}
 		select {
 		case <-r.done:
+			if strings.Contains(out.String(), "Address already in use") {
+				return r, true
+			}
 			t.Fatalf("sipp exited early: %v\n%s", r.err, out.String())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
 	t.Fatalf("sipp did not start listening\n%s", out.String())
-	return nil
+	return nil, false
 }
 
 // Wait returns sipp's exit error (nil when every call of the scenario succeeded).
