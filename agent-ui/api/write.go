@@ -54,11 +54,17 @@ func checkExternalID(id string) error {
 	return nil
 }
 
-// lockExternalIDs serialises writes of the same external ids (sorted, so two batches
-// never wait on each other in a circle).
+// lockExternalIDs serialises writes of the same external ids. One id (a single write)
+// takes the kind's lock shared and the id's lock; several (a batch) take the kind's lock
+// alone, so a batch of 10,000 lines holds one lock, not 10,000.
 func lockExternalIDs(ctx context.Context, tx pgx.Tx, dealerID int64, kind string, ids []string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1::bigint || ':' || $2::text || ':' || x, 0))
-		FROM (SELECT DISTINCT unnest($3::text[]) AS x ORDER BY 1) s`, dealerID, kind, ids)
+	var err error
+	if len(ids) == 1 {
+		_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(hashtextextended($1::bigint || ':' || $2::text, 0)),
+			pg_advisory_xact_lock(hashtextextended($1::bigint || ':' || $2::text || ':' || $3::text, 0))`, dealerID, kind, ids[0])
+	} else {
+		_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1::bigint || ':' || $2::text, 0))`, dealerID, kind)
+	}
 	if err != nil {
 		return fmt.Errorf("lock external ids: %w", err)
 	}
