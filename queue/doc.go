@@ -104,5 +104,15 @@
 //
 // A build runs in one transaction and takes a transaction advisory lock keyed by the schema and the dealer first, so
 // builds of one dealer take turns; the open-task upsert locks each task it extends until
-// commit. Building the same day twice adds nothing the second time.
+// commit. Building the same day twice adds nothing the second time. A worker's build that
+// was asked for before another build of the same dealer and day began is skipped
+// (BuildParams.UnlessBuiltSince), so a burst of writes makes a few builds, not one each.
+//
+// # Webhooks
+//
+// webhook.go delivers the events that the triggers of migration 0120 write to the outbox
+// (outcome.recorded, appointment.booked and .cancelled, complaint.opened and .resolved,
+// sms.opted_out): a signed POST per delivery, at least once, retried with backoff for
+// WebhookWindow; AddWebhook, RemoveWebhook and Redeliver are what the CLI and the console
+// call.
 package queue

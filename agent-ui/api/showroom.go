@@ -26,7 +26,8 @@ type showroomVisitIn struct {
 // showroomVisitOut is the answer: the visit and what recording it did.
 type showroomVisitOut struct {
 	written
-	CustomerID int64  `json:"customer_id"`
+	// CustomerID and Day are set when this request wrote the visit (not on a repeat).
+	CustomerID int64  `json:"customer_id,omitempty"`
 	Day        string `json:"day,omitempty"`
 	// SMSQueued is true when this request queued the leave-store care SMS.
 	SMSQueued bool `json:"sms_queued"`
