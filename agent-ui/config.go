@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,9 +26,20 @@ type Config struct {
 	SecureCookies bool
 	// SessionTTL is how long a login lasts.
 	SessionTTL time.Duration
-	// LoginLimit failed logins per user name or address within LoginWindow lock logins out.
+	// LoginLimit failed logins of a user name from one address within LoginWindow back
+	// that user name off from that address; 4×LoginLimit back a user name off from every
+	// address, 20×LoginLimit back an address off for the user names that have not logged
+	// in from it lately (login_limit.go).
 	LoginLimit  int
 	LoginWindow time.Duration
+	// LoginBackoff is the first wait once a limit is reached; it doubles with each
+	// further failure, up to LoginWindow.
+	LoginBackoff time.Duration
+	// LoginConcurrency bounds the password checks (bcrypt) running at once.
+	LoginConcurrency int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client's
+	// address; the header of any other peer is ignored.
+	TrustedProxies []netip.Prefix
 	// ProgressiveDelay is how long progressive mode shows a task before it dials.
 	ProgressiveDelay time.Duration
 	// TakeRetry is how often a ready agent with no task asks the queue again.
@@ -57,6 +70,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LoginWindow <= 0 {
 		c.LoginWindow = 15 * time.Minute
+	}
+	if c.LoginBackoff <= 0 {
+		c.LoginBackoff = 30 * time.Second
+	}
+	if c.LoginConcurrency <= 0 {
+		c.LoginConcurrency = max(2, runtime.GOMAXPROCS(0))
 	}
 	if c.ProgressiveDelay <= 0 {
 		c.ProgressiveDelay = 5 * time.Second

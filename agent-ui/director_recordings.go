@@ -47,7 +47,7 @@ func (h *handler) directorRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
-		detail, _ := json.Marshal(map[string]any{"range": rg, "remote": remoteHost(r)})
+		detail, _ := json.Marshal(map[string]any{"range": rg, "remote": h.clientAddr(r)})
 		err := h.q().InsertAudit(r.Context(), store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID,
 			Action: "recording.listen", SubjectType: "call_attempt", SubjectID: &c.ID, Detail: detail})
 		if err != nil {

@@ -20,6 +20,8 @@ type handler struct {
 	origins map[string]bool
 	hub     *hub
 	agents  *agents
+	// login bounds the password checks of logins.
+	login *loginGuard
 
 	// wbPending holds agent summaries changed since the last wallboard flush, by dealer
 	// and user.

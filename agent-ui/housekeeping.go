@@ -25,7 +25,8 @@ func (h *handler) housekeeping(ctx context.Context) {
 	}
 }
 
-// housekeepOnce deletes expired sessions and day-old failed logins, and the recordings
+// housekeepOnce deletes expired sessions, day-old failed logins, logins known for longer
+// than loginKnownFor, and the recordings
 // older than each dealer's retention (the call records stay; `huifang recordings purge`
 // does the same by hand). Every step may run in several processes at once.
 func (h *handler) housekeepOnce(ctx context.Context) {
@@ -37,6 +38,9 @@ func (h *handler) housekeepOnce(ctx context.Context) {
 	}
 	if err := h.q().ClearLoginFailures(ctx, store.ClearLoginFailuresParams{Before: now.Add(-24 * time.Hour)}); err != nil {
 		h.log.Error("delete old login failures", "err", err)
+	}
+	if _, err := h.q().DeleteStaleLoginPairs(ctx, now.Add(-loginKnownFor)); err != nil {
+		h.log.Error("delete stale known logins", "err", err)
 	}
 	res, err := PurgeRecordings(ctx, h.deps.DB, now, "", h.log)
 	if err != nil && ctx.Err() == nil {

@@ -40,6 +40,7 @@ var messages = map[string][2]string{
 	"login.submit":           {"登录", "Log in"},
 	"login.failed":           {"用户名或密码错误", "Wrong user name or password"},
 	"login.limited":          {"登录失败次数过多，请稍后再试", "Too many failed logins; try again later"},
+	"login.busy":             {"登录人数过多，请几秒后再试", "Too many logins at once; try again in a few seconds"},
 	"status.offline":         {"离线", "Offline"},
 	"status.ready":           {"就绪", "Ready"},
 	"status.paused":          {"暂停", "Paused"},

@@ -1,9 +1,11 @@
 package agentui
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/huifang/huifang/store"
 )
@@ -32,8 +34,8 @@ func safeNext(next string) string {
 	return next
 }
 
-// loginSubmit checks the user name and password, rate limiting failures per user name
-// and per address, and starts a session.
+// loginSubmit checks the user name and password, backing failures off per user name and
+// address (login_limit.go), and starts a session.
 func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBodyBytes)
 	if err := r.ParseForm(); err != nil {
@@ -48,21 +50,22 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
-	remote := remoteHost(r)
+	remote := h.clientAddr(r)
 	now := h.deps.Now()
 	q := h.q()
-	counts, err := q.CountLoginFailures(ctx, store.CountLoginFailuresParams{Username: username, Remote: remote, Since: now.Add(-h.cfg.LoginWindow)})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	again := func(status int, key string) {
 		w.WriteHeader(status)
 		h.render(w, r, "login.html", map[string]any{"LoginCSRF": c.Value, "Error": t(langFrom(r), key),
 			"Username": username, "Next": safeNext(r.PostForm.Get("next"))})
 	}
-	if counts.ByUsername >= int64(h.cfg.LoginLimit) || counts.ByRemote >= int64(h.cfg.LoginLimit)*4 {
-		h.log.WarnContext(r.Context(), "login rate limited", "username", username, "remote", remote)
+	reservation, until, err := h.reserveLogin(ctx, username, remote, now)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if reservation == 0 {
+		h.log.WarnContext(ctx, "login backed off", "username", username, "remote", remote, "until", until)
+		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
 		again(http.StatusTooManyRequests, "login.limited")
 		return
 	}
@@ -73,23 +76,37 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		hashes := make([]string, len(users))
 		for i := range users {
-			if store.CheckPassword(users[i].PasswordHash, password) {
-				found = &users[i]
-				break
-			}
+			hashes[i] = users[i].PasswordHash
 		}
-	}
-	if found == nil {
-		if err := q.InsertLoginFailure(ctx, store.InsertLoginFailureParams{Username: username, Remote: remote, At: now}); err != nil {
+		i, err := h.login.check(ctx, hashes, password)
+		if errors.Is(err, errLoginBusy) {
+			// Not a failure: the attempt is given back.
+			_ = q.DeleteLoginAttempt(context.WithoutCancel(ctx), reservation)
+			w.Header().Set("Retry-After", "5")
+			again(http.StatusServiceUnavailable, "login.busy")
+			return
+		}
+		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		h.log.InfoContext(r.Context(), "login failed", "username", username, "remote", remote)
+		if i >= 0 {
+			found = &users[i]
+		}
+	}
+	if found == nil {
+		// The reservation stays: it is the failure.
+		h.log.InfoContext(ctx, "login failed", "username", username, "remote", remote)
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}
-	if err := q.ClearLoginFailures(ctx, store.ClearLoginFailuresParams{Username: username, Before: now.Add(-24 * time.Hour)}); err != nil {
+	if err := q.ClearLoginPairFailures(ctx, store.ClearLoginPairFailuresParams{Username: username, Remote: remote}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := q.RememberLoginPair(ctx, store.RememberLoginPairParams{Username: username, Remote: remote, At: now}); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -92,14 +91,6 @@ func hashToken(tok string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // loadSession returns the request's live session, or nil.
 func (h *handler) loadSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(sessionCookie)
@@ -124,7 +115,7 @@ func (h *handler) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	tok := randomToken()
 	err := h.q().CreateConsoleSession(ctx, store.CreateConsoleSessionParams{
 		TokenHash: hashToken(tok), UserID: u.ID, DealerID: u.DealerID, CsrfToken: randomToken(),
-		RemoteAddr: remoteHost(r), ExpiresAt: h.deps.Now().Add(h.cfg.SessionTTL),
+		RemoteAddr: h.clientAddr(r), ExpiresAt: h.deps.Now().Add(h.cfg.SessionTTL),
 	})
 	if err != nil {
 		return err

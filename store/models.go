@@ -244,6 +244,12 @@ type LoginFailure struct {
 	At       time.Time `json:"at"`
 }
 
+type LoginKnown struct {
+	Username string    `json:"username"`
+	Remote   string    `json:"remote"`
+	LastAt   time.Time `json:"last_at"`
+}
+
 type MessageCallTarget struct {
 	ID             int64      `json:"id"`
 	CampaignID     int64      `json:"campaign_id"`

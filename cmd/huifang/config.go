@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -59,6 +60,9 @@ type config struct {
 	ShutdownTimeout time.Duration
 	// SecureCookies is HUIFANG_SECURE_COOKIES (true behind HTTPS).
 	SecureCookies bool
+	// TrustedProxies is HUIFANG_TRUSTED_PROXIES: the reverse proxies (IP addresses or
+	// CIDR prefixes, comma-separated) whose X-Forwarded-For names the client's address.
+	TrustedProxies []netip.Prefix
 	// SMS is the SMS gateway's configuration (HUIFANG_KANNEL_*, HUIFANG_SMS_*).
 	SMS smsConfig
 	// API is the JSON API's configuration (HUIFANG_API_*).
@@ -140,6 +144,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if c.SecureCookies, err = strconv.ParseBool(get("HUIFANG_SECURE_COOKIES", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SECURE_COOKIES: %w", err))
 	}
+	if c.TrustedProxies, err = parsePrefixes(get("HUIFANG_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, fmt.Errorf("HUIFANG_TRUSTED_PROXIES: %w", err))
+	}
 	if c.SMS, err = loadSMSConfig(get, c.HTTPAddr); err != nil {
 		errs = append(errs, err)
 	}
@@ -164,4 +171,25 @@ func (c *config) logger(env *cliEnv) *slog.Logger {
 		h = slog.NewJSONHandler(env.stderr, opts)
 	}
 	return slog.New(agentui.LogHandler(h))
+}
+
+// parsePrefixes reads comma-separated IP addresses and CIDR prefixes.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

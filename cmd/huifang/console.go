@@ -43,9 +43,10 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 		dialer.dev = newDevDialer(d.db, log)
 	}
 	p.c, p.err = agentui.New(agentui.Config{
-		PublicURL:     d.cfg.PublicURL,
-		SecureCookies: d.cfg.SecureCookies,
-		PromptsDir:    promptsDir(d.cfg.RecordingsDir),
+		PublicURL:      d.cfg.PublicURL,
+		SecureCookies:  d.cfg.SecureCookies,
+		TrustedProxies: d.cfg.TrustedProxies,
+		PromptsDir:     promptsDir(d.cfg.RecordingsDir),
 	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, Log: d.log, RenderPrompt: renderPrompt})
 	if p.err == nil {
 		p.c.Register(d.mux)
