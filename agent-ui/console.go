@@ -53,9 +53,7 @@ func New(cfg Config, d Deps) (*Console, error) {
 		h.pages[lang] = t
 	}
 	h.origins = allowedOrigins(cfg)
-	if h.login, err = newLoginGuard(cfg.LoginConcurrency); err != nil {
-		return nil, err
-	}
+	h.login = newLoginGuard(cfg.LoginConcurrency)
 	h.hub = newHub(h.log)
 	h.agents = newAgents(h)
 	return &Console{h: h}, nil

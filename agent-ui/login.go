@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/huifang/huifang/store"
 )
@@ -26,9 +28,20 @@ func (h *handler) loginCSRF(w http.ResponseWriter, r *http.Request) string {
 	return tok
 }
 
-// safeNext keeps only local paths as the page to go to after login.
+// safeNext keeps only local paths as the page to go to after login. Browsers drop tabs
+// and line breaks from a URL and read a backslash as a slash, so "/\t/evil.com" and
+// "/\\evil.com" are "//evil.com", another site: a path with any of them, or that parses
+// with a scheme or a host, is refused.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || unicode.IsSpace(r) {
+			return "/"
+		}
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
 		return "/"
 	}
 	return next

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
 )
 
 // loginFrom posts a login as a client behind forwardedFor (none when empty), reusing one
@@ -141,4 +143,40 @@ func TestLoginTrustedProxy(t *testing.T) {
 			require.Equal(t, http.StatusTooManyRequests, b.loginFrom(t, c, tok, "198.51.100.7, 203.0.113.9", "agent1", testPassword))
 		}
 	}
+}
+
+// TestLoginOpenRedirect: after login, next may only lead to a page of this site. Browsers
+// read "/\t/evil.com" (the tab dropped) and "/\evil.com" as "//evil.com".
+func TestLoginOpenRedirect(t *testing.T) {
+	b := setup(t, nil)
+	for _, tc := range []struct{ next, want string }{
+		{"/\t/evil.com", "/"},
+		{"/\n/evil.com", "/"},
+		{"/\r/evil.com", "/"},
+		{"//evil.com", "/"},
+		{"/\\evil.com", "/"},
+		{"/\\/evil.com", "/"},
+		{"/%09/evil.com", "/%09/evil.com"}, // stays a path: the browser does not decode it
+		{"https://evil.com", "/"},
+		{"/ /evil.com", "/"},
+		{"/\u3000/evil.com", "/"},
+		{"", "/"},
+		{"/director/kpi?day=2026-12-01", "/director/kpi?day=2026-12-01"},
+	} {
+		c := b.client(t)
+		tok := b.csrfOf(t, c, "/login")
+		resp, err := c.PostForm(b.srv.URL+"/login", url.Values{"csrf": {tok}, "username": {"director1"}, "password": {testPassword}, "next": {tc.next}})
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode, "%q", tc.next)
+		require.Equal(t, tc.want, resp.Header.Get("Location"), "%q", tc.next)
+	}
+}
+
+// TestDummyHashCost: the hash checked for unknown user names costs what a real one does.
+func TestDummyHashCost(t *testing.T) {
+	real, err := store.HashPassword("some-password")
+	require.NoError(t, err)
+	require.Equal(t, real[:7], dummyHash[:7], "bcrypt version and cost")
+	require.False(t, store.CheckPassword(dummyHash, ""))
 }
