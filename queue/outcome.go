@@ -383,6 +383,11 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 	if err != nil {
 		return nil, fmt.Errorf("record outcome %s: %w", p.Code, err)
 	}
+	if p.Code == "appointment" && p.AppointmentAt != nil {
+		if err := e.bookFromCall(ctx, task, outcomeID, *p.AppointmentAt, agent); err != nil {
+			return nil, fmt.Errorf("record outcome %s: %w", p.Code, err)
+		}
+	}
 	if p.SMSOptOut {
 		if err := e.smsOptOut(ctx, task.Phone, p.Notes); err != nil {
 			return nil, err

@@ -971,6 +971,29 @@ func (q *Queries) RekeyWorkshopVisit(ctx context.Context, arg RekeyWorkshopVisit
 	return err
 }
 
+const rescheduleOpenAppointments = `-- name: RescheduleOpenAppointments :exec
+UPDATE appointments SET status = 'rescheduled', status_at = $1, updated_at = $1
+WHERE customer_id = $2 AND status = 'booked' AND day >= $3 AND id <> $4
+`
+
+type RescheduleOpenAppointmentsParams struct {
+	Now        *time.Time `json:"now"`
+	CustomerID int64      `json:"customer_id"`
+	Today      time.Time  `json:"today"`
+	KeepID     int64      `json:"keep_id"`
+}
+
+// A new booking replaces the customer's open bookings from today on (rescheduled).
+func (q *Queries) RescheduleOpenAppointments(ctx context.Context, arg RescheduleOpenAppointmentsParams) error {
+	_, err := q.db.Exec(ctx, rescheduleOpenAppointments,
+		arg.Now,
+		arg.CustomerID,
+		arg.Today,
+		arg.KeepID,
+	)
+	return err
+}
+
 const restartWebhookDelivery = `-- name: RestartWebhookDelivery :execrows
 UPDATE webhook_deliveries SET status = 'pending', window_start = $1 WHERE id = $2 AND dealer_id = $3
 `

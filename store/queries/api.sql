@@ -200,3 +200,8 @@ JOIN webhook_endpoints w ON w.id = d.endpoint_id
 WHERE d.dealer_id = @dealer_id
 ORDER BY d.id DESC
 LIMIT @max_rows;
+
+-- name: RescheduleOpenAppointments :exec
+-- A new booking replaces the customer's open bookings from today on (rescheduled).
+UPDATE appointments SET status = 'rescheduled', status_at = @now, updated_at = @now
+WHERE customer_id = @customer_id AND status = 'booked' AND day >= @today AND id <> @keep_id;
