@@ -32,6 +32,7 @@ func TestAuthErrorsAndLimits(t *testing.T) {
 		{"bad phone", b.key, map[string]any{"external_id": "v1", "phone": "12345", "arrived_at": "2026-11-22 15:00"}, 400, "invalid", "phone"},
 		{"wrong type", b.key, map[string]any{"external_id": "v1", "phone": 13800001234, "arrived_at": "2026-11-22 15:00"}, 400, "invalid", "phone"},
 		{"left before arrival", b.key, map[string]any{"external_id": "v1", "phone": "13800001234", "arrived_at": "2026-11-22 15:00", "left_at": "2026-11-22 14:00"}, 400, "invalid", "left_at"},
+		{"unknown title", b.key, map[string]any{"external_id": "v1", "phone": "13800001234", "arrived_at": "2026-11-22 15:00", "title": "Dr"}, 400, "invalid", "title"},
 		{"no external id", b.key, map[string]any{"phone": "13800001234", "arrived_at": "2026-11-22 15:00"}, 400, "invalid", "external_id"},
 		{"not JSON", b.key, "{", 400, "invalid", ""},
 		{"over 1 MiB", b.key, `{"external_id":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large", ""},

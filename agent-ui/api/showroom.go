@@ -56,7 +56,11 @@ func (s *Server) showroomVisit(ctx context.Context, c *caller, in showroomVisitI
 	if err != nil {
 		return out, invalid("phone", "phone %q: %v", in.Phone, err)
 	}
-	v := queue.ShowroomVisit{DealerID: c.DealerID, Phone: phone, Name: in.Name, Title: in.Title,
+	title, err := importer.Title(in.Title)
+	if err != nil {
+		return out, invalid("title", "title %q: %v", in.Title, err)
+	}
+	v := queue.ShowroomVisit{DealerID: c.DealerID, Phone: phone, Name: in.Name, Title: title,
 		Consultant: in.Consultant, IntentLevel: in.IntentLevel}
 	if in.ArrivedAt == "" {
 		return out, invalid("arrived_at", "arrived_at is required (RFC 3339 or \"YYYY-MM-DD HH:MM\" in the dealer's zone)")

@@ -10,7 +10,7 @@ import (
 
 func TestShowroomVisitIdempotent(t *testing.T) {
 	b := setup(t, Config{})
-	body := map[string]any{"external_id": "SV-1", "phone": "+86 138-0000-1234", "name": "周", "title": "先生",
+	body := map[string]any{"external_id": "SV-1", "phone": "+86 138-0000-1234", "name": "周", "title": "男",
 		"arrived_at": "2026-11-22 15:00", "consultant": "李娜", "intent_level": "A"}
 	st, out := b.post("/api/v1/showroom-visits", body)
 	require.Equal(t, http.StatusCreated, st, "%v", out)
@@ -40,6 +40,7 @@ func TestShowroomVisitIdempotent(t *testing.T) {
 	require.Equal(t, 1, b.count(`SELECT count(*) FROM showroom_visits`))
 	require.Equal(t, 1, b.count(`SELECT count(*) FROM showroom_visits WHERE arrived_at = '2026-11-22 14:50+08' AND left_at IS NOT NULL`))
 	require.Equal(t, 1, b.count(`SELECT count(*) FROM sms_messages WHERE template = 'leave_store_care'`))
+	require.Equal(t, 1, b.count(`SELECT count(*) FROM customers WHERE title = '先生'`), "男 is 先生, as the import reads it")
 	require.Equal(t, 3, b.count(`SELECT count(*) FROM outbox WHERE task_type = 'queue:build'`))
 
 	// Another dealer's key does not see the record: its own external ids.
