@@ -55,6 +55,9 @@ type Config struct {
 	// their dealer's retention are removed (at start, then at this interval); zero means
 	// an hour, negative turns it off.
 	Housekeeping time.Duration
+	// RecordingsDir is the recordings directory: a call's recording is served only from
+	// inside it (a recording path elsewhere, or a link leading out, is 404).
+	RecordingsDir string
 	// PromptsDir is where the prompts of message-call campaigns started from the
 	// director's page are written (<recordings>/prompts); empty refuses such campaigns.
 	PromptsDir string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/telephony/media"
 )
 
 // directorRecording serves a call's recording with http.ServeContent (range requests,
@@ -31,9 +32,15 @@ func (h *handler) directorRecording(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errNotFound)
 		return
 	}
-	f, err := os.Open(c.RecordingPath)
+	f, err := media.OpenRecording(h.cfg.RecordingsDir, c.RecordingPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		h.fail(w, r, errStatus(http.StatusNotFound, "recording file is missing"))
+		return
+	}
+	if errors.Is(err, media.ErrOutsideRecordings) {
+		// A path outside the recordings directory is never served, whatever the row says.
+		h.log.WarnContext(r.Context(), "recording outside the recordings directory refused", "call", c.ID, "path", c.RecordingPath, "err", err)
+		h.fail(w, r, errNotFound)
 		return
 	}
 	if err != nil {

@@ -65,7 +65,7 @@ func (b *bundle) do(t *testing.T, c *http.Client, method, path string, form url.
 func TestDirectorAccessRules(t *testing.T) {
 	b := setup(t, nil)
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := b.recDir
 	now := time.Now()
 	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", now.Add(-time.Hour), time.Minute, dir)
 	hash, err := store.HashPassword(testPassword)
@@ -107,7 +107,7 @@ func TestDirectorAccessRules(t *testing.T) {
 
 func TestDirectorRecordingRangesAndAudit(t *testing.T) {
 	b := setup(t, nil)
-	dir := t.TempDir()
+	dir := b.recDir
 	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, dir)
 	d := b.login(t, "director1")
 	path := fmt.Sprintf("/director/recordings/%d", call)
@@ -126,6 +126,26 @@ func TestDirectorRecordingRangesAndAudit(t *testing.T) {
 	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'recording.listen' AND user_id = $1 AND subject_id = $2`,
 		b.users["director1"].ID, call).Scan(&n))
 	require.Equal(t, 1, n)
+}
+
+// TestDirectorRecordingPathTraversal: a recording path outside the recordings directory
+// (a row pointed at another file by a bug, an import or a compromised worker; a "..";
+// a link) is never served.
+func TestDirectorRecordingPathTraversal(t *testing.T) {
+	b := setup(t, nil)
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.wav")
+	require.NoError(t, os.WriteFile(secret, []byte("RIFF not a customer's call"), 0o600))
+	require.NoError(t, os.Symlink(secret, filepath.Join(b.recDir, "link.wav")))
+	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, "")
+	d := b.login(t, "director1")
+	for _, path := range []string{secret, filepath.Join(b.recDir, "..", filepath.Base(outside), "secret.wav"), filepath.Join(b.recDir, "link.wav")} {
+		_, err := b.db.Exec(context.Background(), `UPDATE call_attempts SET recording_path = $1 WHERE id = $2`, path, call)
+		require.NoError(t, err)
+		resp, body := b.do(t, d, http.MethodGet, fmt.Sprintf("/director/recordings/%d", call), nil, nil)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+		require.NotContains(t, body, "customer's call", path)
+	}
 }
 
 func TestDirectorCallSearchFilters(t *testing.T) {
@@ -234,7 +254,7 @@ func TestDirectorSpotCheckAgentSeesScore(t *testing.T) {
 func TestPurgeRecordingsKeepsRecords(t *testing.T) {
 	b := setup(t, nil)
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := b.recDir
 	now := time.Now()
 	old := b.addCall(t, b.dealer.ID, "agent1", "王建国", now.Add(-40*24*time.Hour), time.Minute, dir)
 	fresh := b.addCall(t, b.dealer.ID, "agent1", "王建国", now.Add(-2*24*time.Hour), time.Minute, dir)
@@ -366,7 +386,7 @@ func TestDirectorEditsRubricAndRetention(t *testing.T) {
 
 func TestDirectorPagesRenderInBothLanguages(t *testing.T) {
 	b := setup(t, nil)
-	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, t.TempDir())
+	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, b.recDir)
 	_, err := b.db.Exec(context.Background(), `INSERT INTO call_outcomes (dealer_id, client_id, task_id, attempt_id, agent_user_id, code, answers, script_version)
 		VALUES ($1, 'o1', $2, $3, $4, 'appointment', '{"q1": 5}', 'maintenance@2')`, b.dealer.ID, b.tasks["王建国"], call, b.users["agent1"].ID)
 	require.NoError(t, err)

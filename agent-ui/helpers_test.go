@@ -133,6 +133,8 @@ type bundle struct {
 	customers map[string]int64
 	tasks     map[string]int64
 	queue     *testQueue
+	// recDir is the console's recordings directory (Config.RecordingsDir).
+	recDir string
 	// skew moves the console's clock (Deps.Now) ahead of the wall clock, in nanoseconds.
 	skew atomic.Int64
 }
@@ -215,10 +217,12 @@ func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
 	b.srv = httptest.NewUnstartedServer(nil)
 	cfg := Config{PublicURL: "http://" + b.srv.Listener.Addr().String(), ProgressiveDelay: 2 * time.Second,
 		TakeRetry: 200 * time.Millisecond, WallboardInterval: 200 * time.Millisecond, PingInterval: time.Second,
-		Housekeeping: -1} // tests run housekeepOnce themselves
+		Housekeeping:  -1, // tests run housekeepOnce themselves
+		RecordingsDir: t.TempDir()}
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	b.recDir = cfg.RecordingsDir
 	if dialer == nil {
 		dialer = b.dialer
 	}

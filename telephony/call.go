@@ -573,7 +573,7 @@ func (g *Gateway) answered(ctx context.Context, c *Call, r *sip.Response, tx sip
 		if dir == "" {
 			dir = "."
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			g.log.Error("recordings dir", "dir", dir, "err", err)
 		} else if rec, err := media.NewRecorder(filepath.Join(dir, sanitizeFile(l.callID)+".wav")); err != nil {
 			g.log.Error("start recording", "call_id", l.callID, "err", err)

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/telephony/media"
 )
 
 // CallRecord is one call detail record: a call placed through the gateway, with what the
@@ -252,9 +252,15 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("recording %d: %w", id, err))
 		return
 	}
-	f, err := os.Open(path)
+	f, err := media.OpenRecording(s.cfg.RecordingsDir, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		s.fail(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "the recording file is gone (purged after the dealer's retention)"})
+		return
+	}
+	if errors.Is(err, media.ErrOutsideRecordings) {
+		// A path outside the recordings directory is never served, whatever the row says.
+		s.log.WarnContext(r.Context(), "recording outside the recordings directory refused", "call", id, "path", path)
+		s.fail(w, r, errNotFound)
 		return
 	}
 	if err != nil {

@@ -71,9 +71,10 @@ func (b *bundle) get(path, key string) (got, error) {
 
 func TestGetCallsSignedRecordings(t *testing.T) {
 	now := testNow
-	b := setup(t, Config{RecordingTTL: time.Hour, Now: func() time.Time { return now }})
+	recordings := t.TempDir()
+	b := setup(t, Config{RecordingTTL: time.Hour, Now: func() time.Time { return now }, RecordingsDir: recordings})
 	ctx := context.Background()
-	wav := filepath.Join(t.TempDir(), "call.wav")
+	wav := filepath.Join(recordings, "call.wav")
 	require.NoError(t, os.WriteFile(wav, []byte("RIFF....WAVEfake"), 0o600))
 	_, err := b.db.Exec(ctx, `
 		WITH c AS (INSERT INTO customers (dealer_id, name, phone) VALUES ($1, '周', '13800001234') RETURNING id),
@@ -133,6 +134,13 @@ func TestGetCallsSignedRecordings(t *testing.T) {
 	require.Equal(t, "RIFF....WAVEfake", rec.body)
 	rec, _ = b.get(*first.RecordingURL+"0", "")
 	require.Equal(t, 403, rec.status)
+	// A recording path outside the recordings directory is never served (404).
+	outside := filepath.Join(t.TempDir(), "secret.wav")
+	require.NoError(t, os.WriteFile(outside, []byte("not a recording"), 0o600))
+	_, err = b.db.Exec(ctx, `UPDATE call_attempts SET recording_path = $1 WHERE call_id = 'call-1'`, outside)
+	require.NoError(t, err)
+	rec, _ = b.get(*first.RecordingURL, "")
+	require.Equal(t, 404, rec.status)
 	now = now.Add(61 * time.Minute)
 	rec, _ = b.get(*first.RecordingURL, "")
 	require.Equal(t, 403, rec.status)

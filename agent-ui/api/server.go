@@ -23,6 +23,8 @@ type Config struct {
 	Rate float64
 	// Burst is how many requests one key may make at once; zero means 100.
 	Burst int
+	// RecordingsDir is the recordings directory: a recording is served only from inside it.
+	RecordingsDir string
 	// RecordingTTL is how long a signed recording URL stays valid; zero means 1 hour.
 	RecordingTTL time.Duration
 	// Now is the clock; nil means time.Now.

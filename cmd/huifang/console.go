@@ -46,6 +46,7 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 		PublicURL:      d.cfg.PublicURL,
 		SecureCookies:  d.cfg.SecureCookies,
 		TrustedProxies: d.cfg.TrustedProxies,
+		RecordingsDir:  d.cfg.RecordingsDir,
 		PromptsDir:     promptsDir(d.cfg.RecordingsDir),
 	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, Log: d.log, RenderPrompt: renderPrompt})
 	if p.err == nil {

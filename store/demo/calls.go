@@ -64,7 +64,7 @@ func GenerateCalls(ctx context.Context, db *pgxpool.Pool, p CallParams) (*CallRe
 	if p.Days <= 0 || p.PerAgentPerDay <= 0 {
 		return &CallResult{}, nil
 	}
-	if err := os.MkdirAll(p.RecordingsDir, 0o755); err != nil {
+	if err := os.MkdirAll(p.RecordingsDir, 0o750); err != nil {
 		return nil, fmt.Errorf("demo calls: recordings directory: %w", err)
 	}
 	dealer, err := store.New(db).GetDealer(ctx, p.DealerID)
@@ -250,5 +250,5 @@ func writeDemoWAV(path string, rng *rand.Rand, secs int) error {
 		binary.LittleEndian.PutUint16(data[44+i*4:], uint16(left))
 		binary.LittleEndian.PutUint16(data[46+i*4:], uint16(right))
 	}
-	return os.WriteFile(path, data, 0o644)
+	return os.WriteFile(path, data, 0o640)
 }

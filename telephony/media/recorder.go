@@ -44,9 +44,10 @@ type chanClock struct {
 // before writing it, to let late packets land in place.
 const recorderWindow = SampleRate / 2
 
-// NewRecorder creates the WAV file at path.
+// NewRecorder creates the WAV file at path, readable by its owner and group only (a
+// recording is a customer's voice).
 func NewRecorder(path string) (*Recorder, error) {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("recorder: %w", err)
 	}

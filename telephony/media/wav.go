@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // SampleRate is the rate of every audio stream we handle (G.711 narrowband).
@@ -107,8 +109,48 @@ func WriteWAV(path string, samples []int16) error {
 	for _, s := range samples {
 		buf = binary.LittleEndian.AppendUint16(buf, uint16(s))
 	}
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
+	// Prompts and recordings are customers' data: not for other users of the machine.
+	if err := os.WriteFile(path, buf, 0o640); err != nil {
 		return fmt.Errorf("write wav: %w", err)
 	}
 	return nil
+}
+
+// ErrOutsideRecordings is a recording path that is not inside the recordings directory.
+var ErrOutsideRecordings = errors.New("recording is not inside the recordings directory")
+
+// OpenRecording opens a recording for reading, confined to the recordings directory dir:
+// a path (absolute, or relative to the working directory, as the gateway stores it) that
+// leads outside dir, by "..", or by a symbolic link, fails with ErrOutsideRecordings or
+// an error of the os.Root it is opened through. A missing file is fs.ErrNotExist.
+func OpenRecording(dir, path string) (*os.File, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("open recording: no recordings directory: %w", ErrOutsideRecordings)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open recording: %w", err)
+	}
+	absPath, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open recording: %w", err)
+	}
+	rel, err := filepath.Rel(absDir, absPath)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return nil, fmt.Errorf("open recording %s: %w", path, ErrOutsideRecordings)
+	}
+	root, err := os.OpenRoot(absDir)
+	if err != nil {
+		return nil, fmt.Errorf("open recording: %w", err)
+	}
+	defer root.Close()
+	f, err := root.Open(rel)
+	if err != nil && strings.Contains(err.Error(), "path escapes from parent") {
+		// os.Root refused a symbolic link leading out (its error is not exported).
+		return nil, fmt.Errorf("open recording %s: %w: %v", path, ErrOutsideRecordings, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open recording: %w", err)
+	}
+	return f, nil
 }
