@@ -64,13 +64,20 @@ func (h *handler) directorSMS(w http.ResponseWriter, r *http.Request) {
 		h.writeXLSX(w, r, sms, "sms_since_"+strings.ReplaceAll(since, "-", ""))
 		return
 	}
+	uncertain, lines, err := h.smsUncertain(r)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("director sms: uncertain: %w", err))
+		return
+	}
 	q := r.URL.Query()
 	q.Set("format", "xlsx")
 	q.Del("part")
+	q.Del("decided")
 	smsX := r.URL.Path + "?" + q.Encode()
 	q.Set("part", "calls")
 	h.renderDirector(w, r, "director_sms.html", map[string]any{"SMS": sms, "Calls": calls, "Since": since,
-		"SMSXLSX": smsX, "CallsXLSX": r.URL.Path + "?" + q.Encode()})
+		"SMSXLSX": smsX, "CallsXLSX": r.URL.Path + "?" + q.Encode(),
+		"Uncertain": uncertain, "UncertainLines": lines, "Decided": r.FormValue("decided")})
 }
 
 // smsTemplateLine is one template on the templates page.
@@ -273,4 +280,5 @@ func (h *handler) directorSMSRoutes(mux *http.ServeMux, dir func(http.HandlerFun
 	mux.Handle("POST /director/sms/consent", dir(h.directorSMSConsentSave))
 	mux.Handle("GET /director/sms/new", dir(h.directorSMSNew))
 	mux.Handle("POST /director/sms/new", dir(h.directorSMSNewStart))
+	mux.Handle("POST /director/sms/uncertain", dir(h.directorSMSUncertainDecide))
 }

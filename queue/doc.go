@@ -100,6 +100,16 @@
 // the period) and StartSMSCampaign (which holds a campaign started inside it). Service SMS
 // go at any hour.
 //
+// # At most once, every message accounted for
+//
+// The outbox row is the truth until its work is done (relay.go: the worker marks it done,
+// the relay's check redoes what Redis lost). An SMS goes to the customer at most once
+// (sms_send.go, sms_batch.go): a rate-limit slot before each claim, a record the moment
+// the gateway accepts, and a message stranded in 'sending' is never resent blindly but
+// confirmed with the provider or marked 'uncertain' for a director (sms_sweep.go,
+// sms_uncertain.go). Worker heartbeats (worker.go, queue_workers) let the sweep find a
+// dead worker's claims in seconds.
+//
 // # Concurrency
 //
 // A build runs in one transaction and takes a transaction advisory lock keyed by the schema and the dealer first, so

@@ -34,20 +34,38 @@ type RelayConfig struct {
 	// relayed again (the relay died between enqueue and commit) still collides on its
 	// task id; zero means 24h.
 	Retention time.Duration
+	// CheckInterval is how often the relay checks the rows it relayed whose work has not
+	// completed against Redis, and relays again those whose task Redis lost (a flush, a
+	// restart without persistence, a failover); zero means 30s.
+	CheckInterval time.Duration
+	// CheckAfter leaves alone the rows relayed less than this long ago; zero means 10s.
+	CheckAfter time.Duration
+	// Now is the clock of the check; nil means time.Now.
+	Now func() time.Time
+	// Recovered, when set, is called once per check that redid or closed rows, with the
+	// counts (a metric).
+	Recovered func(OutboxCheckResult)
 }
 
 // Relay moves outbox rows to Asynq: each unrelayed row becomes a task of the row's type
 // and payload with task id "outbox:<id>", and the row is marked relayed in the same
 // transaction that locked it (FOR UPDATE SKIP LOCKED, so several relays share the work).
-// A task id conflict means the row was enqueued before, and counts as done. The relay
-// wakes on the outbox trigger's NOTIFY and polls as a fallback. Its life cycle is
-// NewRelay, Start, Shutdown.
+// A task id conflict means the row was enqueued before, and counts as relayed. The relay
+// wakes on the outbox trigger's NOTIFY and polls as a fallback.
+//
+// The row in Postgres stays the truth until the work is done: the worker marks it done
+// when its task completes (or fails for good), and every CheckInterval the relay looks
+// up the relayed rows not done in Redis: a task Redis no longer holds is enqueued again
+// (its handler is idempotent), a task Redis holds as completed or archived marks its row
+// done. So work lost with Redis is redone within a minute. Its life cycle is NewRelay,
+// Start, Shutdown.
 type Relay struct {
-	cfg     RelayConfig
-	client  *asynq.Client
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	relayed atomic.Int64
+	cfg       RelayConfig
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	relayed   atomic.Int64
 }
 
 // NewRelay checks cfg and returns a relay that is not running yet.
@@ -67,17 +85,42 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	if cfg.Retention <= 0 {
 		cfg.Retention = 24 * time.Hour
 	}
-	return &Relay{cfg: cfg, client: asynq.NewClientFromRedisClient(cfg.Redis)}, nil
+	if cfg.CheckInterval <= 0 {
+		cfg.CheckInterval = 30 * time.Second
+	}
+	if cfg.CheckAfter <= 0 {
+		cfg.CheckAfter = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Relay{cfg: cfg, client: asynq.NewClientFromRedisClient(cfg.Redis),
+		inspector: asynq.NewInspectorFromRedisClient(cfg.Redis)}, nil
 }
 
 // Start runs the relay in the background until Shutdown.
 func (r *Relay) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
 		r.run(ctx)
+	}()
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(r.cfg.CheckInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := r.Check(ctx); err != nil && ctx.Err() == nil {
+					r.cfg.Log.Warn("outbox check", "err", err)
+				}
+			}
+		}
 	}()
 	return nil
 }
@@ -89,6 +132,7 @@ func (r *Relay) Shutdown() {
 	}
 	r.wg.Wait()
 	_ = r.client.Close()
+	_ = r.inspector.Close()
 }
 
 // Relayed returns how many rows this relay has relayed since it was made.
@@ -189,4 +233,112 @@ func (r *Relay) relayBatch(ctx context.Context) (int, error) {
 	}
 	r.relayed.Add(int64(len(done)))
 	return len(done), nil
+}
+
+// OutboxCheckResult counts what one outbox check found.
+type OutboxCheckResult struct {
+	// Checked rows were relayed, not done, and looked up in Redis.
+	Checked int
+	// Redone rows had lost their task: it is enqueued again.
+	Redone []int64
+	// Closed rows had their task completed or archived in Redis: now done.
+	Closed int
+}
+
+// Check looks up in Redis every row relayed more than CheckAfter ago whose work is not
+// done: a task Redis lost is enqueued again (with the same task id) and the row counted
+// redone; a task Redis holds as completed or archived marks the row done. It logs one
+// line when it redid anything, naming the rows and their task types.
+func (r *Relay) Check(ctx context.Context) (*OutboxCheckResult, error) {
+	res := &OutboxCheckResult{}
+	redoneTypes := map[string]int{}
+	// A client of its own: an Asynq client records the queues it has published once, and
+	// a Redis that lost its data lost that record too.
+	client := asynq.NewClientFromRedisClient(r.cfg.Redis)
+	defer client.Close()
+	var after int64
+	for {
+		n, last, err := r.checkPage(ctx, client, after, res, redoneTypes)
+		if err != nil {
+			return res, err
+		}
+		if n < r.cfg.BatchSize {
+			break
+		}
+		after = last
+	}
+	if len(res.Redone) > 0 {
+		r.cfg.Log.Warn("outbox check: Redis had lost tasks; enqueued again", "rows", len(res.Redone), "types", redoneTypes, "ids", firstIDs(res.Redone, 20))
+	}
+	if r.cfg.Recovered != nil && (len(res.Redone) > 0 || res.Closed > 0) {
+		r.cfg.Recovered(*res)
+	}
+	return res, nil
+}
+
+// checkPage checks up to BatchSize rows after id after, in one transaction that locks
+// them (so two relays do not redo a row twice); it returns how many it read and the last id.
+func (r *Relay) checkPage(ctx context.Context, client *asynq.Client, after int64, res *OutboxCheckResult, redoneTypes map[string]int) (int, int64, error) {
+	var n int
+	var last int64
+	now := r.cfg.Now()
+	err := store.WithTx(ctx, r.cfg.DB, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		rows, err := q.UndoneOutboxForCheck(ctx, store.UndoneOutboxForCheckParams{
+			After: after, Before: now.Add(-r.cfg.CheckAfter), Max: int32(r.cfg.BatchSize),
+		})
+		if err != nil {
+			return fmt.Errorf("outbox check: %w", err)
+		}
+		n = len(rows)
+		var redone, closed []int64
+		for _, row := range rows {
+			last = row.ID
+			res.Checked++
+			taskID := fmt.Sprintf("outbox:%d", row.ID)
+			info, err := r.inspector.GetTaskInfo("default", taskID)
+			switch {
+			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+				// Enqueued again under its own id; a conflict means Redis has the task
+				// after all (it lost only its list of queues, which this fresh client
+				// writes again).
+				task := asynq.NewTask(row.TaskType, row.Payload)
+				_, err := client.EnqueueContext(ctx, task, asynq.TaskID(taskID), asynq.Retention(r.cfg.Retention))
+				if errors.Is(err, asynq.ErrTaskIDConflict) {
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("outbox check: enqueue %d again: %w", row.ID, err)
+				}
+				redone = append(redone, row.ID)
+				redoneTypes[row.TaskType]++
+			case err != nil:
+				return fmt.Errorf("outbox check: look up %s: %w", taskID, err)
+			case info.State == asynq.TaskStateCompleted || info.State == asynq.TaskStateArchived:
+				closed = append(closed, row.ID)
+			}
+		}
+		if len(redone) > 0 {
+			if err := q.MarkOutboxRedone(ctx, store.MarkOutboxRedoneParams{Now: now, Ids: redone}); err != nil {
+				return fmt.Errorf("outbox check: %w", err)
+			}
+		}
+		if len(closed) > 0 {
+			if err := q.MarkOutboxDoneMany(ctx, store.MarkOutboxDoneManyParams{Now: now, Ids: closed}); err != nil {
+				return fmt.Errorf("outbox check: %w", err)
+			}
+		}
+		res.Redone = append(res.Redone, redone...)
+		res.Closed += len(closed)
+		return nil
+	})
+	return n, last, err
+}
+
+// firstIDs returns at most n of ids, for a log line.
+func firstIDs(ids []int64, n int) []int64 {
+	if len(ids) > n {
+		return ids[:n]
+	}
+	return ids
 }

@@ -35,7 +35,7 @@ type SchedulerConfig struct {
 }
 
 // Scheduler enqueues each dealer's daily queue build shortly after midnight in the
-// dealer's own time zone. Every build it enqueues carries the task id
+// dealer's own time zone, and on every sync enqueues today's build again if Redis lost it. Every build it enqueues carries the task id
 // "build:<dealer>:<day>" and is retained in Redis for a day and a half, so any number of
 // scheduler processes (and restarts) make one build per dealer per day; a conflict on
 // that id means another scheduler was first. When it starts, and when it sees a new
@@ -161,6 +161,14 @@ func (s *Scheduler) sync(ctx context.Context) error {
 		seen[d.ID] = true
 		old, ok := s.entries[d.ID]
 		if ok && old.zone == d.TimeZone {
+			// Redis may have lost today's build (a flush, a restart without persistence):
+			// once its time has passed, enqueue it again; the task id collapses it when
+			// Redis still holds it.
+			if s.pastBuildTime(d.TimeZone) {
+				if err := s.enqueueDaily(ctx, d.ID, d.TimeZone); err != nil {
+					s.cfg.Log.Error("queue scheduler: enqueue today's build", "dealer", d.Code, "err", err)
+				}
+			}
 			continue
 		}
 		if _, err := time.LoadLocation(d.TimeZone); err != nil {
@@ -194,6 +202,16 @@ func (s *Scheduler) sync(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// pastBuildTime reports whether the daily build time has passed today in zone.
+func (s *Scheduler) pastBuildTime(zone string) bool {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return false
+	}
+	l := s.cfg.Now().In(loc)
+	return l.Hour()*60+l.Minute() >= s.hour*60+s.minute
 }
 
 // dailyBuildID is the deterministic task id of a dealer's build for a day.

@@ -51,12 +51,14 @@ func (h *handlers) handleSMSBatch(ctx context.Context, t *asynq.Task) error {
 	return errors.Join(errs...)
 }
 
-// SendBatch sends the messages ids: it claims every one that may go now in one
-// statement, hands the others to Send one by one (which suppresses, defers or skips them),
-// submits the claimed ones with up to Parallel submissions at once, and records the
-// accepted ones in one statement. Submissions that failed are handled as in Send; the
-// first retryable error is returned so Asynq runs the batch again (messages already sent
-// are not claimed again).
+// SendBatch sends the messages ids, in rounds: each round takes as many slots of the
+// provider's rate limit as it may use now (at most Parallel), claims that many of the
+// messages that may go now in one statement, submits them at once and records each as
+// sent the moment the provider accepts it. So what a killed worker leaves in 'sending'
+// is at most one round. The messages no round could claim (held, suppressed, sent
+// already) that are still queued go to Send one by one, which suppresses, defers or
+// skips them. A failed submission is handled as in Send; the retryable errors are
+// returned so Asynq runs the batch again (messages already sent are not claimed again).
 func (s *ProviderSender) SendBatch(ctx context.Context, ids []int64) error {
 	now := time.Now
 	if s.Now != nil {
@@ -66,71 +68,70 @@ func (s *ProviderSender) SendBatch(ctx context.Context, ids []int64) error {
 	if maxAttempts <= 0 {
 		maxAttempts = 5
 	}
-	q := store.New(s.DB)
-	rows, err := q.ClaimSMSBatchFast(ctx, store.ClaimSMSBatchFastParams{Now: now(), Ids: ids})
-	if err != nil {
-		return fmt.Errorf("sms batch: claim: %w", err)
-	}
-	claimed := map[int64]bool{}
-	for _, r := range rows {
-		claimed[r.ID] = true
-	}
-	var errs []error
-	for _, id := range ids {
-		if !claimed[id] {
-			if err := s.Send(ctx, SMS{ID: id}); err != nil && !errors.Is(err, asynq.SkipRetry) {
-				errs = append(errs, err)
-			}
-		}
-	}
 	par := s.Parallel
 	if par <= 0 {
 		par = 16
 	}
+	q := store.New(s.DB)
 	name := s.Provider.Name()
+	by := workerID(ctx)
+	pending := append([]int64(nil), ids...)
 	var mu sync.Mutex
-	var sentIDs []int64
-	var pids []string
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for _, r := range rows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(c sendClaim) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if s.Limiter != nil {
-				if err := s.Limiter.Wait(ctx, name); err != nil {
-					err = s.giveBack(ctx, q, c.id, err)
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					return
-				}
-			}
-			pid, err := s.Provider.Submit(ctx, c.msg)
-			if err != nil {
-				err = s.submitFailed(ctx, q, &c, err, maxAttempts)
-				if err != nil && !errors.Is(err, asynq.SkipRetry) {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-				return
-			}
+	var errs []error
+	addErr := func(err error) {
+		if err != nil && !errors.Is(err, asynq.SkipRetry) {
 			mu.Lock()
-			sentIDs = append(sentIDs, c.id)
-			pids = append(pids, pid)
+			errs = append(errs, err)
 			mu.Unlock()
-		}(*newSendClaim(r.ID, r.Phone, r.Body, int(r.Attempts), r.Template, r.Vars, r.Signature, r.ProviderTemplate, r.TemplateBody))
+		}
 	}
-	wg.Wait()
-	if len(sentIDs) > 0 {
-		if err := q.MarkSMSSubmittedBatch(context.WithoutCancel(ctx), store.MarkSMSSubmittedBatchParams{
-			Now: now(), Provider: name, Ids: sentIDs, ProviderIds: pids,
-		}); err != nil {
-			// The provider has them; their delivery reports will move the status.
-			errs = append(errs, fmt.Errorf("sms batch: %d submitted but not recorded: %w", len(sentIDs), err))
+	for len(pending) > 0 && ctx.Err() == nil {
+		n := min(len(pending), par)
+		if s.Limiter != nil {
+			got, err := s.Limiter.Take(ctx, name, n)
+			if err != nil {
+				addErr(fmt.Errorf("sms batch: %w", err))
+				break
+			}
+			n = got
+		}
+		rows, err := q.ClaimSMSBatchFast(ctx, store.ClaimSMSBatchFastParams{Now: now(), ClaimedBy: by, Ids: pending, Max: int32(n)})
+		if err != nil {
+			addErr(fmt.Errorf("sms batch: claim: %w", err))
+			break
+		}
+		if len(rows) == 0 {
+			break
+		}
+		claimed := make(map[int64]bool, len(rows))
+		var wg sync.WaitGroup
+		for _, r := range rows {
+			claimed[r.ID] = true
+			c := newSendClaim(r.ID, r.Phone, r.Body, int(r.Attempts), r.Template, r.Vars, r.Signature, r.ProviderTemplate, r.TemplateBody)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				addErr(s.submit(ctx, q, c, maxAttempts, now))
+			}()
+		}
+		wg.Wait()
+		rest := pending[:0]
+		for _, id := range pending {
+			if !claimed[id] {
+				rest = append(rest, id)
+			}
+		}
+		pending = rest
+	}
+	if ctx.Err() != nil {
+		addErr(fmt.Errorf("sms batch: %w", ctx.Err()))
+	} else if len(pending) > 0 {
+		queued, err := q.QueuedSMSAmong(ctx, store.QueuedSMSAmongParams{Ids: pending, Now: now()})
+		if err != nil {
+			addErr(fmt.Errorf("sms batch: %w", err))
+		}
+		for _, id := range queued {
+			addErr(s.Send(ctx, SMS{ID: id}))
 		}
 	}
 	if len(errs) > 0 {

@@ -227,7 +227,7 @@ func TestDealerQuietHoursHoldMarketingSMS(t *testing.T) {
 		if c.batch {
 			// The batch's one-statement claim takes only what may go now.
 			require.ErrorIs(t, store.WithTx(ctx, b.db, func(tx pgx.Tx) error {
-				rows, err := store.New(tx).ClaimSMSBatchFast(ctx, store.ClaimSMSBatchFastParams{Now: now, Ids: ids})
+				rows, err := store.New(tx).ClaimSMSBatchFast(ctx, store.ClaimSMSBatchFastParams{Now: now, Ids: ids, Max: int32(len(ids))})
 				require.NoError(t, err)
 				var got []int64
 				for _, r := range rows {

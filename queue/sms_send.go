@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -29,21 +30,25 @@ type Provider interface {
 // OutgoingSMS is a claimed message as a Provider gets it.
 type OutgoingSMS = store.OutgoingSMS
 
-// ProviderSender is the Sender of real SMS. Each message is sent at most once: the
-// sender first claims it in Postgres (status queued → sending, in a transaction that
-// locks the row), and only the run that made the claim submits it; a second run of the
-// same task, a duplicate task, or a worker restarted after a crash finds the message
-// no longer queued and sends nothing. In the same transaction it applies the rules
-// that can change between queueing and sending: do-not-call numbers and (for
-// marketing) opted-out numbers are suppressed, and marketing messages inside the
-// dealer's quiet hours (21:00-08:00, or the wider QuietHours the dealer set) are held
-// until they end (not_before; the SMS sweep releases them then).
+// ProviderSender is the Sender of real SMS. Each message goes to the customer at most
+// once, and every message is accounted for. The sender first takes a slot of the
+// provider's rate limit, then claims the message in Postgres (status queued → sending,
+// with the claiming worker's id), so that it holds claimed only what goes out at once;
+// only the run that made the claim submits it, and a second run of the same task, a
+// duplicate task, or a worker restarted after a crash finds the message no longer
+// queued and sends nothing. The claim applies the rules that can change between
+// queueing and sending: do-not-call numbers and (for marketing) opted-out numbers are
+// suppressed, and marketing messages inside the dealer's quiet hours (21:00-08:00, or
+// the wider QuietHours the dealer set) are held until they end (not_before; the SMS
+// sweep releases them then).
 //
-// After the claim it waits for the provider's rate limit and submits. A refused
+// A message is recorded as sent the moment the provider accepts it. A refused
 // submission (Permanent) fails the message; an ordinary error gives the claim back and
 // returns the error, so Asynq retries the task with its backoff, until MaxAttempts; an
-// InDoubt error keeps the claim: the message is sent again only if the SMS sweep finds
-// it still claimed with no report from the provider after the claim timeout.
+// InDoubt error keeps the claim. A message left in 'sending' (an InDoubt answer, or a
+// worker killed between the claim and the record) may have reached the customer: the
+// SMS sweep never sends it again blindly. It asks the provider (Confirmer) when it can,
+// and otherwise marks it 'uncertain' (状态不明) for a director to decide.
 type ProviderSender struct {
 	// DB holds sms_messages.
 	DB *pgxpool.Pool
@@ -57,6 +62,24 @@ type ProviderSender struct {
 	Parallel int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Log receives a line for each message that failed for good or was left in doubt;
+	// nil means slog.Default().
+	Log *slog.Logger
+}
+
+// Confirmer is a Provider that can say, for a message left in 'sending', whether it
+// accepted it. The SMS sweep asks it before marking a message uncertain.
+type Confirmer interface {
+	// Confirm looks m up at the provider: accepted with the provider's id, not accepted
+	// (known and !accepted: the message may be sent again), or unknown (known false).
+	Confirm(ctx context.Context, m OutgoingSMS, claimedAt time.Time) (accepted, known bool, providerID string, err error)
+}
+
+func (s *ProviderSender) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // Send claims msg, checks it may go out now, submits it and records the result.
@@ -69,35 +92,49 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 	if maxAttempts <= 0 {
 		maxAttempts = 5
 	}
+	q := store.New(s.DB)
+	name := s.Provider.Name()
+	// The rate-limit slot first, so that the claim is submitted at once.
+	if s.Limiter != nil {
+		if err := s.Limiter.Wait(ctx, name); err != nil {
+			return fmt.Errorf("sms %d: %w", msg.ID, err)
+		}
+	}
 	// The common case in one statement; when it claims nothing, the transaction below
 	// finds out why (sent already, do-not-call, opted out, quiet hours).
 	var claimed *sendClaim
-	fast, err := store.New(s.DB).ClaimSMSFast(ctx, store.ClaimSMSFastParams{Now: now(), ID: msg.ID})
+	by := workerID(ctx)
+	fast, err := q.ClaimSMSFast(ctx, store.ClaimSMSFastParams{Now: now(), ClaimedBy: by, ID: msg.ID})
 	switch {
 	case err == nil:
 		claimed = newSendClaim(fast.ID, fast.Phone, fast.Body, int(fast.Attempts), fast.Template, fast.Vars, fast.Signature, fast.ProviderTemplate, fast.TemplateBody)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("sms %d: claim: %w", msg.ID, err)
 	default:
-		claimed, err = s.claimSlow(ctx, msg.ID, now())
+		claimed, err = s.claimSlow(ctx, msg.ID, now(), by)
 		if err != nil || claimed == nil {
 			return err
 		}
 	}
-	q := store.New(s.DB)
+	return s.submit(ctx, q, claimed, maxAttempts, now)
+}
+
+// submit hands a claimed message to the provider and records the answer at once.
+func (s *ProviderSender) submit(ctx context.Context, q *store.Queries, c *sendClaim, maxAttempts int, now func() time.Time) error {
 	name := s.Provider.Name()
-	if s.Limiter != nil {
-		if err := s.Limiter.Wait(ctx, name); err != nil {
-			return s.giveBack(ctx, q, claimed.id, err)
-		}
-	}
-	pid, err := s.Provider.Submit(ctx, claimed.msg)
+	pid, err := s.Provider.Submit(ctx, c.msg)
 	if err != nil {
-		return s.submitFailed(ctx, q, claimed, err, maxAttempts)
+		err = s.submitFailed(ctx, q, c, err, maxAttempts)
+		if errors.Is(err, asynq.SkipRetry) {
+			s.log().Warn("sms not sent, not retried", "id", c.id, "attempts", c.attempts, "err", err)
+		}
+		return err
 	}
-	if err := q.MarkSMSSubmitted(ctx, store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: claimed.id}); err != nil {
-		// The provider has it; the delivery report will move the status.
-		return fmt.Errorf("sms %d: submitted but not recorded: %w: %w", claimed.id, err, asynq.SkipRetry)
+	if err := q.MarkSMSSubmitted(context.WithoutCancel(ctx), store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: c.id}); err != nil {
+		// The provider has it: the message stays claimed, and the sweep marks it
+		// uncertain unless a delivery report moves it first. It is never sent again.
+		s.log().Error("sms accepted by the provider but not recorded; left for the sweep", "id", c.id, "err", err)
+		return fmt.Errorf("sms %d: submitted but not recorded: %w: %w", c.id, err, asynq.SkipRetry)
 	}
 	return nil
 }
@@ -111,7 +148,7 @@ type sendClaim struct {
 
 // claimSlow locks the message, applies the gates (suppress, defer) and claims it when it
 // may go; nil means there is nothing to send.
-func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (*sendClaim, error) {
+func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time, by string) (*sendClaim, error) {
 	var claimed *sendClaim
 	err := store.WithTx(ctx, s.DB, func(tx pgx.Tx) error {
 		q := store.New(tx)
@@ -143,7 +180,7 @@ func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time) (
 		if !strings.HasPrefix(m.Body, "【") {
 			m.Body = "【" + m.Signature + "】" + m.Body
 		}
-		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, Body: m.Body, ID: m.ID}); err != nil {
+		if err := q.ClaimSMS(ctx, store.ClaimSMSParams{Now: t, ClaimedBy: by, Body: m.Body, ID: m.ID}); err != nil {
 			return fmt.Errorf("sms %d: claim: %w", m.ID, err)
 		}
 		claimed = newSendClaim(m.ID, m.Phone, m.Body, int(m.Attempts)+1, m.Template, m.Vars, m.Signature, m.ProviderTemplate, m.TemplateBody)

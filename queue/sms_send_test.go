@@ -189,8 +189,8 @@ func TestProviderSenderErrors(t *testing.T) {
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	require.Equal(t, "failed", b.smsRow(t, permanent).Status)
 
-	// In doubt: the claim stays, a rerun sends nothing, the sweep requeues it only after
-	// the claim timeout and only without a provider report.
+	// In doubt: the claim stays, a rerun sends nothing, and after the claim timeout
+	// without a provider report the sweep marks it uncertain: never sent again blindly.
 	err = h.handleSMSSend(ctx, smsTask(t, doubt))
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	require.Equal(t, "sending", b.smsRow(t, doubt).Status)
@@ -199,21 +199,22 @@ func TestProviderSenderErrors(t *testing.T) {
 	claimed := *b.smsRow(t, doubt).ClaimedAt
 	res, err := SweepSMS(ctx, b.db, claimed.Add(time.Minute), 10*time.Minute, 0)
 	require.NoError(t, err)
-	require.Zero(t, res.Requeued, "within the claim timeout")
+	require.Empty(t, res.Uncertain, "within the claim timeout")
 	res, err = SweepSMS(ctx, b.db, claimed.Add(11*time.Minute), 10*time.Minute, 0)
 	require.NoError(t, err)
-	require.EqualValues(t, 1, res.Requeued)
-	require.Equal(t, 1, res.Released, "requeued and released again through the outbox")
-	require.Equal(t, "queued", b.smsRow(t, doubt).Status)
+	require.Equal(t, []int64{doubt}, res.Uncertain)
+	require.Zero(t, res.Released, "not sent again")
+	require.Equal(t, "uncertain", b.smsRow(t, doubt).Status)
+	require.Equal(t, 0, p.count(doubt))
 
-	// A claimed message the provider reported on is never requeued.
+	// A claimed message the provider reported on is never marked uncertain.
 	other := b.smsMsg(t, "13900000004", "service")
 	_, err = b.db.Exec(ctx, `UPDATE sms_messages SET status = 'sending', claimed_at = $2 WHERE id = $1`, other, claimed)
 	require.NoError(t, err)
 	require.NoError(t, store.New(b.db).InsertSMSEvent(ctx, store.InsertSMSEventParams{MessageID: other, Kind: "submitted", At: claimed}))
 	res, err = SweepSMS(ctx, b.db, claimed.Add(time.Hour), 10*time.Minute, 0)
 	require.NoError(t, err)
-	require.Zero(t, res.Requeued)
+	require.Empty(t, res.Uncertain)
 }
 
 func TestProviderSenderGates(t *testing.T) {

@@ -13,7 +13,8 @@ import (
 // TestSMSWorkerStoppedMidBatchSendsNothingTwice runs a campaign through the outbox relay
 // and a real Asynq worker, stops the worker in the middle of the batch, delivers every
 // task a second time (as a redelivery would), leaves a few messages claimed by a "dead"
-// worker, and restarts: every message is submitted exactly once and none is lost.
+// worker (uncertain, sent again by a director's decision), and restarts: every message
+// is submitted exactly once and none is lost.
 func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 	b := newWorkBundle(t, 0)
 	rdb := newSMSRedis(t)
@@ -76,9 +77,16 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 	stopped := p.total.Load()
 	require.Less(t, stopped, int64(n-5), "the worker stopped mid-batch")
 
+	// The five stranded claims are uncertain: nobody knows whether they went out. A
+	// director who checked decides to send them again.
 	sw, err := SweepSMS(ctx, b.db, now, 10*time.Minute, 0)
 	require.NoError(t, err)
-	require.EqualValues(t, 5, sw.Requeued)
+	require.Len(t, sw.Uncertain, 5)
+	decided, err := DecideUncertainSMS(ctx, b.db, b.dealer, 0, sw.Uncertain, UncertainResend)
+	require.NoError(t, err)
+	require.Equal(t, 5, decided)
+	sw, err = SweepSMS(ctx, b.db, now, 10*time.Minute, 0)
+	require.NoError(t, err)
 	require.Equal(t, 5, sw.Released)
 	relay2, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
 	require.NoError(t, err)

@@ -285,6 +285,8 @@ type Outbox struct {
 	Payload   json.RawMessage `json:"payload"`
 	CreatedAt time.Time       `json:"created_at"`
 	RelayedAt *time.Time      `json:"relayed_at"`
+	DoneAt    *time.Time      `json:"done_at"`
+	Redone    int32           `json:"redone"`
 }
 
 type OutcomeCode struct {
@@ -306,6 +308,14 @@ type QueueBuild struct {
 	BuiltAt    time.Time       `json:"built_at"`
 	DurationMs int32           `json:"duration_ms"`
 	Counts     json.RawMessage `json:"counts"`
+}
+
+type QueueWorker struct {
+	ID        string    `json:"id"`
+	Host      string    `json:"host"`
+	Pid       int32     `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+	BeatAt    time.Time `json:"beat_at"`
 }
 
 type Recall struct {
@@ -419,6 +429,7 @@ type SmsMessage struct {
 	ReleasedAt     *time.Time      `json:"released_at"`
 	RepliedAt      *time.Time      `json:"replied_at"`
 	Vars           json.RawMessage `json:"vars"`
+	ClaimedBy      string          `json:"claimed_by"`
 }
 
 type SmsReply struct {

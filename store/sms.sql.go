@@ -18,7 +18,7 @@ UPDATE sms_messages
 SET status = CASE
         WHEN $1::text = 'delivered' THEN 'delivered'
         WHEN $1::text IN ('failed', 'rejected') AND status <> 'delivered' THEN 'failed'
-        WHEN $1::text IN ('submitted', 'buffered') AND status IN ('sending', 'queued') THEN 'sent'
+        WHEN $1::text IN ('submitted', 'buffered') AND status IN ('sending', 'uncertain', 'queued') THEN 'sent'
         ELSE status END,
     delivered_at = CASE WHEN $1::text = 'delivered' THEN $2::timestamptz ELSE delivered_at END,
     sent_at = COALESCE(sent_at, $2::timestamptz),
@@ -395,36 +395,50 @@ func (q *Queries) ClaimMessageCallTargets(ctx context.Context, arg ClaimMessageC
 }
 
 const claimSMS = `-- name: ClaimSMS :exec
-UPDATE sms_messages SET status = 'sending', claimed_at = $1::timestamptz, attempts = attempts + 1, body = $2
-WHERE id = $3 AND status = 'queued'
+UPDATE sms_messages SET status = 'sending', claimed_at = $1::timestamptz, claimed_by = $2,
+    attempts = attempts + 1, body = $3
+WHERE id = $4 AND status = 'queued'
 `
 
 type ClaimSMSParams struct {
-	Now  time.Time `json:"now"`
-	Body string    `json:"body"`
-	ID   int64     `json:"id"`
+	Now       time.Time `json:"now"`
+	ClaimedBy string    `json:"claimed_by"`
+	Body      string    `json:"body"`
+	ID        int64     `json:"id"`
 }
 
 // ClaimSMS moves a queued message to 'sending': the sender owns it from here, and no
 // other run of the task may submit it again. The body is stored as submitted.
 func (q *Queries) ClaimSMS(ctx context.Context, arg ClaimSMSParams) error {
-	_, err := q.db.Exec(ctx, claimSMS, arg.Now, arg.Body, arg.ID)
+	_, err := q.db.Exec(ctx, claimSMS,
+		arg.Now,
+		arg.ClaimedBy,
+		arg.Body,
+		arg.ID,
+	)
 	return err
 }
 
 const claimSMSBatchFast = `-- name: ClaimSMSBatchFast :many
+WITH lk AS (
+    SELECT m.id FROM sms_messages m JOIN dealers d ON d.id = m.dealer_id
+    WHERE m.id = ANY ($3::bigint[]) AND m.status = 'queued'
+      AND (m.not_before IS NULL OR m.not_before <= $1::timestamptz)
+      AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
+      AND (m.kind <> 'marketing' OR (
+            NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
+            AND timezone(d.time_zone, $1::timestamptz)::time >= sms_quiet_end(d.settings)
+            AND timezone(d.time_zone, $1::timestamptz)::time < sms_quiet_start(d.settings)))
+    ORDER BY m.id
+    LIMIT $4
+    FOR UPDATE OF m SKIP LOCKED
+)
 UPDATE sms_messages m
-SET status = 'sending', claimed_at = $1::timestamptz, attempts = m.attempts + 1,
+SET status = 'sending', claimed_at = $1::timestamptz, claimed_by = $2, attempts = m.attempts + 1,
     body = CASE WHEN m.body LIKE '【%' THEN m.body
                 ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
-FROM dealers d
-WHERE m.id = ANY ($2::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
-  AND (m.not_before IS NULL OR m.not_before <= $1::timestamptz)
-  AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
-  AND (m.kind <> 'marketing' OR (
-        NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
-        AND timezone(d.time_zone, $1::timestamptz)::time >= sms_quiet_end(d.settings)
-        AND timezone(d.time_zone, $1::timestamptz)::time < sms_quiet_start(d.settings)))
+FROM lk, dealers d
+WHERE m.id = lk.id AND d.id = m.dealer_id AND m.status = 'queued'
 RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
@@ -432,8 +446,10 @@ RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
 `
 
 type ClaimSMSBatchFastParams struct {
-	Now time.Time `json:"now"`
-	Ids []int64   `json:"ids"`
+	Now       time.Time `json:"now"`
+	ClaimedBy string    `json:"claimed_by"`
+	Ids       []int64   `json:"ids"`
+	Max       int32     `json:"max"`
 }
 
 type ClaimSMSBatchFastRow struct {
@@ -448,9 +464,16 @@ type ClaimSMSBatchFastRow struct {
 	TemplateBody     string          `json:"template_body"`
 }
 
-// ClaimSMSBatchFast is ClaimSMSFast for many messages at once.
+// ClaimSMSBatchFast is ClaimSMSFast for up to @max of the messages @ids at once (the
+// sender claims only what the rate limit lets go now); it locks them in id order and
+// skips rows another transaction holds.
 func (q *Queries) ClaimSMSBatchFast(ctx context.Context, arg ClaimSMSBatchFastParams) ([]ClaimSMSBatchFastRow, error) {
-	rows, err := q.db.Query(ctx, claimSMSBatchFast, arg.Now, arg.Ids)
+	rows, err := q.db.Query(ctx, claimSMSBatchFast,
+		arg.Now,
+		arg.ClaimedBy,
+		arg.Ids,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -481,11 +504,11 @@ func (q *Queries) ClaimSMSBatchFast(ctx context.Context, arg ClaimSMSBatchFastPa
 
 const claimSMSFast = `-- name: ClaimSMSFast :one
 UPDATE sms_messages m
-SET status = 'sending', claimed_at = $1::timestamptz, attempts = m.attempts + 1,
+SET status = 'sending', claimed_at = $1::timestamptz, claimed_by = $2, attempts = m.attempts + 1,
     body = CASE WHEN m.body LIKE '【%' THEN m.body
                 ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
 FROM dealers d
-WHERE m.id = $2 AND d.id = m.dealer_id AND m.status = 'queued'
+WHERE m.id = $3 AND d.id = m.dealer_id AND m.status = 'queued'
   AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
   AND (m.kind <> 'marketing' OR (
         NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
@@ -498,8 +521,9 @@ RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
 `
 
 type ClaimSMSFastParams struct {
-	Now time.Time `json:"now"`
-	ID  int64     `json:"id"`
+	Now       time.Time `json:"now"`
+	ClaimedBy string    `json:"claimed_by"`
+	ID        int64     `json:"id"`
 }
 
 type ClaimSMSFastRow struct {
@@ -520,7 +544,7 @@ type ClaimSMSFastRow struct {
 // it signs the body with the dealer's signature when it has none. No row: the caller
 // takes the slow path (LockSMSForSend) to learn why.
 func (q *Queries) ClaimSMSFast(ctx context.Context, arg ClaimSMSFastParams) (ClaimSMSFastRow, error) {
-	row := q.db.QueryRow(ctx, claimSMSFast, arg.Now, arg.ID)
+	row := q.db.QueryRow(ctx, claimSMSFast, arg.Now, arg.ClaimedBy, arg.ID)
 	var i ClaimSMSFastRow
 	err := row.Scan(
 		&i.ID,
@@ -593,7 +617,7 @@ func (q *Queries) EnsureSMSCampaign(ctx context.Context, arg EnsureSMSCampaignPa
 
 const failSMS = `-- name: FailSMS :exec
 UPDATE sms_messages SET status = 'failed', error = $1
-WHERE id = $2 AND status IN ('queued', 'sending')
+WHERE id = $2 AND status IN ('queued', 'sending', 'uncertain')
 `
 
 type FailSMSParams struct {
@@ -1110,7 +1134,7 @@ func (q *Queries) MarkSMSReplied(ctx context.Context, arg MarkSMSRepliedParams) 
 
 const markSMSSubmitted = `-- name: MarkSMSSubmitted :exec
 UPDATE sms_messages
-SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+SET status = CASE WHEN status IN ('sending', 'uncertain') THEN 'sent' ELSE status END,
     sent_at = COALESCE(sent_at, $1::timestamptz), provider = $2, provider_id = $3, error = ''
 WHERE id = $4
 `
@@ -1122,8 +1146,9 @@ type MarkSMSSubmittedParams struct {
 	ID         int64     `json:"id"`
 }
 
-// MarkSMSSubmitted records that the provider accepted the message; a delivery report
-// that came first keeps its status.
+// MarkSMSSubmitted records that the provider accepted the message, the moment it did; a
+// delivery report that came first keeps its status, and a message the sweep took for
+// stranded meanwhile ('uncertain') is sent after all.
 func (q *Queries) MarkSMSSubmitted(ctx context.Context, arg MarkSMSSubmittedParams) error {
 	_, err := q.db.Exec(ctx, markSMSSubmitted,
 		arg.Now,
@@ -1134,38 +1159,13 @@ func (q *Queries) MarkSMSSubmitted(ctx context.Context, arg MarkSMSSubmittedPara
 	return err
 }
 
-const markSMSSubmittedBatch = `-- name: MarkSMSSubmittedBatch :exec
-UPDATE sms_messages m
-SET status = CASE WHEN m.status = 'sending' THEN 'sent' ELSE m.status END,
-    sent_at = COALESCE(m.sent_at, $1::timestamptz), provider = $2, provider_id = x.pid, error = ''
-FROM (SELECT unnest($3::bigint[]) AS id, unnest($4::text[]) AS pid) x
-WHERE m.id = x.id
-`
-
-type MarkSMSSubmittedBatchParams struct {
-	Now         time.Time `json:"now"`
-	Provider    string    `json:"provider"`
-	Ids         []int64   `json:"ids"`
-	ProviderIds []string  `json:"provider_ids"`
-}
-
-func (q *Queries) MarkSMSSubmittedBatch(ctx context.Context, arg MarkSMSSubmittedBatchParams) error {
-	_, err := q.db.Exec(ctx, markSMSSubmittedBatch,
-		arg.Now,
-		arg.Provider,
-		arg.Ids,
-		arg.ProviderIds,
-	)
-	return err
-}
-
 const recordSMSReport = `-- name: RecordSMSReport :execrows
 WITH upd AS (
     UPDATE sms_messages s
     SET status = CASE
             WHEN $1::text = 'delivered' THEN 'delivered'
             WHEN $1::text IN ('failed', 'rejected') AND s.status <> 'delivered' THEN 'failed'
-            WHEN $1::text IN ('submitted', 'buffered') AND s.status IN ('sending', 'queued') THEN 'sent'
+            WHEN $1::text IN ('submitted', 'buffered') AND s.status IN ('sending', 'uncertain', 'queued') THEN 'sent'
             ELSE s.status END,
         delivered_at = CASE WHEN $1::text = 'delivered' THEN $4::timestamptz ELSE s.delivered_at END,
         sent_at = COALESCE(s.sent_at, $4::timestamptz),
@@ -1243,7 +1243,7 @@ func (q *Queries) ReleaseDueSMS(ctx context.Context, arg ReleaseDueSMSParams) ([
 }
 
 const releaseSMSClaim = `-- name: ReleaseSMSClaim :exec
-UPDATE sms_messages SET status = 'queued', claimed_at = NULL, error = $1
+UPDATE sms_messages SET status = 'queued', claimed_at = NULL, claimed_by = '', error = $1
 WHERE id = $2 AND status = 'sending'
 `
 
@@ -1258,31 +1258,17 @@ func (q *Queries) ReleaseSMSClaim(ctx context.Context, arg ReleaseSMSClaimParams
 	return err
 }
 
-const requeueStaleSending = `-- name: RequeueStaleSending :execrows
-UPDATE sms_messages m SET status = 'queued', claimed_at = NULL, released_at = NULL, error = 'requeued after a lost claim'
-WHERE m.status = 'sending' AND m.claimed_at < $1::timestamptz
-  AND NOT EXISTS (SELECT 1 FROM sms_events e WHERE e.message_id = m.id)
-`
-
-// RequeueStaleSending gives back to the queue the messages claimed before @before that
-// never got a provider acceptance nor any delivery report: the sender died before it
-// submitted them (a provider that accepted a message reports it, Kannel with DLR 8).
-func (q *Queries) RequeueStaleSending(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, requeueStaleSending, before)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const rereleaseStaleQueued = `-- name: RereleaseStaleQueued :execrows
 UPDATE sms_messages SET released_at = NULL
-WHERE status = 'queued' AND released_at < $1::timestamptz
+WHERE id IN (SELECT id FROM sms_messages
+             WHERE status = 'queued' AND released_at < $1::timestamptz
+             ORDER BY id FOR UPDATE SKIP LOCKED)
 `
 
 // RereleaseStaleQueued marks for release again the messages released before @before that
-// are still queued: their task was lost (a Redis restart without persistence) or waits in
-// a long retry; a second task is harmless, the claim lets one run send.
+// are still queued (a safety net: the outbox check redoes a task Redis lost within a
+// minute or two); a second task is harmless, the claim lets one run send. It locks the
+// rows in id order, skipping those a sender or a report holds.
 func (q *Queries) RereleaseStaleQueued(ctx context.Context, before time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, rereleaseStaleQueued, before)
 	if err != nil {

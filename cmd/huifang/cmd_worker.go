@@ -105,7 +105,11 @@ func newRelayPart(d *deps) *relayPart { return &relayPart{d: d} }
 func (p *relayPart) name() string { return "relay" }
 
 func (p *relayPart) start(ctx context.Context) error {
-	r, err := queue.NewRelay(queue.RelayConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "relay")})
+	recovered := recoveredMetric(p.d)
+	r, err := queue.NewRelay(queue.RelayConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "relay"),
+		Recovered: func(res queue.OutboxCheckResult) {
+			recovered.WithLabelValues("outbox_redone").Add(float64(len(res.Redone)))
+		}})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
@@ -159,6 +161,19 @@ func splitEndpoint(name, v string) (host, scheme string, err error) {
 // Tencent behind the queue's ProviderSender, rate-limited per provider, or the
 // development sender.
 func smsSender(d *deps) (queue.Sender, error) {
+	p, err := smsProvider(d)
+	if err != nil || p == nil {
+		return queue.LogSender{DB: d.db, Log: d.log.With("part", "sms")}, err
+	}
+	if d.metrics != nil {
+		p = d.metrics.queue.Provider(p)
+	}
+	return &queue.ProviderSender{DB: d.db, Provider: p, Log: d.log.With("part", "sms"),
+		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): d.cfg.SMS.Rate}}}, nil
+}
+
+// smsProvider returns the gateway of HUIFANG_SMS_PROVIDER, nil for the development sender.
+func smsProvider(d *deps) (queue.Provider, error) {
 	c := d.cfg.SMS
 	var p queue.Provider
 	var err error
@@ -173,20 +188,19 @@ func smsSender(d *deps) (queue.Sender, error) {
 	case "tencent":
 		p, err = sms.NewTencent(c.Tencent)
 	default:
-		return queue.LogSender{DB: d.db, Log: d.log.With("part", "sms")}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if d.metrics != nil {
-		p = d.metrics.queue.Provider(p)
-	}
-	return &queue.ProviderSender{DB: d.db, Provider: p,
-		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): c.Rate}}}, nil
+	return p, nil
 }
 
-// smsPart runs the SMS housekeeping (the providers' callbacks are smsCallbackPart's): every few seconds
-// it releases held messages and requeues lost claims; every ten minutes it starts each
+// smsPart runs the SMS housekeeping (the providers' callbacks are smsCallbackPart's):
+// every few seconds it releases held messages and settles stranded claims
+// (queue.SMSSweep: confirmed by the provider where it can, else marked uncertain, never
+// sent again blindly), with one log line and huifang_recovered_total per recovery; every
+// ten minutes it starts each
 // dealer's daily SMS campaigns (birthdays, reminders), which adds nothing when they
 // already ran that day. With the SIP gateway it also places each dealer's due message
 // calls every 15 seconds (inside the calling window).
@@ -208,6 +222,15 @@ func (p *smsPart) name() string { return "sms" }
 func (p *smsPart) start(ctx context.Context) error {
 	// The sms part starts after the gateway part: a gateway that listens has a port.
 	p.calls = p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0")
+	provider, err := smsProvider(p.d)
+	if err != nil {
+		return err
+	}
+	sweeper := &queue.SMSSweep{DB: p.d.db, Log: p.log}
+	if c, ok := provider.(queue.Confirmer); ok {
+		sweeper.Confirmer = c
+	}
+	recovered := recoveredMetric(p.d)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.wg.Add(1)
@@ -225,11 +248,12 @@ func (p *smsPart) start(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case <-sweep.C:
-				res, err := queue.SweepSMS(ctx, p.d.db, time.Now(), 10*time.Minute, 1000)
+				res, err := sweeper.Run(ctx, time.Now())
 				if err != nil && ctx.Err() == nil {
 					p.log.Error("sms sweep", "err", err)
-				} else if res != nil && (res.Released > 0 || res.Requeued > 0) {
-					p.log.Info("sms sweep", "released", res.Released, "requeued", res.Requeued)
+				}
+				if res != nil {
+					p.logSweep(res, recovered)
 				}
 			case <-daily.C:
 				p.daily(ctx)
@@ -239,6 +263,27 @@ func (p *smsPart) start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// logSweep writes one line per sweep that changed anything and counts the recoveries:
+// stranded messages marked uncertain (with their ids), settled by the provider, released
+// again.
+func (p *smsPart) logSweep(res *queue.SMSSweepResult, recovered *prometheus.CounterVec) {
+	recovered.WithLabelValues("sms_uncertain").Add(float64(len(res.Uncertain)))
+	recovered.WithLabelValues("sms_confirmed").Add(float64(res.Confirmed))
+	recovered.WithLabelValues("sms_requeued").Add(float64(res.Requeued))
+	recovered.WithLabelValues("sms_rereleased").Add(float64(res.Rereleased))
+	switch {
+	case len(res.Uncertain) > 0 || res.Confirmed > 0 || res.Requeued > 0 || res.Rereleased > 0:
+		ids := res.Uncertain
+		if len(ids) > 20 {
+			ids = ids[:20]
+		}
+		p.log.Warn("sms sweep: recovered after a fault", "uncertain", len(res.Uncertain), "uncertain_ids", ids,
+			"confirmed", res.Confirmed, "requeued", res.Requeued, "rereleased", res.Rereleased, "released", res.Released)
+	case res.Released > 0:
+		p.log.Info("sms sweep", "released", res.Released)
+	}
 }
 
 // daily starts today's SMS campaigns of every dealer.

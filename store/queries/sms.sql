@@ -18,25 +18,27 @@ FOR UPDATE OF m;
 -- name: ClaimSMS :exec
 -- ClaimSMS moves a queued message to 'sending': the sender owns it from here, and no
 -- other run of the task may submit it again. The body is stored as submitted.
-UPDATE sms_messages SET status = 'sending', claimed_at = @now::timestamptz, attempts = attempts + 1, body = @body
+UPDATE sms_messages SET status = 'sending', claimed_at = @now::timestamptz, claimed_by = @claimed_by,
+    attempts = attempts + 1, body = @body
 WHERE id = @id AND status = 'queued';
 
 -- name: MarkSMSSubmitted :exec
--- MarkSMSSubmitted records that the provider accepted the message; a delivery report
--- that came first keeps its status.
+-- MarkSMSSubmitted records that the provider accepted the message, the moment it did; a
+-- delivery report that came first keeps its status, and a message the sweep took for
+-- stranded meanwhile ('uncertain') is sent after all.
 UPDATE sms_messages
-SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+SET status = CASE WHEN status IN ('sending', 'uncertain') THEN 'sent' ELSE status END,
     sent_at = COALESCE(sent_at, @now::timestamptz), provider = @provider, provider_id = @provider_id, error = ''
 WHERE id = @id;
 
 -- name: ReleaseSMSClaim :exec
 -- ReleaseSMSClaim gives a message back to the queue after a submission that surely failed.
-UPDATE sms_messages SET status = 'queued', claimed_at = NULL, error = @error
+UPDATE sms_messages SET status = 'queued', claimed_at = NULL, claimed_by = '', error = @error
 WHERE id = @id AND status = 'sending';
 
 -- name: FailSMS :exec
 UPDATE sms_messages SET status = 'failed', error = @error
-WHERE id = @id AND status IN ('queued', 'sending');
+WHERE id = @id AND status IN ('queued', 'sending', 'uncertain');
 
 -- name: SuppressSMS :exec
 UPDATE sms_messages SET status = 'suppressed', error = @reason
@@ -62,14 +64,6 @@ INSERT INTO outbox (dealer_id, task_type, payload)
 SELECT dealer_id, 'sms:send', jsonb_build_object('message_id', id) FROM due
 RETURNING id;
 
--- name: RequeueStaleSending :execrows
--- RequeueStaleSending gives back to the queue the messages claimed before @before that
--- never got a provider acceptance nor any delivery report: the sender died before it
--- submitted them (a provider that accepted a message reports it, Kannel with DLR 8).
-UPDATE sms_messages m SET status = 'queued', claimed_at = NULL, released_at = NULL, error = 'requeued after a lost claim'
-WHERE m.status = 'sending' AND m.claimed_at < @before::timestamptz
-  AND NOT EXISTS (SELECT 1 FROM sms_events e WHERE e.message_id = m.id);
-
 -- name: InsertSMSEvent :exec
 INSERT INTO sms_events (message_id, kind, code, detail, at) VALUES (@message_id, @kind, @code, @detail, @at);
 
@@ -80,7 +74,7 @@ UPDATE sms_messages
 SET status = CASE
         WHEN @kind::text = 'delivered' THEN 'delivered'
         WHEN @kind::text IN ('failed', 'rejected') AND status <> 'delivered' THEN 'failed'
-        WHEN @kind::text IN ('submitted', 'buffered') AND status IN ('sending', 'queued') THEN 'sent'
+        WHEN @kind::text IN ('submitted', 'buffered') AND status IN ('sending', 'uncertain', 'queued') THEN 'sent'
         ELSE status END,
     delivered_at = CASE WHEN @kind::text = 'delivered' THEN @at::timestamptz ELSE delivered_at END,
     sent_at = COALESCE(sent_at, @at::timestamptz),
@@ -297,7 +291,7 @@ SELECT id, name, time_zone, call_window_start, call_window_end FROM dealers WHER
 -- it signs the body with the dealer's signature when it has none. No row: the caller
 -- takes the slow path (LockSMSForSend) to learn why.
 UPDATE sms_messages m
-SET status = 'sending', claimed_at = @now::timestamptz, attempts = m.attempts + 1,
+SET status = 'sending', claimed_at = @now::timestamptz, claimed_by = @claimed_by, attempts = m.attempts + 1,
     body = CASE WHEN m.body LIKE '【%' THEN m.body
                 ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
 FROM dealers d
@@ -320,7 +314,7 @@ WITH upd AS (
     SET status = CASE
             WHEN @kind::text = 'delivered' THEN 'delivered'
             WHEN @kind::text IN ('failed', 'rejected') AND s.status <> 'delivered' THEN 'failed'
-            WHEN @kind::text IN ('submitted', 'buffered') AND s.status IN ('sending', 'queued') THEN 'sent'
+            WHEN @kind::text IN ('submitted', 'buffered') AND s.status IN ('sending', 'uncertain', 'queued') THEN 'sent'
             ELSE s.status END,
         delivered_at = CASE WHEN @kind::text = 'delivered' THEN @at::timestamptz ELSE s.delivered_at END,
         sent_at = COALESCE(s.sent_at, @at::timestamptz),
@@ -332,30 +326,32 @@ INSERT INTO sms_events (message_id, kind, code, detail, at)
 SELECT upd.id, @kind::text, @code::text, @detail::text, @at::timestamptz FROM upd;
 
 -- name: ClaimSMSBatchFast :many
--- ClaimSMSBatchFast is ClaimSMSFast for many messages at once.
+-- ClaimSMSBatchFast is ClaimSMSFast for up to @max of the messages @ids at once (the
+-- sender claims only what the rate limit lets go now); it locks them in id order and
+-- skips rows another transaction holds.
+WITH lk AS (
+    SELECT m.id FROM sms_messages m JOIN dealers d ON d.id = m.dealer_id
+    WHERE m.id = ANY (@ids::bigint[]) AND m.status = 'queued'
+      AND (m.not_before IS NULL OR m.not_before <= @now::timestamptz)
+      AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
+      AND (m.kind <> 'marketing' OR (
+            NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
+            AND timezone(d.time_zone, @now::timestamptz)::time >= sms_quiet_end(d.settings)
+            AND timezone(d.time_zone, @now::timestamptz)::time < sms_quiet_start(d.settings)))
+    ORDER BY m.id
+    LIMIT @max
+    FOR UPDATE OF m SKIP LOCKED
+)
 UPDATE sms_messages m
-SET status = 'sending', claimed_at = @now::timestamptz, attempts = m.attempts + 1,
+SET status = 'sending', claimed_at = @now::timestamptz, claimed_by = @claimed_by, attempts = m.attempts + 1,
     body = CASE WHEN m.body LIKE '【%' THEN m.body
                 ELSE '【' || COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name) || '】' || m.body END
-FROM dealers d
-WHERE m.id = ANY (@ids::bigint[]) AND d.id = m.dealer_id AND m.status = 'queued'
-  AND (m.not_before IS NULL OR m.not_before <= @now::timestamptz)
-  AND NOT EXISTS (SELECT 1 FROM do_not_call n WHERE n.dealer_id = m.dealer_id AND n.phone = m.phone)
-  AND (m.kind <> 'marketing' OR (
-        NOT EXISTS (SELECT 1 FROM sms_consent c WHERE c.dealer_id = m.dealer_id AND c.phone = m.phone AND c.state = 'opted_out')
-        AND timezone(d.time_zone, @now::timestamptz)::time >= sms_quiet_end(d.settings)
-        AND timezone(d.time_zone, @now::timestamptz)::time < sms_quiet_start(d.settings)))
+FROM lk, dealers d
+WHERE m.id = lk.id AND d.id = m.dealer_id AND m.status = 'queued'
 RETURNING m.id, m.phone, m.body, m.attempts, m.template, m.vars,
        COALESCE(NULLIF(d.settings->>'sms_signature', ''), d.name)::text AS signature,
        COALESCE((SELECT t.provider_code FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS provider_template,
        COALESCE((SELECT t.body FROM sms_templates t WHERE t.dealer_id = m.dealer_id AND t.code = m.template), '')::text AS template_body;
-
--- name: MarkSMSSubmittedBatch :exec
-UPDATE sms_messages m
-SET status = CASE WHEN m.status = 'sending' THEN 'sent' ELSE m.status END,
-    sent_at = COALESCE(m.sent_at, @now::timestamptz), provider = @provider, provider_id = x.pid, error = ''
-FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@provider_ids::text[]) AS pid) x
-WHERE m.id = x.id;
 
 -- name: InsertOutboxSMSBatch :exec
 INSERT INTO outbox (dealer_id, task_type, payload)
@@ -363,7 +359,10 @@ VALUES (@dealer_id, 'sms:batch', jsonb_build_object('message_ids', @message_ids:
 
 -- name: RereleaseStaleQueued :execrows
 -- RereleaseStaleQueued marks for release again the messages released before @before that
--- are still queued: their task was lost (a Redis restart without persistence) or waits in
--- a long retry; a second task is harmless, the claim lets one run send.
+-- are still queued (a safety net: the outbox check redoes a task Redis lost within a
+-- minute or two); a second task is harmless, the claim lets one run send. It locks the
+-- rows in id order, skipping those a sender or a report holds.
 UPDATE sms_messages SET released_at = NULL
-WHERE status = 'queued' AND released_at < @before::timestamptz;
+WHERE id IN (SELECT id FROM sms_messages
+             WHERE status = 'queued' AND released_at < @before::timestamptz
+             ORDER BY id FOR UPDATE SKIP LOCKED);

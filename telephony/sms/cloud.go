@@ -156,13 +156,13 @@ func (c *cloudCallback) reply(ctx context.Context, rep Reply) error {
 	return err
 }
 
-// fail answers an error while recording: 400 for a bad sender number, else 500 so the
-// provider sends the callback again.
+// fail answers an error while recording: 400 for a bad sender number, else 503 (it could
+// not be stored now) so the provider sends the callback again.
 func (c *cloudCallback) fail(w http.ResponseWriter, what string, err error) {
 	if c.rec.Log != nil {
 		c.rec.Log.Error("sms callback", "provider", c.provider, "what", what, "err", err)
 	}
-	code := http.StatusInternalServerError
+	code := http.StatusServiceUnavailable
 	if strings.Contains(err.Error(), "not a phone number") {
 		code = http.StatusBadRequest
 	}

@@ -95,6 +95,7 @@ func TestKannelSubmitDeliveryReportAndOptOut(t *testing.T) {
 		kinds := r.eventKinds(t, id)
 		return slices.Contains(kinds, "delivered") && slices.Contains(kinds, "submitted")
 	})
+	require.Equal(t, "delivered", r.status(t, id), "a late 'accepted' does not undo 'delivered'")
 
 	// A marketing message waits in the queue; the customer replies 退订 through the SMSC.
 	queued := r.message(t, "13912345678", "marketing", "【测试4S店】保养提醒")

@@ -2,10 +2,12 @@ package sms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huifang/huifang/store"
@@ -159,8 +161,17 @@ func (b *ReportBatcher) write(ctx context.Context, batch []pendingReport) {
 	}
 }
 
+// ErrNoMessage is the error of a report for a message we do not have.
+var ErrNoMessage = errors.New("no message")
+
+// reportAttempts is how many times a report statement runs when Postgres aborts it for a
+// deadlock or a serialization failure.
+const reportAttempts = 5
+
 // recordReports stores reports (each message at most once) in one statement and returns
-// an error per report: nil, the statement's error, or "no message N".
+// an error per report: nil, the statement's error, or ErrNoMessage. The statement locks
+// its messages in id order; a deadlock or serialization failure all the same (another
+// writer that does not) runs it again, up to reportAttempts times.
 func recordReports(ctx context.Context, db store.DBTX, reps []Report) []error {
 	p := store.RecordSMSReportsParams{
 		Ids: make([]int64, len(reps)), Kinds: make([]string, len(reps)), Codes: make([]string, len(reps)),
@@ -170,7 +181,18 @@ func recordReports(ctx context.Context, db store.DBTX, reps []Report) []error {
 		p.Ids[i], p.Kinds[i], p.Codes[i], p.Details[i], p.Ats[i] = r.MessageID, r.Kind, r.Code, r.Detail, r.At
 	}
 	errs := make([]error, len(reps))
-	found, err := store.New(db).RecordSMSReports(ctx, p)
+	var found []int64
+	var err error
+	for attempt := 1; ; attempt++ {
+		found, err = store.New(db).RecordSMSReports(ctx, p)
+		if err == nil || attempt == reportAttempts || !retryable(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		for i, r := range reps {
 			errs[i] = fmt.Errorf("sms report %d: %w", r.MessageID, err)
@@ -183,8 +205,15 @@ func recordReports(ctx context.Context, db store.DBTX, reps []Report) []error {
 	}
 	for i, r := range reps {
 		if !ok[r.MessageID] {
-			errs[i] = fmt.Errorf("sms report: no message %d", r.MessageID)
+			errs[i] = fmt.Errorf("sms report: %w %d", ErrNoMessage, r.MessageID)
 		}
 	}
 	return errs
+}
+
+// retryable reports whether Postgres aborted a statement that may simply run again: a
+// deadlock (40P01) or a serialization failure (40001).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

@@ -69,7 +69,7 @@ type Recorder struct {
 }
 
 // RecordReport stores a delivery report and moves the message's status. A report for an
-// unknown message is an error naming it.
+// unknown message is an error naming it, wrapping ErrNoMessage.
 func (r *Recorder) RecordReport(ctx context.Context, rep Report) error {
 	if r.Batch != nil {
 		return r.Batch.RecordReport(ctx, rep)
@@ -245,7 +245,13 @@ func (h *KannelHandler) serveDLR(w http.ResponseWriter, r *http.Request) {
 		if h.Recorder.Log != nil {
 			h.Recorder.Log.Error("sms dlr", "id", id, "err", err)
 		}
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		// A report for no message of ours: 404, sending it again cannot help. Anything
+		// else could not be stored now (Postgres down): 503, Kannel tries again.
+		code := http.StatusServiceUnavailable
+		if errors.Is(err, ErrNoMessage) {
+			code = http.StatusNotFound
+		}
+		http.Error(w, err.Error(), code)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
