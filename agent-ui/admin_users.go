@@ -77,7 +77,8 @@ func (h *handler) adminUsersRender(w http.ResponseWriter, r *http.Request, statu
 
 // adminUsersSave is an admin's change to a user of their dealer: what=add (username,
 // display_name, role, password; an agent gets a random SIP secret, shown once),
-// what=passwd (username, password), what=sip (username: a new SIP secret for an agent,
+// what=update (username, display_name, role; not one's own role), what=passwd (username,
+// password, and confirm = the user name, ticked by the admin), what=sip (username: a new SIP secret for an agent,
 // shown once), what=disable or what=enable (username). Each change is audited; bad input
 // shows the page again with the problem (400), a user the dealer does not have is 404,
 // and nothing is stored.
@@ -99,7 +100,7 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.log.InfoContext(r.Context(), "admin users: refused", "what", what, "username", username, "err", err)
-		h.adminUsersPage(w, r, status, err.Error())
+		h.adminUsersPage(w, r, status, adminRefusal(langFrom(r), username, err))
 	}
 	if what == "add" {
 		_, secret, err := store.AddUser(ctx, h.deps.DB, store.NewUser{DealerID: u.DealerID, Username: username,
@@ -126,7 +127,22 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch what {
+	case "update":
+		role := r.PostForm.Get("role")
+		if target.ID == u.ID && role != target.Role {
+			refuse(fmt.Errorf("%w: you cannot change your own role", store.ErrInvalidUser))
+			return
+		}
+		var ended []string
+		ended, err = store.UpdateUser(ctx, h.deps.DB, u.DealerID, target.ID, strings.TrimSpace(r.PostForm.Get("display_name")), role, by)
+		for _, s := range ended {
+			h.hub.closeSession(ctx, s)
+		}
 	case "passwd":
+		if r.PostForm.Get("confirm") != target.Username {
+			refuse(fmt.Errorf("%w: confirm the password reset of %q", store.ErrInvalidUser, target.Username))
+			return
+		}
 		err = store.SetUserPassword(ctx, h.deps.DB, u.DealerID, target.ID, r.PostForm.Get("password"), by)
 	case "sip":
 		var secret string
@@ -146,7 +162,8 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 			h.hub.closeSession(ctx, s)
 		}
 	default:
-		h.adminUsersPage(w, r, http.StatusBadRequest, fmt.Sprintf("unknown change %q (add, passwd, sip, disable or enable)", what))
+		h.adminUsersPage(w, r, http.StatusBadRequest, word(langFrom(r), fmt.Sprintf("无法识别的操作 %q，请刷新页面再试", what),
+			fmt.Sprintf("unknown change %q (add, update, passwd, sip, disable or enable)", what)))
 		return
 	}
 	if err != nil {
@@ -159,4 +176,39 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 // adminDone sends the admin back to the users page after a change.
 func (h *handler) adminDone(w http.ResponseWriter, r *http.Request, what, username string) {
 	http.Redirect(w, r, "/admin/users?"+url.Values{"done": {what + " " + username}}.Encode(), http.StatusSeeOther)
+}
+
+// adminRefusal says why a change to a user was refused, in lang, naming the field.
+func adminRefusal(lang, username string, err error) string {
+	msg := err.Error()
+	switch {
+	case lang == langEN:
+		return msg
+	case errors.Is(err, store.ErrUsernameTaken):
+		return fmt.Sprintf("用户名“%s”已有人使用（本店或其他门店），请换一个。", username)
+	case errors.Is(err, store.ErrNoUser):
+		return fmt.Sprintf("本店没有用户“%s”。", username)
+	case strings.Contains(msg, "user name"):
+		return fmt.Sprintf("用户名“%s”不能用：用户名用于登录，只能用 1 到 32 位英文字母、数字和 . _ -，例如 zhao.min。中文姓名请填在“姓名”一栏。", username)
+	case strings.Contains(msg, "role"):
+		if strings.Contains(msg, "own role") {
+			return "不能修改自己的角色；请让另一位管理员修改。"
+		}
+		return "角色只能是坐席、总监或管理员。"
+	case strings.Contains(msg, "display name"):
+		return "姓名最多 64 个字。"
+	case strings.Contains(msg, "confirm the password reset"):
+		return fmt.Sprintf("没有重置“%s”的密码：请勾选确认框，确认要重置的是这位用户。", username)
+	case strings.Contains(msg, "only agents have a SIP secret"):
+		return "只有坐席有分机密码；总监和管理员不用软电话。"
+	case strings.Contains(msg, "yourself"):
+		return "不能停用自己的账号。"
+	case strings.Contains(msg, "at least"):
+		return fmt.Sprintf("密码至少要 %d 位。", store.MinPasswordLen)
+	case strings.Contains(msg, "at most"):
+		return "密码太长了，最多 72 个字节。"
+	case strings.Contains(msg, "control characters"), strings.Contains(msg, "UTF-8"):
+		return "密码里不能有换行或控制字符。"
+	}
+	return "这次修改没有保存：" + msg
 }

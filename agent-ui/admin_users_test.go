@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,11 +89,12 @@ func TestAdminManagesUsers(t *testing.T) {
 		username, role   string
 		password, detail string
 	}{
-		{"bad user name", "li na", roleAgent, "long-enough-1", "user name"},
-		{"bad role", "li", "boss", "long-enough-1", "role"},
-		{"short password", "li", roleAgent, "short", "at least 8 characters"},
-		{"taken at the dealer", "agent1", roleAgent, "long-enough-1", "already has a user"},
-		{"taken at another dealer", "agentx", roleAgent, "long-enough-1", "another dealer"},
+		{"bad user name", "li na", roleAgent, "long-enough-1", "用户名“li na”不能用"},
+		{"chinese user name", "赵敏", roleAgent, "long-enough-1", "中文姓名请填在“姓名”一栏"},
+		{"bad role", "li", "boss", "long-enough-1", "角色只能是坐席、总监或管理员"},
+		{"short password", "li", roleAgent, "short", "密码至少要 8 位"},
+		{"taken at the dealer", "agent1", roleAgent, "long-enough-1", "用户名“agent1”已有人使用"},
+		{"taken at another dealer", "agentx", roleAgent, "long-enough-1", "用户名“agentx”已有人使用（本店或其他门店）"},
 	} {
 		resp, body := post(url.Values{"what": {"add"}, "username": {tc.username}, "display_name": {"李"}, "role": {tc.role}, "password": {tc.password}})
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode, tc.name)
@@ -124,7 +126,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.Equal(t, store.SIPHA1("agent9", store.SIPRealm, secret2), a9.SipHa1)
 	resp, body = post(url.Values{"what": {"sip"}, "username": {"director1"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	require.Contains(t, body, "only agents have a SIP secret")
+	require.Contains(t, body, "只有坐席有分机密码")
 
 	_, body = b.do(t, ad, http.MethodGet, "/admin/users", nil, nil)
 	require.NotContains(t, body, secret2, "the secret is shown once")
@@ -133,11 +135,17 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.NotContains(t, body, "agent9-pass")
 
 	// Reset a password.
-	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"agent9-new-pass"}})
+	resp, body = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"agent9-new-pass"}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "not confirmed")
+	require.Contains(t, htmlUnescape(body), "没有重置“agent9”的密码：请勾选确认框")
+	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"agent9-new-pass"}, "confirm": {"agent1"}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "confirmed for another user")
+	require.Equal(t, http.StatusSeeOther, b.postLogin(t, b.client(t), "agent9", "agent9-pass").StatusCode, "unchanged")
+	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"agent9-new-pass"}, "confirm": {"agent9"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, http.StatusUnauthorized, b.postLogin(t, b.client(t), "agent9", "agent9-pass").StatusCode)
 	require.Equal(t, http.StatusSeeOther, b.postLogin(t, b.client(t), "agent9", "agent9-new-pass").StatusCode)
-	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"short"}})
+	resp, _ = post(url.Values{"what": {"passwd"}, "username": {"agent9"}, "password": {"short"}, "confirm": {"agent9"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 
 	// Disable a logged-in agent: their session ends and they cannot log in again.
@@ -154,8 +162,8 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "an admin does not lock themselves out")
 
 	// Another dealer's user cannot be touched.
-	for _, what := range []string{"passwd", "sip", "disable", "enable"} {
-		resp, _ := post(url.Values{"what": {what}, "username": {"agentx"}, "password": {"taken-over-1"}})
+	for _, what := range []string{"passwd", "sip", "disable", "enable", "update"} {
+		resp, _ := post(url.Values{"what": {what}, "username": {"agentx"}, "password": {"taken-over-1"}, "confirm": {"agentx"}})
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, what)
 	}
 	x, err := q.GetUser(ctx, b.users["agentx"].ID)
@@ -217,4 +225,50 @@ func TestAgentIssuesOwnSIPSecret(t *testing.T) {
 	d := b.login(t, "director1")
 	resp, _ = b.do(t, d, http.MethodGet, "/my/sip", nil, nil)
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
+
+func TestAdminEditsNameAndRole(t *testing.T) {
+	b := setup(t, nil)
+	b.addAdmin(t)
+	ctx := context.Background()
+	q := store.New(b.db)
+	ad := b.login(t, "admin1")
+	tok := b.csrfOf(t, ad, "/admin/users")
+	post := func(v url.Values) (*http.Response, string) {
+		v.Set("csrf", tok)
+		return b.do(t, ad, http.MethodPost, "/admin/users", v, nil)
+	}
+	a2 := b.login(t, "agent2")
+
+	// A Chinese display name and a promotion: saved, audited, the user's sessions end so
+	// the new role applies from the next login.
+	resp, _ := post(url.Values{"what": {"update"}, "username": {"agent2"}, "display_name": {"组长 王芳"}, "role": {roleDirector}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	u, err := q.GetUser(ctx, b.users["agent2"].ID)
+	require.NoError(t, err)
+	require.Equal(t, "组长 王芳", u.DisplayName)
+	require.Equal(t, roleDirector, u.Role)
+	resp, _ = b.do(t, a2, http.MethodGet, "/console", nil, nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	d2 := b.login(t, "agent2")
+	resp, _ = b.do(t, d2, http.MethodGet, "/director/calls", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "a director now")
+	var detail string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT detail::text FROM audit_log WHERE action = 'user.update'`).Scan(&detail))
+	require.Contains(t, detail, `"role": ["agent", "director"]`)
+
+	// Refused, in Chinese, nothing changed: a bad role, a name too long, one's own role.
+	for _, tc := range []struct{ name, username, display, role, want string }{
+		{"bad role", "agent1", "小李", "boss", "角色只能是坐席、总监或管理员"},
+		{"long name", "agent1", strings.Repeat("长", 65), roleAgent, "姓名最多 64 个字"},
+		{"own role", "admin1", "管理员", roleAgent, "不能修改自己的角色"},
+	} {
+		resp, body := post(url.Values{"what": {"update"}, "username": {tc.username}, "display_name": {tc.display}, "role": {tc.role}})
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, tc.name)
+		require.Contains(t, htmlUnescape(body), tc.want, tc.name)
+	}
+	a1, err := q.GetUser(ctx, b.users["agent1"].ID)
+	require.NoError(t, err)
+	require.Equal(t, "小李", a1.DisplayName)
+	require.Equal(t, roleAgent, a1.Role)
 }

@@ -29,7 +29,13 @@ var adminText = map[string][2]string{
 	"set_password":   {"重置密码", "Reset password"},
 	"disable":        {"停用", "Disable"},
 	"enable":         {"启用", "Enable"},
-	"username_fmt":   {"1-32 位字母、数字或 . _ -，所有门店唯一", "1-32 of letters, digits, . _ -, unique across dealers"},
+	"username_fmt":   {"用户名用于登录和分机注册：1-32 位英文字母、数字或 . _ -（如 zhao.min），所有门店唯一，创建后不能改。中文姓名请填在“姓名”里。", "Used to log in and register the phone: 1-32 of letters, digits, . _ - (such as zhao.min), unique across dealers, fixed once created. Put a Chinese name in Name."},
+	"name_fmt":       {"显示在页面和监控大屏上，可以用中文，如 客服 赵敏", "Shown on pages and the wallboard; any language, such as 客服 赵敏"},
+	"edit":           {"修改姓名/角色", "Edit name/role"},
+	"save":           {"保存", "Save"},
+	"own_role":       {"不能修改自己的角色", "You cannot change your own role"},
+	"confirm_reset":  {"确认重置此用户的密码", "Yes, reset this user's password"},
+	"reset_for":      {"重置密码：", "Reset the password of "},
 	"my_sip":         {"我的软电话", "My softphone"},
 	"my_sip_intro":   {"在软电话里填入以下账号。分机密码与登录密码无关；丢失时点下面的按钮重新生成，旧密码随即失效。", "Enter this account in your softphone. The SIP secret is not your login password; if it is lost, issue a new one below (the old one stops working)."},
 	"done":           {"已保存", "Saved"},
@@ -46,4 +52,12 @@ func adminWords(lang string) map[string]string {
 		}
 	}
 	return out
+}
+
+// word is zh or en by lang.
+func word(lang, zh, en string) string {
+	if lang == langEN {
+		return en
+	}
+	return zh
 }

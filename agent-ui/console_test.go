@@ -152,7 +152,7 @@ func TestAccessRules(t *testing.T) {
 	code, body = get(d, cust("王建国"))
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "13900000001")
-	for _, p := range []string{"/wallboard", "/calls", "/scripts", "/scripts/recall"} {
+	for _, p := range []string{"/wallboard", "/director/calls", "/scripts", "/scripts/recall"} {
 		code, _ := get(d, p)
 		require.Equal(t, http.StatusOK, code, p)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,7 +65,7 @@ func (h *handler) parseCallFilter(r *http.Request) (callFilter, error) {
 	if v := r.FormValue("before"); v != "" {
 		var ns, id int64
 		if _, err := fmt.Sscanf(v, "%d_%d", &ns, &id); err != nil {
-			return f, errStatus(http.StatusBadRequest, "bad page cursor")
+			return f, errUser(http.StatusBadRequest, "翻页参数有误，请从第一页重新查询", "bad page cursor")
 		}
 		p.CursorAt, p.CursorID = time.Unix(0, ns), id
 	}
@@ -137,6 +138,7 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 	if wantsXLSX(r) {
 		f.MaxRows = callsExportMax
 	}
+	f.WithUncalled = true
 	rows, err := h.listCalls(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
@@ -157,7 +159,9 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	loc := u.location()
 	tb := &table{Title: dword(lang, "nav_calls"), Head: []string{dword(lang, "time"), dword(lang, "agent"), dword(lang, "customer"),
-		dword(lang, "campaign"), dword(lang, "outcome"), dword(lang, "sip_status"), dword(lang, "talk"), dword(lang, "recording"), dword(lang, "check")}}
+		dword(lang, "campaign"), dword(lang, "outcome"), dword(lang, "appointment"), dword(lang, "complaint"), dword(lang, "answers"),
+		dword(lang, "notes"), dword(lang, "script"), dword(lang, "sip_status"), dword(lang, "talk"), dword(lang, "recording"), dword(lang, "check")}}
+	questions := h.questionTexts(r.Context(), u.DealerID)
 	for _, x := range rows {
 		camps := ""
 		for i, c := range x.Campaigns {
@@ -176,9 +180,22 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 		if x.CheckStatus != "" {
 			chk = dword(lang, x.CheckStatus)
 		}
-		tb.add(link(x.InviteAt.In(loc).Format("2006-01-02 15:04:05"), fmt.Sprintf("/director/calls/%d", x.ID)), txt(x.AgentName),
-			txt(x.CustomerName+x.CustomerTitle), txt(camps), txt(labels[x.Code]), num(int64(x.SipStatus)),
-			num(talkSecs(x.AnswerAt, x.EndAt)), txt(rec), txt(chk))
+		at := x.InviteAt.In(loc).Format("2006-01-02 15:04:05")
+		first, sip, talk := link(at, fmt.Sprintf("/director/calls/%d", x.ID)), num(int64(x.SipStatus)), num(talkSecs(x.AnswerAt, x.EndAt))
+		if x.ID < 0 {
+			// An outcome saved without a call (a skip): no call page, no SIP status or talk.
+			first, sip, talk, rec = txt(at), txt(dword(lang, "no_call")), txt(""), ""
+		}
+		appt := ""
+		if x.AppointmentAt != nil {
+			appt = x.AppointmentAt.In(loc).Format("2006-01-02 15:04")
+		}
+		cat := ""
+		if x.ComplaintCategory != "" {
+			cat = t(lang, "cc."+x.ComplaintCategory)
+		}
+		tb.add(first, txt(x.AgentName), txt(x.CustomerName+x.CustomerTitle), txt(camps), txt(labels[x.Code]), txt(appt), txt(cat),
+			txt(answersText(lang, x.Answers, questions(x.ScriptVersion))), txt(x.Notes), txt(x.ScriptVersion), sip, talk, txt(rec), txt(chk))
 	}
 	if wantsXLSX(r) {
 		h.writeXLSX(w, r, tb, "calls_"+f.Range.From.Format("20060102")+"_"+f.Range.To.Format("20060102"))
@@ -208,6 +225,76 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 		"Table": tb, "Next": next, "XLSX": xlsxURL(r), "Agents": agents, "Outcomes": outcomes, "Campaigns": camps,
 		"F": r.URL.Query(), "From": f.Range.From.Format(dayLayout), "To": f.Range.To.Format(dayLayout),
 	})
+}
+
+// questionTexts returns a lookup of the question texts of a script version
+// ("campaign@N", or parts joined by "+"), by question id, cached for one request.
+func (h *handler) questionTexts(ctx context.Context, dealerID int64) func(version string) map[string]string {
+	cache := map[string]map[string]string{}
+	return func(version string) map[string]string {
+		if m, ok := cache[version]; ok {
+			return m
+		}
+		m := map[string]string{}
+		for _, part := range strings.Split(version, "+") {
+			s, err := h.deps.Scripts.Version(ctx, dealerID, part)
+			if err != nil {
+				continue // an unknown version: the answers show their ids
+			}
+			for _, q := range s.Questions {
+				if _, ok := m[q.ID]; !ok {
+					m[q.ID] = q.Text
+				}
+			}
+		}
+		cache[version] = m
+		return m
+	}
+}
+
+// answersText writes an outcome's answers one a line, "question: answer", in the
+// questions' order of id; the question is its text when the script version is known.
+func answersText(lang string, raw json.RawMessage, questions map[string]string) string {
+	var ans map[string]any
+	if json.Unmarshal(raw, &ans) != nil || len(ans) == 0 {
+		return ""
+	}
+	ids := make([]string, 0, len(ans))
+	for id := range ans {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	lines := make([]string, 0, len(ids))
+	for _, id := range ids {
+		q := id
+		if text, ok := questions[id]; ok {
+			q = text
+		}
+		lines = append(lines, q+"："+answerValue(lang, ans[id]))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// answerValue is one saved answer as words: a choice's label, a text, a yes/no or a number.
+func answerValue(lang string, v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		if l, ok := x["label"].(string); ok {
+			return l
+		}
+		if t, ok := x["text"].(string); ok {
+			return t
+		}
+	case bool:
+		if x {
+			return t(lang, "ans.yes")
+		}
+		return t(lang, "ans.no")
+	case string:
+		return x
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // campaignCodes are the campaigns, in the order the pages list them.

@@ -74,7 +74,7 @@ func parseScore(r *http.Request, items []rubricItem) (scoreForm, error) {
 		v := strings.TrimSpace(r.PostForm.Get("s_" + it.Key))
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > it.Max {
-			return f, errStatus(http.StatusBadRequest, fmt.Sprintf("score of %q must be 0 to %d, not %q", it.Label, it.Max, v))
+			return f, errUser(http.StatusBadRequest, fmt.Sprintf("“%s”的得分要在 0 到 %d 之间，填的是 %q", it.Label, it.Max, v), fmt.Sprintf("score of %q must be 0 to %d, not %q", it.Label, it.Max, v))
 		}
 		f.Scores[it.Key] = n
 		f.Total += n
@@ -87,12 +87,12 @@ func parseScore(r *http.Request, items []rubricItem) (scoreForm, error) {
 	case "":
 		f.Passed = f.Max > 0 && f.Total*100 >= f.Max*passPercent
 	default:
-		return f, errStatus(http.StatusBadRequest, "result must be pass or fail")
+		return f, errUser(http.StatusBadRequest, "请选择抽查结果：合格或不合格", "result must be pass or fail")
 	}
 	f.Coaching = r.PostForm.Get("coaching") != ""
 	f.Comment = strings.TrimSpace(r.PostForm.Get("comment"))
 	if len([]rune(f.Comment)) > 2000 {
-		return f, errStatus(http.StatusBadRequest, "the comment is longer than 2000 characters")
+		return f, errUser(http.StatusBadRequest, "评语太长了，最多 2000 个字", "the comment is longer than 2000 characters")
 	}
 	return f, nil
 }
@@ -161,7 +161,7 @@ func (h *handler) directorDraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if per == nil || *per < 1 || *per > 100 {
-		h.fail(w, r, errStatus(http.StatusBadRequest, "calls per agent must be 1 to 100"))
+		h.fail(w, r, errUser(http.StatusBadRequest, "每个坐席抽查的通话数要在 1 到 100 之间", "calls per agent must be 1 to 100"))
 		return
 	}
 	agent, err := formInt(r, "agent")
@@ -193,7 +193,7 @@ func (h *handler) directorDrawFiltered(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n == nil || *n < 1 || *n > 100 {
-		h.fail(w, r, errStatus(http.StatusBadRequest, "the sample size must be 1 to 100"))
+		h.fail(w, r, errUser(http.StatusBadRequest, "抽查数量要在 1 到 100 之间", "the sample size must be 1 to 100"))
 		return
 	}
 	f.MaxRows = 5000
@@ -335,16 +335,16 @@ func (h *handler) directorSettingsSave(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if !rubricKeyRe.MatchString(key) {
-			h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("rubric key %q must be 1-32 of a-z, 0-9 and _", key)))
+			h.fail(w, r, errUser(http.StatusBadRequest, fmt.Sprintf("评分项编号 %q 只能用 1 到 32 个小写英文字母、数字和 _", key), fmt.Sprintf("rubric key %q must be 1-32 of a-z, 0-9 and _", key)))
 			return
 		}
 		if label == "" {
-			h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("rubric item %q needs a label", key)))
+			h.fail(w, r, errUser(http.StatusBadRequest, fmt.Sprintf("评分项 %q 没有填写名称", key), fmt.Sprintf("rubric item %q needs a label", key)))
 			return
 		}
 		mx, err := strconv.Atoi(r.PostForm.Get("max_" + n))
 		if err != nil || mx < 1 || mx > 100 {
-			h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("maximum of %q must be 1 to 100", key)))
+			h.fail(w, r, errUser(http.StatusBadRequest, fmt.Sprintf("评分项 %q 的满分要在 1 到 100 之间", key), fmt.Sprintf("maximum of %q must be 1 to 100", key)))
 			return
 		}
 		so, _ := strconv.Atoi(r.PostForm.Get("sort_" + n))
@@ -352,7 +352,7 @@ func (h *handler) directorSettingsSave(w http.ResponseWriter, r *http.Request) {
 	}
 	days, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("retention")))
 	if err != nil || days < 0 || days > 3650 {
-		h.fail(w, r, errStatus(http.StatusBadRequest, "retention must be 0 to 3650 days"))
+		h.fail(w, r, errUser(http.StatusBadRequest, "录音保存天数要在 0 到 3650 之间", "retention must be 0 to 3650 days"))
 		return
 	}
 	for _, it := range items {

@@ -37,7 +37,7 @@ func parseDay(v string, loc *time.Location, def time.Time) (time.Time, error) {
 	}
 	d, err := time.ParseInLocation(dayLayout, v, loc)
 	if err != nil {
-		return time.Time{}, errStatus(http.StatusBadRequest, fmt.Sprintf("bad day %q (want YYYY-MM-DD)", v))
+		return time.Time{}, errUser(http.StatusBadRequest, fmt.Sprintf("日期 %q 格式不对，请写成 2026-05-01 这样", v), fmt.Sprintf("bad day %q (want YYYY-MM-DD)", v))
 	}
 	return d, nil
 }
@@ -55,10 +55,10 @@ func (h *handler) parseRange(r *http.Request, defDays int) (dayRange, error) {
 		return dayRange{}, err
 	}
 	if to.Before(from) {
-		return dayRange{}, errStatus(http.StatusBadRequest, "the range ends before it starts")
+		return dayRange{}, errUser(http.StatusBadRequest, fmt.Sprintf("结束日期 %s 早于开始日期 %s，请重新选择日期范围", to.Format(dayLayout), from.Format(dayLayout)), "the range ends before it starts")
 	}
 	if to.Sub(from) > 400*24*time.Hour {
-		return dayRange{}, errStatus(http.StatusBadRequest, "the range is longer than 400 days")
+		return dayRange{}, errUser(http.StatusBadRequest, "日期范围太长了：最多 400 天", "the range is longer than 400 days")
 	}
 	return dayRange{From: from, To: to}, nil
 }
@@ -194,7 +194,7 @@ func formInt(r *http.Request, key string) (*int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return nil, errStatus(http.StatusBadRequest, fmt.Sprintf("%s must be a whole number, not %q", key, v))
+		return nil, errUser(http.StatusBadRequest, fmt.Sprintf("“%s”要填整数，填的是 %q", fieldLabel(key), v), fmt.Sprintf("%s must be a whole number, not %q", key, v))
 	}
 	return &n, nil
 }
@@ -226,4 +226,17 @@ func (h *handler) directorHome(w http.ResponseWriter, r *http.Request) {
 func (h *handler) customerHref(r *http.Request, name string) string {
 	from := h.today(userFrom(r)).AddDate(-1, 0, 0).Format(dayLayout)
 	return "/director/calls?" + url.Values{"customer": {name}, "from": {from}}.Encode()
+}
+
+// fieldLabels are the Chinese names of the director forms' number fields, for errors.
+var fieldLabels = map[string]string{
+	"agent": "坐席", "min_secs": "最短通话秒数", "n": "抽查数量", "per_agent": "每个坐席抽查数", "sip_status": "SIP 状态码",
+}
+
+// fieldLabel is a form field's Chinese name (the key itself when it has none).
+func fieldLabel(key string) string {
+	if l, ok := fieldLabels[key]; ok {
+		return l
+	}
+	return key
 }

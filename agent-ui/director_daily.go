@@ -169,7 +169,7 @@ func (h *handler) directorDailyList(w http.ResponseWriter, r *http.Request) {
 		known = known || k == kind
 	}
 	if !known {
-		h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("unknown kind %q", kind)))
+		h.fail(w, r, errUser(http.StatusBadRequest, fmt.Sprintf("没有 %q 这种清单", kind), fmt.Sprintf("unknown kind %q", kind)))
 		return
 	}
 	title := dword(lang, kind) + " · " + rg.From.Format(dayLayout)

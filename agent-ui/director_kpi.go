@@ -406,7 +406,7 @@ func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	default:
-		h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("unknown kpi %q", name)))
+		h.fail(w, r, errUser(http.StatusBadRequest, fmt.Sprintf("没有 %q 这个指标", name), fmt.Sprintf("unknown kpi %q", name)))
 		return
 	}
 	h.renderTable(w, r, tb, "kpi_"+name+"_"+rg.From.Format("20060102")+"_"+rg.To.Format("20060102"), nil)
@@ -422,7 +422,7 @@ func (h *handler) directorDueNotCome(w http.ResponseWriter, r *http.Request) {
 	if v := r.FormValue("month"); v != "" {
 		m, err := time.Parse("2006-01", v)
 		if err != nil {
-			h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("bad month %q (want YYYY-MM)", v)))
+			h.fail(w, r, errUser(http.StatusBadRequest, fmt.Sprintf("月份 %q 格式不对，请写成 2026-05 这样", v), fmt.Sprintf("bad month %q (want YYYY-MM)", v)))
 			return
 		}
 		start = m

@@ -34,7 +34,7 @@ func (h *handler) directorRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := media.OpenRecording(h.cfg.RecordingsDir, c.RecordingPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		h.fail(w, r, errStatus(http.StatusNotFound, "recording file is missing"))
+		h.fail(w, r, errUser(http.StatusNotFound, "录音文件已不存在（可能已过保存期限被清理）", "recording file is missing"))
 		return
 	}
 	if errors.Is(err, media.ErrOutsideRecordings) {

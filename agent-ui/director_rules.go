@@ -111,7 +111,7 @@ func (h *handler) directorRulesSave(w http.ResponseWriter, r *http.Request) {
 	case "holiday_remove":
 		err = queue.RemoveHoliday(ctx, h.deps.DB, u.DealerID, f.Get("day"), u.ID)
 	default:
-		err = errStatus(http.StatusBadRequest, fmt.Sprintf("unknown change %q", f.Get("what")))
+		err = errUser(http.StatusBadRequest, fmt.Sprintf("无法识别的修改 %q，请刷新页面再试", f.Get("what")), fmt.Sprintf("unknown change %q", f.Get("what")))
 	}
 	if errors.Is(err, queue.ErrRuleInput) {
 		h.rulesPage(w, r, http.StatusBadRequest, err.Error())

@@ -36,6 +36,7 @@ var directorText = map[string][2]string{
 	"form":          {"回访结果表单", "Outcome form"},
 	"script":        {"话术版本", "Script version"},
 	"answers":       {"问题回答", "Answers"},
+	"no_call":       {"未通话", "No call"},
 	"notes":         {"备注", "Notes"},
 	"appointment":   {"预约时间", "Appointment"},
 	"callback":      {"回电时间", "Call back at"},

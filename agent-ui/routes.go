@@ -22,7 +22,10 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("GET /ws", anyRole(h.websocket))
 
 	mux.Handle("GET /wallboard", directors(h.wallboardPage))
-	mux.Handle("GET /calls", directors(h.callsPage))
+	// The old filterless record list: one records page now, with filters and export.
+	mux.Handle("GET /calls", directors(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/director/calls", http.StatusMovedPermanently)
+	}))
 	mux.Handle("GET /scripts", directors(h.scriptsPage))
 	mux.Handle("GET /scripts/{campaign}", directors(h.scriptEditPage))
 	mux.Handle("POST /scripts/{campaign}", directors(h.scriptSave))

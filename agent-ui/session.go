@@ -142,7 +142,7 @@ func (h *handler) authed(fn http.HandlerFunc, roles ...string) http.HandlerFunc 
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 				return
 			}
-			h.fail(w, r, errStatus(http.StatusUnauthorized, "login required"))
+			h.fail(w, r, errUser(http.StatusUnauthorized, "请先登录", "login required"))
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey, s))
@@ -153,11 +153,11 @@ func (h *handler) authed(fn http.HandlerFunc, roles ...string) http.HandlerFunc 
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBodyBytes)
 			if err := r.ParseForm(); err != nil {
-				h.fail(w, r, errStatus(http.StatusBadRequest, "bad form"))
+				h.fail(w, r, errUser(http.StatusBadRequest, "提交的表单无法读取（可能太大），请检查后再提交", "bad form"))
 				return
 			}
 			if !sameToken(r.PostForm.Get(csrfField), s.CSRF) {
-				h.fail(w, r, errStatus(http.StatusForbidden, "invalid CSRF token"))
+				h.fail(w, r, errUser(http.StatusForbidden, "页面已过期或来自别的网站，请刷新页面后再提交", "invalid CSRF token"))
 				return
 			}
 		}

@@ -686,30 +686,55 @@ SELECT a.id, a.invite_at, a.answer_at, a.end_at, a.sip_status, a.outcome AS sip_
        COALESCE(c.name, '')::text AS customer_name, COALESCE(c.title, '')::text AS customer_title,
        COALESCE(t.campaigns, '{}')::text[] AS campaigns,
        COALESCE(o.code, '')::text AS code,
+       COALESCE(o.notes, '')::text AS notes,
+       o.appointment_at AS appointment_at,
+       COALESCE(o.complaint_category, '')::text AS complaint_category,
+       COALESCE(o.answers, '{}'::jsonb)::jsonb AS answers,
+       COALESCE(o.script_version, '')::text AS script_version,
        COALESCE(sc.status, '')::text AS check_status
 FROM call_attempts a
 LEFT JOIN users u ON u.id = a.agent_user_id
 LEFT JOIN customers c ON c.id = a.customer_id
 LEFT JOIN call_tasks t ON t.id = a.task_id
-LEFT JOIN LATERAL (SELECT x.code FROM call_outcomes x WHERE x.attempt_id = a.id ORDER BY x.id DESC LIMIT 1) o ON true
+LEFT JOIN LATERAL (SELECT x.code, x.notes, x.appointment_at, x.complaint_category, x.answers, x.script_version
+                   FROM call_outcomes x WHERE x.attempt_id = a.id ORDER BY x.id DESC LIMIT 1) o ON true
 LEFT JOIN spot_checks sc ON sc.attempt_id = a.id
-WHERE a.dealer_id = $1
-  AND a.invite_at >= $2 AND a.invite_at < $3
-  AND (a.invite_at, a.id) < ($4::timestamptz, $5::bigint)
-  AND ($6::bigint IS NULL OR a.agent_user_id = $6::bigint)
-  AND ($7::integer IS NULL OR a.sip_status = $7::integer)
-  AND ($8::integer IS NULL OR (a.answer_at IS NOT NULL AND a.end_at >= a.answer_at + make_interval(secs => $8::integer)))
-  AND ($9::text IS NULL OR t.campaigns @> ARRAY[$9::text])
-  AND ($10::text IS NULL OR a.id IN (
+WHERE a.dealer_id = $2
+  AND a.invite_at >= $3 AND a.invite_at < $4
+  AND (a.invite_at, a.id) < ($5::timestamptz, $6::bigint)
+  AND ($7::bigint IS NULL OR a.agent_user_id = $7::bigint)
+  AND ($8::integer IS NULL OR a.sip_status = $8::integer)
+  AND ($9::integer IS NULL OR (a.answer_at IS NOT NULL AND a.end_at >= a.answer_at + make_interval(secs => $9::integer)))
+  AND ($10::text IS NULL OR t.campaigns @> ARRAY[$10::text])
+  AND ($11::text IS NULL OR a.id IN (
         SELECT y.attempt_id FROM call_outcomes y
-        WHERE y.dealer_id = $1 AND y.code = $10::text
-          AND y.created_at >= $2 AND y.created_at < $11::timestamptz))
-  AND ($12::bigint[] IS NULL OR a.customer_id = ANY($12::bigint[]))
-ORDER BY a.invite_at DESC, a.id DESC
-LIMIT $13
+        WHERE y.dealer_id = $2 AND y.code = $11::text
+          AND y.created_at >= $3 AND y.created_at < $12::timestamptz))
+  AND ($13::bigint[] IS NULL OR a.customer_id = ANY($13::bigint[]))
+UNION ALL
+SELECT -x.id, x.created_at, NULL::timestamptz, NULL::timestamptz, 0, ''::text,
+       ''::text, NULL::timestamptz, x.agent_user_id, t.customer_id, x.task_id,
+       COALESCE(u.display_name, u.username, '')::text,
+       COALESCE(c.name, '')::text, COALESCE(c.title, '')::text,
+       t.campaigns, x.code, x.notes, x.appointment_at, x.complaint_category, x.answers, x.script_version, ''::text
+FROM call_outcomes x
+JOIN call_tasks t ON t.id = x.task_id
+LEFT JOIN users u ON u.id = x.agent_user_id
+LEFT JOIN customers c ON c.id = t.customer_id
+WHERE $14::boolean AND x.dealer_id = $2 AND x.attempt_id IS NULL
+  AND x.created_at >= $3 AND x.created_at < $4
+  AND (x.created_at, -x.id) < ($5::timestamptz, $6::bigint)
+  AND $8::integer IS NULL AND $9::integer IS NULL
+  AND ($7::bigint IS NULL OR x.agent_user_id = $7::bigint)
+  AND ($10::text IS NULL OR t.campaigns @> ARRAY[$10::text])
+  AND ($11::text IS NULL OR x.code = $11::text)
+  AND ($13::bigint[] IS NULL OR t.customer_id = ANY($13::bigint[]))
+ORDER BY 2 DESC, 1 DESC
+LIMIT $1
 `
 
 type DirectorListCallsParams struct {
+	MaxRows      int32     `json:"max_rows"`
 	DealerID     *int64    `json:"dealer_id"`
 	FromAt       time.Time `json:"from_at"`
 	ToAt         time.Time `json:"to_at"`
@@ -722,27 +747,32 @@ type DirectorListCallsParams struct {
 	Outcome      *string   `json:"outcome"`
 	OutcomeUntil time.Time `json:"outcome_until"`
 	CustomerIds  []int64   `json:"customer_ids"`
-	MaxRows      int32     `json:"max_rows"`
+	WithUncalled bool      `json:"with_uncalled"`
 }
 
 type DirectorListCallsRow struct {
-	ID                int64      `json:"id"`
-	InviteAt          time.Time  `json:"invite_at"`
-	AnswerAt          *time.Time `json:"answer_at"`
-	EndAt             *time.Time `json:"end_at"`
-	SipStatus         int32      `json:"sip_status"`
-	SipOutcome        string     `json:"sip_outcome"`
-	RecordingPath     string     `json:"recording_path"`
-	RecordingPurgedAt *time.Time `json:"recording_purged_at"`
-	AgentUserID       *int64     `json:"agent_user_id"`
-	CustomerID        *int64     `json:"customer_id"`
-	TaskID            *int64     `json:"task_id"`
-	AgentName         string     `json:"agent_name"`
-	CustomerName      string     `json:"customer_name"`
-	CustomerTitle     string     `json:"customer_title"`
-	Campaigns         []string   `json:"campaigns"`
-	Code              string     `json:"code"`
-	CheckStatus       string     `json:"check_status"`
+	ID                int64           `json:"id"`
+	InviteAt          time.Time       `json:"invite_at"`
+	AnswerAt          *time.Time      `json:"answer_at"`
+	EndAt             *time.Time      `json:"end_at"`
+	SipStatus         int32           `json:"sip_status"`
+	SipOutcome        string          `json:"sip_outcome"`
+	RecordingPath     string          `json:"recording_path"`
+	RecordingPurgedAt *time.Time      `json:"recording_purged_at"`
+	AgentUserID       *int64          `json:"agent_user_id"`
+	CustomerID        *int64          `json:"customer_id"`
+	TaskID            *int64          `json:"task_id"`
+	AgentName         string          `json:"agent_name"`
+	CustomerName      string          `json:"customer_name"`
+	CustomerTitle     string          `json:"customer_title"`
+	Campaigns         []string        `json:"campaigns"`
+	Code              string          `json:"code"`
+	Notes             string          `json:"notes"`
+	AppointmentAt     *time.Time      `json:"appointment_at"`
+	ComplaintCategory string          `json:"complaint_category"`
+	Answers           json.RawMessage `json:"answers"`
+	ScriptVersion     string          `json:"script_version"`
+	CheckStatus       string          `json:"check_status"`
 }
 
 // Queries of the director console (agent-ui director pages). Every query is scoped by
@@ -751,11 +781,15 @@ type DirectorListCallsRow struct {
 // (invite_at, id) below the cursor; a NULL filter matches every record; customer_ids
 // come from DirectorFindCustomers (so the planner sees how few they are); the outcome
 // filter matches calls with an outcome of that code saved from from_at to outcome_until
-// (the day after the range: an outcome is saved after its call).
-// Run it with
-// custom plans (the NULL filters then fold away and the planner picks the index).
+// (the day after the range: an outcome is saved after its call). Each call carries its
+// latest outcome form (notes, appointment, complaint category, answers, script version).
+// With with_uncalled, outcomes saved without a call (skips) are records too: their id is
+// the outcome's id negated, their invite_at the time saved, and a SIP-status or talk-time
+// filter leaves them out. Run it with custom plans (the NULL filters then fold away and
+// the planner picks the index).
 func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsParams) ([]DirectorListCallsRow, error) {
 	rows, err := q.db.Query(ctx, directorListCalls,
+		arg.MaxRows,
 		arg.DealerID,
 		arg.FromAt,
 		arg.ToAt,
@@ -768,7 +802,7 @@ func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsPa
 		arg.Outcome,
 		arg.OutcomeUntil,
 		arg.CustomerIds,
-		arg.MaxRows,
+		arg.WithUncalled,
 	)
 	if err != nil {
 		return nil, err
@@ -794,6 +828,11 @@ func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsPa
 			&i.CustomerTitle,
 			&i.Campaigns,
 			&i.Code,
+			&i.Notes,
+			&i.AppointmentAt,
+			&i.ComplaintCategory,
+			&i.Answers,
+			&i.ScriptVersion,
 			&i.CheckStatus,
 		); err != nil {
 			return nil, err

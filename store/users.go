@@ -307,3 +307,39 @@ func SetUserActive(ctx context.Context, db TxBeginner, dealerID, userID int64, a
 	}
 	return ended, nil
 }
+
+// UpdateUser changes a user's display name and role, audited (user.update, with the old
+// and new values). A role change ends the user's console sessions, so the new role
+// applies from their next login; it returns the ended sessions' token hashes.
+func UpdateUser(ctx context.Context, db TxBeginner, dealerID, userID int64, displayName, role string, by Actor) (ended []string, err error) {
+	if err := ValidateRole(role); err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(displayName) > 64 {
+		return nil, fmt.Errorf("%w: display name: at most 64 characters", ErrInvalidUser)
+	}
+	err = WithTx(ctx, db, func(tx pgx.Tx) error {
+		q := New(tx)
+		u, err := q.dealerUser(ctx, dealerID, userID)
+		if err != nil {
+			return err
+		}
+		if u.DisplayName == displayName && u.Role == role {
+			return nil
+		}
+		if _, err := q.UpdateUserProfile(ctx, UpdateUserProfileParams{DisplayName: displayName, Role: role, ID: userID, DealerID: dealerID}); err != nil {
+			return err
+		}
+		if u.Role != role {
+			if ended, err = q.DeleteUserConsoleSessions(ctx, userID); err != nil {
+				return err
+			}
+		}
+		return q.auditUser(ctx, dealerID, by, "user.update", userID, map[string]any{"username": u.Username,
+			"display_name": []string{u.DisplayName, displayName}, "role": []string{u.Role, role}, "sessions_ended": len(ended)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update user %d: %w", userID, err)
+	}
+	return ended, nil
+}

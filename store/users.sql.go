@@ -223,3 +223,27 @@ func (q *Queries) UpdateDealerNameZone(ctx context.Context, arg UpdateDealerName
 	)
 	return i, err
 }
+
+const updateUserProfile = `-- name: UpdateUserProfile :execrows
+UPDATE users SET display_name = $1, role = $2 WHERE id = $3 AND dealer_id = $4
+`
+
+type UpdateUserProfileParams struct {
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	ID          int64  `json:"id"`
+	DealerID    int64  `json:"dealer_id"`
+}
+
+func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateUserProfile,
+		arg.DisplayName,
+		arg.Role,
+		arg.ID,
+		arg.DealerID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

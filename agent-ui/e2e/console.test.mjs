@@ -151,21 +151,22 @@ test("an agent works calls and the director sees them live", async () => {
   await director.screenshot({ path: join(artifacts, "wallboard.png"), fullPage: true });
 
   // The record list shows both calls with the script version they were made with.
-  await director.goto(base + "/calls");
-  const rows = director.locator("#call-records tbody tr");
+  await director.goto(base + "/calls"); // the old address leads to the one records page
+  await director.waitForURL(/\/director\/calls$/);
+  const rows = director.locator("#dlist tbody tr");
   assert.ok((await rows.count()) >= 5);
-  assert.equal(await rows.first().locator("td[data-code]").getAttribute("data-code"), "reached");
+  assert.match(await rows.first().textContent(), /已接通完成/);
   assert.match(await rows.first().textContent(), /@\d/);
   await director.screenshot({ path: join(artifacts, "calls.png"), fullPage: true });
 
   // A director edits a script: a new version, used by the next calls.
   await director.goto(base + "/scripts/insurance");
-  const body = await director.locator("#script-body").inputValue();
-  await director.fill("#script-body", body.replace("温馨提醒", "特别提醒"));
+  const body = await director.locator('textarea[name="reminder"]').inputValue();
+  await director.fill('textarea[name="reminder"]', body.replace("温馨提醒", "特别提醒"));
   await director.fill('input[name="note"]', "e2e");
   await director.click("#script-save");
-  await director.waitForSelector("p.ok");
-  assert.match(await director.locator("p.ok").textContent(), /insurance@1/);
+  await director.waitForSelector("#script-saved");
+  assert.match(await director.locator("#script-saved").textContent(), /insurance@1/);
   await director.screenshot({ path: join(artifacts, "script-edit.png"), fullPage: true });
 
   // English switch.
@@ -290,8 +291,8 @@ test("an agent with a registered phone calls through the SIP gateway and the sim
         "SELECT count(*) FROM call_attempts a JOIN users u ON u.id = a.agent_user_id WHERE u.username = 'agent3' AND a.trunk LIKE 'sip:%'"]).toString().trim();
       assert.equal(Number(viaGateway), 2, "both calls went through the gateway");
       const director = await login("director1");
-      await director.goto(base + "/calls");
-      assert.match(await director.locator("#call-records").textContent(), /陈静/);
+      await director.goto(base + "/director/calls");
+      assert.match(await director.locator("#dlist").textContent(), /陈静/);
     } finally {
       phone.kill("SIGTERM");
     }

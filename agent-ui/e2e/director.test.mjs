@@ -170,14 +170,45 @@ test("a director changes a rule, the calling window and a holiday; an admin adds
   await admin.fill('#add-user input[name="password"]', "zhao-pass-2026");
   await Promise.all([admin.waitForURL(/done=/), admin.click("#add-user button.primary")]);
   await admin.waitForSelector("#user-e2e\\.zhao");
+  // A Chinese user name is refused with words saying where a Chinese name goes.
+  await admin.fill('#add-user input[name="username"]', "赵敏");
+  await admin.fill('#add-user input[name="display_name"]', "赵敏");
+  await admin.fill('#add-user input[name="password"]', "zhao-pass-2026");
+  await admin.click("#add-user button.primary");
+  await admin.waitForSelector("#admin-error");
+  assert.match(await admin.locator("#admin-error").textContent(), /中文姓名请填在“姓名”一栏/);
+  assert.equal(await admin.inputValue('#add-user input[name="display_name"]'), "赵敏", "the form keeps what was typed");
+  // Edit a name and role: the agent becomes 组长 赵敏, still an agent.
+  const row = admin.locator("#user-e2e\\.zhao");
+  await row.locator("details.user-edit summary").click();
+  await row.locator('details.user-edit input[name="display_name"]').fill("组长 赵敏");
+  await Promise.all([admin.waitForURL(/done=update/), row.locator("details.user-edit button").click()]);
+  assert.match(await admin.locator("#user-e2e\\.zhao").textContent(), /组长 赵敏/);
+  // A password reset needs its row's confirmation box ticked.
+  await admin.locator("#user-e2e\\.zhao details.user-passwd summary").click();
+  await admin.locator('#user-e2e\\.zhao details.user-passwd input[name="password"]').fill("zhao-pass-2027");
+  assert.equal(await admin.locator('#user-e2e\\.zhao details.user-passwd input[name="confirm"]').evaluate((e) => e.validity.valid), false);
+  await admin.locator('#user-e2e\\.zhao details.user-passwd input[name="confirm"]').check();
+  await admin.screenshot({ path: join(artifacts, "admin-users-reset.png"), fullPage: true });
+  await Promise.all([admin.waitForURL(/done=passwd/), admin.locator("#user-e2e\\.zhao details.user-passwd button").click()]);
   await admin.screenshot({ path: join(artifacts, "admin-users.png"), fullPage: true });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
   const page = await ctx.newPage();
   await page.goto(base + "/login");
   await page.fill('input[name="username"]', "e2e.zhao");
-  await page.fill('input[name="password"]', "zhao-pass-2026");
+  await page.fill('input[name="password"]', "zhao-pass-2027");
   await Promise.all([page.waitForURL(/\/console$/), page.click("#login-submit")]);
-  assert.match(await page.locator("header .who").textContent(), /赵敏/);
+  assert.match(await page.locator("header .who").textContent(), /组长 赵敏/);
+
+  // An error is a page in Chinese inside the layout, with the field named and a way back.
+  await director.goto(`${base}/director/calls?from=2026-05-10&to=2026-05-01`);
+  assert.match(await director.locator("#error-message").textContent(), /结束日期 2026-05-01 早于开始日期 2026-05-10/);
+  assert.ok(await director.locator("header.top nav").isVisible(), "the navigation is there");
+  await Promise.all([director.waitForURL(/\/director\/calls$/), director.click("#error-back")]);
+  const forbidden = await page.goto(`${base}/director/calls`);
+  assert.equal(forbidden.status(), 403);
+  assert.match(await page.locator("#error-message").textContent(), /您没有权限打开这个页面/);
+  await page.screenshot({ path: join(artifacts, "agent-forbidden.png"), fullPage: true });
 });
 
 test("a director previews and starts an SMS campaign to pasted customers", async () => {

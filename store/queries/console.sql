@@ -120,28 +120,6 @@ FROM call_tasks t, unnest(t.campaigns) AS c(campaign)
 WHERE t.dealer_id = @dealer_id AND t.status = 'open' AND t.due_day <= @day
 GROUP BY c.campaign ORDER BY c.campaign;
 
--- name: ListRecentOutcomes :many
--- ListRecentOutcomes is the director's record list: the latest dispositions with the call.
-SELECT o.id, o.code, o.created_at, o.notes, o.script_version, o.task_id,
-       o.appointment_at, o.callback_at, o.answers, o.complaint_category,
-       COALESCE(u.display_name, u.username, '')::text AS agent_name,
-       cu.id AS customer_id, cu.name AS customer_name, cu.title AS customer_title,
-       t.campaigns,
-       a.answer_at, a.end_at, COALESCE(a.recording_path, '')::text AS recording_path,
-       COALESCE(oc.label_zh, o.code)::text AS label_zh, COALESCE(oc.label_en, o.code)::text AS label_en
-FROM call_outcomes o
-JOIN call_tasks t ON t.id = o.task_id
-JOIN customers cu ON cu.id = t.customer_id
-LEFT JOIN users u ON u.id = o.agent_user_id
-LEFT JOIN call_attempts a ON a.id = o.attempt_id
-LEFT JOIN LATERAL (
-    SELECT c.label_zh, c.label_en FROM outcome_codes c
-    WHERE c.code = o.code AND (c.dealer_id IS NULL OR c.dealer_id = o.dealer_id)
-    ORDER BY c.dealer_id NULLS LAST LIMIT 1
-) oc ON true
-WHERE o.dealer_id = @dealer_id
-ORDER BY o.created_at DESC, o.id DESC LIMIT @max_rows;
-
 -- name: GetOutcomeByClientID :one
 SELECT * FROM call_outcomes WHERE dealer_id = @dealer_id AND client_id = @client_id;
 

@@ -6,21 +6,30 @@
 -- (invite_at, id) below the cursor; a NULL filter matches every record; customer_ids
 -- come from DirectorFindCustomers (so the planner sees how few they are); the outcome
 -- filter matches calls with an outcome of that code saved from from_at to outcome_until
--- (the day after the range: an outcome is saved after its call).
--- Run it with
--- custom plans (the NULL filters then fold away and the planner picks the index).
+-- (the day after the range: an outcome is saved after its call). Each call carries its
+-- latest outcome form (notes, appointment, complaint category, answers, script version).
+-- With with_uncalled, outcomes saved without a call (skips) are records too: their id is
+-- the outcome's id negated, their invite_at the time saved, and a SIP-status or talk-time
+-- filter leaves them out. Run it with custom plans (the NULL filters then fold away and
+-- the planner picks the index).
 SELECT a.id, a.invite_at, a.answer_at, a.end_at, a.sip_status, a.outcome AS sip_outcome,
        a.recording_path, a.recording_purged_at, a.agent_user_id, a.customer_id, a.task_id,
        COALESCE(u.display_name, u.username, '')::text AS agent_name,
        COALESCE(c.name, '')::text AS customer_name, COALESCE(c.title, '')::text AS customer_title,
        COALESCE(t.campaigns, '{}')::text[] AS campaigns,
        COALESCE(o.code, '')::text AS code,
+       COALESCE(o.notes, '')::text AS notes,
+       o.appointment_at AS appointment_at,
+       COALESCE(o.complaint_category, '')::text AS complaint_category,
+       COALESCE(o.answers, '{}'::jsonb)::jsonb AS answers,
+       COALESCE(o.script_version, '')::text AS script_version,
        COALESCE(sc.status, '')::text AS check_status
 FROM call_attempts a
 LEFT JOIN users u ON u.id = a.agent_user_id
 LEFT JOIN customers c ON c.id = a.customer_id
 LEFT JOIN call_tasks t ON t.id = a.task_id
-LEFT JOIN LATERAL (SELECT x.code FROM call_outcomes x WHERE x.attempt_id = a.id ORDER BY x.id DESC LIMIT 1) o ON true
+LEFT JOIN LATERAL (SELECT x.code, x.notes, x.appointment_at, x.complaint_category, x.answers, x.script_version
+                   FROM call_outcomes x WHERE x.attempt_id = a.id ORDER BY x.id DESC LIMIT 1) o ON true
 LEFT JOIN spot_checks sc ON sc.attempt_id = a.id
 WHERE a.dealer_id = @dealer_id
   AND a.invite_at >= @from_at AND a.invite_at < @to_at
@@ -34,7 +43,25 @@ WHERE a.dealer_id = @dealer_id
         WHERE y.dealer_id = @dealer_id AND y.code = sqlc.narg(outcome)::text
           AND y.created_at >= @from_at AND y.created_at < @outcome_until::timestamptz))
   AND (sqlc.narg(customer_ids)::bigint[] IS NULL OR a.customer_id = ANY(sqlc.narg(customer_ids)::bigint[]))
-ORDER BY a.invite_at DESC, a.id DESC
+UNION ALL
+SELECT -x.id, x.created_at, NULL::timestamptz, NULL::timestamptz, 0, ''::text,
+       ''::text, NULL::timestamptz, x.agent_user_id, t.customer_id, x.task_id,
+       COALESCE(u.display_name, u.username, '')::text,
+       COALESCE(c.name, '')::text, COALESCE(c.title, '')::text,
+       t.campaigns, x.code, x.notes, x.appointment_at, x.complaint_category, x.answers, x.script_version, ''::text
+FROM call_outcomes x
+JOIN call_tasks t ON t.id = x.task_id
+LEFT JOIN users u ON u.id = x.agent_user_id
+LEFT JOIN customers c ON c.id = t.customer_id
+WHERE @with_uncalled::boolean AND x.dealer_id = @dealer_id AND x.attempt_id IS NULL
+  AND x.created_at >= @from_at AND x.created_at < @to_at
+  AND (x.created_at, -x.id) < (@cursor_at::timestamptz, @cursor_id::bigint)
+  AND sqlc.narg(sip_status)::integer IS NULL AND sqlc.narg(min_secs)::integer IS NULL
+  AND (sqlc.narg(agent_id)::bigint IS NULL OR x.agent_user_id = sqlc.narg(agent_id)::bigint)
+  AND (sqlc.narg(campaign)::text IS NULL OR t.campaigns @> ARRAY[sqlc.narg(campaign)::text])
+  AND (sqlc.narg(outcome)::text IS NULL OR x.code = sqlc.narg(outcome)::text)
+  AND (sqlc.narg(customer_ids)::bigint[] IS NULL OR t.customer_id = ANY(sqlc.narg(customer_ids)::bigint[]))
+ORDER BY 2 DESC, 1 DESC
 LIMIT @max_rows;
 
 -- name: DirectorFindCustomers :many

@@ -37,3 +37,6 @@ DELETE FROM console_sessions WHERE user_id = @user_id RETURNING token_hash;
 
 -- name: DeleteUserSipBindings :execrows
 DELETE FROM sip_bindings WHERE user_id = @user_id;
+
+-- name: UpdateUserProfile :execrows
+UPDATE users SET display_name = @display_name, role = @role WHERE id = @id AND dealer_id = @dealer_id;
