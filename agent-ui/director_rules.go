@@ -114,7 +114,11 @@ func (h *handler) directorRulesSave(w http.ResponseWriter, r *http.Request) {
 		err = errUser(http.StatusBadRequest, fmt.Sprintf("无法识别的修改 %q，请刷新页面再试", f.Get("what")), fmt.Sprintf("unknown change %q", f.Get("what")))
 	}
 	if errors.Is(err, queue.ErrRuleInput) {
-		h.rulesPage(w, r, http.StatusBadRequest, err.Error())
+		msg := err.Error()
+		if zh := queue.RuleInputChinese(err); zh != "" && langFrom(r) == langZH {
+			msg = zh
+		}
+		h.rulesPage(w, r, http.StatusBadRequest, msg)
 		return
 	}
 	if err != nil {

@@ -74,14 +74,14 @@ func TestDirectorSavesRules(t *testing.T) {
 		err  string
 		kept string
 	}{
-		{settings(map[string]string{"care_15day_due": "10", "delivery_3day_due": "-2"}), "delivery_3day_due must not be negative", `name="s_delivery_3day_due" value="-2"`},
-		{settings(map[string]string{"care_15day_due": "ten"}), `care_15day_due: &#34;ten&#34; is not a whole number`, `name="s_care_15day_due" value="ten"`},
-		{settings(map[string]string{"recall_enabled": "2"}), "recall_enabled must be 0 or 1", ""},
-		{url.Values{"csrf": {tok}, "what": {"window"}, "start": {"25:00"}, "end": {"20:30"}}, `calling window start &#34;25:00&#34;`, `name="start" value="25:00"`},
-		{url.Values{"csrf": {tok}, "what": {"window"}, "start": {"20:30"}, "end": {"09:00"}}, "ends before it starts", ""},
-		{url.Values{"csrf": {tok}, "what": {"holiday_add"}, "day": {"2026-02-30"}, "name": {"x"}}, "give a day as YYYY-MM-DD", `name="day" value="2026-02-30"`},
-		{url.Values{"csrf": {tok}, "what": {"holiday_remove"}, "day": {"2026-10-05"}}, "2026-10-05 is not one of the dealer&#39;s holidays", ""},
-		{url.Values{"csrf": {tok}, "what": {"settings"}, "reset": {"nope"}}, `unknown campaign setting &#34;nope&#34;`, ""},
+		{settings(map[string]string{"care_15day_due": "10", "delivery_3day_due": "-2"}), "设置 delivery_3day_due 不能是 -2：开关只能填 0 或 1，天数和公里数不能是负数", `name="s_delivery_3day_due" value="-2"`},
+		{settings(map[string]string{"care_15day_due": "ten"}), `设置 care_15day_due 要填整数，填的是 &#34;ten&#34;`, `name="s_care_15day_due" value="ten"`},
+		{settings(map[string]string{"recall_enabled": "2"}), "设置 recall_enabled 不能是 2", ""},
+		{url.Values{"csrf": {tok}, "what": {"window"}, "start": {"25:00"}, "end": {"20:30"}}, `外呼时段的开始时间 &#34;25:00&#34; 格式不对：请写成 09:00 这样`, `name="start" value="25:00"`},
+		{url.Values{"csrf": {tok}, "what": {"window"}, "start": {"20:30"}, "end": {"09:00"}}, "外呼时段 20:30-09:00 的结束时间早于开始时间", ""},
+		{url.Values{"csrf": {tok}, "what": {"holiday_add"}, "day": {"2026-02-30"}, "name": {"x"}}, "休息日 &#34;2026-02-30&#34; 格式不对：请写成 2026-10-01 这样", `name="day" value="2026-02-30"`},
+		{url.Values{"csrf": {tok}, "what": {"holiday_remove"}, "day": {"2026-10-05"}}, "2026-10-05 不是本店的休息日", ""},
+		{url.Values{"csrf": {tok}, "what": {"settings"}, "reset": {"nope"}}, `没有 &#34;nope&#34; 这项设置`, ""},
 	} {
 		resp, body := b.do(t, d, http.MethodPost, "/director/rules", bad.form, nil)
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad.err)

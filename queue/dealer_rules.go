@@ -27,17 +27,35 @@ import (
 var ErrRuleInput = errors.New("bad rule input")
 
 // ruleInputError is a refused input: it reads as its own message and matches
-// ErrRuleInput (and whatever its message wraps) with errors.Is.
-type ruleInputError struct{ err error }
+// ErrRuleInput (and whatever its message wraps) with errors.Is. zh says the same in
+// Chinese for the director's pages (see RuleInputChinese).
+type ruleInputError struct {
+	err error
+	zh  string
+}
 
 func (e *ruleInputError) Error() string        { return e.err.Error() }
 func (e *ruleInputError) Unwrap() error        { return e.err }
 func (e *ruleInputError) Is(target error) bool { return target == ErrRuleInput }
 
-// badInput returns a refusal of input with the message format makes (fmt.Errorf, %w allowed).
-func badInput(format string, args ...any) error {
-	return &ruleInputError{err: fmt.Errorf(format, args...)}
+// badInput returns a refusal of input with the message format makes (fmt.Errorf, %w
+// allowed) and zh, the same in Chinese.
+func badInput(zh, format string, args ...any) error {
+	return &ruleInputError{err: fmt.Errorf(format, args...), zh: zh}
 }
+
+// RuleInputChinese returns the Chinese words of a refused rule input (ErrRuleInput), or
+// "" when err is not one.
+func RuleInputChinese(err error) string {
+	var e *ruleInputError
+	if errors.As(err, &e) {
+		return e.zh
+	}
+	return ""
+}
+
+// clockNamesZH are the calling window's times in Chinese.
+var clockNamesZH = map[string]string{"start": "开始时间", "end": "结束时间", "same-day end": "当天回访截止时间"}
 
 // RuleSetting is one setting as the rule editors show it.
 type RuleSetting struct {
@@ -125,7 +143,7 @@ func checkSettingKey(key string) error {
 	if _, ok := DefaultRules().values[key]; ok {
 		return nil
 	}
-	return badInput("%w %q; the settings are: %s", ErrUnknownSetting, key, strings.Join(SettingKeys(), ", "))
+	return badInput(fmt.Sprintf("没有 %q 这项设置", key), "%w %q; the settings are: %s", ErrUnknownSetting, key, strings.Join(SettingKeys(), ", "))
 }
 
 // maxSettingValue is the largest number a setting takes (the largest default is 10,000 km).
@@ -134,10 +152,10 @@ const maxSettingValue = 1_000_000
 // checkSettingValue refuses a value out of range for key.
 func checkSettingValue(key string, v int) error {
 	if v > maxSettingValue {
-		return badInput("campaign setting %s must be at most %d, got %d", key, maxSettingValue, v)
+		return badInput(fmt.Sprintf("设置 %s 最大是 %d，填的是 %d", key, maxSettingValue, v), "campaign setting %s must be at most %d, got %d", key, maxSettingValue, v)
 	}
 	if err := validateSetting(key, v); err != nil {
-		return badInput("%w", err)
+		return badInput(fmt.Sprintf("设置 %s 不能是 %d：开关只能填 0 或 1，天数和公里数不能是负数，月数至少为 1", key, v), "%w", err)
 	}
 	return nil
 }
@@ -154,7 +172,8 @@ var dueExpiresPairs = [][2]string{
 func checkDueExpires(r Rules) error {
 	for _, p := range dueExpiresPairs {
 		if d, e := r.Get(p[0]), r.Get(p[1]); d > e {
-			return badInput("%s %d is after %s %d: the call would expire before it is due", p[0], d, p[1], e)
+			return badInput(fmt.Sprintf("%s 是 %d 天，晚于 %s 的 %d 天：回访还没开始拨打就过期了", p[0], d, p[1], e),
+				"%s %d is after %s %d: the call would expire before it is due", p[0], d, p[1], e)
 		}
 	}
 	return nil
@@ -167,7 +186,7 @@ func ParseSettingValue(key, value string) (int, error) {
 	}
 	v, err := strconv.Atoi(strings.TrimSpace(value))
 	if err != nil {
-		return 0, badInput("campaign setting %s: %q is not a whole number", key, value)
+		return 0, badInput(fmt.Sprintf("设置 %s 要填整数，填的是 %q", key, value), "campaign setting %s: %q is not a whole number", key, value)
 	}
 	if err := checkSettingValue(key, v); err != nil {
 		return 0, err
@@ -184,7 +203,7 @@ func ParseSettingValue(key, value string) (int, error) {
 // rebuilt with the new numbers.
 func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, values map[string]int, userID int64) error {
 	if len(values) == 0 {
-		return badInput("no setting to save")
+		return badInput("没有要保存的设置", "no setting to save")
 	}
 	keys := make([]string, 0, len(values))
 	for k := range values {
@@ -227,7 +246,7 @@ func SaveSettings(ctx context.Context, db store.TxBeginner, dealerID int64, valu
 // queue:build outbox row for the dealer's today. A key without an override is harmless.
 func ResetSettings(ctx context.Context, db store.TxBeginner, dealerID int64, keys []string, userID int64) error {
 	if len(keys) == 0 {
-		return badInput("no setting to reset")
+		return badInput("没有要恢复默认的设置", "no setting to reset")
 	}
 	for _, k := range keys {
 		if err := checkSettingKey(k); err != nil {
@@ -265,7 +284,8 @@ var windowClockRe = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
 func parseWindowClock(what, s string) (time.Duration, error) {
 	m := windowClockRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return 0, badInput("calling window %s %q: give a time of day as HH:MM between 00:00 and 23:59, such as 09:00", what, s)
+		return 0, badInput(fmt.Sprintf("外呼时段的%s %q 格式不对：请写成 09:00 这样（00:00 到 23:59）", clockNamesZH[what], s),
+			"calling window %s %q: give a time of day as HH:MM between 00:00 and 23:59, such as 09:00", what, s)
 	}
 	hh, _ := strconv.Atoi(m[1])
 	mm, _ := strconv.Atoi(m[2])
@@ -292,11 +312,11 @@ func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
 	}
 	switch {
 	case e <= s:
-		return CallWindow{}, badInput("calling window %s-%s ends before it starts: the end must be after the start",
-			formatClock(s), formatClock(e))
+		return CallWindow{}, badInput(fmt.Sprintf("外呼时段 %s-%s 的结束时间早于开始时间：结束时间要晚于开始时间", formatClock(s), formatClock(e)),
+			"calling window %s-%s ends before it starts: the end must be after the start", formatClock(s), formatClock(e))
 	case sd < e:
-		return CallWindow{}, badInput("the same-day visit window end %s is before the calling window end %s: it must be the same or later",
-			formatClock(sd), formatClock(e))
+		return CallWindow{}, badInput(fmt.Sprintf("当天回访截止时间 %s 早于外呼结束时间 %s：要相同或更晚", formatClock(sd), formatClock(e)),
+			"the same-day visit window end %s is before the calling window end %s: it must be the same or later", formatClock(sd), formatClock(e))
 	}
 	return CallWindow{Start: formatClock(s), End: formatClock(e), SameDayEnd: formatClock(sd)}, nil
 }
@@ -306,7 +326,7 @@ func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
 func ParseWindowRange(hours, sameDayEnd string) (CallWindow, error) {
 	start, end, ok := strings.Cut(strings.TrimSpace(hours), "-")
 	if !ok {
-		return CallWindow{}, badInput("calling window %q: give start-end as HH:MM-HH:MM, such as 09:00-20:30", hours)
+		return CallWindow{}, badInput(fmt.Sprintf("外呼时段 %q 格式不对：请写成 09:00-20:30 这样", hours), "calling window %q: give start-end as HH:MM-HH:MM, such as 09:00-20:30", hours)
 	}
 	return ParseCallWindow(start, end, sameDayEnd)
 }
@@ -348,10 +368,10 @@ func SaveCallWindow(ctx context.Context, db store.TxBeginner, dealerID int64, st
 func parseHolidayDay(day string) (time.Time, error) {
 	d, err := time.Parse(time.DateOnly, strings.TrimSpace(day))
 	if err != nil {
-		return time.Time{}, badInput("holiday day %q: give a day as YYYY-MM-DD, such as 2026-10-01", day)
+		return time.Time{}, badInput(fmt.Sprintf("休息日 %q 格式不对：请写成 2026-10-01 这样", day), "holiday day %q: give a day as YYYY-MM-DD, such as 2026-10-01", day)
 	}
 	if d.Year() < 2000 || d.Year() > 2100 {
-		return time.Time{}, badInput("holiday day %s is not between 2000 and 2100", day)
+		return time.Time{}, badInput(fmt.Sprintf("休息日 %s 不在 2000 到 2100 年之间", day), "holiday day %s is not between 2000 and 2100", day)
 	}
 	return d, nil
 }
@@ -367,7 +387,7 @@ func AddHoliday(ctx context.Context, db store.TxBeginner, dealerID int64, day, n
 	}
 	name = strings.TrimSpace(name)
 	if n := len([]rune(name)); n > 40 {
-		return false, badInput("holiday name is %d characters long; give at most 40", n)
+		return false, badInput(fmt.Sprintf("休息日名称有 %d 个字，最多 40 个字", n), "holiday name is %d characters long; give at most 40", n)
 	}
 	err = store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
@@ -397,7 +417,7 @@ func RemoveHoliday(ctx context.Context, db store.TxBeginner, dealerID int64, day
 			return fmt.Errorf("remove holiday %s: %w", d.Format(time.DateOnly), err)
 		}
 		if n == 0 {
-			return badInput("%s is not one of the dealer's holidays", d.Format(time.DateOnly))
+			return badInput(fmt.Sprintf("%s 不是本店的休息日", d.Format(time.DateOnly)), "%s is not one of the dealer's holidays", d.Format(time.DateOnly))
 		}
 		return ruleChanged(ctx, tx, dealerID, userID, "holiday.remove", map[string]any{"day": d.Format(time.DateOnly)}, false)
 	})

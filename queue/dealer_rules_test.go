@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -250,4 +251,12 @@ func TestHolidayClosesTake(t *testing.T) {
 	require.True(t, b.at(t, "2026-11-23 10:30").Equal(ce.NextOpen), "next open %v", ce.NextOpen)
 	_, err = b.take(t, b.agents[0], b.at(t, "2026-11-23 10:30"))
 	require.NoError(t, err)
+}
+
+func TestRuleInputChinese(t *testing.T) {
+	_, err := ParseCallWindow("20:30", "09:00", "")
+	require.Equal(t, "外呼时段 20:30-09:00 的结束时间早于开始时间：结束时间要晚于开始时间", RuleInputChinese(err))
+	_, err = ParseSettingValue("care_15day_due", "十")
+	require.Equal(t, `设置 care_15day_due 要填整数，填的是 "十"`, RuleInputChinese(err))
+	require.Empty(t, RuleInputChinese(errors.New("other")))
 }
