@@ -153,7 +153,7 @@ func BenchmarkDirectorCallSearch(b *testing.B) {
 	base := func(dealer int64, days int) store.DirectorListCallsParams {
 		to := benchNow.Truncate(day).Add(day)
 		return store.DirectorListCallsParams{DealerID: i64(dealer), FromAt: to.Add(-time.Duration(days) * day), ToAt: to,
-			CursorAt: to, CursorID: 1 << 62, MaxRows: callsPageSize + 1}
+			CursorAt: to, CursorID: 1 << 62, MaxRows: callsPageSize + 1, WithUncalled: true} // as the records page asks
 	}
 	filters := []struct {
 		name string
