@@ -18,7 +18,7 @@ import (
 
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
-	"github.com/huifang/huifang/store/importer"
+	"github.com/huifang/huifang/store/phone"
 )
 
 // campaignCodeRe is what a campaign run code typed by a director may be.
@@ -383,7 +383,7 @@ func parseCustomerList(s string) (ids []int64, phones []string, err error) {
 			continue
 		}
 		// A phone written with spaces ("139 0000 0001") is one phone.
-		if p, perr := importer.NormalizePhone(line); perr == nil && len(p) >= 7 {
+		if p, perr := phone.Normalize(line); perr == nil && len(p) >= 7 {
 			phones = append(phones, p)
 			n++
 			continue
@@ -399,7 +399,7 @@ func parseCustomerList(s string) (ids []int64, phones []string, err error) {
 				ids = append(ids, id)
 				continue
 			}
-			p, perr := importer.NormalizePhone(tok)
+			p, perr := phone.Normalize(tok)
 			if perr != nil {
 				bad = append(bad, fmt.Sprintf("%s (%v)", tok, perr))
 				continue

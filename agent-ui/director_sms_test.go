@@ -240,7 +240,7 @@ func TestDirectorRecordsSMSConsent(t *testing.T) {
 	// Bad input: the error on the page, nothing stored.
 	for _, bad := range []struct{ phone, state, detail, err string }{
 		{phone, "opted_out", "", "say why"},
-		{"12345", "opted_out", "要求退订", "not a normalised"},
+		{"12345", "opted_out", "要求退订", "a mobile number has 11 digits"},
 		{phone, "whatever", "要求退订", "is not opted_in or opted_out"},
 	} {
 		resp, body := b.do(t, d, http.MethodPost, "/director/sms/consent",

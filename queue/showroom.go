@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/phone"
 )
 
 // ShowroomVisit is a prospect's visit to the showroom as the reception desk records it.
@@ -71,8 +70,6 @@ func (e *FieldError) Error() string { return e.Msg }
 // leaveStoreTemplate names the leave-store care SMS (离店关怀短信).
 const leaveStoreTemplate = "leave_store_care"
 
-var phonePattern = regexp.MustCompile(`^(1[3-9][0-9]{9}|0[1-9][0-9]{8,10})$`)
-
 // RecordShowroomVisit stores a showroom visit in the caller's transaction: it finds the
 // visitor by phone or creates a prospect, inserts or updates the visit, and, once the
 // visit has a leave time, queues the leave-store care SMS (an sms_messages row keyed by
@@ -80,10 +77,11 @@ var phonePattern = regexp.MustCompile(`^(1[3-9][0-9]{9}|0[1-9][0-9]{8,10})$`)
 // transaction it writes a "queue:build" outbox row for the dealer and the visit's day,
 // so the relay and a worker put the same-day return visit in the queue within a minute.
 func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*ShowroomVisitResult, error) {
-	v.Phone = strings.TrimSpace(v.Phone)
-	if !phonePattern.MatchString(v.Phone) {
-		return nil, &FieldError{Field: "phone", Msg: fmt.Sprintf("showroom visit: phone %q is not a normalised mobile or landline number", v.Phone)}
+	number, perr := phone.Normalize(v.Phone)
+	if perr != nil {
+		return nil, &FieldError{Field: "phone", Msg: fmt.Sprintf("showroom visit: phone %q: %v", v.Phone, perr)}
 	}
+	v.Phone = number
 	if v.ArrivedAt.IsZero() {
 		return nil, &FieldError{Field: "arrived_at", Msg: "showroom visit: arrival time is missing"}
 	}

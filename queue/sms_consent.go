@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/phone"
 )
 
 // Consent states of a phone for marketing SMS at a dealer.
@@ -51,11 +52,12 @@ type ConsentParams struct {
 // proof in sms_consent_log); an opt-out also suppresses the number's queued marketing
 // SMS at the dealer. Bad input is refused with an error naming it, and nothing is stored.
 func SetSMSConsent(ctx context.Context, db *pgxpool.Pool, p ConsentParams) (suppressed int64, err error) {
-	p.Phone = strings.TrimSpace(p.Phone)
+	number, perr := phone.Normalize(p.Phone)
+	p.Phone = number
 	p.Detail = strings.TrimSpace(p.Detail)
 	switch {
-	case !phonePattern.MatchString(p.Phone):
-		return 0, fmt.Errorf("%w: phone %q is not a normalised mobile or landline number", ErrConsentInput, p.Phone)
+	case perr != nil:
+		return 0, fmt.Errorf("%w: phone: %w", ErrConsentInput, perr)
 	case p.State != ConsentOptedIn && p.State != ConsentOptedOut:
 		return 0, fmt.Errorf("%w: state %q is not %s or %s", ErrConsentInput, p.State, ConsentOptedIn, ConsentOptedOut)
 	case !consentSources[p.Source]:
@@ -97,10 +99,13 @@ func SetSMSConsent(ctx context.Context, db *pgxpool.Pool, p ConsentParams) (supp
 
 // SMSConsentHistory returns the number's consent changes at the dealer, newest first
 // (at most 50); the first is the current state. None means the number never said.
-func SMSConsentHistory(ctx context.Context, db store.DBTX, dealerID int64, phone string) ([]store.ListSMSConsentLogRow, error) {
-	rows, err := store.New(db).ListSMSConsentLog(ctx, store.ListSMSConsentLogParams{DealerID: dealerID, Phone: strings.TrimSpace(phone)})
+func SMSConsentHistory(ctx context.Context, db store.DBTX, dealerID int64, number string) ([]store.ListSMSConsentLogRow, error) {
+	if n, err := phone.Normalize(number); err == nil {
+		number = n
+	}
+	rows, err := store.New(db).ListSMSConsentLog(ctx, store.ListSMSConsentLogParams{DealerID: dealerID, Phone: strings.TrimSpace(number)})
 	if err != nil {
-		return nil, fmt.Errorf("sms consent history %s: %w", phone, err)
+		return nil, fmt.Errorf("sms consent history %s: %w", number, err)
 	}
 	return rows, nil
 }

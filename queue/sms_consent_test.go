@@ -21,7 +21,7 @@ func TestSetSMSConsent(t *testing.T) {
 		p    ConsentParams
 		want string
 	}{
-		{"phone", ConsentParams{Phone: "12345", State: ConsentOptedIn, Source: "director", Detail: "x"}, "not a normalised"},
+		{"phone", ConsentParams{Phone: "12345", State: ConsentOptedIn, Source: "director", Detail: "x"}, "phone: a mobile number has 11 digits"},
 		{"state", ConsentParams{Phone: phone, State: "maybe", Source: "director", Detail: "x"}, `state "maybe"`},
 		{"source", ConsentParams{Phone: phone, State: ConsentOptedIn, Source: "web", Detail: "x"}, `source "web"`},
 		{"no reason", ConsentParams{Phone: phone, State: ConsentOptedIn, Source: "director", Detail: " "}, "say why"},
@@ -70,4 +70,38 @@ func TestSetSMSConsent(t *testing.T) {
 	require.NoError(t, s.Send(ctx, SMS{ID: again, DealerID: b.dealer, Phone: phone}))
 	require.Equal(t, "sent", status(again))
 	require.EqualValues(t, 1, p.total.Load())
+}
+
+// TestOptOutMatchesTheNumberItSuppresses: an opt-out written in any of the forms people
+// and gateways use (+86, 86, 0086, spaces, dashes) is stored under the normalised number
+// and suppresses the marketing SMS queued to it.
+func TestOptOutMatchesTheNumberItSuppresses(t *testing.T) {
+	b := newWorkBundle(t, 0)
+	ctx := context.Background()
+	forms := []struct{ stored, given string }{
+		{"13912340001", "+86 139 1234 0001"},
+		{"13912340002", "+86-139-1234-0002"},
+		{"13912340003", "86 13912340003"},
+		{"13912340004", "8613912340004"},
+		{"13912340005", "0086 139-1234-0005"},
+		{"13912340006", "139 1234 0006"},
+		{"13912340007", "139-1234-0007"},
+		{"02088880008", "+86 20 8888 0008"},
+	}
+	for _, f := range forms {
+		t.Run(f.given, func(t *testing.T) {
+			id := b.smsMsg(t, f.stored, "marketing")
+			n, err := SetSMSConsent(ctx, b.db, ConsentParams{DealerID: b.dealer, Phone: f.given, State: ConsentOptedOut, Source: "director", Detail: "客户要求"})
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n, "the queued marketing SMS is suppressed")
+			var status string
+			require.NoError(t, b.db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, id).Scan(&status))
+			require.Equal(t, "suppressed", status)
+			hist, err := SMSConsentHistory(ctx, b.db, b.dealer, f.given)
+			require.NoError(t, err)
+			require.Len(t, hist, 1, "the history is found by the same form")
+			var stored string
+			require.NoError(t, b.db.QueryRow(ctx, `SELECT phone FROM sms_consent WHERE dealer_id = $1 AND phone = $2`, b.dealer, f.stored).Scan(&stored))
+		})
+	}
 }

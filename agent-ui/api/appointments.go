@@ -12,6 +12,7 @@ import (
 
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/importer"
+	phonenum "github.com/huifang/huifang/store/phone"
 )
 
 // appointmentKinds are the kinds of appointment (预约).
@@ -67,7 +68,7 @@ type appointmentWritten struct {
 // accepted, so history can be loaded.
 func (s *Server) appointment(ctx context.Context, c *caller, in appointmentIn) (appointmentWritten, error) {
 	out := appointmentWritten{}
-	phone, err := importer.NormalizePhone(in.Phone)
+	phone, err := phonenum.Normalize(in.Phone)
 	if err != nil {
 		return out, invalid("phone", "phone %q: %v", in.Phone, err)
 	}

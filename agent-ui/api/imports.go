@@ -9,6 +9,7 @@ import (
 
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/importer"
+	phonenum "github.com/huifang/huifang/store/phone"
 )
 
 // importSpec is a kind of record written through store/importer, the code the file
@@ -246,7 +247,7 @@ func cell(v any) string {
 // normPhone is the importer's normalised phone, or "" when it is not a phone (the
 // import then reports it).
 func normPhone(s string) string {
-	p, err := importer.NormalizePhone(s)
+	p, err := phonenum.Normalize(s)
 	if err != nil {
 		return ""
 	}

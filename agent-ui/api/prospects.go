@@ -9,6 +9,7 @@ import (
 
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/importer"
+	phonenum "github.com/huifang/huifang/store/phone"
 )
 
 // prospectIn is the body of POST /api/v1/prospects: a prospect's status and intent level
@@ -43,7 +44,7 @@ func (s *Server) postProspect(w http.ResponseWriter, r *http.Request) {
 // status from 状态, or from the intent level when there is none); day is the day of the
 // change, today by default.
 func (s *Server) prospect(ctx context.Context, c *caller, in prospectIn) (written, error) {
-	phone, err := importer.NormalizePhone(in.Phone)
+	phone, err := phonenum.Normalize(in.Phone)
 	if err != nil {
 		return written{}, invalid("phone", "phone %q: %v", in.Phone, err)
 	}

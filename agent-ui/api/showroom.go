@@ -9,6 +9,7 @@ import (
 
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store/importer"
+	phonenum "github.com/huifang/huifang/store/phone"
 )
 
 // showroomVisitIn is the body of POST /api/v1/showroom-visits.
@@ -52,7 +53,7 @@ func (s *Server) postShowroomVisit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showroomVisit(ctx context.Context, c *caller, in showroomVisitIn) (showroomVisitOut, error) {
 	out := showroomVisitOut{}
-	phone, err := importer.NormalizePhone(in.Phone)
+	phone, err := phonenum.Normalize(in.Phone)
 	if err != nil {
 		return out, invalid("phone", "phone %q: %v", in.Phone, err)
 	}

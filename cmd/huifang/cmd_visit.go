@@ -13,6 +13,7 @@ import (
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/importer"
+	phonepkg "github.com/huifang/huifang/store/phone"
 )
 
 // cmdVisit records one showroom visit as the front desk (or a DMS hook) reports it: the
@@ -36,7 +37,7 @@ func cmdVisit(ctx context.Context, env *cliEnv, args []string) error {
 	if *dealer == "" || *phone == "" {
 		return fmt.Errorf("%w: --dealer and --phone are required", errUsage)
 	}
-	p, err := importer.NormalizePhone(*phone)
+	p, err := phonepkg.Normalize(*phone)
 	if err != nil {
 		return fmt.Errorf("%w: --phone %q: %v", errUsage, *phone, err)
 	}

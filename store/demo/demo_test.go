@@ -14,6 +14,7 @@ import (
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/demo"
 	"github.com/huifang/huifang/store/importer"
+	"github.com/huifang/huifang/store/phone"
 	"github.com/huifang/huifang/store/storetest"
 )
 
@@ -43,7 +44,7 @@ func TestGenerate(t *testing.T) {
 	require.NoError(t, err)
 	for _, p := range phones {
 		require.Regexp(t, mobile, p)
-		n, err := importer.NormalizePhone(p)
+		n, err := phone.Normalize(p)
 		require.NoError(t, err)
 		require.Equal(t, p, n)
 	}

@@ -14,7 +14,7 @@
 // files, HTML pages named .xls and damaged files are refused with a message saying which. CSV files may be UTF-8 (with or without a BOM),
 // GBK/GB18030 or UTF-16 (comma, tab or semicolon separated). Dates may be 2026-03-01,
 // 2026/3/1, 2026.3.1, 2026年3月1日, 20260301 or Excel serial numbers, with an optional time
-// part; showroom times are wall clock times in the dealer's zone. Phones are normalised with NormalizePhone and VINs are
+// part; showroom times are wall clock times in the dealer's zone. Phones are normalised with phone.Normalize and VINs are
 // checked with CheckVIN (ISO 3779 check digit, which Chinese-market VINs carry too).
 //
 // Each file is imported in one transaction: its valid rows are streamed with COPY into a

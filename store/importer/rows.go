@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/huifang/huifang/store/phone"
 )
 
 // rowCtx is one data row being validated.
@@ -55,7 +57,7 @@ func (r *rowCtx) phone(f field) string {
 		r.fail(f, "", "required value is empty")
 		return ""
 	}
-	p, err := NormalizePhone(v)
+	p, err := phone.Normalize(v)
 	if err != nil {
 		r.fail(f, v, err.Error())
 	}

@@ -21,15 +21,6 @@ func TestIsOptOut(t *testing.T) {
 	}
 }
 
-func TestNormalizePhone(t *testing.T) {
-	for in, want := range map[string]string{
-		"+8613912345678": "13912345678", "008613912345678": "13912345678", "8613912345678": "13912345678",
-		"13912345678": "13912345678", "02088886666": "02088886666", "abc": "", "": "", "12": "",
-	} {
-		require.Equal(t, want, NormalizePhone(in), in)
-	}
-}
-
 func TestKannelHandlerRejectsBadRequests(t *testing.T) {
 	h := &KannelHandler{Recorder: &Recorder{}, Token: "tok"}
 	for path, code := range map[string]int{

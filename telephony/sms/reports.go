@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huifang/huifang/store"
+	phonenum "github.com/huifang/huifang/store/phone"
 )
 
 // Report is one delivery report for one of our messages.
@@ -82,9 +83,9 @@ func (r *Recorder) RecordReport(ctx context.Context, rep Report) error {
 // once (sms_consent, source sms_reply, with the reply as detail) and suppresses their
 // queued marketing messages; a number no dealer messaged is stored without a dealer.
 func (r *Recorder) RecordReply(ctx context.Context, rep Reply) (*ReplyResult, error) {
-	phone := NormalizePhone(rep.From)
-	if phone == "" {
-		return nil, fmt.Errorf("sms reply: sender %q is not a phone number", rep.From)
+	phone, perr := phonenum.Normalize(rep.From)
+	if perr != nil {
+		return nil, fmt.Errorf("sms reply: sender %q is not a phone number: %w", rep.From, perr)
 	}
 	res := &ReplyResult{Phone: phone, OptOut: IsOptOut(rep.Text)}
 	err := store.WithTx(ctx, r.DB, func(tx pgx.Tx) error {
@@ -136,26 +137,6 @@ func (r *Recorder) RecordReply(ctx context.Context, rep Reply) (*ReplyResult, er
 		r.Log.Info("sms reply", "phone", phone, "opt_out", res.OptOut, "dealers", res.Dealers, "suppressed", res.Suppressed)
 	}
 	return res, nil
-}
-
-// NormalizePhone turns a number as gateways give it (+8613912345678, 008613912345678,
-// 8613912345678, 13912345678) into the stored form; it returns "" for anything else.
-func NormalizePhone(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "+")
-	s = strings.TrimPrefix(s, "00")
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return ""
-		}
-	}
-	if len(s) == 13 && strings.HasPrefix(s, "86") {
-		s = s[2:]
-	}
-	if len(s) < 7 || len(s) > 12 {
-		return ""
-	}
-	return s
 }
 
 // kannelReportKind maps Kannel's DLR type to our report kind.

@@ -16,6 +16,7 @@ import (
 	tcsms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/sms/v20210111"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/phone"
 )
 
 // TencentConfig says how to reach Tencent Cloud SMS (sms v20210111, SendSms).
@@ -98,7 +99,7 @@ func (t *Tencent) Submit(ctx context.Context, m store.OutgoingSMS) (string, erro
 		return "", err
 	}
 	req := tcsms.NewSendSmsRequest()
-	req.PhoneNumberSet = common.StringPtrs([]string{e164(m.Phone)})
+	req.PhoneNumberSet = common.StringPtrs([]string{phone.E164(m.Phone)})
 	req.SmsSdkAppId = common.StringPtr(t.cfg.SDKAppID)
 	req.TemplateId = common.StringPtr(m.ProviderTemplate)
 	req.SignName = common.StringPtr(m.Sign)
@@ -144,14 +145,6 @@ func (s statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		*p = resp.StatusCode
 	}
 	return resp, err
-}
-
-// e164 writes a stored number (13912345678) as Tencent wants it (+8613912345678).
-func e164(phone string) string {
-	if strings.HasPrefix(phone, "+") {
-		return phone
-	}
-	return "+86" + phone
 }
 
 func deref(s *string) string {
