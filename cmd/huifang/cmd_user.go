@@ -56,55 +56,23 @@ func cmdDealerAdd(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	var d store.Dealer
-	action := "dealer.add"
-	err = store.WithTx(ctx, pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		old, err := q.GetDealerByCode(ctx, *code)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			if *name == "" {
-				return fmt.Errorf("%w: no dealer %q to update; --name is required to create it", errUsage, *code)
-			}
-			if err := store.ValidateDealer(*code, *name, *tz); err != nil {
-				return adminError(err)
-			}
-			d, err = q.CreateDealer(ctx, store.CreateDealerParams{Code: *code, Name: *name, TimeZone: *tz})
-			if store.IsUniqueViolation(err) {
-				return fmt.Errorf("dealer %q already exists (use --update to change its name or time zone)", *code)
-			}
-			if err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		case !*update:
-			return fmt.Errorf("dealer %q already exists (use --update to change its name or time zone)", *code)
-		default:
-			action = "dealer.update"
-			n, zone := old.Name, old.TimeZone
-			if *name != "" {
-				n = *name
-			}
-			if flagGiven(fs, "tz") {
-				zone = *tz
-			}
-			if err := store.ValidateDealer(*code, n, zone); err != nil {
-				return adminError(err)
-			}
-			if d, err = q.UpdateDealerNameZone(ctx, store.UpdateDealerNameZoneParams{Name: n, TimeZone: zone, Code: *code}); err != nil {
-				return err
-			}
-		}
-		detail, _ := json.Marshal(map[string]string{"code": d.Code, "name": d.Name, "time_zone": d.TimeZone, "source": "cli"})
-		return q.InsertAudit(ctx, store.InsertAuditParams{DealerID: &d.ID, Action: action, SubjectType: "dealer", SubjectID: &d.ID, Detail: detail})
-	})
-	if err != nil {
-		return err
+	zone := ""
+	if !*update || flagGiven(fs, "tz") {
+		zone = *tz
 	}
-	verb := "created"
-	if action == "dealer.update" {
-		verb = "updated"
+	d, created, err := store.SaveDealer(ctx, pool, store.SaveDealerParams{Code: *code, Name: *name, TimeZone: zone, Update: *update},
+		store.Actor{Source: "cli"})
+	switch {
+	case errors.Is(err, store.ErrDealerExists):
+		return fmt.Errorf("dealer %q already exists (use --update to change its name or time zone)", *code)
+	case errors.Is(err, store.ErrNoDealer):
+		return fmt.Errorf("%w: no dealer %q to update; --name is required to create it", errUsage, *code)
+	case err != nil:
+		return adminError(err)
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
 	}
 	fmt.Fprintf(env.stdout, "dealer %s %s: %s, time zone %s\n", d.Code, verb, d.Name, d.TimeZone)
 	return nil

@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
-	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -30,18 +25,19 @@ type consolePart struct {
 }
 
 // newConsolePart builds the console on the queue engine and the SIP gateway, and
-// registers its routes. See consoleDialer for how calls are placed.
+// registers its routes. Calls go through telephony's AgentDialer (consoleDialer).
 func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 	p := &consolePart{d: d}
 	log := d.log.With("part", "console")
-	dialer := &consoleDialer{simulated: d.cfg.SIPTrunk == ""}
-	if gw != nil && gw.gw != nil {
-		dialer.gateway = gw.gw
-		dialer.real = newGatewayDialer(gw.gw, d.db, log)
+	// Without a trunk (the demo) an agent without a registered phone works simulated calls.
+	cfg := telephony.AgentDialerConfig{Simulate: d.cfg.SIPTrunk == "", CallLog: telephony.NewStoreCallLog(d.db), Log: log}
+	if gw != nil {
+		cfg.Gateway = gw.gw
 	}
-	if dialer.simulated {
-		dialer.dev = newDevDialer(d.db, log)
+	if d.metrics != nil {
+		cfg.Metrics = d.metrics.telephony
 	}
+	dialer := &consoleDialer{calls: telephony.NewAgentDialer(cfg), db: d.db, log: log}
 	p.c, p.err = agentui.New(agentui.Config{
 		PublicURL:      d.cfg.PublicURL,
 		SecureCookies:  d.cfg.SecureCookies,
@@ -126,253 +122,59 @@ func (q queueAdapter) RecordOutcome(ctx context.Context, o agentui.Outcome) erro
 	return err
 }
 
-// reportAttempt stores a call's record and hands its result to the queue's retry rules;
-// it returns the call_attempts id.
-func reportAttempt(ctx context.Context, db *pgxpool.Pool, log *slog.Logger, r *telephony.CallResult, save bool) int64 {
-	q := store.New(db)
-	var id int64
-	var err error
-	if save {
-		id, err = q.SaveCallAttempt(ctx, store.SaveCallAttemptParams{
-			DealerID: optID(r.Meta.DealerID), TaskID: optID(r.Meta.TaskID), CustomerID: optID(r.Meta.CustomerID),
-			AgentUserID: optID(r.Meta.AgentUserID), Kind: r.Kind, CallID: r.CallID, Trunk: r.Trunk, FromUri: r.From,
-			ToNumber: r.To, InviteAt: r.InviteAt, RingAt: optTime(r.RingAt), AnswerAt: optTime(r.AnswerAt),
-			EndAt: optTime(r.EndAt), SipStatus: int32(r.SIPStatus), SipReason: r.SIPReason, HangupBy: r.HangupBy,
-			Outcome: string(r.Outcome), RecordingPath: r.Recording,
-		})
-	} else {
-		var row store.CallAttempt
-		row, err = q.GetCallAttemptByCallID(ctx, r.CallID)
-		id = row.ID
-	}
-	if err != nil {
-		log.Error("save call record", "call_id", r.CallID, "err", err)
-	}
-	if r.Meta.TaskID != 0 && r.Outcome != "" {
-		_, err := queue.RecordAttempt(ctx, db, queue.AttemptParams{DealerID: r.Meta.DealerID, TaskID: r.Meta.TaskID,
-			CallID: r.CallID, AttemptID: id, AgentUserID: r.Meta.AgentUserID, Outcome: string(r.Outcome), At: r.EndAt})
-		if err != nil {
-			log.Error("record attempt", "call_id", r.CallID, "err", err)
-		}
-	}
-	return id
-}
-
-func optID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func newCallID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// consoleDialer places the console's calls through the SIP gateway, bridged to the
-// agent's registered phone. Only when no trunk is configured (the demo, whose customers
-// are the simulated carrier anyway) may an agent without a registered phone work calls:
-// they are then simulated by devDialer, without audio. With a real trunk, an agent whose
-// phone is not connected gets agentui.ErrPhoneNotConnected and no call is placed.
+// consoleDialer is the console's Dialer on telephony's AgentDialer: it turns the
+// dialer's call updates into the console's events and hands each ended call's result to
+// the queue's attempt rules (queue.RecordAttempt), linked to its call record.
 type consoleDialer struct {
-	gateway   *telephony.Gateway
-	real      *gatewayDialer
-	dev       *devDialer
-	simulated bool
+	calls *telephony.AgentDialer
+	db    *pgxpool.Pool
+	log   *slog.Logger
 }
 
 func (c *consoleDialer) Dial(ctx context.Context, req agentui.DialRequest) (<-chan agentui.CallEvent, error) {
-	if c.real != nil && c.gateway.AgentConnected(req.AgentUsername) {
-		return c.real.Dial(ctx, req)
-	}
-	if c.dev != nil {
-		return c.dev.Dial(ctx, req)
-	}
-	return nil, fmt.Errorf("dial for %s: %w", req.AgentUsername, agentui.ErrPhoneNotConnected)
-}
-
-func (c *consoleDialer) Hangup(ctx context.Context, callID string) error {
-	if strings.HasPrefix(callID, devCallPrefix) && c.dev != nil {
-		return c.dev.Hangup(ctx, callID)
-	}
-	if c.real != nil {
-		return c.real.Hangup(ctx, callID)
-	}
-	return errors.New("console dialer: no such call")
-}
-
-// devCallPrefix starts the call id of every simulated call.
-const devCallPrefix = "dev-"
-
-// devDialer is the development dialer: it SIMULATES calls (no SIP, no audio) so the
-// console can be worked end to end without a trunk or a phone. Every call rings after a
-// second, is answered two seconds later, and lasts until the agent hangs up (or two
-// minutes). It writes a call record like the gateway would. It is not the gateway.
-type devDialer struct {
-	db    *pgxpool.Pool
-	log   *slog.Logger
-	mu    sync.Mutex
-	calls map[string]chan struct{}
-}
-
-func newDevDialer(db *pgxpool.Pool, log *slog.Logger) *devDialer {
-	log.Warn("no HUIFANG_SIP_TRUNK: agents without a registered phone work simulated calls (development dialer, no audio)")
-	return &devDialer{db: db, log: log, calls: map[string]chan struct{}{}}
-}
-
-func (d *devDialer) Dial(ctx context.Context, req agentui.DialRequest) (<-chan agentui.CallEvent, error) {
-	id := devCallPrefix + newCallID()
-	hang := make(chan struct{})
-	d.mu.Lock()
-	d.calls[id] = hang
-	d.mu.Unlock()
-	events := make(chan agentui.CallEvent, 4)
-	res := &telephony.CallResult{CallID: id, Trunk: "simulated", To: req.Number, Kind: "agent", InviteAt: time.Now(),
-		Meta: telephony.CallMeta{DealerID: req.DealerID, TaskID: req.TaskID, CustomerID: req.CustomerID, AgentUserID: req.AgentUserID}}
-	bg := context.WithoutCancel(ctx)
-	attemptID := reportAttempt(bg, d.db, d.log, res, true)
-	events <- agentui.CallEvent{CallID: id, AttemptID: attemptID, State: agentui.CallDialing, At: res.InviteAt}
-	go func() {
-		defer close(events)
-		defer func() {
-			d.mu.Lock()
-			delete(d.calls, id)
-			d.mu.Unlock()
-		}()
-		wait := func(dur time.Duration) bool {
-			select {
-			case <-hang:
-				return false
-			case <-time.After(dur):
-				return true
-			}
-		}
-		end := func(outcome telephony.Outcome, by string) {
-			res.EndAt, res.Outcome, res.HangupBy = time.Now(), outcome, by
-			reportAttempt(bg, d.db, d.log, res, true)
-			events <- agentui.CallEvent{CallID: id, AttemptID: attemptID, State: agentui.CallEnded, At: res.EndAt,
-				Result: string(outcome), HangupBy: by}
-		}
-		if !wait(time.Second) {
-			end(telephony.Outcome(queue.CallNoAnswer), telephony.HangupAgent)
-			return
-		}
-		res.RingAt = time.Now()
-		reportAttempt(bg, d.db, d.log, res, true)
-		events <- agentui.CallEvent{CallID: id, AttemptID: attemptID, State: agentui.CallRinging, At: res.RingAt}
-		if !wait(2 * time.Second) {
-			end(telephony.Outcome(queue.CallNoAnswer), telephony.HangupAgent)
-			return
-		}
-		res.AnswerAt = time.Now()
-		events <- agentui.CallEvent{CallID: id, AttemptID: attemptID, State: agentui.CallAnswered, At: res.AnswerAt}
-		if !wait(2 * time.Minute) {
-			end(telephony.Outcome(queue.CallAnswered), telephony.HangupAgent)
-			return
-		}
-		end(telephony.Outcome(queue.CallAnswered), telephony.HangupCustomer)
-	}()
-	return events, nil
-}
-
-func (d *devDialer) Hangup(ctx context.Context, callID string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if hang, ok := d.calls[callID]; ok {
-		close(hang)
-		delete(d.calls, callID)
-		return nil
-	}
-	return errors.New("dev dialer: no such call")
-}
-
-// gatewayDialer is the console's Dialer on the SIP gateway: it calls the customer and
-// bridges the answered call to the agent's registered phone (telephony.DialAgent). Wire it
-// in newConsolePart once the gateway runs inside serve.
-type gatewayDialer struct {
-	gw    *telephony.Gateway
-	db    *pgxpool.Pool
-	log   *slog.Logger
-	mu    sync.Mutex
-	calls map[string]*gatewayCall
-}
-
-type gatewayCall struct {
-	cancel context.CancelFunc
-	sipID  string
-}
-
-func newGatewayDialer(gw *telephony.Gateway, db *pgxpool.Pool, log *slog.Logger) *gatewayDialer {
-	return &gatewayDialer{gw: gw, db: db, log: log, calls: map[string]*gatewayCall{}}
-}
-
-func (g *gatewayDialer) Dial(ctx context.Context, req agentui.DialRequest) (<-chan agentui.CallEvent, error) {
-	if !g.gw.AgentConnected(req.AgentUsername) {
+	updates, err := c.calls.Dial(ctx, req.AgentUsername, telephony.DialParams{To: req.Number,
+		Meta: telephony.CallMeta{DealerID: req.DealerID, TaskID: req.TaskID, CustomerID: req.CustomerID, AgentUserID: req.AgentUserID}})
+	if errors.Is(err, telephony.ErrAgentNotConnected) {
 		return nil, fmt.Errorf("dial for %s: %w", req.AgentUsername, agentui.ErrPhoneNotConnected)
 	}
-	id := "console-" + newCallID()
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	gc := &gatewayCall{cancel: cancel}
-	g.mu.Lock()
-	g.calls[id] = gc
-	g.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	events := make(chan agentui.CallEvent, 8)
-	events <- agentui.CallEvent{CallID: id, State: agentui.CallDialing, At: time.Now()}
 	go func() {
 		defer close(events)
-		defer cancel()
-		res, err := g.gw.DialAgent(cctx, req.AgentUsername, telephony.DialParams{
-			To:   req.Number,
-			Meta: telephony.CallMeta{DealerID: req.DealerID, TaskID: req.TaskID, CustomerID: req.CustomerID, AgentUserID: req.AgentUserID},
-			OnRing: func() {
-				events <- agentui.CallEvent{CallID: id, State: agentui.CallRinging, At: time.Now()}
-			},
-			OnAnswer: func(ctx context.Context, c *telephony.Call) error {
-				g.mu.Lock()
-				gc.sipID = c.CallID()
-				g.mu.Unlock()
-				events <- agentui.CallEvent{CallID: id, State: agentui.CallAnswered, At: time.Now()}
-				return nil
-			},
-		})
-		g.mu.Lock()
-		delete(g.calls, id)
-		g.mu.Unlock()
-		if err != nil || res == nil {
-			g.log.Error("gateway dial", "task", req.TaskID, "err", err)
-			events <- agentui.CallEvent{CallID: id, State: agentui.CallEnded, At: time.Now(), Result: queue.CallTrunkFailure, HangupBy: telephony.HangupSystem}
-			return
+		for u := range updates {
+			ev := agentui.CallEvent{CallID: u.ID, State: u.State, At: u.At}
+			if u.State == telephony.CallEnded {
+				ev.Result, ev.HangupBy = queue.CallTrunkFailure, telephony.HangupSystem
+				if r := u.Result; r != nil {
+					ev.Result, ev.HangupBy = string(r.Outcome), r.HangupBy
+					ev.AttemptID = c.recordAttempt(context.WithoutCancel(ctx), r)
+				}
+			}
+			events <- ev
 		}
-		attemptID := reportAttempt(context.Background(), g.db, g.log, res, false)
-		events <- agentui.CallEvent{CallID: id, AttemptID: attemptID, State: agentui.CallEnded, At: res.EndAt,
-			Result: string(res.Outcome), HangupBy: res.HangupBy}
 	}()
 	return events, nil
 }
 
-func (g *gatewayDialer) Hangup(ctx context.Context, callID string) error {
-	g.mu.Lock()
-	gc, ok := g.calls[callID]
-	var sipID string
-	if ok {
-		sipID = gc.sipID
+func (c *consoleDialer) Hangup(_ context.Context, callID string) error {
+	return c.calls.Hangup(callID)
+}
+
+// recordAttempt hands an ended call to the queue's attempt rules and returns its
+// call_attempts id (the gateway's CallLog stored the record).
+func (c *consoleDialer) recordAttempt(ctx context.Context, r *telephony.CallResult) int64 {
+	row, err := store.New(c.db).GetCallAttemptByCallID(ctx, r.CallID)
+	if err != nil {
+		c.log.Error("find call record", "call_id", r.CallID, "err", err)
 	}
-	g.mu.Unlock()
-	if !ok {
-		return errors.New("gateway dialer: no such call")
+	if r.Meta.TaskID != 0 && r.Outcome != "" {
+		_, err := queue.RecordAttempt(ctx, c.db, queue.AttemptParams{DealerID: r.Meta.DealerID, TaskID: r.Meta.TaskID,
+			CallID: r.CallID, AttemptID: row.ID, AgentUserID: r.Meta.AgentUserID, Outcome: string(r.Outcome), At: r.EndAt})
+		if err != nil {
+			c.log.Error("record attempt", "call_id", r.CallID, "err", err)
+		}
 	}
-	if sipID != "" && g.gw.Hangup(sipID, telephony.HangupAgent) {
-		return nil
-	}
-	gc.cancel()
-	return nil
+	return row.ID
 }

@@ -69,7 +69,7 @@ func TestGatewayDialerBridgesToAgentPhone(t *testing.T) {
 	}
 	require.True(t, gw.AgentConnected("agent1"), "the agent's phone leg is up")
 
-	d := &consoleDialer{gateway: gw, real: newGatewayDialer(gw, db, log)}
+	d := newTestConsoleDialer(db, gw, false)
 	events, err := d.Dial(ctx, agentui.DialRequest{DealerID: dealer.ID, TaskID: taskID, CustomerID: customerID,
 		AgentUserID: agent.ID, AgentUsername: "agent1", Number: "13900000002"})
 	require.NoError(t, err)

@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	agentui "github.com/huifang/huifang/agent-ui"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
+	"github.com/huifang/huifang/telephony"
 )
 
 // TestConsoleWiring drives the console's Queue and Dialer as serve wires them: the queue
@@ -44,7 +46,7 @@ func TestConsoleWiring(t *testing.T) {
 	require.Equal(t, taskID, again.ID)
 
 	// The development dialer plays a call and records it.
-	dd := newDevDialer(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dd := newTestConsoleDialer(db, nil, true)
 	events, err := dd.Dial(ctx, agentui.DialRequest{DealerID: dealer.ID, TaskID: taskID, CustomerID: customerID,
 		AgentUserID: agent.ID, AgentUsername: "agent1", Number: task.Phone})
 	require.NoError(t, err)
@@ -99,7 +101,7 @@ func TestConsoleWiring(t *testing.T) {
 	require.ErrorIs(t, err, agentui.ErrNoTask)
 
 	// With a real trunk and no registered phone, no call is placed.
-	_, err = (&consoleDialer{}).Dial(ctx, agentui.DialRequest{AgentUsername: "agent1", Number: "13900000001"})
+	_, err = newTestConsoleDialer(db, nil, false).Dial(ctx, agentui.DialRequest{AgentUsername: "agent1", Number: "13900000001"})
 	require.ErrorIs(t, err, agentui.ErrPhoneNotConnected)
 
 	// Outside the calling window the console is told when it opens.
@@ -109,4 +111,12 @@ func TestConsoleWiring(t *testing.T) {
 	var closed *agentui.ClosedError
 	require.True(t, errors.As(err, &closed), "got %v", err)
 	require.True(t, closed.NextOpen.After(time.Now()))
+}
+
+// newTestConsoleDialer is the console's dialer as serve wires it, on gw (nil: none),
+// simulating calls for agents without a phone when simulate is set.
+func newTestConsoleDialer(db *pgxpool.Pool, gw *telephony.Gateway, simulate bool) *consoleDialer {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &consoleDialer{calls: telephony.NewAgentDialer(telephony.AgentDialerConfig{Gateway: gw, Simulate: simulate,
+		CallLog: telephony.NewStoreCallLog(db), Log: log}), db: db, log: log}
 }

@@ -234,6 +234,7 @@ func TestServeMetricsMoveWithWork(t *testing.T) {
 
 	m = p.scrape(t)
 	require.Zero(t, m[openTasks], "the task is closed: no open task left")
+	require.Equal(t, 1.0, m[`huifang_calls_total{kind="agent",outcome="answered",sip_status="0"}`], "the simulated call is counted")
 	require.Zero(t, m[agents])
 	require.Equal(t, 1.0, m[`huifang_agents{phase="idle",status="ready"}`])
 
