@@ -41,7 +41,7 @@ import (
 //	HUIFANG_KANNEL_DLR_MASK     delivery reports asked for (default 31, all; 19 = final states only)
 //	HUIFANG_ALIYUN_ACCESS_KEY_ID, HUIFANG_ALIYUN_ACCESS_KEY_SECRET  an Aliyun RAM access key
 //	HUIFANG_ALIYUN_REGION       the API region (default cn-hangzhou)
-//	HUIFANG_ALIYUN_ENDPOINT     the API host, or http(s)://host:port (optional; the SDK's by default)
+//	HUIFANG_ALIYUN_ENDPOINT     the API host, or http(s)://host:port (optional; dysmsapi.aliyuncs.com by default)
 //	HUIFANG_TENCENT_SECRET_ID, HUIFANG_TENCENT_SECRET_KEY  a Tencent Cloud API key
 //	HUIFANG_TENCENT_SDK_APP_ID  the SMS application (SmsSdkAppId)
 //	HUIFANG_TENCENT_REGION      the API region (default ap-guangzhou)

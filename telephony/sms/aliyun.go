@@ -3,17 +3,20 @@ package sms
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
-	"github.com/aliyun/alibaba-cloud-sdk-go/services/dysmsapi"
 
 	"github.com/huifang/huifang/store"
 )
@@ -24,23 +27,29 @@ type AliyunConfig struct {
 	AccessKeyID, AccessKeySecret string
 	// Region is the API region; empty means cn-hangzhou.
 	Region string
-	// Endpoint overrides the API host (host or host:port), for tests; empty means the
-	// SDK's endpoint for the region (dysmsapi.aliyuncs.com).
+	// Endpoint overrides the API host (host or host:port), for tests; empty means
+	// dysmsapi.aliyuncs.com, the service's endpoint for every mainland region.
 	Endpoint string
 	// Scheme is "https" (the default) or "http".
 	Scheme string
 	// Timeout bounds one request; zero means 10s.
 	Timeout time.Duration
+	// Client sends the requests; nil means an http.Client with Timeout.
+	Client *http.Client
 }
 
-// Aliyun submits messages to Aliyun SMS through its Go SDK: the template approved at
-// Aliyun (TemplateCode), its parameters as JSON (TemplateParam), the dealer's signature
-// (SignName) and our message id as OutId, which Aliyun's reports carry back.
+// aliyunAPIVersion is the version of the dysmsapi API SendSms belongs to.
+const aliyunAPIVersion = "2017-05-25"
+
+// Aliyun submits messages to Aliyun SMS: one SendSms call of Aliyun's RPC API, a form
+// POST signed with Aliyun's RPC signature (version 1.0, HMAC-SHA1 over the sorted,
+// percent-encoded parameters), carrying the template approved at Aliyun (TemplateCode),
+// its parameters as JSON (TemplateParam), the dealer's signature (SignName) and our
+// message id as OutId, which Aliyun's reports carry back. It takes the caller's context,
+// which Aliyun's SDK did not.
 type Aliyun struct {
 	cfg AliyunConfig
-	// clients are SDK clients not in use: an SDK client changes its own state on each
-	// request, so each request takes one for itself.
-	clients sync.Pool
+	url string
 }
 
 // NewAliyun checks cfg and returns an Aliyun sender.
@@ -53,112 +62,145 @@ func NewAliyun(cfg AliyunConfig) (*Aliyun, error) {
 	}
 	switch strings.ToLower(cfg.Scheme) {
 	case "", "https":
-		cfg.Scheme = "HTTPS"
+		cfg.Scheme = "https"
 	case "http":
-		cfg.Scheme = "HTTP"
+		cfg.Scheme = "http"
 	default:
 		return nil, fmt.Errorf("aliyun sms: scheme %q is not http or https", cfg.Scheme)
 	}
 	if strings.Contains(cfg.Endpoint, "/") {
 		return nil, fmt.Errorf("aliyun sms: endpoint %q must be a host or host:port, without scheme or path", cfg.Endpoint)
 	}
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = "dysmsapi.aliyuncs.com"
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	a := &Aliyun{cfg: cfg}
-	c, err := a.newClient()
-	if err != nil {
-		return nil, err
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: cfg.Timeout}
 	}
-	a.clients.Put(c)
-	return a, nil
-}
-
-func (a *Aliyun) newClient() (*dysmsapi.Client, error) {
-	c, err := dysmsapi.NewClientWithAccessKey(a.cfg.Region, a.cfg.AccessKeyID, a.cfg.AccessKeySecret)
-	if err != nil {
-		return nil, fmt.Errorf("aliyun sms: client: %w", err)
-	}
-	return c, nil
+	return &Aliyun{cfg: cfg, url: cfg.Scheme + "://" + cfg.Endpoint + "/"}, nil
 }
 
 // Name is the provider name stored on each message.
 func (a *Aliyun) Name() string { return "aliyun" }
 
+// aliyunAnswer is SendSms's JSON answer (and the body of Aliyun's error answers).
+type aliyunAnswer struct {
+	Code      string `json:"Code"`
+	Message   string `json:"Message"`
+	BizID     string `json:"BizId"`
+	RequestID string `json:"RequestId"`
+}
+
 // Submit sends m's template with its parameters and returns Aliyun's BizId. Refusals by
 // Aliyun's documented codes (bad template, signature, number or parameters) are
 // Permanent; throttling, server errors and a refused connection may be retried; a
-// request that got no answer is InDoubt. The SDK takes no context: when ctx ends first
-// the message is in doubt.
+// request that got no answer (ctx ended, timeout) is InDoubt.
 func (a *Aliyun) Submit(ctx context.Context, m store.OutgoingSMS) (string, error) {
 	if err := checkTemplate("aliyun", m); err != nil {
 		return "", err
 	}
-	req := dysmsapi.CreateSendSmsRequest()
-	req.Scheme = a.cfg.Scheme
-	if a.cfg.Endpoint != "" {
-		req.Domain = a.cfg.Endpoint
+	params := url.Values{
+		"Action":       {"SendSms"},
+		"Version":      {aliyunAPIVersion},
+		"RegionId":     {a.cfg.Region},
+		"PhoneNumbers": {m.Phone},
+		"SignName":     {m.Sign},
+		"TemplateCode": {m.ProviderTemplate},
+		"OutId":        {strconv.FormatInt(m.ID, 10)},
 	}
-	req.SetReadTimeout(a.cfg.Timeout)
-	req.SetConnectTimeout(5 * time.Second)
-	req.PhoneNumbers = m.Phone
-	req.SignName = m.Sign
-	req.TemplateCode = m.ProviderTemplate
-	req.OutId = strconv.FormatInt(m.ID, 10)
-	if params := templateParams(m); len(params) > 0 {
+	if vars := templateParams(m); len(vars) > 0 {
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(params); err != nil {
+		if err := enc.Encode(vars); err != nil {
 			return "", &Error{Provider: "aliyun", Err: err, permanent: true}
 		}
-		req.TemplateParam = strings.TrimSpace(b.String())
+		params.Set("TemplateParam", strings.TrimSpace(b.String()))
 	}
+	body := aliyunSignedForm(http.MethodPost, params, a.cfg.AccessKeyID, a.cfg.AccessKeySecret, time.Now(), rand.Text())
 	if err := ctx.Err(); err != nil {
 		return "", &Error{Provider: "aliyun", Err: err} // not sent
 	}
-	c, _ := a.clients.Get().(*dysmsapi.Client)
-	if c == nil {
-		var err error
-		if c, err = a.newClient(); err != nil {
-			return "", &Error{Provider: "aliyun", Err: err}
-		}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, strings.NewReader(body))
+	if err != nil {
+		return "", &Error{Provider: "aliyun", Err: err, permanent: true}
 	}
-	type result struct {
-		resp *dysmsapi.SendSmsResponse
-		err  error
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := a.cfg.Client.Do(req)
+	if err != nil {
+		return "", transportError("aliyun", err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		resp, err := c.SendSms(req)
-		a.clients.Put(c)
-		done <- result{resp, err}
-	}()
-	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
-		return "", &Error{Provider: "aliyun", Err: ctx.Err(), inDoubt: true}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", &Error{Provider: "aliyun", Status: resp.StatusCode, Err: err, inDoubt: true}
 	}
-	if res.err != nil {
-		return "", aliyunError(res.err)
+	var ans aliyunAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil || ans.Code == "" {
+		// Not Aliyun's answer (a proxy's page): a 5xx may pass later, anything else not.
+		return "", aliyunRefusal(resp.StatusCode, "", strings.TrimSpace(string(raw)))
 	}
-	if res.resp.Code != "OK" {
-		return "", aliyunRefusal(res.resp.GetHttpStatus(), res.resp.Code, res.resp.Message)
+	if ans.Code != "OK" || resp.StatusCode != http.StatusOK {
+		return "", aliyunRefusal(resp.StatusCode, ans.Code, ans.Message)
 	}
-	if res.resp.BizId == "" {
-		return req.OutId, nil
+	if ans.BizID == "" {
+		return params.Get("OutId"), nil
 	}
-	return res.resp.BizId, nil
+	return ans.BizID, nil
 }
 
-// aliyunError classifies an error the SDK returned.
-func aliyunError(err error) *Error {
-	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		return aliyunRefusal(se.HttpStatus(), se.ErrorCode(), se.Message())
+// aliyunSignedForm returns params with Aliyun's common RPC parameters, signed, as a form
+// body: Format, AccessKeyId, SignatureMethod HMAC-SHA1, SignatureVersion 1.0, the
+// Timestamp (UTC) and SignatureNonce, then Signature over all of them as Aliyun's RPC
+// signature mechanism (version 1.0) defines it.
+func aliyunSignedForm(method string, params url.Values, keyID, secret string, now time.Time, nonce string) string {
+	p := url.Values{}
+	for k, v := range params {
+		p[k] = v
 	}
-	return transportError("aliyun", err)
+	p.Set("Format", "JSON")
+	p.Set("AccessKeyId", keyID)
+	p.Set("SignatureMethod", "HMAC-SHA1")
+	p.Set("SignatureVersion", "1.0")
+	p.Set("Timestamp", now.UTC().Format("2006-01-02T15:04:05Z"))
+	p.Set("SignatureNonce", nonce)
+	p.Set("Signature", aliyunSignature(method, p, secret))
+	return p.Encode()
+}
+
+// aliyunSignature is the RPC signature of params (version 1.0): the parameters but
+// Signature, sorted by name, each name and value percent-encoded (RFC 3986: space as
+// %20, ~ kept) and joined as name=value&...; the string to sign is METHOD&%2F& followed
+// by that query percent-encoded again; the signature is the base64 of its HMAC-SHA1
+// with the key secret + "&".
+func aliyunSignature(method string, params url.Values, secret string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if k != "Signature" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var q strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			q.WriteByte('&')
+		}
+		q.WriteString(aliyunEscape(k) + "=" + aliyunEscape(params.Get(k)))
+	}
+	mac := hmac.New(sha1.New, []byte(secret+"&"))
+	mac.Write([]byte(method + "&" + aliyunEscape("/") + "&" + aliyunEscape(q.String())))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// aliyunEscape percent-encodes s as Aliyun's signature wants: every byte but A-Z a-z
+// 0-9 - _ . ~ as %XX.
+func aliyunEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 // aliyunRetryable are Aliyun's codes for refusals that may pass later: throttling, the
