@@ -66,7 +66,7 @@ func startServe(t *testing.T, db *storetest.DB, rdb *storetest.Redis, name strin
 	t.Helper()
 	vars := map[string]string{
 		"DATABASE_URL": db.URL, "REDIS_URL": rdb.URL, "HUIFANG_HTTP_ADDR": "127.0.0.1:0",
-		"HUIFANG_METRICS_ADDR": "127.0.0.1:0", "HUIFANG_SIP_ADDR": "127.0.0.1:0", "HUIFANG_LOG_FORMAT": "json",
+		"HUIFANG_METRICS_ADDR": "127.0.0.1:0", "HUIFANG_SMS_CALLBACK_ADDR": "off", "HUIFANG_SIP_ADDR": "127.0.0.1:0", "HUIFANG_LOG_FORMAT": "json",
 		"HUIFANG_RECORDINGS_DIR": t.TempDir(), "HUIFANG_PUBLIC_URL": "http://console.test", "HUIFANG_SHUTDOWN_TIMEOUT": "5s", "HUIFANG_WORKERS": "2",
 	}
 	for k, v := range extra {
