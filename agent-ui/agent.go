@@ -451,20 +451,21 @@ func (a *agent) hangupLocked() {
 	}
 }
 
-// skipLocked gives the task on screen back to the queue, with the agent's reason.
+// skipLocked gives the task on screen back to the queue without a call, with the agent's
+// reason (one of skipReasons): the only way to finish a task that was not called.
 func (a *agent) skipLocked(reason string) {
 	if a.task == nil || (a.phase != phasePreview && a.phase != phaseCountdown) {
 		a.errorLocked("no_task_to_skip")
 		return
 	}
-	if reason == "" {
+	if !isSkipReason(reason) {
 		a.errorLocked("skip_reason")
 		return
 	}
 	a.stopTimersLocked()
 	ctx, cancel := actionCtx()
 	defer cancel()
-	if err := a.h.deps.Queue.Release(ctx, a.u.DealerID, a.u.ID, a.task.ID, trimTo(reason, 200)); err != nil {
+	if err := a.h.deps.Queue.Skip(ctx, a.u.DealerID, a.u.ID, a.task.ID, reason); err != nil {
 		a.h.log.Error("skip", "user", a.u.Username, "task", a.task.ID, "err", err)
 		a.errorLocked("skip_failed")
 		return
@@ -472,6 +473,15 @@ func (a *agent) skipLocked(reason string) {
 	a.task, a.call, a.phase = nil, nil, phaseIdle
 	a.publishLocked(ctx)
 	a.takeNextLocked()
+}
+
+func isSkipReason(r string) bool {
+	for _, x := range skipReasons {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *agent) rememberSavedLocked(id string) {

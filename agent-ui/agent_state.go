@@ -51,6 +51,7 @@ func (a *agent) callViewLocked(now time.Time) map[string]any {
 	if !c.ended.IsZero() {
 		v["ended_ms"] = c.ended.UnixMilli()
 	}
+	v["answered"] = !c.answered.IsZero()
 	if !c.answered.IsZero() {
 		v["talk_secs"] = int(end.Sub(c.answered).Seconds())
 	}

@@ -298,6 +298,13 @@ func TestAgentWorksATask(t *testing.T) {
 	close(call.events)
 	ws.until("wrap-up", isState(phaseWrapup))
 
+	// A callback needs a time; the error names the problem and nothing is saved.
+	ws.send(map[string]any{"type": "outcome", "client_id": "c0-0123456789", "task_id": b.tasks["王建国"], "code": "callback"})
+	e := ws.until("error", func(m map[string]any) bool { return m["type"] == "error" })
+	require.Equal(t, "callback_future", e["code"])
+	require.Contains(t, e["message"], "回电时间")
+	require.Equal(t, 0, outcomeRows(t, b, b.tasks["王建国"]))
+
 	outcome := map[string]any{"type": "outcome", "client_id": "c1-0123456789", "task_id": b.tasks["王建国"], "code": "reached",
 		"answers": map[string]any{"satisfaction": map[string]any{"label": "5 非常满意", "score": 5}}, "notes": "满意", "sms_opt_out": true}
 	ws.send(outcome)
@@ -318,12 +325,6 @@ func TestAgentWorksATask(t *testing.T) {
 	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT script_version FROM call_outcomes WHERE task_id = $1`, b.tasks["王建国"]).Scan(&version))
 	require.Equal(t, "complaint@0+maintenance@0", version)
 
-	// A callback needs a time; the error names the problem and nothing is saved.
-	ws.send(map[string]any{"type": "outcome", "client_id": "c2-0123456789", "task_id": b.tasks["李娜"], "code": "callback"})
-	e := ws.until("error", func(m map[string]any) bool { return m["type"] == "error" })
-	require.Equal(t, "callback_future", e["code"])
-	require.Contains(t, e["message"], "回电时间")
-	require.Equal(t, 0, outcomeRows(t, b, b.tasks["李娜"]))
 
 	// Skip with a reason: the task goes back and nothing else is ready.
 	ws.send(map[string]any{"type": "skip", "reason": "duplicate"})
@@ -414,13 +415,74 @@ func TestPausedAgentGetsNoNextTask(t *testing.T) {
 	ws := b.agentWS(t, a1)
 	ws.send(map[string]any{"type": "ready", "mode": "preview"})
 	ws.until("preview", isState(phasePreview))
+	ws.send(map[string]any{"type": "call"})
+	call := b.dialer.next(t)
 	ws.send(map[string]any{"type": "pause", "reason": "meal"})
 	ws.until("paused", func(m map[string]any) bool { return m["type"] == "state" && m["status"] == "paused" })
+	call.events <- CallEvent{State: CallEnded, Result: "no_answer", HangupBy: "system"}
+	close(call.events)
+	ws.until("wrap-up", isState(phaseWrapup))
 	ws.send(map[string]any{"type": "outcome", "client_id": "p1-0123456789", "task_id": b.tasks["王建国"], "code": "no_answer"})
 	st := ws.until("idle while paused", isState(phaseIdle))
 	require.Equal(t, "paused", st["status"])
 	require.Equal(t, "meal", st["pause_reason"])
 	require.Equal(t, 1, outcomeRows(t, b, b.tasks["王建国"]))
+}
+
+// Outcomes that say the customer was reached need an answered call of the task; without
+// a call only a skip with its reason finishes the task, and the skip is in the records.
+func TestOutcomeNeedsACall(t *testing.T) {
+	b := setup(t, nil)
+	a1 := b.login(t, "agent1")
+	ws := b.agentWS(t, a1)
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	ws.until("preview", isState(phasePreview))
+	task := b.tasks["王建国"]
+	refused := func(id, code, want string) {
+		t.Helper()
+		ws.send(map[string]any{"type": "outcome", "client_id": id, "task_id": task, "code": code,
+			"answers": map[string]any{"satisfaction": map[string]any{"score": 5}}, "callback_at": "2030-01-01T10:00",
+			"appointment_at": "2030-01-01T10:00", "complaint_category": "price"})
+		e := ws.until("refused "+code, func(m map[string]any) bool { return m["type"] == "error" && m["client_id"] == id })
+		require.Equal(t, want, e["code"], code)
+		require.NotEmpty(t, e["message"])
+	}
+	// In preview, before any call: nothing may be saved, whatever the code.
+	for i, code := range []string{"reached", "appointment", "callback", "complaint", "no_answer", "refused"} {
+		refused(fmt.Sprintf("pre-%d-0123456789", i), code, "no_call_yet")
+	}
+	require.Equal(t, 0, outcomeRows(t, b, task))
+
+	// A call that rings out: only the not-reached outcomes.
+	ws.send(map[string]any{"type": "call"})
+	call := b.dialer.next(t)
+	call.events <- CallEvent{State: CallRinging, AttemptID: 0}
+	call.events <- CallEvent{State: CallEnded, Result: "no_answer", HangupBy: "system"}
+	close(call.events)
+	ws.until("wrap-up", isState(phaseWrapup))
+	for i, code := range []string{"reached", "appointment", "callback", "complaint", "refused", "do_not_call"} {
+		refused(fmt.Sprintf("na-%d-0123456789", i), code, "not_answered")
+	}
+	ws.send(map[string]any{"type": "outcome", "client_id": "na-dnc-0123456789", "task_id": task, "code": "no_answer", "do_not_call": true})
+	e := ws.until("do-not-call box refused", func(m map[string]any) bool { return m["type"] == "error" })
+	require.Equal(t, "not_answered", e["code"])
+	require.Equal(t, 0, outcomeRows(t, b, task))
+	ws.send(map[string]any{"type": "outcome", "client_id": "na-ok-0123456789", "task_id": task, "code": "no_answer"})
+	ws.until("saved", func(m map[string]any) bool { return m["type"] == "saved" })
+	require.Equal(t, 1, outcomeRows(t, b, task))
+
+	// The next task, not called: a skip needs one of the skip reasons, and is recorded.
+	next := ws.until("next task", isState(phasePreview))
+	nextID := taskOf(next)["id"]
+	ws.send(map[string]any{"type": "skip", "reason": ""})
+	e = ws.until("skip refused", func(m map[string]any) bool { return m["type"] == "error" })
+	require.Equal(t, "skip_reason", e["code"])
+	ws.send(map[string]any{"type": "skip", "reason": "customer_in_store"})
+	ws.until("idle", isState(phaseIdle))
+	var reason string
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT reason FROM call_skips WHERE task_id = $1 AND agent_user_id = $2`,
+		nextID, b.users["agent1"].ID).Scan(&reason))
+	require.Equal(t, "customer_in_store", reason)
 }
 
 // offlineDialer is a gateway to which the agent's phone is not connected.

@@ -13,11 +13,17 @@ type Queue interface {
 	// Take atomically hands the agent the next task. It returns ErrNoTask when nothing is
 	// ready, and a *ClosedError when no call may be placed now.
 	Take(ctx context.Context, dealerID, agentUserID int64) (*Task, error)
-	// Release gives a taken task back without an attempt (the agent skipped it).
+	// Release gives a taken task back without an attempt, for a reason that is not the
+	// agent's choice (the console could not show it, an undo).
 	Release(ctx context.Context, dealerID, agentUserID, taskID int64, reason string) error
+	// Skip gives a taken task back without a call, with the agent's skip reason; the
+	// skip is listed in the directors' call records.
+	Skip(ctx context.Context, dealerID, agentUserID, taskID int64, reason string) error
 	// RecordOutcome saves the agent's disposition of a task exactly once per
 	// Outcome.ClientID: a second call with the same ClientID changes nothing and
-	// returns nil.
+	// returns nil. It refuses, storing nothing, an outcome without a call of the task
+	// (ErrNoCall) and one that says the customer was reached without an answered call
+	// (ErrNotAnswered).
 	RecordOutcome(ctx context.Context, o Outcome) error
 }
 
@@ -40,6 +46,14 @@ type Task struct {
 	// Reclaimed is true when this take returned a task another agent had abandoned.
 	Reclaimed bool
 }
+
+// ErrNoCall is returned by Queue.RecordOutcome when the task has no call the outcome
+// could be about; a task that was not called is skipped with a reason instead.
+var ErrNoCall = errors.New("agentui: an outcome needs a call of the task")
+
+// ErrNotAnswered is returned by Queue.RecordOutcome for an outcome that says the
+// customer was reached when the call was not answered.
+var ErrNotAnswered = errors.New("agentui: this outcome needs an answered call")
 
 // ErrNoTask is returned by Queue.Take when no task is ready.
 var ErrNoTask = errors.New("agentui: no task is ready")

@@ -117,6 +117,61 @@ func searchCalls(ctx context.Context, db store.DBTX, p store.DirectorListCallsPa
 	return rows, nil
 }
 
+// listSkips finds the skips (tasks given back without a call) the record search shows
+// next to the calls: none when a filter only calls have is set (SIP status, talk time,
+// an outcome other than notCalled).
+func (h *handler) listSkips(ctx context.Context, f callFilter) ([]store.DirectorListSkipsRow, error) {
+	p := f.DirectorListCallsParams
+	if p.SipStatus != nil || p.MinSecs != nil || (p.Outcome != nil && *p.Outcome != notCalled) {
+		return nil, nil
+	}
+	q := store.New(customPlans{h.deps.DB})
+	sp := store.DirectorListSkipsParams{DealerID: *p.DealerID, FromAt: p.FromAt, ToAt: p.ToAt, CursorAt: p.CursorAt,
+		CursorID: p.CursorID, AgentID: p.AgentID, Campaign: p.Campaign, MaxRows: p.MaxRows}
+	if f.Customer != nil {
+		ids, err := q.DirectorFindCustomers(ctx, store.DirectorFindCustomersParams{DealerID: *p.DealerID, Q: *f.Customer})
+		if err != nil {
+			return nil, fmt.Errorf("director: find customers: %w", err)
+		}
+		sp.CustomerIds = append([]int64{}, ids...)
+	}
+	rows, err := q.DirectorListSkips(ctx, sp)
+	if err != nil {
+		return nil, fmt.Errorf("director: list skips: %w", err)
+	}
+	return rows, nil
+}
+
+// notCalled is the outcome filter's value for skips: tasks given back without a call.
+const notCalled = "not_called"
+
+// callRecord is one line of the call records: a call, or a skip. key orders lines of the
+// same instant and is the page cursor's id: a call's id, a skip's id negated.
+type callRecord struct {
+	at   time.Time
+	key  int64
+	call *store.DirectorListCallsRow
+	skip *store.DirectorListSkipsRow
+}
+
+// mergeRecords puts calls and skips in one list, newest first.
+func mergeRecords(calls []store.DirectorListCallsRow, skips []store.DirectorListSkipsRow) []callRecord {
+	out := make([]callRecord, 0, len(calls)+len(skips))
+	for i := range calls {
+		out = append(out, callRecord{at: calls[i].InviteAt, key: calls[i].ID, call: &calls[i]})
+	}
+	for i := range skips {
+		out = append(out, callRecord{at: skips[i].CreatedAt, key: -skips[i].ID, skip: &skips[i]})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].at.Equal(out[j].at) {
+			return out[i].at.After(out[j].at)
+		}
+		return out[i].key > out[j].key
+	})
+	return out
+}
+
 // talkSecs is a call's talk time in seconds (0 when not answered).
 func talkSecs(answer, end *time.Time) int64 {
 	if answer == nil || end == nil || end.Before(*answer) {
@@ -139,10 +194,19 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 		f.MaxRows = callsExportMax
 	}
 	f.WithUncalled = true
-	rows, err := h.listCalls(r.Context(), f)
+	calls, err := h.listCalls(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	skips, err := h.listSkips(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rows := mergeRecords(calls, skips)
+	if len(rows) > int(f.MaxRows) {
+		rows = rows[:f.MaxRows]
 	}
 	labels, err := h.outcomeLabels(r.Context(), u.DealerID, lang)
 	if err != nil {
@@ -154,7 +218,7 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 		rows = rows[:callsPageSize]
 		last := rows[len(rows)-1]
 		q := r.URL.Query()
-		q.Set("before", fmt.Sprintf("%d_%d", last.InviteAt.UnixNano(), last.ID))
+		q.Set("before", fmt.Sprintf("%d_%d", last.at.UnixNano(), last.key))
 		next = "/director/calls?" + q.Encode()
 	}
 	loc := u.location()
@@ -162,7 +226,22 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 		dword(lang, "campaign"), dword(lang, "outcome"), dword(lang, "appointment"), dword(lang, "complaint"), dword(lang, "answers"),
 		dword(lang, "notes"), dword(lang, "script"), dword(lang, "sip_status"), dword(lang, "talk"), dword(lang, "recording"), dword(lang, "check")}}
 	questions := h.questionTexts(r.Context(), u.DealerID)
-	for _, x := range rows {
+	for _, rec := range rows {
+		if sk := rec.skip; sk != nil {
+			// A task given back without a call (call_skips), with the agent's reason.
+			camps := ""
+			for i, c := range sk.Campaigns {
+				if i > 0 {
+					camps += " "
+				}
+				camps += campaignName(r, c)
+			}
+			tb.add(txt(sk.CreatedAt.In(loc).Format("2006-01-02 15:04:05")), txt(sk.AgentName), txt(sk.CustomerName+sk.CustomerTitle),
+				txt(camps), txt(t(lang, "outcome.not_called")+"："+t(lang, "sr."+sk.Reason)), txt(""), txt(""), txt(""), txt(""), txt(""),
+				txt(dword(lang, "no_call")), txt(""), txt(""), txt(""))
+			continue
+		}
+		x := rec.call
 		camps := ""
 		for i, c := range x.Campaigns {
 			if i > 0 {
@@ -217,6 +296,7 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 	for _, c := range codes {
 		outcomes = append(outcomes, opt{c.Code, labels[c.Code]})
 	}
+	outcomes = append(outcomes, opt{notCalled, t(lang, "outcome.not_called")})
 	var camps []opt
 	for _, c := range campaignCodes {
 		camps = append(camps, opt{c, campaignName(r, c)})

@@ -63,6 +63,15 @@ func (q *testQueue) Release(ctx context.Context, dealerID, userID, taskID int64,
 	return err
 }
 
+func (q *testQueue) Skip(ctx context.Context, dealerID, userID, taskID int64, reason string) error {
+	if err := q.Release(ctx, dealerID, userID, taskID, reason); err != nil {
+		return err
+	}
+	_, err := q.db.Exec(ctx, `INSERT INTO call_skips (dealer_id, task_id, customer_id, agent_user_id, reason)
+		SELECT dealer_id, id, customer_id, $2, $3 FROM call_tasks WHERE id = $1`, taskID, userID, reason)
+	return err
+}
+
 func (q *testQueue) RecordOutcome(ctx context.Context, o Outcome) error {
 	q.mu.Lock()
 	q.outcomes = append(q.outcomes, o)

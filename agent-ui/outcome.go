@@ -63,14 +63,26 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 		reply(errorMsg("hang_up_first"))
 		return
 	}
+	if a.phase != phaseWrapup || a.call == nil {
+		// Not called: the only way on is a skip with its reason.
+		reply(errorMsg("no_call_yet"))
+		return
+	}
 	o, problem := a.checkOutcomeLocked(m)
 	if problem != "" {
 		reply(errorMsg(problem))
 		return
 	}
 	if err := a.h.deps.Queue.RecordOutcome(ctx, o); err != nil {
-		a.h.log.Error("record outcome", "user", a.u.Username, "task", m.TaskID, "err", err)
-		reply(errorMsg("save_failed"))
+		switch {
+		case errors.Is(err, ErrNoCall):
+			reply(errorMsg("no_call_yet"))
+		case errors.Is(err, ErrNotAnswered):
+			reply(errorMsg("not_answered"))
+		default:
+			a.h.log.Error("record outcome", "user", a.u.Username, "task", m.TaskID, "err", err)
+			reply(errorMsg("save_failed"))
+		}
 		return
 	}
 	a.rememberSavedLocked(m.ClientID)
@@ -92,13 +104,19 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 		return Outcome{}, "save_failed"
 	}
 	var effect string
+	var reached bool
 	for _, c := range codes {
 		if c.Code == m.Code {
-			effect = c.Effect
+			effect, reached = c.Effect, c.Reached
 		}
 	}
 	if effect == "" {
 		return Outcome{}, "choose_outcome"
+	}
+	if (reached || (m.DoNotCall && effect != "dnc")) && a.call.answered.IsZero() {
+		// Reached, booked, callback, complaint, refused, do not call...: the customer
+		// must have answered this call.
+		return Outcome{}, "not_answered"
 	}
 	o := Outcome{ClientID: m.ClientID, DealerID: a.u.DealerID, TaskID: m.TaskID, AgentUserID: a.u.ID, Code: m.Code,
 		CallbackMine: m.CallbackMine, ComplaintCategory: trimTo(m.ComplaintCategory, 60), DoNotCall: m.DoNotCall,

@@ -68,6 +68,15 @@ var ErrTaskNotFound = errors.New("queue: no such task for this dealer")
 // ErrUnknownOutcome is returned for an outcome code the dealer does not have.
 var ErrUnknownOutcome = errors.New("queue: unknown outcome code")
 
+// ErrNoCall is returned by RecordOutcome when the task has no call the outcome could be
+// about: every outcome is the result of a call of its task (a task not called is given
+// back with a reason instead, see Release).
+var ErrNoCall = errors.New("queue: an outcome needs a call of the task")
+
+// ErrNotAnswered is returned by RecordOutcome for an outcome that says the customer was
+// reached (reached, booked, callback, complaint, refused...) when the call was not answered.
+var ErrNotAnswered = errors.New("queue: this outcome needs an answered call of the task")
+
 // AttemptParams is one call result reported by the gateway.
 type AttemptParams struct {
 	// DealerID and TaskID name the task the call was placed for.
@@ -227,7 +236,8 @@ type OutcomeParams struct {
 	SMSOptOut bool
 	// ScriptVersion is the script version the call was made with.
 	ScriptVersion string
-	// AttemptID is the call_attempts row of the call, zero if none.
+	// AttemptID is the call_attempts row of the call; zero means the agent's latest call
+	// of the task that no outcome used yet.
 	AttemptID int64
 	// Now is the current instant; zero means time.Now().
 	Now time.Time
@@ -264,6 +274,11 @@ type OutcomeResult struct {
 //
 // When the task is no longer open, the outcome is still saved and the customer-level
 // effects (invalid, dnc, complaint) still apply.
+//
+// Every outcome is about one call of its task that no other outcome used (AttemptID, or
+// the agent's latest such call): without one it is refused with ErrNoCall, and an outcome
+// whose code says the customer was reached (outcome_codes.reached) needs that call to have
+// been answered, else ErrNotAnswered. Nothing is stored on a refusal.
 func RecordOutcome(ctx context.Context, db *pgxpool.Pool, p OutcomeParams) (*OutcomeResult, error) {
 	var res *OutcomeResult
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
@@ -304,6 +319,24 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 	if err != nil {
 		return nil, fmt.Errorf("record outcome %q: %w", p.Code, err)
 	}
+	if first, err := q.GetCallOutcomeByClientID(ctx, store.GetCallOutcomeByClientIDParams{DealerID: p.DealerID, ClientID: p.ClientID}); err == nil {
+		return &OutcomeResult{OutcomeID: first.ID, Effect: first.Effect, TaskStatus: first.TaskStatus, Duplicate: true}, nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("record outcome %s: %w", p.ClientID, err)
+	}
+	call, err := q.OutcomeCallOfTask(ctx, store.OutcomeCallOfTaskParams{
+		TaskID: task.ID, DealerID: p.DealerID, AttemptID: p.AttemptID, AgentUserID: p.AgentUserID,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("record outcome %q task %d: %w", p.Code, task.ID, ErrNoCall)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record outcome %q task %d: find the call: %w", p.Code, task.ID, err)
+	}
+	if code.Reached && !call.Answered {
+		return nil, fmt.Errorf("record outcome %q task %d: %w", p.Code, task.ID, ErrNotAnswered)
+	}
+	p.AttemptID = call.ID
 	switch {
 	case code.Effect == "callback" && p.CallbackAt == nil:
 		return nil, fmt.Errorf("record outcome %q: a callback needs the callback time", p.Code)

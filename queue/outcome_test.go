@@ -116,6 +116,91 @@ func TestAttemptReportedTwiceAppliesOnce(t *testing.T) {
 	require.Equal(t, 1, attempts)
 }
 
+// call records a call of the task by the first agent at at, answered or not, as the
+// gateway would, and returns its call_attempts id.
+func (b *workBundle) call(t testing.TB, task int64, answered bool, at time.Time) int64 {
+	t.Helper()
+	var answer *time.Time
+	outcome := CallNoAnswer
+	if answered {
+		answer, outcome = &at, CallAnswered
+	}
+	var id int64
+	require.NoError(t, b.db.QueryRow(context.Background(), `INSERT INTO call_attempts (dealer_id, task_id, agent_user_id, call_id, to_number, invite_at, answer_at, end_at, outcome)
+		SELECT t.dealer_id, t.id, $2, 'c-' || t.id || '-' || $3::timestamptz, c.phone, $3, $4, $3, $5
+		FROM call_tasks t JOIN customers c ON c.id = t.customer_id WHERE t.id = $1 RETURNING id`,
+		task, b.agents[0], at, answer, outcome).Scan(&id))
+	return id
+}
+
+// Every outcome is about a call of its task that no outcome used yet, and an outcome
+// that says the customer was reached needs that call answered; refused, nothing is stored.
+func TestOutcomeNeedsACall(t *testing.T) {
+	t.Parallel()
+	b := newWorkBundle(t, 1)
+	ctx := context.Background()
+	at := b.at(t, "2026-11-23 10:00")
+	cases := []struct {
+		name    string
+		call    string // "", "unanswered", "answered", "used", "other task"
+		code    string
+		wantErr error
+	}{
+		{"reached without a call", "", "reached", ErrNoCall},
+		{"no answer without a call", "", "no_answer", ErrNoCall},
+		{"appointment without a call", "", "appointment", ErrNoCall},
+		{"reached on an unanswered call", "unanswered", "reached", ErrNotAnswered},
+		{"callback on an unanswered call", "unanswered", "callback", ErrNotAnswered},
+		{"complaint on an unanswered call", "unanswered", "complaint", ErrNotAnswered},
+		{"no answer on an unanswered call", "unanswered", "no_answer", nil},
+		{"reached on an answered call", "answered", "reached", nil},
+		{"wrong number on an answered call", "answered", "wrong_number", nil},
+		{"reached on a call an outcome used", "used", "reached", ErrNoCall},
+		{"reached on another task's call", "other task", "reached", ErrNoCall},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := b.addTask(t, taskOpts{phone: fmt.Sprintf("1360000%04d", i)})
+			var attempt int64
+			switch c.call {
+			case "unanswered":
+				b.call(t, id, false, at)
+			case "answered":
+				b.call(t, id, true, at)
+			case "used":
+				first := b.call(t, id, true, at)
+				cb := at.Add(time.Hour)
+				_, err := RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: c.name + "-first", TaskID: id,
+					AgentUserID: b.agents[0], Code: "callback", CallbackAt: &cb, AttemptID: first, Now: at})
+				require.NoError(t, err)
+			case "other task":
+				other := b.addTask(t, taskOpts{phone: fmt.Sprintf("1350000%04d", i)})
+				attempt = b.call(t, other, true, at)
+			}
+			cb, appt := at.Add(time.Hour), at.Add(48*time.Hour)
+			before := b.outcomes(t, id)
+			res, err := RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: c.name, TaskID: id, AgentUserID: b.agents[0],
+				Code: c.code, AttemptID: attempt, CallbackAt: &cb, AppointmentAt: &appt, ComplaintCategory: "price", Now: at.Add(time.Minute)})
+			if c.wantErr != nil {
+				require.ErrorIs(t, err, c.wantErr)
+				require.Equal(t, before, b.outcomes(t, id), "nothing stored")
+				return
+			}
+			require.NoError(t, err)
+			var linked *int64
+			require.NoError(t, b.db.QueryRow(ctx, `SELECT attempt_id FROM call_outcomes WHERE id = $1`, res.OutcomeID).Scan(&linked))
+			require.NotNil(t, linked, "the outcome names its call, so the records show it")
+		})
+	}
+}
+
+// outcomes counts the outcomes saved for a task.
+func (b *workBundle) outcomes(t testing.TB, task int64) int {
+	var n int
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM call_outcomes WHERE task_id = $1`, task).Scan(&n))
+	return n
+}
+
 func TestInvalidNumber(t *testing.T) {
 	t.Parallel()
 	b := newWorkBundle(t, 1)
@@ -128,6 +213,7 @@ func TestInvalidNumber(t *testing.T) {
 			if via == "gateway" {
 				require.Equal(t, StatusInvalid, b.attempt(t, id, CallInvalidNumber, at).TaskStatus)
 			} else {
+				b.call(t, id, true, at)
 				res, err := RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "inv", TaskID: id, AgentUserID: b.agents[0], Code: "wrong_number", Now: at})
 				require.NoError(t, err)
 				require.Equal(t, StatusInvalid, res.TaskStatus)
@@ -150,6 +236,7 @@ func TestDoNotCallAcrossCampaignsAndSMS(t *testing.T) {
 	_, err := b.db.Exec(ctx, `INSERT INTO sms_messages (dealer_id, customer_id, phone, body, idempotency_key) VALUES ($1, $2, '13900000001', '生日快乐', 'bday')`, b.dealer, cust)
 	require.NoError(t, err)
 	now := b.at(t, "2026-11-23 10:00")
+	b.call(t, id, true, now)
 
 	res, err := RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "dnc1", TaskID: id, AgentUserID: b.agents[0], Code: "do_not_call", Now: now})
 	require.NoError(t, err)
@@ -176,6 +263,7 @@ func TestOutcomeWithSMSOptOut(t *testing.T) {
 	svc := b.smsMsg(t, "13900000003", "service")
 	p := OutcomeParams{DealerID: b.dealer, ClientID: "sms-out-1", TaskID: id, AgentUserID: b.agents[0], Code: "reached",
 		SMSOptOut: true, Notes: "客户说短信太多", Now: b.at(t, "2026-11-23 10:00")}
+	b.call(t, id, true, p.Now)
 	for range 2 { // a resend has no second effect
 		_, err := RecordOutcome(ctx, b.db, p)
 		require.NoError(t, err)
@@ -208,6 +296,7 @@ func TestCallbackMineOrAnyone(t *testing.T) {
 			now := b.at(t, "2026-11-23 10:00")
 			_, err := b.take(t, me, now)
 			require.NoError(t, err)
+			b.call(t, id, true, now)
 			// The customer asks to be called tomorrow, after the task's last day.
 			cb := b.at(t, "2026-11-24 15:00")
 			res, err := RecordOutcome(ctx, b.db, OutcomeParams{
@@ -238,6 +327,7 @@ func TestOutcomeSavedExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	id := b.addTask(t, taskOpts{phone: "13900000001"})
 	p := OutcomeParams{DealerID: b.dealer, ClientID: "form-1", TaskID: id, AgentUserID: b.agents[0], Code: "no_answer", Now: b.at(t, "2026-11-23 10:00")}
+	b.call(t, id, false, p.Now)
 	const n = 5
 	results := make([]*OutcomeResult, n)
 	var wg sync.WaitGroup
@@ -286,6 +376,7 @@ func TestOutcomeEffects(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.code, func(t *testing.T) {
 			id := b.addTask(t, taskOpts{phone: fmt.Sprintf("1370000000%d", i)})
+			b.call(t, id, true, b.at(t, "2026-11-23 09:58"))
 			res, err := RecordOutcome(ctx, b.db, OutcomeParams{
 				DealerID: b.dealer, ClientID: c.code, TaskID: id, AgentUserID: b.agents[0], Code: c.code,
 				AppointmentAt: &appt, ComplaintCategory: "服务态度", Notes: "等待太久", Now: b.at(t, "2026-11-23 10:00"),
@@ -335,7 +426,8 @@ func TestOutcomeDoesNotCountTheGatewaysAttemptTwice(t *testing.T) {
 	// The agent also records no answer for the same call.
 	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "f1", TaskID: id, AgentUserID: b.agents[0], Code: "no_answer", AttemptID: attemptID, Now: at})
 	require.NoError(t, err)
-	// A no answer recorded without a gateway call counts.
+	// A no answer on a call whose result the gateway did not report counts.
+	b.call(t, id, false, at.Add(3*time.Hour))
 	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "f2", TaskID: id, AgentUserID: b.agents[0], Code: "no_answer", Now: at.Add(3 * time.Hour)})
 	require.NoError(t, err)
 	var attempts int

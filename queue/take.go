@@ -323,6 +323,9 @@ type ReleaseParams struct {
 	Now time.Time
 	// Policy overrides the default skip delay; zero fields keep the defaults.
 	Policy Policy
+	// Skip records the release as the agent's skip (call_skips, listed in the directors'
+	// call records with Reason); false is a give-back that is not the agent's choice.
+	Skip bool
 }
 
 // ErrNotTaken is returned by Release when the agent does not hold the task.
@@ -330,7 +333,7 @@ var ErrNotTaken = errors.New("queue: the task is not taken by this agent")
 
 // Release gives a taken task back to the queue without an attempt (the agent skipped
 // it), not to be taken again before the delay, and records the skip and its reason in
-// the audit log.
+// the audit log and, for the agent's own skip (Skip), in call_skips.
 func Release(ctx context.Context, db *pgxpool.Pool, p ReleaseParams) error {
 	if p.Reason == "" {
 		return errors.New("release: a reason is required")
@@ -354,8 +357,19 @@ func Release(ctx context.Context, db *pgxpool.Pool, p ReleaseParams) error {
 		if err != nil {
 			return fmt.Errorf("release task %d: %w", p.TaskID, err)
 		}
+		if p.Skip {
+			var agent *int64
+			if p.AgentUserID != 0 {
+				agent = &p.AgentUserID
+			}
+			if err := q.InsertCallSkip(ctx, store.InsertCallSkipParams{
+				AgentUserID: agent, Reason: p.Reason, Now: now, TaskID: p.TaskID, DealerID: p.DealerID,
+			}); err != nil {
+				return fmt.Errorf("release task %d: record the skip: %w", p.TaskID, err)
+			}
+		}
 		return audit(ctx, q, p.DealerID, p.AgentUserID, "call.skip", p.TaskID, map[string]any{
-			"reason": p.Reason, "not_before": now.Add(delay),
+			"reason": p.Reason, "not_before": now.Add(delay), "skip": p.Skip,
 		})
 	})
 }

@@ -310,7 +310,11 @@ func TestReleaseSkipsWithReason(t *testing.T) {
 	ctx := context.Background()
 	err = Release(ctx, b.db, ReleaseParams{DealerID: b.dealer, TaskID: id, AgentUserID: b.agents[1], Reason: "x", Now: now})
 	require.ErrorIs(t, err, ErrNotTaken, "only the holder releases")
-	require.NoError(t, Release(ctx, b.db, ReleaseParams{DealerID: b.dealer, TaskID: id, AgentUserID: b.agents[0], Reason: "客户在开会", Now: now}))
+	require.NoError(t, Release(ctx, b.db, ReleaseParams{DealerID: b.dealer, TaskID: id, AgentUserID: b.agents[0], Reason: "customer_in_store", Now: now, Skip: true}))
+	var skips int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM call_skips WHERE task_id = $1 AND agent_user_id = $2 AND reason = 'customer_in_store' AND created_at = $3`,
+		id, b.agents[0], now).Scan(&skips))
+	require.Equal(t, 1, skips, "the skip is recorded for the directors' records")
 
 	_, err = b.take(t, b.agents[1], now.Add(14*time.Minute))
 	require.ErrorIs(t, err, ErrNoTask)
@@ -318,6 +322,6 @@ func TestReleaseSkipsWithReason(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, id, tk.ID)
 	var n int
-	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'call.skip' AND detail->>'reason' = '客户在开会'`).Scan(&n))
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'call.skip' AND detail->>'reason' = 'customer_in_store'`).Scan(&n))
 	require.Equal(t, 1, n)
 }

@@ -845,6 +845,95 @@ func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsPa
 	return items, nil
 }
 
+const directorListSkips = `-- name: DirectorListSkips :many
+SELECT s.id, s.created_at, s.reason, s.agent_user_id, s.customer_id, s.task_id,
+       COALESCE(u.display_name, u.username, '')::text AS agent_name,
+       COALESCE(c.name, '')::text AS customer_name, COALESCE(c.title, '')::text AS customer_title,
+       COALESCE(t.campaigns, '{}')::text[] AS campaigns
+FROM call_skips s
+LEFT JOIN users u ON u.id = s.agent_user_id
+LEFT JOIN customers c ON c.id = s.customer_id
+LEFT JOIN call_tasks t ON t.id = s.task_id
+WHERE s.dealer_id = $1
+  AND s.created_at >= $2 AND s.created_at < $3
+  AND (s.created_at, -s.id) < ($4::timestamptz, $5::bigint)
+  AND ($6::bigint IS NULL OR s.agent_user_id = $6::bigint)
+  AND ($7::text IS NULL OR t.campaigns @> ARRAY[$7::text])
+  AND ($8::bigint[] IS NULL OR s.customer_id = ANY($8::bigint[]))
+ORDER BY s.created_at DESC, s.id
+LIMIT $9
+`
+
+type DirectorListSkipsParams struct {
+	DealerID    int64     `json:"dealer_id"`
+	FromAt      time.Time `json:"from_at"`
+	ToAt        time.Time `json:"to_at"`
+	CursorAt    time.Time `json:"cursor_at"`
+	CursorID    int64     `json:"cursor_id"`
+	AgentID     *int64    `json:"agent_id"`
+	Campaign    *string   `json:"campaign"`
+	CustomerIds []int64   `json:"customer_ids"`
+	MaxRows     int32     `json:"max_rows"`
+}
+
+type DirectorListSkipsRow struct {
+	ID            int64     `json:"id"`
+	CreatedAt     time.Time `json:"created_at"`
+	Reason        string    `json:"reason"`
+	AgentUserID   *int64    `json:"agent_user_id"`
+	CustomerID    *int64    `json:"customer_id"`
+	TaskID        int64     `json:"task_id"`
+	AgentName     string    `json:"agent_name"`
+	CustomerName  string    `json:"customer_name"`
+	CustomerTitle string    `json:"customer_title"`
+	Campaigns     []string  `json:"campaigns"`
+}
+
+// DirectorListSkips are the tasks agents gave back without calling (skips), for the call
+// records next to the calls: newest first, keyset-paginated below (cursor_at, cursor_id)
+// where a skip's key is (created_at, -id), so that skips and calls share one order.
+// The filters mean what they mean for DirectorListCalls.
+func (q *Queries) DirectorListSkips(ctx context.Context, arg DirectorListSkipsParams) ([]DirectorListSkipsRow, error) {
+	rows, err := q.db.Query(ctx, directorListSkips,
+		arg.DealerID,
+		arg.FromAt,
+		arg.ToAt,
+		arg.CursorAt,
+		arg.CursorID,
+		arg.AgentID,
+		arg.Campaign,
+		arg.CustomerIds,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DirectorListSkipsRow{}
+	for rows.Next() {
+		var i DirectorListSkipsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CreatedAt,
+			&i.Reason,
+			&i.AgentUserID,
+			&i.CustomerID,
+			&i.TaskID,
+			&i.AgentName,
+			&i.CustomerName,
+			&i.CustomerTitle,
+			&i.Campaigns,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const directorOutcomeCodes = `-- name: DirectorOutcomeCodes :many
 SELECT DISTINCT ON (code) code, label_zh, label_en, reached, sort FROM outcome_codes
 WHERE dealer_id IS NULL OR dealer_id = $1

@@ -123,6 +123,16 @@ type CallOutcome struct {
 	TaskStatus        string          `json:"task_status"`
 }
 
+type CallSkip struct {
+	ID          int64     `json:"id"`
+	DealerID    int64     `json:"dealer_id"`
+	TaskID      int64     `json:"task_id"`
+	CustomerID  *int64    `json:"customer_id"`
+	AgentUserID *int64    `json:"agent_user_id"`
+	Reason      string    `json:"reason"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 type CallTask struct {
 	ID             int64      `json:"id"`
 	DealerID       int64      `json:"dealer_id"`

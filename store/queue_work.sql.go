@@ -348,6 +348,31 @@ func (q *Queries) InsertCallOutcome(ctx context.Context, arg InsertCallOutcomePa
 	return id, err
 }
 
+const insertCallSkip = `-- name: InsertCallSkip :exec
+INSERT INTO call_skips (dealer_id, task_id, customer_id, agent_user_id, reason, created_at)
+SELECT t.dealer_id, t.id, t.customer_id, $1, $2, $3::timestamptz
+FROM call_tasks t WHERE t.id = $4 AND t.dealer_id = $5
+`
+
+type InsertCallSkipParams struct {
+	AgentUserID *int64    `json:"agent_user_id"`
+	Reason      string    `json:"reason"`
+	Now         time.Time `json:"now"`
+	TaskID      int64     `json:"task_id"`
+	DealerID    int64     `json:"dealer_id"`
+}
+
+func (q *Queries) InsertCallSkip(ctx context.Context, arg InsertCallSkipParams) error {
+	_, err := q.db.Exec(ctx, insertCallSkip,
+		arg.AgentUserID,
+		arg.Reason,
+		arg.Now,
+		arg.TaskID,
+		arg.DealerID,
+	)
+	return err
+}
+
 const insertDoNotCall = `-- name: InsertDoNotCall :exec
 INSERT INTO do_not_call (dealer_id, phone, reason, source, created_at)
 VALUES ($1, $2, $3, $4, $5::timestamptz)
@@ -595,6 +620,44 @@ func (q *Queries) OpenComplaintFromCall(ctx context.Context, arg OpenComplaintFr
 		arg.Description,
 	)
 	return err
+}
+
+const outcomeCallOfTask = `-- name: OutcomeCallOfTask :one
+SELECT a.id, (a.answer_at IS NOT NULL OR a.outcome = 'answered')::boolean AS answered
+FROM call_attempts a
+WHERE a.task_id = $1::bigint AND a.dealer_id = $2::bigint
+  AND (CASE WHEN $3::bigint <> 0 THEN a.id = $3::bigint
+            ELSE a.agent_user_id = $4::bigint END)
+  AND NOT EXISTS (SELECT 1 FROM call_outcomes o WHERE o.attempt_id = a.id)
+ORDER BY a.invite_at DESC, a.id DESC
+LIMIT 1
+`
+
+type OutcomeCallOfTaskParams struct {
+	TaskID      int64 `json:"task_id"`
+	DealerID    int64 `json:"dealer_id"`
+	AttemptID   int64 `json:"attempt_id"`
+	AgentUserID int64 `json:"agent_user_id"`
+}
+
+type OutcomeCallOfTaskRow struct {
+	ID       int64 `json:"id"`
+	Answered bool  `json:"answered"`
+}
+
+// OutcomeCallOfTask finds the call an outcome of the task is about: @attempt_id when
+// given (it must be a call of the task), else the agent's latest call of the task; in
+// both cases a call no earlier outcome used. No row: there is no such call.
+func (q *Queries) OutcomeCallOfTask(ctx context.Context, arg OutcomeCallOfTaskParams) (OutcomeCallOfTaskRow, error) {
+	row := q.db.QueryRow(ctx, outcomeCallOfTask,
+		arg.TaskID,
+		arg.DealerID,
+		arg.AttemptID,
+		arg.AgentUserID,
+	)
+	var i OutcomeCallOfTaskRow
+	err := row.Scan(&i.ID, &i.Answered)
+	return i, err
 }
 
 const phoneOnDoNotCall = `-- name: PhoneOnDoNotCall :one

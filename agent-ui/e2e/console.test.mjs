@@ -212,6 +212,48 @@ test("pausing during the progressive countdown cancels the call", async () => {
   await noCallFor(agent, 6000);
 });
 
+test("an outcome needs a call: reached only when answered, and every outcome is in the records", async () => {
+  const agent = await login("agent4");
+  await agent.waitForSelector("#conn.on");
+  await agent.waitForSelector("#status:not(:empty)");
+  await agent.selectOption("#mode", "preview");
+  if (await agent.locator("#btn-ready").isEnabled()) await agent.click("#btn-ready");
+  await waitPhase(agent, "preview");
+  await agent.waitForSelector("#card h2");
+  const customer = (await agent.locator("#card h2").textContent()).match(/（(.*)）/)[1];
+  // Before the call: no outcome can be saved, the form says to call or skip.
+  assert.ok(await agent.locator("#btn-save").isDisabled(), "save is off before a call");
+  await agent.waitForSelector("#form-hint:visible");
+  await agent.selectOption("#f-code", "reached");
+  await agent.keyboard.press("Control+Enter");
+  assert.equal(await agent.locator("#phase").getAttribute("class"), "phase p-preview");
+  // A call hung up while it rings: nobody answered, "reached" and its kin are not offered.
+  await agent.keyboard.press("F5");
+  await agent.waitForSelector('#timer[data-call-state="ringing"]');
+  await agent.keyboard.press("F8");
+  await waitPhase(agent, "wrapup");
+  for (const code of ["reached", "appointment", "callback", "complaint", "refused", "do_not_call"]) {
+    assert.ok(await agent.locator(`#f-code option[value="${code}"]`).isDisabled(), code + " is not offered");
+  }
+  assert.equal(await agent.locator("#f-code").inputValue(), "no_answer", "the call's result is suggested");
+  assert.ok(await agent.locator("#btn-save").isEnabled());
+  await agent.screenshot({ path: join(artifacts, "console-unanswered.png") });
+  await agent.keyboard.press("Control+Enter");
+  await agent.waitForSelector("#flash:has-text('结果已保存')");
+  // The director's records show the call with its outcome.
+  const director = await login("director1");
+  await director.goto(base + "/director/calls?outcome=no_answer&agent=" + encodeURIComponent(await agentID(director, "agent4")));
+  const row = director.locator("#dlist tbody tr").first();
+  assert.match(await row.textContent(), new RegExp(customer));
+  assert.match(await row.textContent(), /无人接听/);
+});
+
+// agentID reads an agent's user id from the records page's agent filter.
+async function agentID(director, username) {
+  await director.goto(base + "/director/calls");
+  return director.locator("#f-agent option", { hasText: "(" + username + ")" }).getAttribute("value");
+}
+
 test("a wrong password is refused and agents cannot open director pages", async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -277,7 +319,8 @@ test("an agent with a registered phone calls through the SIP gateway and the sim
         await waitPhase(agent, "wrapup");
         const state = await agent.locator("#timer").getAttribute("data-call-state");
         assert.equal(state, "ended");
-        if (!(await agent.locator("#f-code").inputValue())) await agent.selectOption("#f-code", "reached");
+        const answered = (await agent.locator("#timer").getAttribute("data-answered")) === "1";
+        if (!(await agent.locator("#f-code").inputValue())) await agent.selectOption("#f-code", answered ? "reached" : "no_answer");
         await agent.keyboard.press("Control+Enter");
         await agent.waitForFunction((old) => {
           const c = document.getElementById("card");

@@ -88,6 +88,7 @@
       var o = el("option", null, lang === "en" ? c.label_en : c.label_zh);
       o.value = c.code;
       o.dataset.effect = c.effect;
+      if (c.reached) o.dataset.reached = "1";
       code.appendChild(o);
     });
     fillSelect($("f-complaint"), [""].concat(m.complaint_categories), "cc.");
@@ -114,18 +115,27 @@
       renderTask(m.task);
     }
     onTick(m);
+    // Only a call's wrap-up saves an outcome; a call nobody answered offers only the
+    // outcomes that do not say the customer was reached (the server refuses them anyway).
+    var p = m.phase, answered = !!(m.call && m.call.answered);
+    $("f-code").querySelectorAll("option[data-reached]").forEach(function (o) {
+      o.disabled = p === "wrapup" && !answered;
+      if (o.disabled && o.selected) $("f-code").value = "";
+    });
+    $("f-dnc").disabled = p === "wrapup" && !answered;
     if (m.call && m.call.state === "ended" && resultCode[m.call.result] && suggested !== m.task.id + m.call.result && !$("f-code").value) {
       suggested = m.task.id + m.call.result;
       $("f-code").value = resultCode[m.call.result];
       showWhen();
     }
-    var p = m.phase;
     $("btn-ready").disabled = m.status === "ready";
     $("btn-pause").disabled = m.status === "paused";
     $("btn-call").disabled = !(p === "preview" || p === "countdown");
     $("btn-skip").disabled = !(p === "preview" || p === "countdown");
     $("btn-hangup").disabled = p !== "call";
-    enableSave(!!m.task && p !== "call" && !pending);
+    $("form-hint").hidden = !(p === "preview" || p === "countdown");
+    $("timer").dataset.answered = answered ? "1" : "";
+    enableSave(!!m.task && p === "wrapup" && !pending);
   }
 
   // A call that ended unanswered suggests the matching outcome.
@@ -144,12 +154,24 @@
     $("timer").dataset.callState = m.call ? m.call.state : "";
   }
 
+  // flash shows a confirmation next to the notices for a while (the next task's state
+  // does not overwrite it).
+  var flashTimer = null;
+  function flash(text, ms) {
+    $("flash-text").textContent = text;
+    $("flash").hidden = false;
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(function () { $("flash").hidden = true; }, ms || 8000);
+  }
+
   function onSaved(m) {
+    var what = "";
     if (pending && m.client_id === pending.client_id) {
+      what = pending.label || "";
       pending = null;
       savePending();
     }
-    setNotice(T("notice.saved"));
+    flash(T("notice.saved") + (what ? "：" + what : ""));
   }
 
   function enableSave(on) { $("btn-save").disabled = !on; }
@@ -309,6 +331,8 @@
       callback_mine: $("f-mine").checked, complaint_category: $("f-complaint").value,
       do_not_call: $("f-dnc").checked, sms_opt_out: $("f-sms-out").checked, notes: $("f-notes").value, answers: answers()
     };
+    // label is for this screen only (the server ignores it): whom and what was saved.
+    pending.label = (state.task.card ? state.task.card.salutation + " · " : "") + $("f-code").selectedOptions[0].textContent;
     savePending();
     enableSave(false);
     send(pending);

@@ -112,6 +112,10 @@ func (q queueAdapter) Release(ctx context.Context, dealerID, agentUserID, taskID
 	return queue.Release(ctx, q.db, queue.ReleaseParams{DealerID: dealerID, TaskID: taskID, AgentUserID: agentUserID, Reason: reason})
 }
 
+func (q queueAdapter) Skip(ctx context.Context, dealerID, agentUserID, taskID int64, reason string) error {
+	return queue.Release(ctx, q.db, queue.ReleaseParams{DealerID: dealerID, TaskID: taskID, AgentUserID: agentUserID, Reason: reason, Skip: true})
+}
+
 func (q queueAdapter) RecordOutcome(ctx context.Context, o agentui.Outcome) error {
 	_, err := queue.RecordOutcome(ctx, q.db, queue.OutcomeParams{
 		DealerID: o.DealerID, ClientID: o.ClientID, TaskID: o.TaskID, AgentUserID: o.AgentUserID, Code: o.Code,
@@ -119,6 +123,12 @@ func (q queueAdapter) RecordOutcome(ctx context.Context, o agentui.Outcome) erro
 		ComplaintCategory: o.ComplaintCategory, Notes: o.Notes, ScriptVersion: o.ScriptVersion, AttemptID: o.AttemptID,
 		SMSOptOut: o.SMSOptOut,
 	})
+	switch {
+	case errors.Is(err, queue.ErrNoCall):
+		return fmt.Errorf("%w: %w", agentui.ErrNoCall, err)
+	case errors.Is(err, queue.ErrNotAnswered):
+		return fmt.Errorf("%w: %w", agentui.ErrNotAnswered, err)
+	}
 	return err
 }
 

@@ -45,6 +45,10 @@ func TestConsoleWiring(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, taskID, again.ID)
 
+	// Before any call, an outcome is refused (nothing stored) and says why.
+	noCall := agentui.Outcome{ClientID: "wiring-0000", DealerID: dealer.ID, TaskID: taskID, AgentUserID: agent.ID, Code: "reached"}
+	require.ErrorIs(t, qa.RecordOutcome(ctx, noCall), agentui.ErrNoCall)
+
 	// The development dialer plays a call and records it.
 	dd := newTestConsoleDialer(db, nil, true)
 	events, err := dd.Dial(ctx, agentui.DialRequest{DealerID: dealer.ID, TaskID: taskID, CustomerID: customerID,

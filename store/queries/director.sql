@@ -347,3 +347,25 @@ SELECT v.id AS vehicle_id, v.customer_id, c.name AS customer_name, c.title AS cu
 FROM v JOIN customers c ON c.id = v.customer_id
 WHERE v.due_day >= @month_start::date AND v.due_day <= @next_month::date
 ORDER BY v.due_day, v.id;
+
+-- name: DirectorListSkips :many
+-- DirectorListSkips are the tasks agents gave back without calling (skips), for the call
+-- records next to the calls: newest first, keyset-paginated below (cursor_at, cursor_id)
+-- where a skip's key is (created_at, -id), so that skips and calls share one order.
+-- The filters mean what they mean for DirectorListCalls.
+SELECT s.id, s.created_at, s.reason, s.agent_user_id, s.customer_id, s.task_id,
+       COALESCE(u.display_name, u.username, '')::text AS agent_name,
+       COALESCE(c.name, '')::text AS customer_name, COALESCE(c.title, '')::text AS customer_title,
+       COALESCE(t.campaigns, '{}')::text[] AS campaigns
+FROM call_skips s
+LEFT JOIN users u ON u.id = s.agent_user_id
+LEFT JOIN customers c ON c.id = s.customer_id
+LEFT JOIN call_tasks t ON t.id = s.task_id
+WHERE s.dealer_id = @dealer_id
+  AND s.created_at >= @from_at AND s.created_at < @to_at
+  AND (s.created_at, -s.id) < (@cursor_at::timestamptz, @cursor_id::bigint)
+  AND (sqlc.narg(agent_id)::bigint IS NULL OR s.agent_user_id = sqlc.narg(agent_id)::bigint)
+  AND (sqlc.narg(campaign)::text IS NULL OR t.campaigns @> ARRAY[sqlc.narg(campaign)::text])
+  AND (sqlc.narg(customer_ids)::bigint[] IS NULL OR s.customer_id = ANY(sqlc.narg(customer_ids)::bigint[]))
+ORDER BY s.created_at DESC, s.id
+LIMIT @max_rows;

@@ -263,3 +263,21 @@ UPDATE outbox SET relayed_at = @now::timestamptz WHERE id = ANY (@ids::bigint[])
 UPDATE call_tasks
 SET taken_by = NULL, taken_at = NULL, flagged = true, updated_at = @now::timestamptz
 WHERE status = 'open' AND taken_by IS NOT NULL AND taken_at < @stale_before::timestamptz;
+
+-- name: OutcomeCallOfTask :one
+-- OutcomeCallOfTask finds the call an outcome of the task is about: @attempt_id when
+-- given (it must be a call of the task), else the agent's latest call of the task; in
+-- both cases a call no earlier outcome used. No row: there is no such call.
+SELECT a.id, (a.answer_at IS NOT NULL OR a.outcome = 'answered')::boolean AS answered
+FROM call_attempts a
+WHERE a.task_id = @task_id::bigint AND a.dealer_id = @dealer_id::bigint
+  AND (CASE WHEN @attempt_id::bigint <> 0 THEN a.id = @attempt_id::bigint
+            ELSE a.agent_user_id = @agent_user_id::bigint END)
+  AND NOT EXISTS (SELECT 1 FROM call_outcomes o WHERE o.attempt_id = a.id)
+ORDER BY a.invite_at DESC, a.id DESC
+LIMIT 1;
+
+-- name: InsertCallSkip :exec
+INSERT INTO call_skips (dealer_id, task_id, customer_id, agent_user_id, reason, created_at)
+SELECT t.dealer_id, t.id, t.customer_id, @agent_user_id, @reason, @now::timestamptz
+FROM call_tasks t WHERE t.id = @task_id AND t.dealer_id = @dealer_id;
