@@ -105,6 +105,11 @@ type agent struct {
 	notice      string
 	noticeUntil time.Time
 
+	// offlineSince is when the agent's last connection closed (zero while connected);
+	// awayStatus is the status they had then, given back if they return within the grace.
+	offlineSince time.Time
+	awayStatus   string
+
 	task     *liveTask
 	call     *liveCall
 	deadline time.Time // progressive countdown end
@@ -149,6 +154,12 @@ func (a *agent) attach(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.conns++
+	if !a.offlineSince.IsZero() {
+		if a.awayStatus != "" && a.now().Sub(a.offlineSince) < a.h.cfg.OfflineGrace {
+			a.status, a.since = a.awayStatus, a.now()
+		}
+		a.offlineSince, a.awayStatus = time.Time{}, ""
+	}
 	a.sendLocked(ctx, a.helloLocked(ctx))
 	a.publishLocked(ctx)
 	if a.status == statusReady && a.phase == phaseIdle {
@@ -156,9 +167,10 @@ func (a *agent) attach(ctx context.Context) {
 	}
 }
 
-// detach is called when a connection ends. With no connection left, a countdown stops
-// (nobody would see the call) and an idle agent goes offline; a call in progress and a
-// wrap-up wait for the browser to come back.
+// detach is called when a connection ends (the tab closed, the network gone, a logout).
+// With no connection left the agent shows offline at once and a countdown stops (nobody
+// would see the call); a call in progress and a wrap-up wait for the browser to come
+// back, and a task not yet called goes back to the queue after the grace (sweepOffline).
 func (a *agent) detach(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -172,9 +184,43 @@ func (a *agent) detach(ctx context.Context) {
 		a.stopTimersLocked()
 	case phaseIdle:
 		a.stopTimersLocked()
-		a.status = statusOffline
-		a.since = a.now()
 	}
+	if a.status != statusOffline {
+		a.awayStatus = a.status
+	}
+	a.status, a.since, a.offlineSince = statusOffline, a.now(), a.now()
+	a.publishLocked(ctx)
+}
+
+// sweepOffline gives back to the queue the task not yet called of every agent offline
+// for longer than the grace, so no customer stays locked by a closed tab.
+func (as *agents) sweepOffline(now time.Time) {
+	as.mu.Lock()
+	list := make([]*agent, 0, len(as.m))
+	for _, a := range as.m {
+		list = append(list, a)
+	}
+	as.mu.Unlock()
+	for _, a := range list {
+		a.mu.Lock()
+		if a.conns == 0 && !a.offlineSince.IsZero() && now.Sub(a.offlineSince) >= as.h.cfg.OfflineGrace &&
+			a.task != nil && (a.phase == phasePreview || a.phase == phaseCountdown) {
+			a.releaseOfflineLocked()
+		}
+		a.mu.Unlock()
+	}
+}
+
+func (a *agent) releaseOfflineLocked() {
+	ctx, cancel := actionCtx()
+	defer cancel()
+	a.stopTimersLocked()
+	if err := a.h.deps.Queue.Release(ctx, a.u.DealerID, a.u.ID, a.task.ID, "agent offline"); err != nil {
+		a.h.log.Error("release task of an offline agent", "user", a.u.Username, "task", a.task.ID, "err", err)
+		return
+	}
+	a.h.log.Info("task of an offline agent returned to the queue", "user", a.u.Username, "task", a.task.ID)
+	a.task, a.call, a.phase = nil, nil, phaseIdle
 	a.publishLocked(ctx)
 }
 

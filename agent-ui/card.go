@@ -191,8 +191,9 @@ func chineseDay(s string) string {
 }
 
 // customerCard returns a customer's card as JSON. A customer of another dealer does not
-// exist for the user; an agent may not open a customer whose open task is pinned to
-// another agent (that agent's own callback). Every opening is audited.
+// exist for the user; an agent opens only the customers of their own tasks (the task on
+// their screen, a callback pinned to them, a customer they called). Every opening is
+// audited.
 func (h *handler) customerCard(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -207,12 +208,12 @@ func (h *handler) customerCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Role == roleAgent {
-		t, err := h.q().GetOpenTaskForCustomer(ctx, store.GetOpenTaskForCustomerParams{CustomerID: id, DealerID: u.DealerID})
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		own, err := h.q().AgentHasCustomer(ctx, store.AgentHasCustomerParams{CustomerID: id, DealerID: u.DealerID, AgentUserID: u.ID})
+		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		if err == nil && t.AssignedUserID != nil && *t.AssignedUserID != u.ID {
+		if !own {
 			h.fail(w, r, errForbidden)
 			return
 		}

@@ -49,8 +49,12 @@ type Config struct {
 	// WallboardFlush is how often agents' changes are sent to the wallboards, batched.
 	WallboardFlush time.Duration
 	// PingInterval is how often the server pings each WebSocket; a peer silent for twice
-	// as long is dropped.
+	// as long is dropped (an agent whose network is gone shows offline then).
 	PingInterval time.Duration
+	// OfflineGrace is how long the task on screen of an agent whose last connection
+	// closed stays theirs: back within it, they find it (and their status) again; after
+	// it, a task not yet called goes back to the queue.
+	OfflineGrace time.Duration
 	// Housekeeping is how often expired sessions, old failed logins and recordings past
 	// their dealer's retention are removed (at start, then at this interval); zero means
 	// an hour, negative turns it off.
@@ -93,7 +97,10 @@ func (c Config) WithDefaults() Config {
 		c.WallboardFlush = 50 * time.Millisecond
 	}
 	if c.PingInterval <= 0 {
-		c.PingInterval = 25 * time.Second
+		c.PingInterval = 5 * time.Second
+	}
+	if c.OfflineGrace <= 0 {
+		c.OfflineGrace = time.Minute
 	}
 	if c.Housekeeping == 0 {
 		c.Housekeeping = time.Hour

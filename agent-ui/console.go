@@ -71,11 +71,13 @@ func (c *Console) Handler() http.Handler {
 	return mux
 }
 
-// Start runs the hub and the wallboard refresher until Shutdown.
+// Start runs the hub, the wallboard refresher, housekeeping and the sweep of offline
+// agents' tasks until Shutdown.
 func (c *Console) Start(ctx context.Context) {
 	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	c.wg.Add(3)
+	c.wg.Add(4)
 	go func() { defer c.wg.Done(); c.h.hub.run(ctx) }()
+	go func() { defer c.wg.Done(); c.h.offlineLoop(ctx) }()
 	go func() { defer c.wg.Done(); c.h.wallboardLoop(ctx) }()
 	go func() { defer c.wg.Done(); c.h.housekeeping(ctx) }()
 }
@@ -95,5 +97,19 @@ func (c *Console) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("agentui: shutdown: %w", ctx.Err())
+	}
+}
+
+// offlineLoop sweeps offline agents' tasks back to the queue every second until ctx ends.
+func (h *handler) offlineLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.agents.sweepOffline(h.deps.Now())
+		}
 	}
 }

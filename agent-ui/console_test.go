@@ -132,7 +132,7 @@ func TestAccessRules(t *testing.T) {
 		name, path string
 		want       int
 	}{
-		{"own dealer's customer", cust("王建国"), http.StatusOK},
+		{"a customer of no task of theirs", cust("王建国"), http.StatusForbidden},
 		{"other dealer's customer", cust("外店客户"), http.StatusNotFound},
 		{"another agent's callback", cust("赵回电"), http.StatusForbidden},
 		{"director page", "/wallboard", http.StatusForbidden},
@@ -142,8 +142,13 @@ func TestAccessRules(t *testing.T) {
 		code, _ := get(a1, tc.path)
 		require.Equal(t, tc.want, code, tc.name)
 	}
+	// The customer of the task on the agent's screen.
+	_, err := b.db.Exec(context.Background(), `UPDATE call_tasks SET taken_by = $1, taken_at = now() WHERE id = $2`, b.users["agent1"].ID, b.tasks["王建国"])
+	require.NoError(t, err)
 	code, body := get(a1, cust("王建国"))
 	require.Equal(t, http.StatusOK, code)
+	code, _ = get(b.login(t, "agent2"), cust("王建国"))
+	require.Equal(t, http.StatusForbidden, code, "not another agent's")
 	require.Contains(t, body, `"phone":"139****0001"`)
 	require.NotContains(t, body, "13900000001")
 
@@ -170,7 +175,7 @@ func TestAccessRules(t *testing.T) {
 	var n int
 	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'customer.open' AND user_id = $1 AND subject_id = $2`,
 		b.users["agent1"].ID, b.customers["王建国"]).Scan(&n))
-	require.Equal(t, 2, n)
+	require.Equal(t, 1, n)
 }
 
 func TestWebSocketRefusals(t *testing.T) {
@@ -485,6 +490,31 @@ func TestOutcomeNeedsACall(t *testing.T) {
 	require.Equal(t, "customer_in_store", reason)
 }
 
+// Do-not-call is permanent across campaigns: the box or the code needs dnc_confirmed.
+func TestDoNotCallNeedsConfirmation(t *testing.T) {
+	b := setup(t, nil)
+	ws := b.agentWS(t, b.login(t, "agent1"))
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	ws.until("preview", isState(phasePreview))
+	ws.send(map[string]any{"type": "call"})
+	call := b.dialer.next(t)
+	call.events <- CallEvent{State: CallAnswered}
+	call.events <- CallEvent{State: CallEnded, Result: "answered", HangupBy: "agent"}
+	close(call.events)
+	ws.until("wrap-up", isState(phaseWrapup))
+	task := b.tasks["王建国"]
+	for i, m := range []map[string]any{{"code": "do_not_call"}, {"code": "reached", "do_not_call": true}} {
+		m["type"], m["task_id"], m["client_id"] = "outcome", task, fmt.Sprintf("dnc-%d-0123456789", i)
+		ws.send(m)
+		e := ws.until("refused", func(m map[string]any) bool { return m["type"] == "error" })
+		require.Equal(t, "dnc_confirm", e["code"])
+	}
+	require.Equal(t, 0, outcomeRows(t, b, task))
+	ws.send(map[string]any{"type": "outcome", "task_id": task, "client_id": "dnc-ok-0123456789", "code": "do_not_call", "dnc_confirmed": true})
+	ws.until("saved", func(m map[string]any) bool { return m["type"] == "saved" })
+	require.Equal(t, 1, outcomeRows(t, b, task))
+}
+
 // offlineDialer is a gateway to which the agent's phone is not connected.
 type offlineDialer struct{ fakeDialer }
 
@@ -526,4 +556,59 @@ func TestLogoutClosesTheWebSocket(t *testing.T) {
 	_, resp, err = b.dialWS(t, a1, b.srv.URL, "")
 	require.Error(t, err)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+// An agent whose tab closes (or whose network is gone) shows offline at once; back within
+// the grace they find their status and task again; after it, the task not yet called
+// goes back to the queue.
+func TestOfflineAgentShownAndTaskReturned(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	wb, _, err := b.dialWS(t, b.login(t, "director1"), b.srv.URL, "?view=wallboard")
+	require.NoError(t, err)
+	wbStatus := func(desc, status string) {
+		t.Helper()
+		wb.until(desc, func(m map[string]any) bool {
+			list, _ := m["agents"].([]any)
+			for _, x := range list {
+				if a, _ := x.(map[string]any); a["username"] == "agent1" && a["status"] == status {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	a1 := b.login(t, "agent1")
+	ws := b.agentWS(t, a1)
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	ws.until("preview", isState(phasePreview))
+	wbStatus("ready on the wallboard", statusReady)
+	takenBy := func() *int64 {
+		var by *int64
+		require.NoError(t, b.db.QueryRow(ctx, `SELECT taken_by FROM call_tasks WHERE id = $1`, b.tasks["王建国"]).Scan(&by))
+		return by
+	}
+
+	// The tab closes and comes back within the grace: same status, same task.
+	require.NoError(t, ws.c.Close())
+	wbStatus("offline on the wallboard", statusOffline)
+	b.advance(30 * time.Second)
+	ws = b.agentWS(t, a1)
+	st := ws.until("back", func(m map[string]any) bool { return m["type"] == "state" })
+	require.Equal(t, statusReady, st["status"])
+	require.EqualValues(t, b.tasks["王建国"], taskOf(st)["id"])
+
+	// It closes again and does not come back: the task is returned after the grace.
+	require.NoError(t, ws.c.Close())
+	wbStatus("offline again", statusOffline)
+	b.advance(59 * time.Second)
+	b.console.h.agents.sweepOffline(b.console.h.deps.Now())
+	require.NotNil(t, takenBy(), "still theirs within the grace")
+	b.advance(2 * time.Second)
+	b.console.h.agents.sweepOffline(b.console.h.deps.Now())
+	require.Nil(t, takenBy(), "back in the queue after the grace")
+	ws = b.agentWS(t, a1)
+	st = ws.until("back late", func(m map[string]any) bool { return m["type"] == "state" })
+	require.Equal(t, statusOffline, st["status"], "a late return chooses ready again")
+	require.Nil(t, st["task"])
 }

@@ -435,8 +435,18 @@ func (h *handler) directorDueNotCome(w http.ResponseWriter, r *http.Request) {
 	}
 	tb := &table{Title: dword(lang, "nav_due") + " " + start.Format("2006-01"), Head: []string{dword(lang, "customer"), dword(lang, "phone"),
 		dword(lang, "consultant"), dword(lang, "plate"), dword(lang, "model"), dword(lang, "last_visit"), dword(lang, "kind"), dword(lang, "due_day")}}
+	// Phones are masked on screen like every other page; the export, for planning the
+	// campaign, has them in full and is audited.
+	export := wantsXLSX(r)
+	if export {
+		h.audit(r.Context(), u, "export.due_not_come", "dealer", u.DealerID, map[string]any{"month": start.Format("2006-01"), "rows": len(rows)})
+	}
 	for _, x := range rows {
-		tb.add(link(x.CustomerName+x.CustomerTitle, h.customerHref(r, x.CustomerName)), txt(x.Phone), txt(x.Consultant),
+		phone := x.Phone
+		if !export {
+			phone = maskPhone(phone)
+		}
+		tb.add(link(x.CustomerName+x.CustomerTitle, h.customerHref(r, x.CustomerName)), txt(phone), txt(x.Consultant),
 			txt(x.Plate), txt(x.Model), txt(x.LastMaintenance), txt(maintenanceName(lang, x.Maintenances)), txt(x.DueDay.Format(dayLayout)))
 	}
 	h.renderTable(w, r, tb, "due_not_come_"+start.Format("200601"), map[string]any{"Month": start.Format("2006-01")})

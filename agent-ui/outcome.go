@@ -23,6 +23,7 @@ type outcomeMsg struct {
 	Answers           json.RawMessage `json:"answers"`
 	ComplaintCategory string          `json:"complaint_category"`
 	DoNotCall         bool            `json:"do_not_call"`
+	DNCConfirmed      bool            `json:"dnc_confirmed"`
 	SMSOptOut         bool            `json:"sms_opt_out"`
 	Notes             string          `json:"notes"`
 }
@@ -164,6 +165,10 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	}
 	if effect == "dnc" {
 		o.DoNotCall = true
+	}
+	if o.DoNotCall && !m.DNCConfirmed {
+		// Permanent across every campaign: the agent must have confirmed it.
+		return Outcome{}, "dnc_confirm"
 	}
 	if o.DoNotCall && effect != "dnc" {
 		// The do-not-call box records the do_not_call outcome (permanent for the number

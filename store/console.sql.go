@@ -13,6 +13,32 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const agentHasCustomer = `-- name: AgentHasCustomer :one
+SELECT (EXISTS (
+    SELECT 1 FROM call_tasks t
+    WHERE t.customer_id = $1 AND t.dealer_id = $2 AND t.status = 'open'
+      AND (t.taken_by = $3::bigint OR t.assigned_user_id = $3::bigint)
+) OR EXISTS (
+    SELECT 1 FROM call_attempts a
+    WHERE a.customer_id = $1 AND a.dealer_id = $2 AND a.agent_user_id = $3::bigint
+))::boolean AS own
+`
+
+type AgentHasCustomerParams struct {
+	CustomerID  int64 `json:"customer_id"`
+	DealerID    int64 `json:"dealer_id"`
+	AgentUserID int64 `json:"agent_user_id"`
+}
+
+// AgentHasCustomer says whether the customer is one of the agent's own: a task of the
+// customer the agent holds now or that is pinned to the agent, or a call the agent made.
+func (q *Queries) AgentHasCustomer(ctx context.Context, arg AgentHasCustomerParams) (bool, error) {
+	row := q.db.QueryRow(ctx, agentHasCustomer, arg.CustomerID, arg.DealerID, arg.AgentUserID)
+	var own bool
+	err := row.Scan(&own)
+	return own, err
+}
+
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
 DELETE FROM login_failures WHERE username = $1 OR at < $2
 `

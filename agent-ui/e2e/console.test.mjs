@@ -75,8 +75,8 @@ after(async () => {
   }
 });
 
-async function login(username) {
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
+async function login(username, viewport = { width: 1440, height: 900 }) {
+  const ctx = await browser.newContext({ viewport, locale: "zh-CN" });
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
   await page.goto(base + "/login");
@@ -253,6 +253,111 @@ async function agentID(director, username) {
   await director.goto(base + "/director/calls");
   return director.locator("#f-agent option", { hasText: "(" + username + ")" }).getAttribute("value");
 }
+
+test("an agent works twenty calls by keyboard at 1280x720", async () => {
+  const agent = await login("agent5", { width: 1280, height: 720 });
+  await agent.waitForSelector("#conn.on");
+  await agent.waitForSelector("#status:not(:empty)");
+  await agent.keyboard.press("F2"); // Ready, preview mode
+  await waitPhase(agent, "preview");
+  const inView = async (sel) => {
+    const box = await agent.locator(sel).boundingBox();
+    return box && box.y >= 0 && box.y + box.height <= 720 && box.x + box.width <= 1280;
+  };
+
+  // F6 asks for the reason: nothing preselected, Enter without one does nothing, Esc cancels.
+  await agent.keyboard.press("F6");
+  await agent.waitForSelector("#skip-dialog[open]");
+  assert.equal(await agent.locator("#skip-reason").inputValue(), "");
+  await agent.keyboard.press("Enter");
+  assert.ok(await agent.locator("#skip-dialog").evaluate((d) => d.open), "no skip without a reason");
+  await agent.keyboard.press("Escape");
+  await agent.waitForSelector("#skip-dialog", { state: "hidden" });
+  await waitPhase(agent, "preview");
+
+  // F6, a reason chosen by keyboard, Enter: skipped (listed in the records, checked below).
+  await agent.keyboard.press("F6");
+  await agent.waitForSelector("#skip-dialog[open]");
+  await agent.keyboard.press("ArrowDown");
+  assert.equal(await agent.locator("#skip-reason").inputValue(), "customer_in_store");
+  await agent.keyboard.press("Enter");
+  await agent.waitForSelector("#skip-dialog", { state: "hidden" });
+
+  for (let i = 0; i < 20; i++) {
+    await agent.waitForSelector("#card h2");
+    const id = await taskID(agent);
+    await agent.keyboard.press("F5");
+    await agent.waitForSelector('#timer[data-call-state="answered"]').catch(async (e) => {
+      await agent.screenshot({ path: join(artifacts, "console-keyboard-failed.png") });
+      throw new Error(`call ${i + 1}: ${e.message}; notice: ${await agent.locator("#notice").textContent()}; phase: ${await agent.locator("#phase").textContent()}`);
+    });
+    await agent.keyboard.press("F8");
+    await waitPhase(agent, "wrapup");
+    assert.equal(await agent.evaluate(() => document.activeElement.id), "f-code", "focus is on the outcome after hang-up");
+    if (i === 0) {
+      // Only what the outcome needs: nothing but the outcome and the notes before a choice.
+      for (const sel of ["#f-appointment", "#f-callback", "#f-complaint", "#f-questions", "#f-dnc"]) {
+        assert.ok(!(await agent.locator(sel).isVisible()), sel + " hidden before a choice");
+      }
+      await agent.keyboard.press("2"); // appointment: its time, the questions
+      assert.ok(await agent.locator("#f-appointment").isVisible());
+      assert.ok(!(await agent.locator("#f-callback").isVisible()) && !(await agent.locator("#f-complaint").isVisible()));
+      await agent.locator("#f-code").focus();
+      await agent.keyboard.press("5"); // no answer: no questions, no time
+      assert.equal(await agent.locator("#f-code").inputValue(), "no_answer");
+      assert.ok(!(await agent.locator("#f-appointment").isVisible()) && !(await agent.locator("#f-questions").isVisible()));
+      await agent.locator("#f-code").focus();
+    }
+    if (i === 19) {
+      // Do not call is confirmed: dismissed, nothing saved; accepted, saved.
+      await agent.keyboard.press("0"); // 勿再致电
+      assert.equal(await agent.locator("#f-code").inputValue(), "do_not_call");
+      let asked = "";
+      agent.once("dialog", (d) => { asked = d.message(); d.dismiss(); });
+      await agent.keyboard.press("Control+Enter");
+      assert.match(asked, /勿再致电/);
+      assert.equal(await agent.locator("#phase").getAttribute("class"), "phase p-wrapup", "not saved");
+      agent.once("dialog", (d) => d.accept());
+      await agent.keyboard.press("Control+Enter");
+      await agent.waitForSelector("#flash:has-text('勿再致电')");
+      break;
+    }
+    await agent.keyboard.press("1"); // reached: focus goes to the first question, or the notes
+    assert.equal(await agent.locator("#f-code").inputValue(), "reached");
+    for (let q = 0; q < 12; q++) {
+      const on = await agent.evaluate(() => {
+        const a = document.activeElement;
+        return a.id || (a.type === "radio" ? "radio:" + a.closest("fieldset").querySelectorAll("input").length : a.type || a.tagName);
+      });
+      if (on === "f-notes") break;
+      if (on.startsWith("radio:")) {
+        // A score question: 5; a choice: its first option. Then on to the next question.
+        await agent.keyboard.press(Number(on.slice(6)) >= 5 ? "5" : "1");
+      } else {
+        if (on === "text") await agent.keyboard.type("满意");
+        await agent.keyboard.press("Tab");
+      }
+    }
+    assert.equal(await agent.evaluate(() => document.activeElement.id), "f-notes");
+    await agent.keyboard.type("键盘回访 " + (i + 1));
+    assert.ok(await inView("#btn-save"), "the save button is in view at 1280x720");
+    if (i === 0) await agent.screenshot({ path: join(artifacts, "console-1280.png") });
+    await agent.keyboard.press("Control+Enter");
+    await agent.waitForSelector("#flash:has-text('结果已保存')");
+    await agent.waitForFunction((old) => {
+      const c = document.getElementById("card");
+      return (c.dataset.taskId && c.dataset.taskId !== old && document.querySelector("#card h2")) || document.querySelector("#phase.p-idle");
+    }, id);
+    if (i === 0) {
+      await agent.waitForTimeout(3000);
+      assert.ok(await agent.locator("#flash").isVisible(), "结果已保存 is still there to read");
+    }
+  }
+
+  const director = await login("director1");
+  await director.goto(base + "/director/calls?outcome=not_called&agent=" + encodeURIComponent(await agentID(director, "agent5")));
+  assert.match(await director.locator("#dlist tbody tr").first().textContent(), /未呼叫：客户正在店内/);
+});
 
 test("a wrong password is refused and agents cannot open director pages", async () => {
   const ctx = await browser.newContext();

@@ -84,20 +84,25 @@
     var code = $("f-code");
     code.textContent = "";
     code.appendChild(el("option", null, "—")).value = "";
-    m.outcome_codes.forEach(function (c) {
-      var o = el("option", null, lang === "en" ? c.label_en : c.label_zh);
+    // Number keys 1-9 and 0 choose the first ten outcomes in wrap-up (see keydown).
+    m.outcome_codes.forEach(function (c, i) {
+      var key = i < 9 ? String(i + 1) : (i === 9 ? "0" : "");
+      var o = el("option", null, (key ? key + " " : "") + (lang === "en" ? c.label_en : c.label_zh));
       o.value = c.code;
+      o.dataset.key = key;
       o.dataset.effect = c.effect;
       if (c.reached) o.dataset.reached = "1";
       code.appendChild(o);
     });
     fillSelect($("f-complaint"), [""].concat(m.complaint_categories), "cc.");
     $("f-complaint").options[0].textContent = "—";
-    fillSelect($("skip-reason"), m.skip_reasons, "sr.");
+    fillSelect($("skip-reason"), [""].concat(m.skip_reasons), "sr.");
+    $("skip-reason").options[0].textContent = T("skip.choose");
     fillSelect($("pause-reason"), m.pause_reasons, "pr.");
     showWhen();
   }
 
+  var prevPhase = "";
   function onState(m) {
     state = m;
     $("status").textContent = T("status." + m.status) + (m.pause_reason ? " · " + T("pr." + m.pause_reason) : "");
@@ -134,6 +139,11 @@
     $("btn-skip").disabled = !(p === "preview" || p === "countdown");
     $("btn-hangup").disabled = p !== "call";
     $("form-hint").hidden = !(p === "preview" || p === "countdown");
+    showWhen();
+    // After the call, the keyboard is on the outcome (number keys choose it).
+    if (p === "wrapup" && prevPhase !== "wrapup" && !$("skip-dialog").open) $("f-code").focus();
+    if (p !== "preview" && p !== "countdown" && $("skip-dialog").open) $("skip-dialog").close();
+    prevPhase = p;
     $("timer").dataset.answered = answered ? "1" : "";
     enableSave(!!m.task && p === "wrapup" && !pending);
   }
@@ -297,11 +307,52 @@
     return o ? o.dataset.effect || "" : "";
   }
 
+  // showWhen shows the fields the chosen outcome needs and nothing else: the time of an
+  // appointment or callback, the complaint's category, the script's questions for a
+  // customer reached, the do-not-call and SMS boxes after an answered call.
   function showWhen() {
-    var code = $("f-code").value, eff = effect();
-    document.querySelectorAll(".when-appointment").forEach(function (e) { e.hidden = code !== "appointment"; });
-    document.querySelectorAll(".when-callback").forEach(function (e) { e.hidden = eff !== "callback"; });
-    document.querySelectorAll(".when-complaint").forEach(function (e) { e.hidden = eff !== "complaint"; });
+    var code = $("f-code").value, eff = effect(), o = $("f-code").selectedOptions[0];
+    var reached = !!(o && o.dataset.reached), answered = !!(state && state.call && state.call.answered);
+    function show(sel, on) { document.querySelectorAll(sel).forEach(function (e) { e.hidden = !on; }); }
+    show(".when-appointment", code === "appointment");
+    show(".when-callback", eff === "callback");
+    show(".when-complaint", eff === "complaint");
+    show(".when-reached", reached);
+    show(".when-answered", answered && code !== "");
+  }
+
+  // pickOutcome chooses the outcome of number key k and moves on to what it needs.
+  function pickOutcome(k) {
+    var o = $("f-code").querySelector('option[data-key="' + k + '"]');
+    if (!o || o.disabled) return;
+    $("f-code").value = o.value;
+    showWhen();
+    var eff = effect(), next = null;
+    if (o.value === "appointment") next = $("f-appointment");
+    else if (eff === "callback") next = $("f-callback");
+    else if (eff === "complaint") next = $("f-complaint");
+    else if (!$("f-questions").hidden) next = document.querySelector("#f-questions fieldset.q input");
+    (next || $("f-notes")).focus();
+  }
+
+  // pickScore answers a question by number key n: the option scored n, else the n-th.
+  function pickScore(f, n) {
+    var qs = state && state.task && state.task.script ? state.task.script.questions : [];
+    var q = qs.filter(function (x) { return x.id === f.dataset.qid; })[0];
+    if (!q || q.kind === "text") return;
+    var idx = -1;
+    q.options.forEach(function (o, i) { if (o.score === n && idx < 0) idx = i; });
+    if (idx < 0) idx = n - 1;
+    var r = f.querySelectorAll("input[type=radio]")[idx];
+    if (!r) return;
+    r.checked = true;
+    var all = Array.prototype.slice.call(document.querySelectorAll("#f-questions fieldset.q"));
+    var nx = all[all.indexOf(f) + 1];
+    (nx ? nx.querySelector("input") : $("f-notes")).focus();
+  }
+
+  function typing(t) {
+    return !!t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && !/^(radio|checkbox)$/.test(t.type)));
   }
 
   function answers() {
@@ -324,12 +375,15 @@
   function submitOutcome(ev) {
     if (ev) ev.preventDefault();
     if (!state || !state.task || $("btn-save").disabled) return;
-    if (!$("f-code").value) { setNotice(T("form.outcome") + "?", true); return; }
+    if (!$("f-code").value) { setNotice(T("err.choose_outcome"), true); $("f-code").focus(); return; }
+    // Do-not-call is permanent across every campaign: the agent confirms it.
+    var dnc = $("f-dnc").checked || effect() === "dnc";
+    if (dnc && !window.confirm(T("confirm.dnc"))) return;
     pending = {
       type: "outcome", client_id: clientID, task_id: state.task.id, code: $("f-code").value,
       appointment_at: $("f-appointment").value, callback_at: $("f-callback").value,
       callback_mine: $("f-mine").checked, complaint_category: $("f-complaint").value,
-      do_not_call: $("f-dnc").checked, sms_opt_out: $("f-sms-out").checked, notes: $("f-notes").value, answers: answers()
+      do_not_call: $("f-dnc").checked, dnc_confirmed: dnc, sms_opt_out: $("f-sms-out").checked, notes: $("f-notes").value, answers: answers()
     };
     // label is for this screen only (the server ignores it): whom and what was saved.
     pending.label = (state.task.card ? state.task.card.salutation + " · " : "") + $("f-code").selectedOptions[0].textContent;
@@ -341,7 +395,13 @@
   function ready() { send({ type: "ready", mode: $("mode").value }); }
   function pause() { send({ type: "pause", reason: $("pause-reason").value }); }
   function call() { if (!$("btn-call").disabled) send({ type: "call" }); }
-  function skip() { if (!$("btn-skip").disabled) send({ type: "skip", reason: $("skip-reason").value }); }
+  // skip asks for the reason first: nothing is preselected, Esc cancels.
+  function skip() {
+    if ($("btn-skip").disabled || $("skip-dialog").open) return;
+    $("skip-reason").value = "";
+    $("skip-dialog").showModal();
+    $("skip-reason").focus();
+  }
   function hangup() { if (!$("btn-hangup").disabled) send({ type: "hangup" }); }
 
   $("btn-ready").addEventListener("click", ready);
@@ -352,10 +412,26 @@
   $("mode").addEventListener("change", function () { if (state && state.status === "ready") ready(); });
   $("f-code").addEventListener("change", showWhen);
   $("outcome").addEventListener("submit", submitOutcome);
+  $("skip-form").addEventListener("submit", function (e) {
+    if (!$("skip-reason").value) { e.preventDefault(); $("skip-reason").focus(); return; }
+    send({ type: "skip", reason: $("skip-reason").value });
+  });
+  $("skip-cancel").addEventListener("click", function () { $("skip-dialog").close(); });
   document.addEventListener("keydown", function (e) {
+    if ($("skip-dialog").open) {
+      // In the skip dialog Enter confirms (once a reason is chosen) and Esc cancels.
+      if (e.key === "Enter") { e.preventDefault(); $("skip-form").requestSubmit($("skip-confirm")); }
+      else if (/^F\d+$/.test(e.key)) e.preventDefault();
+      return;
+    }
     var keys = { F2: ready, F3: pause, F5: call, F6: skip, F8: hangup };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); return; }
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submitOutcome(); }
-  });
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submitOutcome(); return; }
+    if (/^[0-9]$/.test(e.key) && !e.ctrlKey && !e.altKey && !e.metaKey && state && state.phase === "wrapup" && !typing(e.target)) {
+      e.preventDefault();
+      var f = e.target.closest ? e.target.closest("fieldset.q") : null;
+      if (f) pickScore(f, Number(e.key)); else pickOutcome(e.key);
+    }
+  }, true);
   connect();
 })();

@@ -169,3 +169,15 @@ SELECT jsonb_build_object(
 )::jsonb AS card
 FROM customers c JOIN dealers d ON d.id = c.dealer_id
 WHERE c.id = @id AND c.dealer_id = @dealer_id;
+
+-- name: AgentHasCustomer :one
+-- AgentHasCustomer says whether the customer is one of the agent's own: a task of the
+-- customer the agent holds now or that is pinned to the agent, or a call the agent made.
+SELECT (EXISTS (
+    SELECT 1 FROM call_tasks t
+    WHERE t.customer_id = @customer_id AND t.dealer_id = @dealer_id AND t.status = 'open'
+      AND (t.taken_by = @agent_user_id::bigint OR t.assigned_user_id = @agent_user_id::bigint)
+) OR EXISTS (
+    SELECT 1 FROM call_attempts a
+    WHERE a.customer_id = @customer_id AND a.dealer_id = @dealer_id AND a.agent_user_id = @agent_user_id::bigint
+))::boolean AS own;
