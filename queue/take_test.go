@@ -325,3 +325,52 @@ func TestReleaseSkipsWithReason(t *testing.T) {
 	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'call.skip' AND detail->>'reason' = 'customer_in_store'`).Scan(&n))
 	require.Equal(t, 1, n)
 }
+
+// A call that asks the customer to rate a person is never served to that person: the
+// consultant's own visitors' surveys go to someone else; their sales follow-ups stay theirs.
+func TestSurveyNotServedToThePersonRated(t *testing.T) {
+	t.Parallel()
+	b := newWorkBundle(t, 2)
+	ctx := context.Background()
+	now := b.at(t, "2026-11-23 10:00")
+	consultant, service := b.agents[0], b.agents[1]
+	for i, tc := range []struct {
+		campaign, by string // by: how the consultant is named (customer or reason)
+		theirs       bool
+	}{
+		{"same_day_visit", "customer", false},
+		{"same_day_visit", "reason", false},
+		{"delivery_3day", "customer", false},
+		{"lost_prospect", "reason", false},
+		{"sales_followup", "task", true},
+		{"care_15day", "customer", true},
+	} {
+		t.Run(tc.campaign+"/"+tc.by, func(t *testing.T) {
+			o := taskOpts{phone: fmt.Sprintf("1380000%04d", i), campaigns: []string{tc.campaign}}
+			if tc.by == "task" {
+				o.consultant = "agent1"
+			}
+			id := b.addTask(t, o)
+			switch tc.by {
+			case "customer":
+				_, err := b.db.Exec(ctx, `UPDATE customers SET consultant = '坐席1' FROM call_tasks t WHERE t.id = $1 AND customers.id = t.customer_id`, id)
+				require.NoError(t, err)
+			case "reason":
+				_, err := b.db.Exec(ctx, `UPDATE call_task_reasons SET facts = '{"consultant": "agent1"}' WHERE task_id = $1`, id)
+				require.NoError(t, err)
+			}
+			tk, err := b.take(t, consultant, now)
+			if tc.theirs {
+				require.NoError(t, err)
+				require.Equal(t, id, tk.ID)
+			} else {
+				require.ErrorIs(t, err, ErrNoTask, "not served to the consultant rated")
+				tk, err = b.take(t, service, now)
+				require.NoError(t, err)
+				require.Equal(t, id, tk.ID, "customer service asks")
+			}
+			_, err = b.db.Exec(ctx, `UPDATE call_tasks SET status = 'done', taken_by = NULL WHERE id = $1`, id)
+			require.NoError(t, err)
+		})
+	}
+}

@@ -158,7 +158,7 @@
     if (m.call) {
       parts.push(T("call." + m.call.state) + " " + fmtSecs(m.call.secs));
       if (m.call.talk_secs !== undefined) parts.push(T("call.talk") + " " + fmtSecs(m.call.talk_secs));
-      if (m.call.state === "ended" && m.call.result) parts.push(T("call.result") + ": " + m.call.result);
+      if (m.call.state === "ended" && m.call.result) parts.push(T("call.result") + ": " + (M["cr." + m.call.result] || m.call.result));
     }
     $("timer").textContent = parts.join(" · ");
     $("timer").dataset.callState = m.call ? m.call.state : "";

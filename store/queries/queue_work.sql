@@ -20,7 +20,9 @@ WHERE d.id = @dealer_id;
 -- and marks it taken. The attempt limits are @attempts_per_day_override when positive,
 -- else the dealer's campaign_settings (attempts_per_day, attempts_per_task), else the
 -- defaults. A task taken before @stale_before counts as abandoned: it is taken again and
--- flagged for the director. No row means closed or nothing ready (see TakeContext).
+-- flagged for the director. A task that asks the customer to rate the agent (their own
+-- visitor's same-day visit, delivery or lost-prospect survey) is not the agent's.
+-- No row means closed or nothing ready (see TakeContext).
 WITH ctx AS (
     SELECT d.id AS dealer_id,
            (CAST(@now AS timestamptz) AT TIME ZONE d.time_zone)::date AS today,
@@ -59,6 +61,15 @@ WITH ctx AS (
       AND t.attempts < o.per_task
       AND (t.assigned_user_id IS NULL OR t.assigned_user_id = @agent_user_id::bigint)
       AND (t.consultant = '' OR t.consultant = o.username OR t.consultant = NULLIF(o.display_name, ''))
+      -- A call that asks the customer to rate a person (the consultant's reception on a
+      -- same-day visit, the delivery, the lost prospect's handling) is never served to
+      -- that person: customer service asks.
+      AND NOT (t.campaigns && ARRAY['same_day_visit', 'delivery_3day', 'lost_prospect']::text[]
+               AND (c.consultant IN (o.username, NULLIF(o.display_name, ''))
+                    OR EXISTS (SELECT 1 FROM call_task_reasons r
+                               WHERE r.task_id = t.id AND r.status = 'open'
+                                 AND r.campaign IN ('same_day_visit', 'delivery_3day', 'lost_prospect')
+                                 AND r.facts->>'consultant' IN (o.username, NULLIF(o.display_name, '')))))
       AND (t.taken_by IS NULL OR t.taken_by = @agent_user_id::bigint OR t.taken_at < @stale_before::timestamptz)
       AND (NOT o.same_day_only OR 'same_day_visit' = ANY (t.campaigns))
       AND c.phone_valid
