@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/huifang/huifang/store"
 )
 
@@ -363,9 +365,38 @@ func (h *handler) directorSettingsSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := h.q().SetDealerSetting(ctx, store.SetDealerSettingParams{Key: RetentionKey, Value: int32(days), ID: u.DealerID}); err != nil {
+	if err := h.saveRetention(ctx, u, days); err != nil {
 		h.fail(w, r, fmt.Errorf("director: save retention: %w", err))
 		return
 	}
 	http.Redirect(w, r, "/director/settings?saved=1", http.StatusSeeOther)
+}
+
+// saveRetention sets the dealer's recording retention and, when it changes, audits who
+// changed it from what to what (a shorter retention deletes recordings), in one
+// transaction.
+func (h *handler) saveRetention(ctx context.Context, u *user, days int) error {
+	return store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		raw, err := q.GetDealerSettings(ctx, u.DealerID)
+		if err != nil {
+			return err
+		}
+		var s map[string]any
+		_ = json.Unmarshal(raw, &s)
+		old, had := s[RetentionKey].(float64)
+		if had && int(old) == days {
+			return nil
+		}
+		if err := q.SetDealerSetting(ctx, store.SetDealerSettingParams{Key: RetentionKey, Value: int32(days), ID: u.DealerID}); err != nil {
+			return err
+		}
+		var from any
+		if had {
+			from = int(old)
+		}
+		detail, _ := json.Marshal(map[string]any{"setting": RetentionKey, "from": from, "to": days})
+		return q.InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "dealer.recording_retention",
+			SubjectType: "dealer", SubjectID: &u.DealerID, Detail: detail})
+	})
 }

@@ -377,6 +377,27 @@ func TestDirectorEditsRubricAndRetention(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"recording_retention_days": 90}`, string(raw))
 
+	// Each retention change is audited with who, from and to; saving the same is not a change.
+	form.Set("retention", "7")
+	resp, _ = b.do(t, d, http.MethodPost, "/director/settings", form, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, _ = b.do(t, d, http.MethodPost, "/director/settings", form, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	rows, err := b.db.Query(ctx, `SELECT user_id, detail FROM audit_log WHERE action = 'dealer.recording_retention' AND dealer_id = $1 ORDER BY id`, b.dealer.ID)
+	require.NoError(t, err)
+	var changes []string
+	for rows.Next() {
+		var by int64
+		var detail []byte
+		require.NoError(t, rows.Scan(&by, &detail))
+		require.Equal(t, b.users["director1"].ID, by)
+		changes = append(changes, string(detail))
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, changes, 2)
+	require.JSONEq(t, `{"setting": "recording_retention_days", "from": null, "to": 90}`, changes[0])
+	require.JSONEq(t, `{"setting": "recording_retention_days", "from": 90, "to": 7}`, changes[1])
+
 	// The scoring form follows the dealer's rubric.
 	call := b.addCall(t, b.dealer.ID, "agent1", "王建国", time.Now().Add(-time.Hour), time.Minute, "")
 	_, body := b.do(t, d, http.MethodGet, fmt.Sprintf("/director/calls/%d", call), nil, nil)
