@@ -143,7 +143,16 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 			refuse(fmt.Errorf("%w: confirm the password reset of %q", store.ErrInvalidUser, target.Username))
 			return
 		}
-		err = store.SetUserPassword(ctx, h.deps.DB, u.DealerID, target.ID, r.PostForm.Get("password"), by)
+		// The new password ends the user's sessions (a trigger, whatever changes it); their
+		// live consoles close now.
+		var live []string
+		if live, err = h.q().ListUserConsoleSessionHashes(ctx, target.ID); err == nil {
+			if err = store.SetUserPassword(ctx, h.deps.DB, u.DealerID, target.ID, r.PostForm.Get("password"), by); err == nil {
+				for _, s := range live {
+					h.hub.closeSession(ctx, s)
+				}
+			}
+		}
 	case "sip":
 		var secret string
 		if secret, err = store.IssueSIPSecret(ctx, h.deps.DB, u.DealerID, target.ID, by); err == nil {

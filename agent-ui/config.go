@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,7 +23,7 @@ type Config struct {
 	PublicURL string
 	// ExtraOrigins are further origins allowed to open the WebSocket.
 	ExtraOrigins []string
-	// SecureCookies sets the Secure flag on cookies (true behind HTTPS).
+	// SecureCookies sets the Secure flag on cookies; always on when PublicURL is https.
 	SecureCookies bool
 	// SessionTTL is how long a login lasts.
 	SessionTTL time.Duration
@@ -69,6 +70,10 @@ type Config struct {
 
 // WithDefaults returns the config with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
+	if strings.HasPrefix(strings.ToLower(c.PublicURL), "https://") {
+		// Behind HTTPS a cookie never travels in clear.
+		c.SecureCookies = true
+	}
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = 12 * time.Hour
 	}

@@ -62,10 +62,15 @@ func (h *handler) directorRecording(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// An hour's recording is 115 MB: its download may outlast the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(recordingWriteTimeout))
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, filepath.Base(c.RecordingPath), st.ModTime(), f)
 }
+
+// recordingWriteTimeout is how long a recording's download may take.
+const recordingWriteTimeout = 30 * time.Minute
 
 // RetentionKey is the dealer setting (dealers.settings) holding how many days recordings
 // are kept; 0 or absent keeps them for ever.

@@ -1,6 +1,8 @@
 package agentui
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -179,4 +181,43 @@ func TestDummyHashCost(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, real[:7], dummyHash[:7], "bcrypt version and cost")
 	require.False(t, store.CheckPassword(dummyHash, ""))
+}
+
+// TestPasswordChangeEndsSessions: a session stolen before a password change does not
+// outlive it, whether the admin's page or SQL changed it; the live console closes.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	b := setup(t, nil)
+	b.addAdmin(t)
+	stolen := b.login(t, "agent1")
+	ws := b.agentWS(t, stolen)
+	other := b.login(t, "agent2")
+	authed := func(c *http.Client) int {
+		resp, _ := b.do(t, c, http.MethodGet, "/", nil, nil)
+		return resp.StatusCode
+	}
+	require.NotEqual(t, http.StatusUnauthorized, authed(stolen))
+
+	ad := b.login(t, "admin1")
+	resp, _ := b.do(t, ad, http.MethodPost, "/admin/users", url.Values{"csrf": {b.csrfOf(t, ad, "/admin/users")},
+		"what": {"passwd"}, "username": {"agent1"}, "confirm": {"agent1"}, "password": {"a-new-password-1"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, http.StatusUnauthorized, authed(stolen), "the old session outlived the password change")
+	require.NotEqual(t, http.StatusUnauthorized, authed(other), "another user's session is untouched")
+	_ = ws.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := ws.c.ReadMessage()
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			require.False(t, errors.As(err, &ne) && ne.Timeout(), "the live console stayed open")
+			break
+		}
+	}
+
+	// A change by SQL (or huifang user passwd) ends sessions too.
+	again := b.login(t, "agent2")
+	hash, err := store.HashPassword("another-password-2")
+	require.NoError(t, err)
+	_, err = b.db.Exec(context.Background(), `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, b.users["agent2"].ID)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, authed(again))
 }

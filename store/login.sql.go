@@ -65,6 +65,32 @@ func (q *Queries) IsKnownLoginPair(ctx context.Context, arg IsKnownLoginPairPara
 	return exists, err
 }
 
+const listUserConsoleSessionHashes = `-- name: ListUserConsoleSessionHashes :many
+SELECT token_hash FROM console_sessions WHERE user_id = $1
+`
+
+// ListUserConsoleSessionHashes returns the token hashes of the user's console sessions
+// (so the console can close their live connections when they end).
+func (q *Queries) ListUserConsoleSessionHashes(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, listUserConsoleSessionHashes, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var token_hash string
+		if err := rows.Scan(&token_hash); err != nil {
+			return nil, err
+		}
+		items = append(items, token_hash)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockLoginPair = `-- name: LockLoginPair :exec
 SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1::text || '@' || $2::text, 0))
 `

@@ -273,6 +273,8 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound)
 		return
 	}
+	// An hour's recording is 115 MB: its download may outlast the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 	w.Header().Set("Content-Type", "audio/wav")
 	http.ServeContent(w, r, filepath.Base(path), st.ModTime(), f)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 
 	"fmt"
@@ -155,6 +156,12 @@ func selectParts(d *deps, only []string) ([]part, error) {
 	return out, nil
 }
 
+// The HTTP server's limits on reading a request and writing a response.
+const (
+	httpReadTimeout  = time.Minute
+	httpWriteTimeout = 2 * time.Minute
+)
+
 // httpPart serves the console and /healthz (metrics have their own listener: metricsPart).
 type httpPart struct {
 	d   *deps
@@ -165,12 +172,16 @@ func newHTTPPart(d *deps) *httpPart {
 	d.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		// The answer names what is down, never the error's text (host names, addresses,
+		// user names): that goes to the log.
 		var problems []string
 		if err := d.db.Ping(ctx); err != nil {
-			problems = append(problems, "postgres: "+err.Error())
+			problems = append(problems, "postgres: unavailable")
+			d.log.WarnContext(ctx, "healthz", "postgres", err)
 		}
 		if err := d.rdb.Ping(ctx).Err(); err != nil {
-			problems = append(problems, "redis: "+err.Error())
+			problems = append(problems, "redis: unavailable")
+			d.log.WarnContext(ctx, "healthz", "redis", err)
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if len(problems) > 0 {
@@ -192,10 +203,26 @@ func (p *httpPart) start(ctx context.Context) error {
 	}
 	p.srv = &http.Server{
 		// Every request gets an id (X-Request-Id) and one log line.
-		Handler:           agentui.RequestLog(p.d.log.With("part", "http"), p.d.mux),
-		ErrorLog:          slog.NewLogLogger(p.d.log.Handler(), slog.LevelWarn),
+		Handler:  agentui.RequestLog(p.d.log.With("part", "http"), p.d.mux),
+		ErrorLog: slog.NewLogLogger(p.d.log.Handler(), slog.LevelWarn),
+		// A slow or idle client cannot hold a connection for ever. The WebSocket clears
+		// these deadlines when it upgrades (its pings watch the peer); a recording's
+		// download extends its own write deadline.
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if p.d.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(p.d.cfg.TLSCertFile, p.d.cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("HUIFANG_TLS_CERT_FILE/HUIFANG_TLS_KEY_FILE: %w", err)
+		}
+		p.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, p.srv.TLSConfig)
 	}
 	go func() {
 		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

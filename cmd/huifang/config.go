@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,6 +61,9 @@ type config struct {
 	ShutdownTimeout time.Duration
 	// SecureCookies is HUIFANG_SECURE_COOKIES (true behind HTTPS).
 	SecureCookies bool
+	// TLSCertFile and TLSKeyFile are HUIFANG_TLS_CERT_FILE and HUIFANG_TLS_KEY_FILE: with
+	// both, the console is served over HTTPS directly (no reverse proxy needed).
+	TLSCertFile, TLSKeyFile string
 	// TrustedProxies is HUIFANG_TRUSTED_PROXIES: the reverse proxies (IP addresses or
 	// CIDR prefixes, comma-separated) whose X-Forwarded-For names the client's address.
 	TrustedProxies []netip.Prefix
@@ -141,9 +145,23 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			errs = append(errs, fmt.Errorf("%s must be a positive duration such as %s, got %q", d.name, d.def, get(d.name, "")))
 		}
 	}
-	if c.SecureCookies, err = strconv.ParseBool(get("HUIFANG_SECURE_COOKIES", "false")); err != nil {
+	c.TLSCertFile, c.TLSKeyFile = getenv("HUIFANG_TLS_CERT_FILE"), getenv("HUIFANG_TLS_KEY_FILE")
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("HUIFANG_TLS_CERT_FILE and HUIFANG_TLS_KEY_FILE go together"))
+	} else if c.TLSCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("HUIFANG_TLS_CERT_FILE/HUIFANG_TLS_KEY_FILE: %w", err))
+		}
+		if c.PublicURL == "" {
+			c.PublicURL = "https://" + c.HTTPAddr
+		}
+	}
+	// Behind HTTPS (served here or by a proxy) cookies are Secure whatever the setting.
+	https := strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
+	if c.SecureCookies, err = strconv.ParseBool(get("HUIFANG_SECURE_COOKIES", strconv.FormatBool(https))); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SECURE_COOKIES: %w", err))
 	}
+	c.SecureCookies = c.SecureCookies || https
 	if c.TrustedProxies, err = parsePrefixes(get("HUIFANG_TRUSTED_PROXIES", "")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_TRUSTED_PROXIES: %w", err))
 	}

@@ -101,7 +101,9 @@ func TestSMSCallbacksAttack(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	require.Eventually(t, func() bool { return get(httpAddr, "/healthz", nil) == http.StatusOK && get(cbAddr, "/", nil) == http.StatusNotFound },
+	require.Eventually(t, func() bool {
+		return get(httpAddr, "/healthz", nil) == http.StatusOK && get(cbAddr, "/", nil) == http.StatusNotFound
+	},
 		10*time.Second, 20*time.Millisecond, "serve did not start: %s", errb.String())
 
 	optOut := url.Values{"from": {"13900000001"}, "to": {"106900001"}, "text": {"TD"}, "ts": {"1795000000"}}

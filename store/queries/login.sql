@@ -39,3 +39,8 @@ ON CONFLICT (username, remote) DO UPDATE SET last_at = greatest(login_known.last
 
 -- name: DeleteStaleLoginPairs :execrows
 DELETE FROM login_known WHERE last_at < @before;
+
+-- name: ListUserConsoleSessionHashes :many
+-- ListUserConsoleSessionHashes returns the token hashes of the user's console sessions
+-- (so the console can close their live connections when they end).
+SELECT token_hash FROM console_sessions WHERE user_id = @user_id;
