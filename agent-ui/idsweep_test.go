@@ -1,0 +1,99 @@
+package agentui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// idRoutes is every console route that takes an id, with how to fill it in. The sweep
+// below requests each with the other dealer's ids; TestIDSweepCoversEveryRoute fails when
+// a route with a path parameter is added without an entry here.
+var idRoutes = []struct {
+	pattern string
+	// id picks the id to use from a dealer's fixtures.
+	id func(f idFixtures) int64
+	// roles that may use the route.
+	users []string
+}{
+	{"GET /customers/{id}", func(f idFixtures) int64 { return f.customer }, []string{"agent1", "director1"}},
+	{"GET /director/calls/{id}", func(f idFixtures) int64 { return f.call }, []string{"director1"}},
+	{"GET /director/recordings/{id}", func(f idFixtures) int64 { return f.call }, []string{"director1"}},
+	{"POST /director/calls/{id}/score", func(f idFixtures) int64 { return f.call }, []string{"director1"}},
+}
+
+// idFixtures are one dealer's ids.
+type idFixtures struct{ customer, call int64 }
+
+// TestIDSweepCrossDealer requests every id route with another dealer's ids, as each role
+// that may use it: 404 everywhere, nothing of the other dealer in the answer. The same
+// routes with the user's own dealer's ids answer, so the sweep cannot pass by refusing
+// everything.
+func TestIDSweepCrossDealer(t *testing.T) {
+	b := setup(t, nil)
+	at := time.Now().Add(-time.Hour)
+	own := idFixtures{customer: b.customers["王建国"], call: b.addCall(t, b.dealer.ID, "agent1", "王建国", at, time.Minute, b.recDir)}
+	other := idFixtures{customer: b.customers["外店客户"], call: b.addCall(t, b.other.ID, "agentx", "外店客户", at, time.Minute, b.recDir)}
+	clients := map[string]*http.Client{}
+	for _, name := range []string{"agent1", "director1"} {
+		clients[name] = b.login(t, name)
+	}
+	request := func(c *http.Client, pattern string, id int64) (int, string) {
+		method, path, _ := strings.Cut(pattern, " ")
+		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
+		var form url.Values
+		if method == http.MethodPost {
+			form = url.Values{"csrf": {b.csrfOf(t, c, "/director/calls")}, "comment": {"sweep"}}
+			for _, it := range defaultRubric {
+				form.Set("s_"+it.Key, "0")
+			}
+		}
+		resp, body := b.do(t, c, method, path, form, nil)
+		return resp.StatusCode, body
+	}
+	tried := 0
+	for _, rt := range idRoutes {
+		for _, name := range rt.users {
+			c := clients[name]
+			code, body := request(c, rt.pattern, rt.id(other))
+			require.Equal(t, http.StatusNotFound, code, "%s as %s with the other dealer's id", rt.pattern, name)
+			require.NotContains(t, body, "外店", "%s as %s", rt.pattern, name)
+			tried++
+			code, _ = request(c, rt.pattern, rt.id(own))
+			require.Less(t, code, 400, "%s as %s with its own dealer's id", rt.pattern, name)
+		}
+	}
+	require.Equal(t, 5, tried)
+	var scored int
+	require.NoError(t, b.db.QueryRow(t.Context(), `SELECT count(*) FROM spot_checks WHERE attempt_id = $1`, other.call).Scan(&scored))
+	require.Zero(t, scored, "the other dealer's call was scored")
+}
+
+// TestIDSweepCoversEveryRoute: every route of the console with a path parameter is swept
+// (or is not an id: static files, script campaigns).
+func TestIDSweepCoversEveryRoute(t *testing.T) {
+	notIDs := map[string]bool{"GET /static/{sum}/{file}": true, "GET /scripts/{campaign}": true,
+		"POST /scripts/{campaign}": true, "POST /scripts/{campaign}/preview": true}
+	swept := map[string]bool{}
+	for _, rt := range idRoutes {
+		swept[rt.pattern] = true
+	}
+	re := regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+ [^"]*\{[^"]*)"`)
+	for _, file := range []string{"routes.go", "director_routes.go"} {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			if strings.HasSuffix(m[1], "/{$}") {
+				continue // an exact-match path, no parameter
+			}
+			require.True(t, swept[m[1]] || notIDs[m[1]], "route %s takes a parameter and is not in the id sweep (idRoutes)", m[1])
+		}
+	}
+}
