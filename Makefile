@@ -11,7 +11,7 @@ export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/huifang?sslmo
 export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export HUIFANG_HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run run-sms test test-go test-e2e services tools bench fmt vet sqlc clean
+.PHONY: all build run run-sms test test-go test-e2e services tools bench faults fmt vet sqlc clean
 
 all: build
 
@@ -59,6 +59,12 @@ test-e2e: build
 ## bench: the slow benchmarks whose figures are in README.md (run by hand, not in CI)
 bench: services
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+## faults: the fault-injection suite (issue 18; run by hand, several minutes): private Postgres,
+## Redis and Kannel, serve and Redis killed mid-campaign, Postgres restarted; prints the README's table.
+## Its quick parts (queue and telephony/sms tests) run in make test.
+faults: tools
+	$(GO) test -tags faults -count=1 -v -timeout 60m -run TestFaults ./cmd/huifang/faults
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

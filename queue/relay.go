@@ -63,9 +63,12 @@ type Relay struct {
 	cfg       RelayConfig
 	client    *asynq.Client
 	inspector *asynq.Inspector
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	relayed   atomic.Int64
+	// kick asks for a check now (Redis answers again after a failure).
+	kick    chan struct{}
+	failed  atomic.Bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	relayed atomic.Int64
 }
 
 // NewRelay checks cfg and returns a relay that is not running yet.
@@ -95,7 +98,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		cfg.Now = time.Now
 	}
 	return &Relay{cfg: cfg, client: asynq.NewClientFromRedisClient(cfg.Redis),
-		inspector: asynq.NewInspectorFromRedisClient(cfg.Redis)}, nil
+		inspector: asynq.NewInspectorFromRedisClient(cfg.Redis), kick: make(chan struct{}, 1)}, nil
 }
 
 // Start runs the relay in the background until Shutdown.
@@ -109,16 +112,23 @@ func (r *Relay) Start(ctx context.Context) error {
 	}()
 	go func() {
 		defer r.wg.Done()
-		t := time.NewTicker(r.cfg.CheckInterval)
-		defer t.Stop()
+		// A relay that starts checks at once (the process may have restarted after a
+		// Redis that lost its data); then on the cycle, every poll interval while the
+		// check fails (Redis down), and at once when the relay reaches Redis again.
 		for {
+			wait := r.cfg.CheckInterval
+			if _, err := r.Check(ctx); err != nil && ctx.Err() == nil {
+				r.cfg.Log.Warn("outbox check", "err", err)
+				wait = r.cfg.PollInterval
+			}
+			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				t.Stop()
 				return
 			case <-t.C:
-				if _, err := r.Check(ctx); err != nil && ctx.Err() == nil {
-					r.cfg.Log.Warn("outbox check", "err", err)
-				}
+			case <-r.kick:
+				t.Stop()
 			}
 		}
 	}()
@@ -225,6 +235,13 @@ func (r *Relay) relayBatch(ctx context.Context) (int, error) {
 		if enqueueErr != nil {
 			// Commit what was enqueued; the rest stays for the next pass.
 			r.cfg.Log.Error("outbox relay", "err", enqueueErr)
+			r.failed.Store(true)
+		} else if len(rows) > 0 && r.failed.Swap(false) {
+			// Redis answers again: check now what it may have lost.
+			select {
+			case r.kick <- struct{}{}:
+			default:
+			}
 		}
 		return nil
 	})
