@@ -84,7 +84,10 @@ func startPostgres(t *testing.T) *postgres {
 	out, err := asPostgres("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8").CombinedOutput()
 	require.NoError(t, err, "initdb: %s", out)
 	p.ctl("start", "-w")
-	t.Cleanup(func() { _ = asPostgres("pg_ctl", "-D", filepath.Join(dir, "data"), "stop", "-m", "immediate").Run(); _ = os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		_ = asPostgres("pg_ctl", "-D", filepath.Join(dir, "data"), "stop", "-m", "immediate").Run()
+		_ = os.RemoveAll(dir)
+	})
 	return p
 }
 
