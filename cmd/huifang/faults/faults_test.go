@@ -154,7 +154,16 @@ func newLab(t *testing.T) *lab {
 			t.Skipf("%s not installed", b)
 		}
 	}
-	l := &lab{t: t, dir: t.TempDir()}
+	dir, err := os.MkdirTemp("", "huifang-faults-")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs kept in %s", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	})
+	l := &lab{t: t, dir: dir}
 	root, err := exec.Command("go", "env", "GOMOD").Output()
 	require.NoError(t, err)
 	l.bin = filepath.Join(l.dir, "huifang")
