@@ -52,7 +52,8 @@ before(async () => {
     const log = createWriteStream(join(artifacts, "serve.log"));
     serve = spawn(bin, ["serve"], {
       env: { ...process.env, HUIFANG_HTTP_ADDR: `127.0.0.1:${httpPort}`, HUIFANG_PUBLIC_URL: base,
-        HUIFANG_SIP_ADDR: `127.0.0.1:${sipPort}`, HUIFANG_METRICS_ADDR: "127.0.0.1:0", HUIFANG_LOG_LEVEL: "info" },
+        HUIFANG_SIP_ADDR: `127.0.0.1:${sipPort}`, HUIFANG_METRICS_ADDR: "127.0.0.1:0", HUIFANG_LOG_LEVEL: "info",
+        HUIFANG_SMS_CALLBACK_ADDR: "off" }, // its default port is fixed; another server may hold it
       stdio: ["ignore", "pipe", "pipe"],
     });
     serve.stdout.pipe(log);
