@@ -47,6 +47,7 @@ run-sms: services build
 test: services tools vet test-go test-e2e
 
 vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 test-go:

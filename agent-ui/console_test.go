@@ -330,7 +330,6 @@ func TestAgentWorksATask(t *testing.T) {
 	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT script_version FROM call_outcomes WHERE task_id = $1`, b.tasks["王建国"]).Scan(&version))
 	require.Equal(t, "complaint@0+maintenance@0", version)
 
-
 	// Skip with a reason: the task goes back and nothing else is ready.
 	ws.send(map[string]any{"type": "skip", "reason": "duplicate"})
 	idle := ws.until("idle", func(m map[string]any) bool {
