@@ -11,7 +11,7 @@ export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/huifang?sslmo
 export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export HUIFANG_HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run run-sms test test-go test-e2e services tools bench faults fmt vet sqlc clean
+.PHONY: all build run run-sms security test test-go test-e2e services tools bench faults fmt vet sqlc clean
 
 all: build
 
@@ -42,6 +42,10 @@ run-sms: services build
 	HUIFANG_KANNEL_SENDSMS_URL=http://127.0.0.1:13013/cgi-bin/sendsms HUIFANG_KANNEL_USER=huifang \
 	HUIFANG_KANNEL_PASSWORD=huifang-sms HUIFANG_KANNEL_FROM=106900001 \
 	HUIFANG_SMS_TOKEN_FILE=$(CURDIR)/var/kannel/token $(MAKE) run
+
+## security: the slow web attacks by hand (sqlmap on the login, director and API forms, the id sweep); see SECURITY.md
+security: services
+	bash .ci/security.sh
 
 ## test: every test, against real Postgres, Redis, SIP peers and Chromium
 test: services tools vet test-go test-e2e
