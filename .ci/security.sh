@@ -6,7 +6,9 @@
 #      X-Forwarded-For through a trusted proxy, so the login limiter does not hide an
 #      injection), every director search and filter form with a logged-in director's
 #      session, and the JSON API's query parameters with an API key;
-#   2. the id sweep (another dealer's ids on every id route; the Go test).
+#   2. the id sweep (another dealer's ids on every id route; the Go test);
+#   3. XSS payloads in customer names, call notes and SMS templates, the pages that show
+#      them opened in Chromium (agent-ui/e2e/xss_run.sh): no payload may run.
 # Results go to var/security/ (sqlmap's logs); the summary is printed. SECURITY.md
 # records the last run.
 set -euo pipefail
@@ -90,3 +92,6 @@ fi
 echo "== id sweep (another dealer's ids on every id route)" | tee -a "$out/summary.txt"
 go test -count=1 -run 'TestIDSweep' ./agent-ui/ 2>&1 | tail -1 | tee -a "$out/summary.txt"
 grep -c '"status":500\|status=500' "$out/serve.log" | sed 's/^/server errors (500) during the run: /' | tee -a "$out/summary.txt"
+
+echo "== XSS payloads in Chromium (customer names, call notes, SMS templates)" | tee -a "$out/summary.txt"
+HUIFANG_BIN="$PWD/$out/huifang" bash agent-ui/e2e/xss_run.sh 2>&1 | grep -E '^(ok|not ok)|^# (pass|fail)' | tee -a "$out/summary.txt"
