@@ -19,6 +19,7 @@ func TestOutcomeAppointmentBooks(t *testing.T) {
 		var task int64
 		require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO call_tasks (dealer_id, customer_id, priority, due_day, expires_day)
 			VALUES ($1, $2, 50, '2026-11-22', '2026-11-30') RETURNING id`, b.dealer, cust).Scan(&task))
+		b.call(t, task, true, b.at(t, "2026-11-22 09:55"))
 		_, err := RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: client, TaskID: task, AgentUserID: b.agents[0],
 			Code: "appointment", AppointmentAt: &at, Now: b.at(t, "2026-11-22 10:00")})
 		require.NoError(t, err)

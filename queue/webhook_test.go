@@ -106,6 +106,7 @@ func TestWebhooksDeliveredSignedAtLeastOnce(t *testing.T) {
 	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, phone) VALUES ($1, '周', '13800001234') RETURNING id`, b.dealer).Scan(&cust))
 	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO call_tasks (dealer_id, customer_id, priority, due_day, expires_day, campaigns)
 		VALUES ($1, $2, 90, '2026-11-22', '2026-11-23', '{same_day_visit}') RETURNING id`, b.dealer, cust).Scan(&task))
+	b.call(t, task, true, b.at(t, "2026-11-22 19:00"))
 	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, ClientID: "o1", TaskID: task, AgentUserID: b.agents[0],
 		Code: "complaint", ComplaintCategory: "服务", Notes: "等太久", SMSOptOut: true, Answers: json.RawMessage(`{"satisfaction":1}`)})
 	require.NoError(t, err)
