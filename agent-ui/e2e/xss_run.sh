@@ -37,8 +37,18 @@ payload='"><img src=x onerror="window.__xss=(window.__xss||0)+1"><script>window.
 psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 -v p="$payload" <<'SQL'
 UPDATE customers SET name = :'p' || name WHERE dealer_id = (SELECT id FROM dealers WHERE code = 'E2E');
 UPDATE call_outcomes SET notes = :'p' WHERE dealer_id = (SELECT id FROM dealers WHERE code = 'E2E');
-UPDATE sms_templates SET title = :'p', body = body || :'p' WHERE dealer_id = (SELECT id FROM dealers WHERE code = 'E2E');
+INSERT INTO sms_templates (dealer_id, code, kind, title, body)
+SELECT id, 'xss_check', 'marketing', :'p', '您好{customer}' || :'p' FROM dealers WHERE code = 'E2E';
 SQL
+# Every kind of payload must be on the page data, or the check proves nothing.
+counts="$(psql "$DATABASE_URL" -qAt -v p="$payload" <<'SQL'
+SELECT (SELECT count(*) FROM customers WHERE name LIKE :'p' || '%') || ' ' ||
+       (SELECT count(*) FROM call_outcomes WHERE notes = :'p') || ' ' ||
+       (SELECT count(*) FROM sms_templates WHERE title = :'p');
+SQL
+)"
+echo "xss: payloads in customers, call notes, SMS templates: $counts"
+case " $counts " in *" 0 "*) echo "xss: a kind of payload is missing from the data" >&2; exit 1;; esac
 export E2E_CUSTOMER="$(psql "$DATABASE_URL" -qAtc "SELECT id FROM customers WHERE dealer_id = (SELECT id FROM dealers WHERE code = 'E2E') ORDER BY id LIMIT 1")"
 export E2E_FROM="$(TZ=Asia/Shanghai date -d '-4 days' +%F)" E2E_TO="$(TZ=Asia/Shanghai date +%F)"
 if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
