@@ -95,12 +95,21 @@ func (s *ProviderSender) SendBatch(ctx context.Context, ids []int64) error {
 			}
 			n = got
 		}
-		rows, err := q.ClaimSMSBatchFast(ctx, store.ClaimSMSBatchFastParams{Now: now(), ClaimedBy: by, Ids: pending, Max: int32(n)})
+		// The claim runs to its end even when ctx ends meanwhile: a claim cut off by a
+		// cancel may still commit, and its messages would then sit in sending, never
+		// submitted and never resent. What was claimed after ctx ended is given back.
+		rows, err := q.ClaimSMSBatchFast(context.WithoutCancel(ctx), store.ClaimSMSBatchFastParams{Now: now(), ClaimedBy: by, Ids: pending, Max: int32(n)})
 		if err != nil {
 			addErr(fmt.Errorf("sms batch: claim: %w", err))
 			break
 		}
 		if len(rows) == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			for _, r := range rows {
+				addErr(s.giveBack(ctx, q, r.ID, ctx.Err()))
+			}
 			break
 		}
 		claimed := make(map[int64]bool, len(rows))
