@@ -281,12 +281,17 @@ test("an agent works twenty calls by keyboard at 1280x720", async () => {
   await agent.waitForSelector("#skip-dialog[open]");
   await agent.keyboard.press("ArrowDown");
   assert.equal(await agent.locator("#skip-reason").inputValue(), "customer_in_store");
+  let last = await taskID(agent);
   await agent.keyboard.press("Enter");
   await agent.waitForSelector("#skip-dialog", { state: "hidden" });
 
   for (let i = 0; i < 20; i++) {
+    // The next card, not the one just skipped or saved, before F5 (F5 on the old card is lost).
+    await agent.waitForFunction((prev) => document.querySelector("#card")?.getAttribute("data-task-id") !== prev, last);
+    await waitPhase(agent, "preview");
     await agent.waitForSelector("#card h2");
     const id = await taskID(agent);
+    last = id;
     await agent.keyboard.press("F5");
     await agent.waitForSelector('#timer[data-call-state="answered"]').catch(async (e) => {
       await agent.screenshot({ path: join(artifacts, "console-keyboard-failed.png") });
