@@ -103,7 +103,7 @@
 // # At most once, every message accounted for
 //
 // The outbox row is the truth until its work is done (relay.go: the worker marks it done,
-// the relay's check redoes what Redis lost). An SMS goes to the customer at most once
+// the relay's check redoes what Redis lost or a dead worker held). An SMS goes to the customer at most once
 // (sms_send.go, sms_batch.go): a rate-limit slot before each claim, a record the moment
 // the gateway accepts, and a message stranded in 'sending' is never resent blindly but
 // confirmed with the provider or marked 'uncertain' for a director (sms_sweep.go,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,8 @@ type RelayConfig struct {
 	Retention time.Duration
 	// CheckInterval is how often the relay checks the rows it relayed whose work has not
 	// completed against Redis, and relays again those whose task Redis lost (a flush, a
-	// restart without persistence, a failover); zero means 30s.
+	// restart without persistence, a failover) or whose worker died holding it; zero
+	// means 10s.
 	CheckInterval time.Duration
 	// CheckAfter leaves alone the rows relayed less than this long ago; zero means 10s.
 	CheckAfter time.Duration
@@ -57,8 +59,11 @@ type RelayConfig struct {
 // when its task completes (or fails for good), and every CheckInterval the relay looks
 // up the relayed rows not done in Redis: a task Redis no longer holds is enqueued again
 // (its handler is idempotent), a task Redis holds as completed or archived marks its row
-// done. So work lost with Redis is redone within a minute. Its life cycle is NewRelay,
-// Start, Shutdown.
+// done, and a build or SMS task left active by a worker that died (its Asynq lease
+// expired) is enqueued again under a task id of its own ("outbox:<id>:<n>"), so it runs
+// within seconds of the lease's end rather than when Asynq's recoverer finds it (a
+// minute after the lease, then its retry delay). So work lost with Redis or with a
+// worker is redone within a minute. Its life cycle is NewRelay, Start, Shutdown.
 type Relay struct {
 	cfg       RelayConfig
 	client    *asynq.Client
@@ -89,7 +94,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		cfg.Retention = 24 * time.Hour
 	}
 	if cfg.CheckInterval <= 0 {
-		cfg.CheckInterval = 30 * time.Second
+		cfg.CheckInterval = 10 * time.Second
 	}
 	if cfg.CheckAfter <= 0 {
 		cfg.CheckAfter = 10 * time.Second
@@ -256,26 +261,34 @@ func (r *Relay) relayBatch(ctx context.Context) (int, error) {
 type OutboxCheckResult struct {
 	// Checked rows were relayed, not done, and looked up in Redis.
 	Checked int
-	// Redone rows had lost their task: it is enqueued again.
+	// Redone rows had lost their task (it is enqueued again), or their task was left
+	// active by a dead worker (a replacement is enqueued).
 	Redone []int64
+	// Orphaned counts the rows of Redone whose task a dead worker held.
+	Orphaned int
 	// Closed rows had their task completed or archived in Redis: now done.
 	Closed int
 }
 
 // Check looks up in Redis every row relayed more than CheckAfter ago whose work is not
 // done: a task Redis lost is enqueued again (with the same task id) and the row counted
-// redone; a task Redis holds as completed or archived marks the row done. It logs one
-// line when it redid anything, naming the rows and their task types.
+// redone; a task Redis holds as completed or archived marks the row done; a task of a
+// dead worker gets a replacement (orphanTask). It logs one line when it redid anything,
+// naming the rows and their task types.
 func (r *Relay) Check(ctx context.Context) (*OutboxCheckResult, error) {
 	res := &OutboxCheckResult{}
 	redoneTypes := map[string]int{}
+	orphans, err := r.orphans()
+	if err != nil {
+		return res, err
+	}
 	// A client of its own: an Asynq client records the queues it has published once, and
 	// a Redis that lost its data lost that record too.
 	client := asynq.NewClientFromRedisClient(r.cfg.Redis)
 	defer client.Close()
 	var after int64
 	for {
-		n, last, err := r.checkPage(ctx, client, after, res, redoneTypes)
+		n, last, err := r.checkPage(ctx, client, after, orphans, res, redoneTypes)
 		if err != nil {
 			return res, err
 		}
@@ -285,7 +298,8 @@ func (r *Relay) Check(ctx context.Context) (*OutboxCheckResult, error) {
 		after = last
 	}
 	if len(res.Redone) > 0 {
-		r.cfg.Log.Warn("outbox check: Redis had lost tasks; enqueued again", "rows", len(res.Redone), "types", redoneTypes, "ids", firstIDs(res.Redone, 20))
+		r.cfg.Log.Warn("outbox check: Redis had lost tasks or a worker died holding them; enqueued again", "rows", len(res.Redone),
+			"of_dead_workers", res.Orphaned, "types", redoneTypes, "ids", firstIDs(res.Redone, 20))
 	}
 	if r.cfg.Recovered != nil && (len(res.Redone) > 0 || res.Closed > 0) {
 		r.cfg.Recovered(*res)
@@ -295,7 +309,7 @@ func (r *Relay) Check(ctx context.Context) (*OutboxCheckResult, error) {
 
 // checkPage checks up to BatchSize rows after id after, in one transaction that locks
 // them (so two relays do not redo a row twice); it returns how many it read and the last id.
-func (r *Relay) checkPage(ctx context.Context, client *asynq.Client, after int64, res *OutboxCheckResult, redoneTypes map[string]int) (int, int64, error) {
+func (r *Relay) checkPage(ctx context.Context, client *asynq.Client, after int64, orphans map[string]bool, res *OutboxCheckResult, redoneTypes map[string]int) (int, int64, error) {
 	var n int
 	var last int64
 	now := r.cfg.Now()
@@ -333,6 +347,16 @@ func (r *Relay) checkPage(ctx context.Context, client *asynq.Client, after int64
 				return fmt.Errorf("outbox check: look up %s: %w", taskID, err)
 			case info.State == asynq.TaskStateCompleted || info.State == asynq.TaskStateArchived:
 				closed = append(closed, row.ID)
+			case info.State == asynq.TaskStateActive && orphans[taskID] && orphanRedoable(row.TaskType):
+				ok, err := r.replaceOrphan(ctx, client, row.ID, int(row.Redone), row.TaskType, row.Payload, orphans)
+				if err != nil {
+					return err
+				}
+				if ok {
+					redone = append(redone, row.ID)
+					redoneTypes[row.TaskType]++
+					res.Orphaned++
+				}
 			}
 		}
 		if len(redone) > 0 {
@@ -350,6 +374,64 @@ func (r *Relay) checkPage(ctx context.Context, client *asynq.Client, after int64
 		return nil
 	})
 	return n, last, err
+}
+
+// orphans returns the ids of the tasks Asynq holds as active whose lease has expired:
+// the worker that took them died (or lost Redis, and then stopped them).
+func (r *Relay) orphans() (map[string]bool, error) {
+	out := map[string]bool{}
+	for page := 1; ; page++ {
+		tasks, err := r.inspector.ListActiveTasks("default", asynq.PageSize(500), asynq.Page(page))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("outbox check: active tasks: %w", err)
+		}
+		for _, t := range tasks {
+			if t.IsOrphaned {
+				out[t.ID] = true
+			}
+		}
+		if len(tasks) < 500 {
+			return out, nil
+		}
+	}
+}
+
+// orphanRedoable reports whether a task left by a dead worker may run again at once,
+// while Asynq still holds the first one (its recoverer runs it again later): the build
+// skips what a newer build saw, and an SMS is claimed in Postgres before it is sent, so
+// a second run sends nothing twice. Webhooks and message calls wait for Asynq.
+func orphanRedoable(taskType string) bool {
+	return strings.HasPrefix(taskType, "queue:") || strings.HasPrefix(taskType, "sms:")
+}
+
+// replaceOrphan enqueues a replacement "outbox:<id>:<redone+1>" for an outbox row whose
+// task a dead worker held, unless the previous replacement is still waiting or running;
+// it reports whether it enqueued one.
+func (r *Relay) replaceOrphan(ctx context.Context, client *asynq.Client, id int64, redone int, taskType string, payload []byte, orphans map[string]bool) (bool, error) {
+	if redone > 0 {
+		prev := fmt.Sprintf("outbox:%d:%d", id, redone)
+		info, err := r.inspector.GetTaskInfo("default", prev)
+		switch {
+		case errors.Is(err, asynq.ErrTaskNotFound):
+		case err != nil:
+			return false, fmt.Errorf("outbox check: look up %s: %w", prev, err)
+		case info.State == asynq.TaskStateActive && orphans[prev]:
+		default:
+			return false, nil // waiting, running, or done (its worker marks the row)
+		}
+	}
+	taskID := fmt.Sprintf("outbox:%d:%d", id, redone+1)
+	_, err := client.EnqueueContext(ctx, asynq.NewTask(taskType, payload), asynq.TaskID(taskID), asynq.Retention(r.cfg.Retention))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("outbox check: replace %s: %w", taskID, err)
+	}
+	return true, nil
 }
 
 // firstIDs returns at most n of ids, for a log line.

@@ -123,8 +123,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		Logger:            asynqLogger{cfg.Log},
 		TaskCheckInterval: cfg.PollInterval,
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
-			if strings.HasPrefix(t.Type(), "webhook:") {
+			switch {
+			case strings.HasPrefix(t.Type(), "webhook:"):
 				return cfg.WebhookRetryDelay(n)
+			case strings.HasPrefix(t.Type(), "sms:") || strings.HasPrefix(t.Type(), "queue:"):
+				return shortRetryDelay(n)
 			}
 			return asynq.DefaultRetryDelayFunc(n, err, t)
 		},
@@ -193,6 +196,19 @@ func (w *Worker) Shutdown() {
 	}
 }
 
+// shortRetryDelay is the wait before retry n (from 0) of a build or SMS task: 1 s
+// doubling up to 30 s. Their failures are Redis or Postgres unreachable for a while (a
+// restart, an outage, a lease lost with Redis), and the work should resume within
+// seconds of the end of the fault, not after Asynq's default backoff (15-45 s for the
+// first retry, then n^4 s). A provider that refuses messages is not retried this way:
+// each message counts its own attempts in Postgres (ProviderSender.MaxAttempts).
+func shortRetryDelay(n int) time.Duration {
+	if n >= 5 {
+		return 30 * time.Second
+	}
+	return time.Second << n
+}
+
 // NewWorkerID returns a name for a worker process: host, pid and a random suffix, so a
 // restarted process never takes over the claims of the one before.
 func NewWorkerID() string {
@@ -237,12 +253,14 @@ func markOutboxDone(ctx context.Context, db *pgxpool.Pool, log *slog.Logger, now
 	}
 }
 
-// outboxRowID reads the outbox row id of a task id "outbox:<id>".
+// outboxRowID reads the outbox row id of a task id "outbox:<id>", or of a replacement
+// "outbox:<id>:<n>" the relay enqueued for a task a dead worker held.
 func outboxRowID(taskID string) (int64, bool) {
 	rest, ok := strings.CutPrefix(taskID, "outbox:")
 	if !ok {
 		return 0, false
 	}
+	rest, _, _ = strings.Cut(rest, ":")
 	id, err := strconv.ParseInt(rest, 10, 64)
 	return id, err == nil && id > 0
 }
