@@ -87,15 +87,21 @@ func (g *Gateway) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if l == nil {
 		return
 	}
+	body := l.localSDP
 	if len(req.Body()) > 0 {
-		if err := l.media.AcceptAnswer(req.Body()); err != nil {
+		// A new offer: answered anew, keeping the codec, with the reply to its
+		// direction (a hold, sendonly, is answered recvonly and nothing is sent to the
+		// phone until it resumes).
+		answer, err := l.media.AnswerOffer(req.Body(), 0, l.media.Codec())
+		if err != nil {
 			g.respond(tx, req, 488, "Not Acceptable Here", nil)
 			return
 		}
+		body = answer
 	}
 	ct := sip.ContentTypeHeader("application/sdp")
 	hdrs := append([]sip.Header{&sip.ContactHeader{Address: g.contact("huifang", l.transport)}, &ct}, sessionExpires(req)...)
-	g.respond(tx, req, 200, "OK", l.localSDP, hdrs...)
+	g.respond(tx, req, 200, "OK", body, hdrs...)
 }
 
 // agentCallIn answers an agent's phone calling in at login and keeps the leg for the

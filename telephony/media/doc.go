@@ -1,7 +1,10 @@
-// Package media owns the audio side of a call: SDP offers and answers for G.711, RTP
-// sessions on UDP (pion/rtp packets), PCMU and PCMA coding, RFC 4733 telephone events
-// (DTMF), tones, WAV prompts and the stereo WAV recorder (customer left, agent right).
+// Package media owns the audio side of a call: SDP offers and answers for G.711 (pion/sdp),
+// RTP sessions on UDP (pion/rtp packets), PCMU and PCMA coding, RFC 4733 telephone events
+// (DTMF), tones, WAV prompts, resampling to 8000 Hz and the stereo WAV recorder (customer
+// left, agent right).
 //
 // A Session is one RTP endpoint: it owns one UDP socket and at most one reader goroutine,
-// which stops when the Session is closed.
+// which stops when the Session is closed. It honours the peer's direction (nothing is
+// sent to a peer that holds), counts loss as RFC 3550 appendix A.3 does (a packet out of
+// order is late, not lost) and paces telephone events at the packet interval.
 package media

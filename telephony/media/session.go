@@ -34,7 +34,9 @@ type Handler struct {
 type Stats struct {
 	// Packets is the number of RTP packets received.
 	Packets uint64
-	// Lost is the number of packets missing from the sequence numbers seen.
+	// Lost is the number of packets that never arrived: those expected up to the
+	// highest sequence number seen, less those received (RFC 3550 appendix A.3). A packet
+	// out of order is late, not lost.
 	Lost uint64
 	// Jitter is the interarrival jitter of the audio packets (RFC 3550 section 6.4.1)
 	// when the stats were read.
@@ -70,8 +72,12 @@ type Session struct {
 	ts       uint32
 	ssrc     uint32
 	started  bool
-	lastSeq  uint16
-	haveSeq  bool
+	// peerDir is the direction the peer's SDP gave the audio: nothing is sent to a
+	// peer that does not receive (sendonly or inactive, a hold).
+	peerDir  Direction
+	origin   Origin
+	seqs     seqStats
+	srcSSRC  uint32
 	lastDTMF uint32
 	haveDTMF bool
 	jit      jitter
@@ -79,13 +85,22 @@ type Session struct {
 	epoch time.Time
 
 	packets atomic.Uint64
-	lost    atomic.Uint64
-	jitterN atomic.Int64 // Stats.Jitter in nanoseconds
+	lost    atomic.Uint64 // Stats.Lost, from seqs
+	jitterN atomic.Int64  // Stats.Jitter in nanoseconds
 	dropped atomic.Uint64
 	// lastRecv is when the last accepted packet arrived (Unix nanoseconds; 0: none yet).
 	lastRecv atomic.Int64
 	done     chan struct{}
 	closed   atomic.Bool
+
+	// ticker makes the pacing ticker of telephone events (time.NewTicker unless a test
+	// injects its own).
+	ticker func(d time.Duration) (<-chan time.Time, func())
+}
+
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // Listen opens an RTP session on a free UDP port of host (an IP address).
@@ -101,13 +116,15 @@ func Listen(host string) (*Session, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return &Session{
-		conn:   conn,
-		codec:  PCMU,
-		ssrc:   binary.BigEndian.Uint32(b[0:]),
-		seq:    binary.BigEndian.Uint16(b[4:]),
-		ts:     uint32(binary.BigEndian.Uint16(b[6:])) << 8,
-		dtmfPT: DTMFPayloadType,
-		done:   make(chan struct{}),
+		conn:    conn,
+		codec:   PCMU,
+		ssrc:    binary.BigEndian.Uint32(b[0:]),
+		seq:     binary.BigEndian.Uint16(b[4:]),
+		ts:      uint32(binary.BigEndian.Uint16(b[6:])) << 8,
+		dtmfPT:  DTMFPayloadType,
+		peerDir: SendRecv,
+		done:    make(chan struct{}),
+		ticker:  realTicker,
 	}, nil
 }
 
@@ -128,9 +145,28 @@ func (s *Session) Remote() *net.UDPAddr {
 	return s.remote
 }
 
-// Offer returns an SDP offer of PCMU, PCMA and telephone events on this session.
+// nextOriginLocked returns the o= line of our next description: the session id is
+// chosen once (id, the first time), the version grows with each description; s.mu is
+// held.
+func (s *Session) nextOriginLocked(id uint64) Origin {
+	if s.origin.ID == 0 {
+		s.origin.ID = id
+		if s.origin.ID == 0 {
+			s.origin.ID = 1
+		}
+	}
+	s.origin.Version++
+	return s.origin
+}
+
+// Offer returns an SDP offer of PCMU, PCMA and telephone events on this session. id is
+// the session id of the o= line the first time; later descriptions keep it and raise the
+// version.
 func (s *Session) Offer(id uint64) []byte {
-	return BuildSDP(s.LocalAddr(), id, []Codec{PCMU, PCMA}, DTMFPayloadType)
+	s.mu.Lock()
+	o := s.nextOriginLocked(id)
+	s.mu.Unlock()
+	return BuildSDP(s.LocalAddr(), o, []Codec{PCMU, PCMA}, DTMFPayloadType, SendRecv)
 }
 
 // AcceptAnswer applies the peer's SDP answer to our offer.
@@ -141,16 +177,15 @@ func (s *Session) AcceptAnswer(body []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setSDPRemoteLocked(sdp.Addr)
-	s.codec = sdp.Codecs[0]
-	if sdp.DTMF != 0 {
-		s.dtmfPT = sdp.DTMF
-	}
+	s.applyLocked(sdp, sdp.Codecs[0])
 	return nil
 }
 
-// AnswerOffer applies the peer's SDP offer and returns our answer: the peer's first G.711
-// codec, and telephone events when offered. prefer, when the peer offers it, wins.
+// AnswerOffer applies the peer's SDP offer (a first INVITE or a re-INVITE) and returns
+// our answer: the peer's first G.711 codec, telephone events when offered, the reply to
+// the offer's direction (a hold, sendonly, is answered recvonly), and every other stream
+// of the offer rejected. prefer, when the peer offers it, wins. id is the o= session id
+// the first time (see Offer).
 func (s *Session) AnswerOffer(body []byte, id uint64, prefer ...Codec) ([]byte, error) {
 	sdp, err := ParseSDP(body)
 	if err != nil {
@@ -165,13 +200,29 @@ func (s *Session) AnswerOffer(body []byte, id uint64, prefer ...Codec) ([]byte, 
 		}
 	}
 	s.mu.Lock()
-	s.setSDPRemoteLocked(sdp.Addr)
+	s.applyLocked(sdp, codec)
+	o := s.nextOriginLocked(id)
+	s.mu.Unlock()
+	return BuildAnswer(sdp, s.LocalAddr(), o, codec), nil
+}
+
+// applyLocked takes the peer's description; s.mu is held.
+func (s *Session) applyLocked(sdp *SDP, codec Codec) {
+	if !sdp.Addr.IP.IsUnspecified() {
+		s.setSDPRemoteLocked(sdp.Addr)
+	}
 	s.codec = codec
 	if sdp.DTMF != 0 {
 		s.dtmfPT = sdp.DTMF
 	}
-	s.mu.Unlock()
-	return BuildSDP(s.LocalAddr(), id, []Codec{codec}, sdp.DTMF), nil
+	s.peerDir = sdp.Direction
+}
+
+// Direction returns the direction the peer's last description gave the audio.
+func (s *Session) Direction() Direction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peerDir
 }
 
 // setSDPRemoteLocked takes the address the peer's SDP signalled: the session sends there
@@ -273,14 +324,12 @@ func (s *Session) read(h Handler) {
 		}
 		s.packets.Add(1)
 		s.lastRecv.Store(time.Now().UnixNano())
-		if s.haveSeq {
-			if d := pkt.SequenceNumber - s.lastSeq; d > 1 && d < 3000 {
-				s.lost.Add(uint64(d - 1))
-			}
+		if s.seqs.have && pkt.SSRC != s.srcSSRC {
+			s.seqs.restart()
 		}
-		if !s.haveSeq || int16(pkt.SequenceNumber-s.lastSeq) > 0 {
-			s.lastSeq, s.haveSeq = pkt.SequenceNumber, true
-		}
+		s.srcSSRC = pkt.SSRC
+		s.seqs.observe(pkt.SequenceNumber)
+		s.lost.Store(s.seqs.lost())
 		if pkt.PayloadType == uint8(PCMU) || pkt.PayloadType == uint8(PCMA) {
 			if s.epoch.IsZero() {
 				s.epoch = time.Now()
@@ -338,6 +387,13 @@ func (s *Session) send(pt uint8, samples uint32, marker bool, fill func(dst []by
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.mu.Lock()
+	if s.peerDir == SendOnly || s.peerDir == Inactive {
+		// The peer holds the call: time passes, nothing is sent (RFC 3264 section 5.1).
+		ts := s.ts
+		s.ts += samples
+		s.mu.Unlock()
+		return ts, nil
+	}
 	remote := s.remoteAP
 	pkt := rtp.Packet{Header: rtp.Header{
 		Version: 2, PayloadType: pt, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: s.ssrc, Marker: marker,
@@ -423,25 +479,75 @@ func (s *Session) CanSendDTMF() bool {
 	return s.dtmfPT != 0
 }
 
-// SendDTMF sends digit as an RFC 4733 event lasting 100 ms (three end packets).
+// DTMF event timing: an event lasts dtmfDuration samples (100 ms), updated every
+// dtmfInterval (one packet time, 20 ms).
+const (
+	dtmfInterval = 20 * time.Millisecond
+	dtmfStep     = FrameSamples
+	dtmfDuration = 5 * dtmfStep
+)
+
+// SendDTMF sends digit as an RFC 4733 event lasting 100 ms: one packet per packet
+// interval (20 ms), all with the event's start timestamp and a growing duration, the
+// first with the marker bit (section 2.5.1.2); the end packet is sent three times at the
+// packet interval, not at once (section 2.5.1.4), so a lost one does not lose the end.
+// It returns when the last packet is sent, 120 ms after the first.
 func (s *Session) SendDTMF(digit byte) error {
+	if _, err := (DTMFEvent{Digit: digit}).Marshal(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	pt := s.dtmfPT
+	start := s.ts
 	s.mu.Unlock()
-	const dur = 800
-	for i, end := range []bool{false, false, true, true, true} {
-		ev := DTMFEvent{Digit: digit, End: end, Volume: 10, Duration: uint16(min(dur, (i+1)*160))}
-		p, err := ev.Marshal()
-		if err != nil {
-			return err
+	tick, stop := s.ticker(dtmfInterval)
+	defer stop()
+	const updates, ends = dtmfDuration / dtmfStep, 3
+	for i := 0; i < updates+ends-1; i++ {
+		if i > 0 {
+			<-tick
 		}
-		if _, err := s.writePayload(pt, p, 0, i == 0); err != nil {
+		dur := min(dtmfDuration, (i+1)*dtmfStep)
+		ev := DTMFEvent{Digit: digit, End: i >= updates-1, Volume: 10, Duration: uint16(dur)}
+		p, _ := ev.Marshal()
+		if err := s.sendEvent(pt, start, p, i == 0); err != nil {
 			return err
 		}
 	}
+	// Audio after the event starts where the event ended.
 	s.mu.Lock()
-	s.ts += dur
+	if int32(s.ts-(start+dtmfDuration)) < 0 {
+		s.ts = start + dtmfDuration
+	}
 	s.mu.Unlock()
+	return nil
+}
+
+// sendEvent sends one telephone-event packet with timestamp ts (the event's start).
+func (s *Session) sendEvent(pt uint8, ts uint32, payload []byte, marker bool) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	if s.peerDir == SendOnly || s.peerDir == Inactive {
+		s.mu.Unlock()
+		return nil
+	}
+	remote := s.remoteAP
+	pkt := rtp.Packet{Header: rtp.Header{
+		Version: 2, PayloadType: pt, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc, Marker: marker,
+	}, Payload: payload}
+	s.seq++
+	s.mu.Unlock()
+	if !remote.IsValid() {
+		return ErrNoRemote
+	}
+	b, err := pkt.Marshal()
+	if err != nil {
+		return fmt.Errorf("rtp marshal: %w", err)
+	}
+	if _, err := s.conn.WriteToUDPAddrPort(b, remote); err != nil {
+		return fmt.Errorf("rtp write: %w", err)
+	}
 	return nil
 }
 

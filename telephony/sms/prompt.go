@@ -43,7 +43,7 @@ func RenderPrompt(ctx context.Context, text, path string) ([]int16, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prompt: espeak-ng output: %w", err)
 	}
-	samples = resample(samples, rate, 8000)
+	samples = media.Resample(samples, rate, 8000)
 	if err := media.WriteWAV(path, samples); err != nil {
 		return nil, fmt.Errorf("prompt: %w", err)
 	}
@@ -113,42 +113,4 @@ func decodePCM16(b []byte) ([]int16, int, error) {
 		}
 	}
 	return nil, 0, errors.New("no data chunk")
-}
-
-// resample converts from one rate to another: each output sample is the mean of the input
-// samples it covers (a box filter against aliasing), or a linear interpolation when
-// upsampling.
-func resample(in []int16, from, to int) []int16 {
-	if from == to || len(in) == 0 {
-		return in
-	}
-	n := int(int64(len(in)) * int64(to) / int64(from))
-	out := make([]int16, n)
-	ratio := float64(from) / float64(to)
-	for i := range out {
-		start := float64(i) * ratio
-		if ratio <= 1 {
-			j := int(start)
-			f := start - float64(j)
-			a := float64(in[j])
-			b := a
-			if j+1 < len(in) {
-				b = float64(in[j+1])
-			}
-			out[i] = int16(a + (b-a)*f)
-			continue
-		}
-		lo, hi := int(start), int(start+ratio)
-		if hi > len(in) {
-			hi = len(in)
-		}
-		sum := 0.0
-		for j := lo; j < hi; j++ {
-			sum += float64(in[j])
-		}
-		if hi > lo {
-			out[i] = int16(sum / float64(hi-lo))
-		}
-	}
-	return out
 }

@@ -37,17 +37,6 @@ func TestRenderPromptMandarin(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestResample(t *testing.T) {
-	in := make([]int16, 22050)
-	for i := range in {
-		in[i] = 100
-	}
-	out := resample(in, 22050, 8000)
-	require.Len(t, out, 8000)
-	require.Equal(t, int16(100), out[4000])
-	require.Len(t, resample(in[:8000], 8000, 16000), 16000)
-}
-
 // TestRenderPromptOptionInjection is the attack from issue 12: a prompt starting with "-"
 // was an espeak-ng option, so "-f<file>" spoke any file the service can read to customers.
 // The file here holds minutes of speech; the prompt, spoken as text, is a few seconds.
