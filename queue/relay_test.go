@@ -100,27 +100,6 @@ func TestRelayEnqueuesEachRowOnceWithTwoRelays(t *testing.T) {
 	require.Equal(t, want, taskIDs(t, rdb, "pending"), "no second task")
 }
 
-func TestEnqueueBuildCollapsesWithinAMinute(t *testing.T) {
-	rdb := newQueueRedis(t)
-	client := asynq.NewClientFromRedisClient(rdb)
-	defer client.Close()
-	ctx := context.Background()
-	d := day("2026-11-23")
-	now := time.Date(2026, 11, 23, 7, 0, 10, 0, time.UTC)
-	require.NoError(t, enqueueBuildAt(ctx, client, 1, d, now))
-	require.NoError(t, enqueueBuildAt(ctx, client, 1, d, now.Add(40*time.Second)))
-	require.NoError(t, enqueueBuildAt(ctx, client, 2, d, now))
-	require.NoError(t, enqueueBuildAt(ctx, client, 1, d, now.Add(time.Minute)))
-	require.Equal(t, []string{
-		"build:1:2026-11-23:202611230700",
-		"build:1:2026-11-23:202611230701",
-		"build:2:2026-11-23:202611230700",
-	}, append(taskIDs(t, rdb, "scheduled"), taskIDs(t, rdb, "pending")...),
-		"one task per dealer, day and minute (scheduled or pending: asynq decides by the wall clock)")
-	// The real-clock entry point works too.
-	require.NoError(t, EnqueueBuild(ctx, client, 3, d))
-}
-
 func TestHandlersSkipRetryOnBadPayload(t *testing.T) {
 	h := &handlers{log: quietLog(), now: time.Now}
 	for _, tc := range []struct {

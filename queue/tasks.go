@@ -73,29 +73,6 @@ func NewSMSSendTask(messageID int64) (*asynq.Task, error) {
 	return asynq.NewTask(TypeSMSSend, b), nil
 }
 
-// EnqueueBuild asks for a build of the dealer's queue as of day after new data landed
-// (an import). Requests for the same dealer and day within one minute collapse into one
-// build, which runs at the end of that minute, after every import of the minute has
-// committed; a duplicate is not an error.
-func EnqueueBuild(ctx context.Context, client *asynq.Client, dealerID int64, day time.Time) error {
-	return enqueueBuildAt(ctx, client, dealerID, day, time.Now())
-}
-
-func enqueueBuildAt(ctx context.Context, client *asynq.Client, dealerID int64, day time.Time, now time.Time) error {
-	task, err := NewBuildTask(dealerID, day)
-	if err != nil {
-		return err
-	}
-	minute := now.UTC().Truncate(time.Minute)
-	id := fmt.Sprintf("build:%d:%s:%s", dealerID, day.Format(time.DateOnly), minute.Format("200601021504"))
-	_, err = client.EnqueueContext(ctx, task, asynq.TaskID(id), asynq.ProcessAt(minute.Add(time.Minute)),
-		asynq.Retention(time.Hour))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue build dealer %d day %s: %w", dealerID, day.Format(time.DateOnly), err)
-	}
-	return nil
-}
-
 // RequestBuild asks, in the caller's transaction, for a build of the dealer's queue as of
 // day: a queue:build outbox row, which the relay hands to a worker once tx commits. Every
 // write that adds facts (a visit, the API, a rule change) asks for its rebuild this way.

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 	_ "time/tzdata" // dealers' time zones must load on hosts without zoneinfo
 
 	"golang.org/x/term"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store/importer"
 )
 
@@ -60,7 +60,12 @@ func cmdImport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer pool.Close()
 
-	opts := importer.Options{DealerCode: *dealer, DryRun: *dryRun, SkipInvalid: *skip, RecallCode: *recall}
+	// Each file that changed data asks for the rebuild of the dealer's queue of the day
+	// in its own transaction (an outbox row the relay hands to a worker), so new
+	// deliveries, visits, complaints and recalls reach the queue within a minute, and a
+	// Redis that is down or loses the task delays the build but never drops it.
+	opts := importer.Options{DealerCode: *dealer, DryRun: *dryRun, SkipInvalid: *skip, RecallCode: *recall,
+		Changed: queue.RequestBuild}
 	if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = progressPrinter(env.stderr)
 	}
@@ -75,9 +80,6 @@ func cmdImport(ctx context.Context, env *cliEnv, args []string) error {
 	} else {
 		printImportReport(env.stdout, res)
 	}
-	if res.Written() {
-		afterImport(ctx, env, cfg, res.DealerID)
-	}
 	if res.Refused() {
 		n := 0
 		for _, f := range res.Files {
@@ -88,17 +90,6 @@ func cmdImport(ctx context.Context, env *cliEnv, args []string) error {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d file(s) refused", n, len(res.Files))}
 	}
 	return nil
-}
-
-// afterImport runs after an import committed data for the dealer (never after a dry run or
-// when every file was refused): it enqueues a rebuild of the dealer's call queue for today,
-// so that new deliveries, visits, complaints and recalls reach the queue within a minute
-// once a worker runs. The import itself has committed, so a Redis that does not answer is
-// a warning on stderr, not a failure: the nightly build or `huifang queue build` catches up.
-func afterImport(ctx context.Context, env *cliEnv, cfg *config, dealerID int64) {
-	if err := enqueueBuild(ctx, cfg, dealerID, time.Time{}); err != nil {
-		fmt.Fprintf(env.stderr, "huifang import: warning: the queue rebuild was not enqueued (%v); run `huifang queue build --dealer CODE`\n", err)
-	}
 }
 
 // parseInterspersed parses flags that may come before, between or after the file names.

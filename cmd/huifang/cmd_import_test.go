@@ -75,3 +75,39 @@ func TestImportCommand(t *testing.T) {
 	code = runWith(ctx, env, []string{"import", "--dealer", "CLI1"})
 	require.Equal(t, 2, code, "no file is a usage error")
 }
+
+// TestImportAsksForTheBuildThroughTheOutbox: an import that changed data writes a
+// queue:build outbox row for the dealer's day with the data, and needs no Redis (issue
+// 18: a build handed straight to Redis was lost when Redis was down or lost it); a dry
+// run and an unchanged file ask for nothing.
+func TestImportAsksForTheBuildThroughTheOutbox(t *testing.T) {
+	db := storetest.NewDB(t)
+	var out, errb bytes.Buffer
+	vars := map[string]string{"DATABASE_URL": db.URL, "REDIS_URL": "redis://127.0.0.1:1/0"}
+	env := &cliEnv{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "owners.csv")
+	require.NoError(t, os.WriteFile(path, []byte("客户姓名,手机号,车架号,交车日期\r\n张三,13912345678,"+testVIN(t, 1)+",2026-03-01\r\n"), 0o644))
+	builds := func() []string {
+		rows, err := db.Pool.Query(ctx, `SELECT payload->>'day' FROM outbox o JOIN dealers d ON d.id = o.dealer_id
+			WHERE d.code = 'OB1' AND o.task_type = 'queue:build' AND (o.payload->>'dealer_id')::bigint = d.id ORDER BY o.id`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var days []string
+		for rows.Next() {
+			var d string
+			require.NoError(t, rows.Scan(&d))
+			days = append(days, d)
+		}
+		require.NoError(t, rows.Err())
+		return days
+	}
+	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "OB1", "--dry-run", path}), errb.String())
+	require.Empty(t, builds())
+	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "OB1", path}), errb.String())
+	require.Len(t, builds(), 1)
+	require.Regexp(t, `^\d{4}-\d{2}-\d{2}$`, builds()[0])
+	require.Empty(t, errb.String(), "no warning: Redis is not needed")
+	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "OB1", path}), errb.String())
+	require.Len(t, builds(), 1, "an unchanged file asks for no build")
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huifang/huifang/queue"
@@ -18,16 +17,4 @@ func afterDataChange(ctx context.Context, _ *config, db *pgxpool.Pool, dealerID 
 		return fmt.Errorf("build queue: %w", err)
 	}
 	return nil
-}
-
-// enqueueBuild asks the workers to rebuild the dealer's queue for today after an import,
-// through Asynq (duplicates within a minute collapse into one build).
-func enqueueBuild(ctx context.Context, cfg *config, dealerID int64, day time.Time) error {
-	opt, err := asynq.ParseRedisURI(cfg.RedisURL)
-	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
-	}
-	client := asynq.NewClient(opt)
-	defer client.Close()
-	return queue.EnqueueBuild(ctx, client, dealerID, day)
 }

@@ -40,6 +40,13 @@ type Options struct {
 	Progress func(Progress)
 	// Logger, when set, gets the duration of each step at debug level.
 	Logger *slog.Logger
+	// Changed, when set, is called in the transaction of each file that inserted or
+	// updated rows, just before it commits, with the dealer and the import day in the
+	// dealer's zone (00:00 UTC); its error rolls the file back. The command line asks
+	// for the rebuild of the dealer's queue here (an outbox row, committed with the
+	// data), so a build is never lost between the import and Redis. Not called in a dry
+	// run.
+	Changed func(ctx context.Context, tx pgx.Tx, dealerID int64, day time.Time) error
 }
 
 // Progress reports how far the import of one file is.
@@ -447,6 +454,11 @@ func importFile(ctx context.Context, db store.TxBeginner, opts Options, pl *plan
 			log.Debug("import step", "file", pl.path, "step", b.name, "took", time.Since(t0))
 		}
 		res.Unchanged = res.Read - res.Invalid - res.Inserted - res.Updated
+		if opts.Changed != nil && !opts.DryRun && res.Inserted+res.Updated > 0 {
+			if err := opts.Changed(ctx, tx, d.ID, today); err != nil {
+				return fmt.Errorf("after the import: %w", err)
+			}
+		}
 		return nil
 	})
 	var fp *fileProblem
