@@ -181,6 +181,7 @@ var messages = map[string][2]string{
 	"c.lapsed_12m":           {"1年未回厂", "Lapsed 1 year"},
 	"c.lapsed_24m":           {"2年未回厂", "Lapsed 2 years"},
 	"c.base_care":            {"基盘关怀", "Base care"},
+	"c.prospect_followup":    {"意向客户跟进", "Prospect follow-up"},
 	"c.birthday":             {"生日祝福", "Birthday"},
 	"cc.service_quality":     {"服务质量", "Service quality"},
 	"cc.repair_quality":      {"维修质量", "Repair quality"},

@@ -78,7 +78,7 @@ func (h *handler) showScriptEditor(w http.ResponseWriter, r *http.Request, s *sc
 	for _, v := range history {
 		versions = append(versions, versionLine{Version: v.Version, At: v.CreatedAt.In(u.location()).Format("2006-01-02 15:04"), By: v.CreatedByName, Note: v.Note})
 	}
-	shared, err := scripts.SharedObjections()
+	shared, err := scripts.SharedObjectionsFor(campaign)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -149,7 +149,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	if _, err := execFile(ctx, tx, "00_tables.sql", args); err != nil {
 		return nil, fmt.Errorf("build queue: scratch tables: %w", err)
 	}
-	var discard, cut1, cut2, cut3, cut4 int64
+	var discard, cut1, cut2, cut3, cut4, cut5 int64
 	steps := []struct {
 		file  string
 		count *int64
@@ -179,6 +179,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"29_lapsed.sql", &discard},
 		{"30_base_care.sql", &discard},
 		{"31_birthday.sql", &discard},
+		{"32_prospect_followup.sql", &discard},
 		{"40_filter.sql", &discard},
 		{"analyze q_cand", &discard},
 		{"count held", &res.Held},
@@ -190,6 +191,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"51_cut_maint.sql", &cut2},
 		{"52_cut_service.sql", &cut3},
 		{"53_cut_outcome.sql", &cut4},
+		{"54_cut_prospect.sql", &cut5},
 		{"60_expire.sql", &res.ReasonsExpired},
 		{"61_suppress.sql", &res.ReasonsSuppressed},
 		{"62_cancel.sql", &res.TasksCancelled},

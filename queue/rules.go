@@ -34,6 +34,7 @@ const (
 	CampaignLapsed24m        = "lapsed_24m"
 	CampaignBaseCare         = "base_care"
 	CampaignBirthday         = "birthday"
+	CampaignProspectFollowup = "prospect_followup"
 )
 
 // Campaigns returns every campaign code in the order of docs/domain.md's campaign table.
@@ -44,6 +45,7 @@ func Campaigns() []string {
 		CampaignPostService, CampaignSalesFollowup, CampaignMaintenance, CampaignWarranty,
 		CampaignInsurance, CampaignInspection, CampaignDueNotCome, CampaignLapsed3m,
 		CampaignLapsed6m, CampaignLapsed12m, CampaignLapsed24m, CampaignBaseCare, CampaignBirthday,
+		CampaignProspectFollowup,
 	}
 }
 
@@ -59,7 +61,7 @@ func IsCampaign(code string) bool {
 
 // ConsultantCampaigns are the campaigns whose calls belong to the owning sales consultant.
 func ConsultantCampaigns() []string {
-	return []string{CampaignSalesFollowup, CampaignKeyProspect}
+	return []string{CampaignSalesFollowup, CampaignKeyProspect, CampaignProspectFollowup}
 }
 
 // Setting is one number of the rules: its key, its value for a dealer, its default and what it means.
@@ -135,6 +137,13 @@ func defaultSettings() []Setting {
 		{Key: "base_care_general_days", Default: 90, Doc: "一般 owners: called when not contacted for N days"},
 		{Key: "base_care_window", Default: 14, Doc: "a base care call expires N days after it is due"},
 		{Key: "birthday_priority", Default: 20, Doc: "生日问候 priority (call task for 优质 owners on the day)"},
+		{Key: "prospect_followup_priority", Default: 65, Doc: "意向客户跟进 priority"},
+		{Key: "prospect_followup_a_days", Default: 3, Doc: "open prospects of intent level A (and H) are called every N days from the last contact"},
+		{Key: "prospect_followup_b_days", Default: 7, Doc: "open prospects of intent level B are called every N days from the last contact"},
+		{Key: "prospect_followup_c_days", Default: 14, Doc: "open prospects of intent level C are called every N days from the last contact"},
+		{Key: "prospect_followup_other_days", Default: 14, Doc: "open prospects without an intent level are called every N days from the last contact"},
+		// Undo (the console): how long after saving an agent may undo an outcome.
+		{Key: "outcome_undo_seconds", Default: 60, Doc: "an agent may undo the last outcome they saved for N seconds (0: no undo)"},
 		// Attempt policy (the engine's take and outcome code reads these).
 		{Key: "attempts_per_day", Default: 3, Doc: "at most N attempts a day per task"},
 		{Key: "attempts_per_task", Default: 5, Doc: "at most N attempts in a task's life, then it closes as unreachable"},
@@ -223,7 +232,8 @@ func validateSetting(key string, value int) error {
 	case value < 0:
 		return fmt.Errorf("campaign setting %s must not be negative, got %d", key, value)
 	}
-	for _, k := range []string{"base_care_premium_days", "base_care_potential_days", "base_care_general_days", "first_maintenance_months", "maintenance_months"} {
+	for _, k := range []string{"base_care_premium_days", "base_care_potential_days", "base_care_general_days", "first_maintenance_months", "maintenance_months",
+		"prospect_followup_a_days", "prospect_followup_b_days", "prospect_followup_c_days", "prospect_followup_other_days"} {
 		if key == k && value < 1 {
 			return fmt.Errorf("campaign setting %s must be at least 1, got %d", key, value)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -278,7 +279,7 @@ func Check(campaign string, in *Script) (*Script, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	shared, err := sharedObjections()
+	shared, err := sharedObjectionsFor(campaign)
 	if err != nil {
 		return nil, err
 	}
@@ -295,8 +296,27 @@ func Check(campaign string, in *Script) (*Script, error) {
 	return &s, nil
 }
 
+// SalesCampaigns are the campaigns whose calls sell a car to a prospect: their scripts get
+// the sales objection answers (campaigns/_objections_sales.yaml) instead of the after-sales ones.
+func SalesCampaigns() []string {
+	return []string{"key_prospect", "lost_prospect", "prospect_followup"}
+}
+
+// sharedObjectionsFor returns the shared objection answers of campaign: the sales library
+// for a sales campaign, the after-sales library for the others.
+func sharedObjectionsFor(campaign string) ([]Objection, error) {
+	if slices.Contains(SalesCampaigns(), campaign) {
+		return readObjections("campaigns/_objections_sales.yaml")
+	}
+	return sharedObjections()
+}
+
 func sharedObjections() ([]Objection, error) {
-	b, err := campaignFS.ReadFile("campaigns/_objections.yaml")
+	return readObjections("campaigns/_objections.yaml")
+}
+
+func readObjections(file string) ([]Objection, error) {
+	b, err := campaignFS.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("scripts: read shared objections: %w", err)
 	}
@@ -309,9 +329,13 @@ func sharedObjections() ([]Objection, error) {
 	return lib.Objections, nil
 }
 
-// SharedObjections returns the shared objection answers every script gets unless it
-// answers the same objection itself.
+// SharedObjections returns the shared objection answers every after-sales script gets
+// unless it answers the same objection itself.
 func SharedObjections() ([]Objection, error) { return sharedObjections() }
+
+// SharedObjectionsFor returns the shared objection answers campaign's script gets unless
+// it answers the same objection itself: the sales answers for a sales campaign.
+func SharedObjectionsFor(campaign string) ([]Objection, error) { return sharedObjectionsFor(campaign) }
 
 // mergeObjections returns own followed by the shared answers whose key own lacks.
 func mergeObjections(own, shared []Objection) []Objection {

@@ -16,7 +16,7 @@ import (
 var campaignCodes = []string{"complaint", "same_day_visit", "recall", "lost_prospect", "key_prospect",
 	"first_maintenance", "delivery_3day", "care_15day", "post_service", "sales_followup", "maintenance",
 	"warranty", "insurance", "inspection", "due_not_come", "lapsed_3m", "lapsed_6m", "lapsed_12m",
-	"lapsed_24m", "base_care", "birthday"}
+	"lapsed_24m", "base_care", "birthday", "prospect_followup"}
 
 func TestEveryCampaignHasAScript(t *testing.T) {
 	require.ElementsMatch(t, campaignCodes, Campaigns())
@@ -325,4 +325,29 @@ func mustSource(t *testing.T, campaign string) []byte {
 	b, err := BuiltinSource(campaign)
 	require.NoError(t, err)
 	return b
+}
+
+// TestSalesScriptsAnswerSalesObjections: the sales campaigns' scripts answer the sales
+// objections of the seeds (price against other brands with the three-step persuasion,
+// "just looking", "not now"), not the after-sales answers; the after-sales ones keep theirs.
+func TestSalesScriptsAnswerSalesObjections(t *testing.T) {
+	answer := func(campaign, key string) string {
+		s, err := Builtin(campaign)
+		require.NoError(t, err)
+		for _, o := range s.Objections {
+			if o.Key == key {
+				return o.Answer
+			}
+		}
+		t.Fatalf("%s has no objection %s", campaign, key)
+		return ""
+	}
+	for _, c := range SalesCampaigns() {
+		require.Contains(t, answer(c, "price_high"), "品牌", c)
+		require.Contains(t, answer(c, "price_high"), "三步说服", c)
+		require.Contains(t, answer(c, "look_around"), "试驾", c)
+		require.Contains(t, answer(c, "not_now"), "试驾", c)
+		require.NotContains(t, answer(c, "price_high"), "原厂配件", c)
+	}
+	require.Contains(t, answer("first_maintenance", "price_high"), "原厂配件")
 }

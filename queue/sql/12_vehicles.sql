@@ -74,7 +74,7 @@ WITH w AS (
         (@day::date, w.last_visit_t, w.last_maint_t, w.maint_count_t, r.d2_t, r.k2_t, r.d1_t, r.k1_t),
         (@lock::date, w.last_visit_e, w.last_maint_e, w.maint_count_e, r.d2_e, r.k2_e, r.d1_e, r.k1_e)
     ) AS x(asof, last_visit, last_maint, maint_count, d2, k2, d1, k1)
-    WHERE v.dealer_id = @dealer::bigint AND v.active
+    WHERE v.dealer_id = @dealer::bigint AND (v.active OR v.inactive_on > x.asof)
       AND (v.delivery_day IS NULL OR v.delivery_day <= x.asof)
 ), sched AS (
     SELECT b.*,

@@ -16,5 +16,5 @@ FROM recall_vehicles rv
 JOIN recalls rc ON rc.id = rv.recall_id
 JOIN vehicles v ON v.dealer_id = rc.dealer_id AND v.vin = rv.vin
 WHERE rc.dealer_id = @dealer::bigint AND @recall_enabled::int = 1
-  AND v.active AND (v.delivery_day IS NULL OR v.delivery_day <= @day::date)
+  AND (v.active OR v.inactive_on > @day::date) AND (v.delivery_day IS NULL OR v.delivery_day <= @day::date)
   AND rv.imported_on <= @day::date AND (rv.done_on IS NULL OR rv.done_on > @day::date);

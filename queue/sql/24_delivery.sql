@@ -30,7 +30,7 @@ JOIN (VALUES
      '第' || @sales_followup_due_3::int || '天销售回访', true)
 ) AS r(campaign, suffix, enabled, priority, due_off, exp_off, label, owned)
     ON r.enabled = 1 AND v.delivery_day + r.due_off <= @day::date AND @day::date <= v.delivery_day + r.exp_off
-WHERE v.dealer_id = @dealer::bigint AND v.active
+WHERE v.dealer_id = @dealer::bigint AND (v.active OR v.inactive_on > @day::date)
   AND v.delivery_day <= @day::date
   AND v.delivery_day >= @day::date - greatest(@delivery_3day_expires::int, @care_15day_expires::int,
         @sales_followup_due_1::int + @sales_followup_window::int, @sales_followup_due_2::int + @sales_followup_window::int,

@@ -18,5 +18,5 @@ FROM (
       AND day >= @day::date - @post_service_expires::int AND day <= @day::date - @post_service_due::int
     GROUP BY vehicle_id, customer_id, day
 ) w
-JOIN vehicles v ON v.id = w.vehicle_id AND v.active
+JOIN vehicles v ON v.id = w.vehicle_id AND (v.active OR v.inactive_on > @day::date)
 WHERE @post_service_enabled::int = 1;

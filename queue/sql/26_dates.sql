@@ -15,7 +15,7 @@ CROSS JOIN LATERAL (VALUES
     ('insurance', v.insurance_end, @insurance_lead::int, @insurance_priority::int, @insurance_enabled::int, '保险到期'),
     ('inspection', v.inspection_due, @inspection_lead::int, @inspection_priority::int, @inspection_enabled::int, '年检到期')
 ) AS x(campaign, d, lead, priority, enabled, label)
-WHERE v.dealer_id = @dealer::bigint AND v.active
+WHERE v.dealer_id = @dealer::bigint AND (v.active OR v.inactive_on > @day::date)
   AND (v.delivery_day IS NULL OR v.delivery_day <= @day::date)
   AND x.enabled = 1 AND x.d IS NOT NULL
   AND x.d - x.lead <= @day::date AND @day::date <= x.d;

@@ -4,7 +4,7 @@
 -- consultant is the owning consultant when a reason is consultant-owned.
 WITH per AS (
     SELECT customer_id, campaign, max(priority) AS priority, min(due_day) AS due_day, max(expires_day) AS expires_day,
-           max(facts->>'consultant') FILTER (WHERE campaign IN ('sales_followup', 'key_prospect')
+           max(facts->>'consultant') FILTER (WHERE campaign IN ('sales_followup', 'key_prospect', 'prospect_followup')
                                               AND facts->>'consultant' <> '') AS consultant
     FROM q_cand GROUP BY customer_id, campaign
 ), agg AS (

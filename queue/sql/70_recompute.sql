@@ -10,7 +10,7 @@ WITH live AS (
       AND (r.campaign = 'complaint' OR r.customer_id NOT IN (SELECT customer_id FROM q_cmp))
 ), per AS (
     SELECT task_id, campaign, max(priority) AS priority, min(due_day) AS due_day, max(expires_day) AS expires_day,
-           max(facts->>'consultant') FILTER (WHERE campaign IN ('sales_followup', 'key_prospect')
+           max(facts->>'consultant') FILTER (WHERE campaign IN ('sales_followup', 'key_prospect', 'prospect_followup')
                                               AND facts->>'consultant' <> '') AS consultant
     FROM live GROUP BY task_id, campaign
 ), agg AS (

@@ -13,6 +13,8 @@ WITH act AS (
               SELECT 1 FROM complaints k
               WHERE k.customer_id = r.customer_id AND k.opened_on <= @day::date
                 AND (k.closed_on IS NULL OR k.closed_on > @day::date)))
+      AND (r.campaign IN ('complaint', 'recall') OR NOT EXISTS (
+              SELECT 1 FROM customers m WHERE m.id = r.customer_id AND m.moved_away_on <= @day::date))
 ), per AS (
     SELECT customer_id, campaign, max(priority) AS priority FROM act GROUP BY customer_id, campaign
 ), camps AS (
@@ -21,7 +23,7 @@ WITH act AS (
 SELECT max(a.task_id) AS task_id, c.id AS customer_id, c.name, c.title, c.phone, camps.campaigns,
        max(a.priority) AS priority, min(a.due_day) AS due_day, max(a.expires_day) AS expires_day,
        array_agg(a.text ORDER BY a.priority DESC, a.due_day, a.id) AS reasons,
-       coalesce(max(a.facts->>'consultant') FILTER (WHERE a.campaign IN ('sales_followup', 'key_prospect')
+       coalesce(max(a.facts->>'consultant') FILTER (WHERE a.campaign IN ('sales_followup', 'key_prospect', 'prospect_followup')
                                                     AND a.facts->>'consultant' <> ''), '') AS consultant
 FROM act a
 JOIN customers c ON c.id = a.customer_id
