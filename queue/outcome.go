@@ -409,11 +409,14 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 	case "dnc":
 		err = e.doNotCall(ctx, task, p.Code)
 	case "complaint":
-		err = e.complaint(ctx, task, p.Code, p.ComplaintCategory, p.Notes)
+		err = e.complaint(ctx, tx, task, p, outcomeID)
 	default:
 		err = fmt.Errorf("outcome code %q has unknown effect %q", p.Code, code.Effect)
 	}
 	if err != nil {
+		return nil, fmt.Errorf("record outcome %s: %w", p.Code, err)
+	}
+	if err := e.afterOutcome(ctx, tx, task, outcomeID, answers, agent); err != nil {
 		return nil, fmt.Errorf("record outcome %s: %w", p.Code, err)
 	}
 	if p.Code == "appointment" && p.AppointmentAt != nil {
@@ -589,21 +592,19 @@ func (e effector) doNotCall(ctx context.Context, task store.LockCallTaskRow, cod
 	return nil
 }
 
-// complaint opens a complaint for the customer and closes the task as done.
-func (e effector) complaint(ctx context.Context, task store.LockCallTaskRow, code, category, notes string) error {
-	today, err := e.today(ctx)
-	if err != nil {
-		return err
-	}
-	if err := e.q.OpenComplaintFromCall(ctx, store.OpenComplaintFromCallParams{
-		DealerID: e.dealerID, CustomerID: task.CustomerID, OpenedOn: today, Category: category, Description: notes,
+// complaint opens a complaint for the customer (queue/complaints.go: its owner, severity
+// and deadlines, the call and recording it came from) and closes the task as done.
+func (e effector) complaint(ctx context.Context, tx pgx.Tx, task store.LockCallTaskRow, p OutcomeParams, outcomeID int64) error {
+	if _, err := OpenComplaintTx(ctx, tx, OpenComplaintParams{
+		DealerID: e.dealerID, CustomerID: task.CustomerID, Category: p.ComplaintCategory, Description: p.Notes,
+		Source: ComplaintFromCall, UserID: p.AgentUserID, OutcomeID: outcomeID, AttemptID: p.AttemptID, Now: e.now,
 	}); err != nil {
 		return fmt.Errorf("open complaint for customer %d: %w", task.CustomerID, err)
 	}
 	if task.Status != StatusOpen {
 		return nil
 	}
-	return e.close(ctx, task.ID, StatusDone, code)
+	return e.close(ctx, task.ID, StatusDone, p.Code)
 }
 
 // audit writes one audit_log row about a call task.

@@ -84,6 +84,16 @@ func defaultSettings() []Setting {
 		{Key: "complaint_priority", Default: 100, Doc: "抱怨回访 priority"},
 		{Key: "complaint_closed_due", Default: 3, Doc: "satisfaction call after a complaint is closed on D: due D+N"},
 		{Key: "complaint_closed_expires", Default: 7, Doc: "satisfaction call after closing on D: expires D+N"},
+		{Key: "complaint_respond_hours", Default: 24, Doc: "a complaint's first response is due N hours after it opens"},
+		{Key: "complaint_resolve_hours", Default: 72, Doc: "a complaint is to be resolved N hours after it opens"},
+		{Key: "complaint_serious_respond_hours", Default: 4, Doc: "a serious complaint's first response is due N hours after it opens"},
+		{Key: "complaint_serious_resolve_hours", Default: 24, Doc: "a serious complaint is to be resolved N hours after it opens"},
+		{Key: "complaint_repeat_days", Default: 90, Doc: "a customer's second complaint within N days is serious"},
+		{Key: "complaint_owner", Default: 0, Doc: "user id of the director who owns new complaints; 0: the dealer's first director"},
+		{Key: "complaint_sms", Default: 0, Doc: "1 also tells directors by SMS to their mobile when a complaint opens or falls overdue"},
+		{Key: "spot_check_percent", Default: 5, Doc: "the morning sample draws N % of each agent's reached calls of the day before"},
+		{Key: "spot_check_min", Default: 2, Doc: "the morning sample draws at least N calls of each agent (fewer when they made fewer)"},
+		{Key: "spot_check_max", Default: 10, Doc: "the morning sample draws at most N random calls of each agent (low scores and complaints come on top)"},
 		{Key: "same_day_visit_priority", Default: 90, Doc: "当天回访 priority"},
 		{Key: "same_day_visit_expires", Default: 1, Doc: "same-day return visit for a showroom visit on D expires at the end of D+N"},
 		{Key: "recall_priority", Default: 80, Doc: "召回 priority"},
@@ -232,8 +242,15 @@ func validateSetting(key string, value int) error {
 	case value < 0:
 		return fmt.Errorf("campaign setting %s must not be negative, got %d", key, value)
 	}
+	switch {
+	case key == "complaint_sms" && value > 1:
+		return fmt.Errorf("campaign setting %s must be 0 or 1, got %d", key, value)
+	case key == "spot_check_percent" && value > 100:
+		return fmt.Errorf("campaign setting %s must be at most 100, got %d", key, value)
+	}
 	for _, k := range []string{"base_care_premium_days", "base_care_potential_days", "base_care_general_days", "first_maintenance_months", "maintenance_months",
-		"prospect_followup_a_days", "prospect_followup_b_days", "prospect_followup_c_days", "prospect_followup_other_days"} {
+		"prospect_followup_a_days", "prospect_followup_b_days", "prospect_followup_c_days", "prospect_followup_other_days",
+		"complaint_respond_hours", "complaint_resolve_hours", "complaint_serious_respond_hours", "complaint_serious_resolve_hours"} {
 		if key == k && value < 1 {
 			return fmt.Errorf("campaign setting %s must be at least 1, got %d", key, value)
 		}

@@ -27,6 +27,9 @@ type SchedulerConfig struct {
 	// BuildAt is the local time of day ("HH:MM") of each dealer's daily build; empty
 	// means "00:05", shortly after midnight.
 	BuildAt string
+	// SampleAt is the local time of day ("HH:MM") of each dealer's spot-check sample of
+	// the day before (SampleSpotChecks); empty means "07:00".
+	SampleAt string
 	// SyncInterval is how often the dealer list is read again, to schedule dealers
 	// created later and follow time zone changes; zero means one minute.
 	SyncInterval time.Duration
@@ -49,6 +52,7 @@ type Scheduler struct {
 	cfg    SchedulerConfig
 	hour   int
 	minute int
+	sample int // minutes after midnight of the spot-check sample
 	client *asynq.Client
 	cron   *cron.Cron
 	cancel context.CancelFunc
@@ -82,6 +86,13 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue scheduler: build time %q is not HH:MM", cfg.BuildAt)
 	}
+	if cfg.SampleAt == "" {
+		cfg.SampleAt = "07:00"
+	}
+	sampleAt, err := time.Parse("15:04", cfg.SampleAt)
+	if err != nil {
+		return nil, fmt.Errorf("queue scheduler: sample time %q is not HH:MM", cfg.SampleAt)
+	}
 	if cfg.SyncInterval <= 0 {
 		cfg.SyncInterval = time.Minute
 	}
@@ -92,6 +103,7 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 		cfg:     cfg,
 		hour:    at.Hour(),
 		minute:  at.Minute(),
+		sample:  sampleAt.Hour()*60 + sampleAt.Minute(),
 		client:  asynq.NewClientFromRedisClient(cfg.Redis),
 		cron:    cron.New(),
 		entries: map[int64]scheduled{},
@@ -159,6 +171,9 @@ func (s *Scheduler) sync(ctx context.Context) error {
 	seen := map[int64]bool{}
 	for _, d := range dealers {
 		seen[d.ID] = true
+		if err := s.enqueueSample(ctx, d.ID, d.TimeZone); err != nil {
+			s.cfg.Log.Error("queue scheduler: enqueue the spot-check sample", "dealer", d.Code, "err", err)
+		}
 		old, ok := s.entries[d.ID]
 		if ok && old.zone == d.TimeZone {
 			// Redis may have lost today's build (a flush, a restart without persistence):
@@ -240,5 +255,33 @@ func (s *Scheduler) enqueueDaily(ctx context.Context, dealerID int64, zone strin
 		return fmt.Errorf("enqueue build dealer %d day %s: %w", dealerID, day.Format(time.DateOnly), err)
 	}
 	s.cfg.Log.Info("queue scheduler: build enqueued", "dealer", dealerID, "day", day.Format(time.DateOnly))
+	return nil
+}
+
+// enqueueSample enqueues the dealer's spot-check sample of yesterday once the sample time
+// (SampleAt, local) has passed today; its task id (SpotCheckSampleID) collapses every
+// later try, from this scheduler's next sync or from any other scheduler, into one.
+func (s *Scheduler) enqueueSample(ctx context.Context, dealerID int64, zone string) error {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return fmt.Errorf("dealer %d time zone %q: %w", dealerID, zone, err)
+	}
+	l := s.cfg.Now().In(loc)
+	if l.Hour()*60+l.Minute() < s.sample {
+		return nil
+	}
+	day := time.Date(l.Year(), l.Month(), l.Day()-1, 0, 0, 0, 0, time.UTC)
+	task, err := NewSpotCheckSampleTask(dealerID, day)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.EnqueueContext(ctx, task, asynq.TaskID(SpotCheckSampleID(dealerID, day)), asynq.Retention(buildRetention))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue spot-check sample dealer %d day %s: %w", dealerID, day.Format(time.DateOnly), err)
+	}
+	s.cfg.Log.Info("queue scheduler: spot-check sample enqueued", "dealer", dealerID, "day", day.Format(time.DateOnly))
 	return nil
 }

@@ -46,8 +46,10 @@ func TestSchedulerTwoProcessesOneBuildPerDealerDay(t *testing.T) {
 	for _, s := range scheds {
 		require.NoError(t, s.sync(ctx))
 	}
-	// In New York it is still 2026-11-22 at that instant.
-	require.Equal(t, []string{want, fmt.Sprintf("build:%d:2026-11-22", d2.ID)}, taskIDs(t, rdb, "pending"))
+	// In New York it is still 2026-11-22 at that instant, 11:05: past the morning
+	// spot-check sample of the day before (in Shanghai it is 00:05, before it).
+	require.Equal(t, []string{want, fmt.Sprintf("build:%d:2026-11-22", d2.ID), fmt.Sprintf("spotcheck:%d:2026-11-21", d2.ID)},
+		taskIDs(t, rdb, "pending"))
 	for _, s := range scheds {
 		s.Shutdown()
 	}

@@ -98,6 +98,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	h := &handlers{db: cfg.DB, sender: cfg.Sender, log: cfg.Log, now: cfg.Now, metrics: cfg.Metrics, webhookClient: cfg.WebhookClient}
 	queueMux := asynq.NewServeMux()
 	queueMux.HandleFunc(TypeBuild, h.handleBuild)
+	queueMux.HandleFunc(TypeSpotCheckSample, handleSpotCheckSample(cfg.DB, cfg.Now)) // spotcheck.go
 	smsMux := asynq.NewServeMux()
 	smsMux.HandleFunc(TypeSMSSend, h.handleSMSSend)
 	smsMux.HandleFunc(TypeSMSBatch, h.handleSMSBatch) // campaign batches (sms_batch.go)
