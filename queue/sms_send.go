@@ -60,6 +60,9 @@ type ProviderSender struct {
 	MaxAttempts int
 	// Parallel is how many submissions of one batch are in flight at once; zero means 16.
 	Parallel int
+	// RecordFor is how long the sender keeps trying to record a message the provider
+	// accepted when Postgres does not answer; zero means 2 minutes.
+	RecordFor time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives a line for each message that failed for good or was left in doubt;
@@ -72,6 +75,8 @@ type ProviderSender struct {
 type Confirmer interface {
 	// Confirm looks m up at the provider: accepted with the provider's id, not accepted
 	// (known and !accepted: the message may be sent again), or unknown (known false).
+	// An error with a method Later() bool that reports true means the provider cannot
+	// say yet: the message stays in 'sending' and is asked about at the next sweep.
 	Confirm(ctx context.Context, m OutgoingSMS, claimedAt time.Time) (accepted, known bool, providerID string, err error)
 }
 
@@ -130,13 +135,42 @@ func (s *ProviderSender) submit(ctx context.Context, q *store.Queries, c *sendCl
 		}
 		return err
 	}
-	if err := q.MarkSMSSubmitted(context.WithoutCancel(ctx), store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: c.id}); err != nil {
+	if err := s.recordSubmitted(ctx, q, store.MarkSMSSubmittedParams{Now: now(), Provider: name, ProviderID: pid, ID: c.id}); err != nil {
 		// The provider has it: the message stays claimed, and the sweep marks it
 		// uncertain unless a delivery report moves it first. It is never sent again.
 		s.log().Error("sms accepted by the provider but not recorded; left for the sweep", "id", c.id, "err", err)
 		return fmt.Errorf("sms %d: submitted but not recorded: %w: %w", c.id, err, asynq.SkipRetry)
 	}
 	return nil
+}
+
+// recordSubmitted records that the provider accepted a message. That is a fact the
+// sender alone knows, so a Postgres that does not answer (a restart, a failover, a
+// broken connection) is tried again, 100 ms doubling up to 5 s, for up to RecordFor; a
+// message whose record failed would otherwise stay claimed by a live worker until the
+// claim timeout (ten minutes), and then be uncertain although it was sent. The retries go
+// on when ctx ends (a worker stopping) until one more try after it ended.
+func (s *ProviderSender) recordSubmitted(ctx context.Context, q *store.Queries, p store.MarkSMSSubmittedParams) error {
+	recordFor := s.RecordFor
+	if recordFor <= 0 {
+		recordFor = 2 * time.Minute
+	}
+	deadline := time.Now().Add(recordFor)
+	wait := 100 * time.Millisecond
+	for {
+		err := q.MarkSMSSubmitted(context.WithoutCancel(ctx), p)
+		if err == nil || time.Now().Add(wait).After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		s.log().Warn("sms accepted by the provider, record failed; trying again", "id", p.ID, "in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // sendClaim is a message this run claimed; attempts counts this submission.

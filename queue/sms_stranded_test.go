@@ -56,22 +56,31 @@ func (f fakeConfirmer) Confirm(_ context.Context, m OutgoingSMS, _ time.Time) (b
 		return true, true, fmt.Sprintf("p-%d", m.ID), nil
 	case "not accepted":
 		return false, true, "", nil
+	case "later":
+		return false, false, "", laterError{}
 	}
 	return false, false, "", nil
 }
 
+// laterError is a provider's "cannot say yet".
+type laterError struct{}
+
+func (laterError) Error() string { return "not listed yet" }
+func (laterError) Later() bool   { return true }
+
 // TestSMSSweepAsksTheProvider: a stranded message the provider confirms it took is sent,
-// one it confirms it never took is queued and released again (sent once), and one it
-// cannot say is uncertain.
+// one it confirms it never took is queued and released again (sent once), one it cannot
+// say anything about yet stays in sending until it can, and one it cannot say is uncertain.
 func TestSMSSweepAsksTheProvider(t *testing.T) {
 	b := newWorkBundle(t, 0)
 	ctx := context.Background()
 	now := b.at(t, "2026-11-23 10:00")
 	took, never, unknown := b.smsMsg(t, "13900000061", "service"), b.smsMsg(t, "13900000062", "service"), b.smsMsg(t, "13900000063", "service")
-	for _, id := range []int64{took, never, unknown} {
+	later := b.smsMsg(t, "13900000064", "service")
+	for _, id := range []int64{took, never, unknown, later} {
 		b.claimAs(t, id, "w-gone", now.Add(-time.Minute))
 	}
-	conf := fakeConfirmer{took: "accepted", never: "not accepted"}
+	conf := fakeConfirmer{took: "accepted", never: "not accepted", later: "later"}
 	res, err := (&SMSSweep{DB: b.db, Confirmer: conf, Log: quietLog()}).Run(ctx, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Confirmed)
@@ -81,6 +90,13 @@ func TestSMSSweepAsksTheProvider(t *testing.T) {
 	require.Equal(t, "sent", b.smsRow(t, took).Status)
 	require.Equal(t, "queued", b.smsRow(t, never).Status)
 	require.Equal(t, "uncertain", b.smsRow(t, unknown).Status)
+	require.Equal(t, 1, res.Later)
+	require.Equal(t, "sending", b.smsRow(t, later).Status, "asked again at the next sweep")
+	conf[later] = "not accepted"
+	res, err = (&SMSSweep{DB: b.db, Confirmer: conf, Log: quietLog()}).Run(ctx, now.Add(5*time.Second))
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Requeued)
+	require.Equal(t, "queued", b.smsRow(t, later).Status)
 }
 
 // TestDecideUncertainSMS: a director settles uncertain messages: sent, resend (queued and

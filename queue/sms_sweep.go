@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -28,6 +29,9 @@ type SMSSweepResult struct {
 	Confirmed int
 	// Requeued stranded messages the provider said it never accepted: queued again.
 	Requeued int
+	// Later stranded messages the provider could not say anything about yet (its error
+	// has a Later method that reports true): left in sending for the next sweep.
+	Later int
 }
 
 // Recovered reports whether the sweep changed anything worth a log line.
@@ -93,6 +97,11 @@ func (s *SMSSweep) Run(ctx context.Context, now time.Time) (*SMSSweepResult, err
 	var unsure []int64
 	for _, m := range stranded {
 		settled, err := s.confirm(ctx, q, m, now, res)
+		var later interface{ Later() bool }
+		if errors.As(err, &later) && later.Later() {
+			res.Later++ // the provider cannot say yet: left in sending, asked again next sweep
+			continue
+		}
 		if err != nil {
 			log.Warn("sms sweep: the provider could not confirm a stranded message", "id", m.ID, "err", err)
 		}

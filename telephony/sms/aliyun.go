@@ -36,6 +36,12 @@ type AliyunConfig struct {
 	Timeout time.Duration
 	// Client sends the requests; nil means an http.Client with Timeout.
 	Client *http.Client
+	// ConfirmAfter is how long after its claim a message Aliyun does not list is taken
+	// as never accepted (Confirm); before that Confirm asks to be called again, as
+	// Aliyun lists a message it accepted a little later. Zero means 2 minutes.
+	ConfirmAfter time.Duration
+	// Now is Confirm's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // aliyunAPIVersion is the version of the dysmsapi API SendSms belongs to.
@@ -79,6 +85,12 @@ func NewAliyun(cfg AliyunConfig) (*Aliyun, error) {
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.Timeout}
+	}
+	if cfg.ConfirmAfter <= 0 {
+		cfg.ConfirmAfter = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Aliyun{cfg: cfg, url: cfg.Scheme + "://" + cfg.Endpoint + "/"}, nil
 }
