@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,20 @@ func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not installed (Debian package baresip); CI installs it")
 	}
+	// The free port can be taken by another process before baresip binds it (or the TLS
+	// port next to it): start again on a new port when baresip says so.
+	for attempt := 1; ; attempt++ {
+		out, ok := tryBaresip(t, gw, transport, user, password, seconds)
+		if ok || attempt == 5 {
+			return out
+		}
+		t.Logf("baresip attempt %d: a port was taken, starting again", attempt)
+	}
+}
+
+// tryBaresip starts baresip once; ok is false when it could not bind its ports.
+func tryBaresip(t *testing.T, gw, transport, user, password string, seconds int) (*syncBuffer, bool) {
+	t.Helper()
 	dir := t.TempDir()
 	// A 440 Hz tone as the agent's voice (baresip's ausine needs 48 kHz; aufile plays a WAV).
 	voice := filepath.Join(dir, "voice.wav")
@@ -71,7 +86,16 @@ func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds
 		cancel()
 		<-done
 	})
-	return out
+	bindFailed := func() bool { return strings.Contains(out.String(), "Address already in use") }
+	require.Eventually(t, func() bool {
+		return bindFailed() || strings.Contains(out.String(), "baresip is ready")
+	}, 10*time.Second, 10*time.Millisecond, "baresip did not start:\n%s", out)
+	if bindFailed() {
+		cancel()
+		<-done
+		return out, false
+	}
+	return out, true
 }
 
 // TestBaresipAgentBridged logs a real softphone (baresip) in as an agent, bridges a sipp
@@ -83,12 +107,8 @@ func TestBaresipAgentBridged(t *testing.T) {
 	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds,
 		RecordingsDir: t.TempDir(), ByeTimeout: 300 * time.Millisecond})
 	out := startBaresip(t, g.Addr(), "agent3", "pw3", 8)
-	for i := 0; i < 400 && !g.AgentConnected("agent3"); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !g.AgentConnected("agent3") {
-		t.Fatalf("baresip did not log in:\n%s", out.String())
-	}
+	require.Eventually(t, func() bool { return g.AgentConnected("agent3") }, 5*time.Second, 10*time.Millisecond,
+		"baresip did not log in:\n%s", out)
 
 	res, err := g.DialAgent(context.Background(), "agent3", DialParams{To: "13900000001"})
 	require.NoError(t, err)
