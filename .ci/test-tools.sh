@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-tools.sh installs what the tests drive for real: sipp and baresip (SIP peers),
-# Chromium (browser tests), Node.js with npm (playwright-core), Kannel with fakesmsc (SMS)
-# and espeak-ng (message-call prompts), from Debian's packages.
+# Chromium (browser tests), Node.js with npm (playwright-core), Kannel with fakesmsc (SMS),
+# espeak-ng (message-call prompts), PgBouncer and redis-server (Sentinel), from Debian's packages.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
@@ -15,6 +15,9 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -x /usr/sbin/bearerbox ] || missing+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+# PgBouncer (transaction pooling) and redis-server's Sentinel mode, started by the tests.
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "test-tools: installing ${missing[*]}" >&2
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null

@@ -29,6 +29,10 @@ type RelayConfig struct {
 	// PollInterval is the longest the relay waits without a notification before it
 	// looks at the outbox anyway; zero means 2s.
 	PollInterval time.Duration
+	// NoListen makes the relay poll every PollInterval without LISTENing, for a DB
+	// reached through a pooler in transaction mode (where a LISTEN does not stay on the
+	// client's server connection).
+	NoListen bool
 	// BatchSize is how many rows one transaction relays; zero means 100.
 	BatchSize int
 	// Retention is how long a relayed task stays in Redis after it ran, so that a row
@@ -156,6 +160,10 @@ func (r *Relay) Relayed() int64 { return r.relayed.Load() }
 // run listens for notifications and drains the outbox after each one, or after each
 // poll interval without one.
 func (r *Relay) run(ctx context.Context) {
+	if r.cfg.NoListen {
+		r.poll(ctx)
+		return
+	}
 	backoff := r.cfg.PollInterval
 	for ctx.Err() == nil {
 		err := r.listen(ctx)
@@ -167,6 +175,22 @@ func (r *Relay) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
+		}
+	}
+}
+
+// poll drains the outbox every poll interval until ctx ends.
+func (r *Relay) poll(ctx context.Context) {
+	t := time.NewTicker(r.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Log.Error("outbox relay", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

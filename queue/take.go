@@ -208,27 +208,22 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 	}
 	// The statement checks the window, holidays and the dealer's attempt limits itself;
 	// only when it takes nothing do we ask why. Two settings hold for the take only, set
-	// and reset around it on one connection, never left in the pool:
+	// LOCAL in its transaction (the BEGIN carries them, so the take costs no extra round
+	// trip) and so never left on a connection, even behind a transaction pooler that
+	// hands the next transaction to another client:
 	//   - plan_cache_mode: its custom plans cost more to make than to run (planning was
 	//     most of a take), so it runs with the cached generic plan;
 	//   - synchronous_commit off: a take is a soft reservation, so it does not wait for
 	//     the WAL flush (the slow tail of a take). A server crash within a fraction of a
 	//     second after a take can forget it, and the task is then simply untaken; the
 	//     row lock still serialises live takes, and attempts and outcomes stay durable.
-	conn, err := db.Acquire(ctx)
+	tx, err := db.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL synchronous_commit = off"})
 	if err != nil {
 		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
 	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off"); err != nil {
-		return nil, fmt.Errorf("take dealer %d: %w", p.DealerID, err)
-	}
-	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET plan_cache_mode; RESET synchronous_commit"); err != nil {
-			_ = conn.Hijack().Close(context.WithoutCancel(ctx))
-		}
-	}()
-	q := store.New(conn) // one connection per take: never wait for a second one
+	// After Commit the rollback does nothing.
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	q := store.New(tx) // one connection per take: never wait for a second one
 	row, err := q.TakeNextTask(ctx, store.TakeNextTaskParams{
 		AgentUserID:            p.AgentUserID,
 		Now:                    now,
@@ -244,6 +239,9 @@ func Take(ctx context.Context, db *pgxpool.Pool, p TakeParams) (*TakenTask, erro
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take dealer %d agent %d: %w", p.DealerID, p.AgentUserID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("take dealer %d agent %d: commit: %w", p.DealerID, p.AgentUserID, err)
 	}
 	return &TakenTask{
 		ID:            row.ID,

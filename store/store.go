@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -19,6 +20,14 @@ type Config struct {
 	MaxConns int32
 	// SearchPath, when set, is the schema search_path of every connection (used by tests).
 	SearchPath string
+	// TransactionPooled says the URL reaches Postgres through a pooler in transaction
+	// mode (PgBouncer pool_mode=transaction): consecutive transactions of one client
+	// connection may run on different server connections, so no named prepared statement
+	// can be relied on. The pool then prepares nothing on the server and caches only
+	// statement descriptions (pgx's QueryExecModeCacheDescribe: unnamed statements, one
+	// round trip once a statement's description is known), unless the URL names its own
+	// default_query_exec_mode (simple_protocol, exec...).
+	TransactionPooled bool
 }
 
 // Open connects a pool to Postgres and checks that the server answers.
@@ -32,6 +41,9 @@ func Open(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	}
 	if cfg.SearchPath != "" {
 		pc.ConnConfig.RuntimeParams["search_path"] = cfg.SearchPath
+	}
+	if cfg.TransactionPooled && !strings.Contains(cfg.URL, "default_query_exec_mode") {
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

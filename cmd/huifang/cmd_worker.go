@@ -107,6 +107,9 @@ func (p *relayPart) name() string { return "relay" }
 func (p *relayPart) start(ctx context.Context) error {
 	recovered := recoveredMetric(p.d)
 	r, err := queue.NewRelay(queue.RelayConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "relay"),
+		// Behind a transaction pooler a LISTEN does not stay on one server connection:
+		// the relay polls instead.
+		NoListen: p.d.cfg.DBPoolMode == "transaction",
 		Recovered: func(res queue.OutboxCheckResult) {
 			recovered.WithLabelValues("outbox_redone").Add(float64(len(res.Redone)))
 		}})

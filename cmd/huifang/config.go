@@ -20,8 +20,21 @@ import (
 type config struct {
 	// DatabaseURL is DATABASE_URL.
 	DatabaseURL string
-	// RedisURL is REDIS_URL.
+	// RedisURL is REDIS_URL. With RedisSentinels it still gives the database number,
+	// the user and password and the scheme (rediss:// for TLS); its host is ignored.
 	RedisURL string
+	// RedisSentinels is HUIFANG_REDIS_SENTINELS, comma-separated host:port of Redis
+	// Sentinels; when set, Redis is the master they name RedisMaster
+	// (HUIFANG_REDIS_MASTER, default mymaster) and follows it through a failover.
+	RedisSentinels []string
+	RedisMaster    string
+	// RedisSentinelPassword is HUIFANG_REDIS_SENTINEL_PASSWORD, the Sentinels' own
+	// password (requirepass of sentinel.conf), when they have one.
+	RedisSentinelPassword string
+	// DBPoolMode is HUIFANG_DB_POOL_MODE: "session" (the default: Postgres directly or a
+	// pooler in session mode) or "transaction" (PgBouncer pool_mode=transaction: no
+	// server-side prepared statements, no LISTEN; see store.Config.TransactionPooled).
+	DBPoolMode string
 	// HTTPAddr is HUIFANG_HTTP_ADDR, the console's listen address.
 	HTTPAddr string
 	// PublicURL is HUIFANG_PUBLIC_URL, the address users type (for Origin checks and links).
@@ -102,6 +115,23 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		RecordingsDir:    get("HUIFANG_RECORDINGS_DIR", "./recordings"),
 		MetricsAddr:      get("HUIFANG_METRICS_ADDR", "127.0.0.1:9090"),
 		LogFormat:        strings.ToLower(get("HUIFANG_LOG_FORMAT", "text")),
+		RedisMaster:      get("HUIFANG_REDIS_MASTER", "mymaster"),
+		DBPoolMode:       strings.ToLower(get("HUIFANG_DB_POOL_MODE", "session")),
+
+		RedisSentinelPassword: get("HUIFANG_REDIS_SENTINEL_PASSWORD", ""),
+	}
+	for _, a := range strings.Split(get("HUIFANG_REDIS_SENTINELS", ""), ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("HUIFANG_REDIS_SENTINELS: %q is not host:port", a))
+			continue
+		}
+		c.RedisSentinels = append(c.RedisSentinels, a)
+	}
+	if c.DBPoolMode != "session" && c.DBPoolMode != "transaction" {
+		errs = append(errs, fmt.Errorf("HUIFANG_DB_POOL_MODE must be session or transaction, got %q", c.DBPoolMode))
 	}
 	var err error
 	if c.DBMaxConns, err = strconv.Atoi(get("HUIFANG_DB_MAX_CONNS", "20")); err != nil || c.DBMaxConns < 2 {
