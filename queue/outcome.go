@@ -236,6 +236,10 @@ type OutcomeParams struct {
 	SMSOptOut bool
 	// ScriptVersion is the script version the call was made with.
 	ScriptVersion string
+	// WriteBack is what the call's answers change besides the task (mileage, vehicle no
+	// longer owned, the prospect's status and intent); empty fields are read from Answers
+	// (WriteBackFromAnswers).
+	WriteBack WriteBack
 	// AttemptID is the call_attempts row of the call; zero means the agent's latest call
 	// of the task that no outcome used yet.
 	AttemptID int64
@@ -380,6 +384,14 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 		return nil, err
 	}
 	e := effector{q: q, dealerID: p.DealerID, now: now, pol: pol}
+	today, err := e.today(ctx)
+	if err != nil {
+		return nil, err
+	}
+	before, err := snapshot(ctx, tx, p.DealerID, task, today)
+	if err != nil {
+		return nil, err
+	}
 	open := task.Status == StatusOpen
 	switch code.Effect {
 	case "done":
@@ -428,6 +440,16 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 		if err := e.smsOptOut(ctx, task.Phone, p.Notes); err != nil {
 			return nil, err
 		}
+	}
+	var agentID int64
+	if agent != nil {
+		agentID = *agent
+	}
+	if err := e.writeBack(ctx, tx, task, p.Code, p.WriteBack.merge(WriteBackFromAnswers(answers)), outcomeID, agentID); err != nil {
+		return nil, fmt.Errorf("record outcome %s: %w", p.Code, err)
+	}
+	if err := keepSnapshot(ctx, tx, p.DealerID, outcomeID, task.CustomerID, before); err != nil {
+		return nil, err
 	}
 	status, err := q.GetCallTaskStatus(ctx, task.ID)
 	if err != nil {

@@ -103,6 +103,11 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 	if err != nil {
 		return nil, fmt.Errorf("showroom visit: local day: %w", err)
 	}
+	// The prospect's change is dated by the visit's day in its history (migration 0170).
+	if _, err := tx.Exec(ctx, `SELECT set_config('huifang.fact_day', $1, true), set_config('huifang.fact_source', 'visit', true)`,
+		day.Format(time.DateOnly)); err != nil {
+		return nil, fmt.Errorf("showroom visit: %w", err)
+	}
 	cust, err := q.UpsertShowroomProspect(ctx, store.UpsertShowroomProspectParams{
 		DealerID: v.DealerID, Name: v.Name, Title: v.Title, Phone: v.Phone, Day: &day,
 		Consultant: v.Consultant, IntentLevel: v.IntentLevel,

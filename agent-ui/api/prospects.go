@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,6 +65,12 @@ func (s *Server) prospect(ctx context.Context, c *caller, in prospectIn) (writte
 	}
 	return s.single(ctx, c, "prospect", in.ExternalID, in, true, func(tx pgx.Tx, existing int64) (int64, error) {
 		q := store.New(tx)
+		// The change is dated by its day in the prospect's history (migration 0170), so a
+		// day in the past counts as of that day.
+		if _, err := tx.Exec(ctx, `SELECT set_config('huifang.fact_day', $1, true), set_config('huifang.fact_source', 'api', true)`,
+			day.Format(time.DateOnly)); err != nil {
+			return 0, fmt.Errorf("prospect: %w", err)
+		}
 		if existing != 0 {
 			if _, err := q.RekeyCustomerPhone(ctx, store.RekeyCustomerPhoneParams{Phone: phone, ID: existing, DealerID: c.DealerID}); err != nil {
 				return 0, fmt.Errorf("prospect %d: %w", existing, err)
