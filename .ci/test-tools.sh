@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test-tools.sh installs what the tests drive for real: sipp and baresip (SIP peers),
 # Chromium (browser tests), Node.js with npm (playwright-core), Kannel with fakesmsc (SMS),
-# espeak-ng (message-call prompts), PgBouncer and redis-server (Sentinel), from Debian's packages.
+# espeak-ng (message-call prompts), PgBouncer and redis-server (Sentinel) and sox (the
+# browser phone test's tone), from Debian's packages.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
@@ -18,6 +19,8 @@ command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 # PgBouncer (transaction pooling) and redis-server's Sentinel mode, started by the tests.
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# sox makes the browser phone test's fake-microphone tone.
+command -v sox >/dev/null 2>&1 || missing+=(sox)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "test-tools: installing ${missing[*]}" >&2
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null

@@ -207,6 +207,12 @@ func (as *agents) sweepOffline(now time.Time) {
 			a.task != nil && (a.phase == phasePreview || a.phase == phaseCountdown) {
 			a.releaseOfflineLocked()
 		}
+		if a.conns == 0 && !a.offlineSince.IsZero() && now.Sub(a.offlineSince) >= as.h.cfg.OfflineGrace &&
+			a.phase != phaseCall && as.h.deps.WebPhone != nil {
+			// The browser phone of an agent gone past the grace ends (never under a
+			// live call: a reload within the call reconnects it).
+			as.h.deps.WebPhone.End(a.u.Username)
+		}
 		a.mu.Unlock()
 	}
 }

@@ -98,8 +98,13 @@ func (a *agent) helloLocked(ctx context.Context) map[string]any {
 		list = append(list, code{c.Code, c.LabelZh, c.LabelEn, c.Effect, c.Reached, c.Sort})
 	}
 	sortCodes(list, func(c code) int32 { return c.Sort })
+	phone := WebPhoneSettings{ICEServers: []ICEServer{}}
+	if a.h.deps.WebPhone != nil {
+		phone = a.h.deps.WebPhone.Settings(a.u.Username)
+	}
 	return map[string]any{"type": "hello", "user": a.u, "outcome_codes": list,
-		"complaint_categories": complaintCategories, "skip_reasons": skipReasons, "pause_reasons": pauseReasons}
+		"complaint_categories": complaintCategories, "skip_reasons": skipReasons, "pause_reasons": pauseReasons,
+		"web_phone": phone}
 }
 
 func sortCodes[T any](list []T, key func(T) int32) {

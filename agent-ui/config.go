@@ -135,6 +135,9 @@ type Deps struct {
 	Queue Queue
 	// Dialer places calls.
 	Dialer Dialer
+	// WebPhone connects agents' browsers as their phones (WebRTC); nil turns the
+	// browser phone off.
+	WebPhone WebPhone
 	// Scripts gives the dealers' scripts; nil means scripts.NewLibrary(DB).
 	Scripts *scripts.Library
 	// Log receives the console's logs; nil means slog.Default().

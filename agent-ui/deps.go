@@ -161,3 +161,46 @@ type CallEvent struct {
 	// HangupBy, on CallEnded, is customer, agent or system.
 	HangupBy string
 }
+
+// WebPhone connects an agent's browser to the gateway as the agent's phone: an
+// audio-only RTCPeerConnection kept up through the shift, signalled over the console's
+// WebSocket (docs/console-protocol.md, "The browser phone").
+type WebPhone interface {
+	// Settings says what the agent's browser needs at hello: whether it is to be the
+	// agent's phone (not when a SIP phone is connected) and the ICE servers.
+	Settings(username string) WebPhoneSettings
+	// Offer answers the SDP offer of the agent's browser (with its candidates); a later
+	// offer (a reload, a network change) replaces the connection without ending the
+	// agent's leg or the call on it. ErrSIPPhoneConnected when the agent's SIP phone is.
+	Offer(ctx context.Context, agent WebPhoneAgent, sdp string) (string, error)
+	// End ends the agent's browser phone (logout, offline past the grace).
+	End(username string)
+}
+
+// WebPhoneAgent names the agent whose browser connects.
+type WebPhoneAgent struct {
+	UserID   int64
+	DealerID int64
+	Username string
+}
+
+// WebPhoneSettings are the browser phone's settings for one agent.
+type WebPhoneSettings struct {
+	// Enabled is true when the browser is to connect as the agent's phone.
+	Enabled bool `json:"enabled"`
+	// SIPPhone is true when the agent works with a SIP phone instead.
+	SIPPhone bool `json:"sip_phone"`
+	// ICEServers are the STUN and TURN servers (RTCIceServer objects).
+	ICEServers []ICEServer `json:"ice_servers"`
+}
+
+// ICEServer is a STUN or TURN server as the browser's RTCIceServer.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// ErrSIPPhoneConnected is returned by WebPhone.Offer when the agent's SIP phone is
+// connected: the agent keeps using it.
+var ErrSIPPhoneConnected = errors.New("agentui: the agent's SIP phone is connected")

@@ -179,6 +179,12 @@ func setup(t *testing.T, tweak func(*Config)) *bundle {
 // setupWith is setup with another Dialer than the fake one.
 func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
 	t.Helper()
+	return setupPhone(t, tweak, dialer, nil)
+}
+
+// setupPhone is setupWith and a browser phone.
+func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)
 	q := store.New(db)
@@ -236,7 +242,7 @@ func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
 		dialer = b.dialer
 	}
 	b.queue = &testQueue{db: db}
-	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Dialer: dialer,
+	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Dialer: dialer, WebPhone: phone,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }})
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package agentui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -68,6 +69,9 @@ type inMsg struct {
 	Type   string `json:"type"`
 	Mode   string `json:"mode"`
 	Reason string `json:"reason"`
+	// ID and SDP are a browser phone's offer (rtc_offer).
+	ID  string `json:"id"`
+	SDP string `json:"sdp"`
 	outcomeMsg
 }
 
@@ -104,6 +108,10 @@ func (c *client) readPump(h *handler) {
 			continue
 		}
 		if a == nil {
+			continue
+		}
+		if m.Type == "rtc_offer" || m.Type == "rtc_end" {
+			c.webPhone(h, a, m)
 			continue
 		}
 		a.handle(ctx, m)
@@ -143,4 +151,38 @@ func (c *client) writePump(pingInterval time.Duration) {
 			}
 		}
 	}
+}
+
+// webPhone handles the browser phone's signalling: an offer is answered to this
+// connection only (another tab of the agent ignores it by id), off the read loop since
+// gathering the gateway's candidates may take a moment.
+func (c *client) webPhone(h *handler, a *agent, m inMsg) {
+	wp := h.deps.WebPhone
+	if wp == nil {
+		c.reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": "rtc_off", "message": t(langZH, "err.rtc_off")})
+		return
+	}
+	if m.Type == "rtc_end" {
+		wp.End(a.u.Username)
+		return
+	}
+	if len(m.ID) == 0 || len(m.ID) > 64 || m.SDP == "" {
+		c.reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": "rtc_failed", "message": t(langZH, "err.rtc_failed")})
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		answer, err := wp.Offer(ctx, WebPhoneAgent{UserID: a.u.ID, DealerID: a.u.DealerID, Username: a.u.Username}, m.SDP)
+		if err != nil {
+			code := "rtc_failed"
+			if errors.Is(err, ErrSIPPhoneConnected) {
+				code = "rtc_sip_phone"
+			}
+			h.log.Warn("browser phone offer", "user", a.u.Username, "err", err)
+			c.reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": code, "message": t(langZH, "err."+code)})
+			return
+		}
+		c.reply(map[string]any{"type": "rtc_answer", "id": m.ID, "sdp": answer})
+	}()
 }

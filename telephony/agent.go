@@ -18,12 +18,47 @@ import (
 // at login and stays up; customer calls are bridged onto it.
 type agentLeg struct {
 	agent Agent
-	leg   *leg
+	// leg is a SIP phone's dialog; web is a browser phone. One of them is set.
+	leg *leg
+	web *webPhone
 
 	mu sync.Mutex
 	// toCustomer gets the agent's audio while bridged.
 	toCustomer func(pkt *rtp.Packet, codec media.Codec, samples []int16)
 	events     func(pkt *rtp.Packet)
+}
+
+// relay sends the bridged customer's audio to the agent's phone.
+func (al *agentLeg) relay(pkt *rtp.Packet, codec media.Codec, samples []int16) (uint32, error) {
+	if al.web != nil {
+		return al.web.relay(pkt, codec, samples)
+	}
+	return al.leg.media.Relay(pkt, codec, samples)
+}
+
+// relayEvent sends the customer's telephone events to a SIP phone; a browser phone
+// gets none (the console shows no keypad for them).
+func (al *agentLeg) relayEvent(pkt *rtp.Packet) {
+	if al.web == nil {
+		_ = al.leg.media.RelayEvent(pkt)
+	}
+}
+
+// stats returns what the gateway received from the agent's phone.
+func (al *agentLeg) stats() media.Stats {
+	if al.web != nil {
+		return al.web.recv.Stats()
+	}
+	return al.leg.media.Stats()
+}
+
+// ended is closed when the agent's leg ends (a browser phone's survives its
+// connection being replaced).
+func (al *agentLeg) ended() <-chan struct{} {
+	if al.web != nil {
+		return al.web.ended
+	}
+	return al.leg.ended
 }
 
 // agents holds the connected agents' legs by user name.
@@ -55,7 +90,10 @@ func (a *agents) drop(al *agentLeg) {
 }
 
 // AgentConnected reports whether the agent's phone leg is up.
-func (g *Gateway) AgentConnected(username string) bool { return g.agents.get(username) != nil }
+func (g *Gateway) AgentConnected(username string) bool {
+	al := g.agents.get(username)
+	return al != nil && (al.web == nil || al.web.connected())
+}
 
 // onInvite handles re-INVITEs within our dialogs and new INVITEs from agents' phones;
 // anyone else is challenged, and refused without valid credentials (no open relay).
@@ -194,9 +232,9 @@ func (g *Gateway) agentCallIn(agent Agent, req *sip.Request, tx sip.ServerTransa
 		t.Stop()
 	}
 	if old := g.agents.put(al); old != nil {
-		// The agent called in again: the new leg replaces the old one.
-		g.bye(context.Background(), old.leg)
-		g.endAgentLeg(old)
+		// The agent called in again: the new leg replaces the old one (a browser
+		// phone's too: the SIP phone wins).
+		g.replaceAgentLeg(old)
 	}
 	g.log.Info("agent leg up", "user", agent.Username, "call_id", l.callID)
 	g.wg.Add(1)
@@ -212,11 +250,25 @@ func (g *Gateway) agentCallIn(agent Agent, req *sip.Request, tx sip.ServerTransa
 	}()
 }
 
+// endAgentLeg ends an agent's leg; the caller sends a SIP phone its BYE (replaceAgentLeg).
 func (g *Gateway) endAgentLeg(al *agentLeg) {
+	if al.web != nil {
+		g.agents.drop(al)
+		al.web.end()
+		return
+	}
 	al.leg.peerEnded()
 	g.agents.drop(al)
 	g.dialogs.remove(al.leg)
 	al.leg.media.Close()
+}
+
+// replaceAgentLeg ends an agent's leg that a new one replaced: a SIP phone's gets a BYE.
+func (g *Gateway) replaceAgentLeg(old *agentLeg) {
+	if old.leg != nil {
+		g.bye(context.Background(), old.leg)
+	}
+	g.endAgentLeg(old)
 }
 
 // ErrAgentNotConnected means the agent's phone leg is not up.
@@ -240,10 +292,10 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 		p.Meta.DealerID = al.agent.DealerID
 	}
 	p.bridge = func(c *Call) {
-		agentSess, custSess := al.leg.media, c.leg.media
+		custSess := c.leg.media
 		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
-			_, _ = agentSess.Relay(pkt, codec, samples)
-		}, func(pkt *rtp.Packet) { _ = agentSess.RelayEvent(pkt) })
+			_, _ = al.relay(pkt, codec, samples)
+		}, al.relayEvent)
 		al.mu.Lock()
 		al.toCustomer = func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
 			ts, _ := custSess.Relay(pkt, codec, samples)
@@ -270,15 +322,15 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 		}
 		select {
 		case <-ctx.Done():
-		case <-al.leg.ended:
+		case <-al.ended():
 			c.SetHangupBy(HangupAgent)
 		}
 		return nil
 	}
-	before := al.leg.media.Stats()
+	before := al.stats()
 	res, err := g.Dial(ctx, p)
 	if res != nil {
-		after := al.leg.media.Stats()
+		after := al.stats()
 		res.AgentRTP = media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost, Jitter: after.Jitter}
 		g.cfg.Metrics.rtp("agent", res.AgentRTP)
 	}
@@ -320,8 +372,7 @@ func (g *Gateway) CallAgent(ctx context.Context, username string) (*CallResult, 
 	}
 	p.OnAnswer = func(ctx context.Context, c *Call) error {
 		if old := g.agents.put(al); old != nil && old != al {
-			g.bye(context.Background(), old.leg)
-			g.endAgentLeg(old)
+			g.replaceAgentLeg(old)
 		}
 		g.log.Info("agent leg up (called)", "user", username, "call_id", c.CallID())
 		defer g.agents.drop(al)

@@ -94,6 +94,8 @@ type Config struct {
 	// RTPTimeout ends an answered call when the peer has sent no RTP at all for this long
 	// (default 60s; negative: never). The agents' own legs for the shift are not watched.
 	RTPTimeout time.Duration
+	// WebRTC configures the browser phone (agents talking from the console).
+	WebRTC WebRTCConfig
 	// Now is the gateway's clock for digest nonces and the throttle (default time.Now).
 	Now func() time.Time
 	// Logger receives the gateway's logs (default slog.Default()).

@@ -12,7 +12,9 @@
 //
 // It also holds the registrar for agents' phones (digest authentication through the
 // Credentials interface); the agent's leg for the shift, made once at login either by the
-// phone calling in or by CallAgent calling the registered phone; the B2BUA (DialAgent)
+// phone calling in or by CallAgent calling the registered phone, or by the agent's
+// browser over WebRTC (WebPhoneOffer, pion/webrtc: one G.711 codec over DTLS-SRTP, the
+// connection replaceable under the same leg); the B2BUA (DialAgent)
 // that bridges that leg to a customer's leg, relays RTP through the gateway and records
 // both sides through the media package; message calls (MessageCall: prompt, one DTMF
 // digit); and the CallLog that writes call records to Postgres (StoreCallLog).

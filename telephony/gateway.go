@@ -194,6 +194,18 @@ func (g *Gateway) Close() error {
 	var err error
 	g.closeOnce.Do(func() {
 		close(g.done)
+		// Browser phones end with the gateway.
+		g.agents.mu.Lock()
+		var web []*agentLeg
+		for _, al := range g.agents.m {
+			if al.web != nil {
+				web = append(web, al)
+			}
+		}
+		g.agents.mu.Unlock()
+		for _, al := range web {
+			g.endAgentLeg(al)
+		}
 		// Let agent legs send their BYE while the transport still runs.
 		g.agentsWG()
 		if g.udp != nil {

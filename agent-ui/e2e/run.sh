@@ -50,4 +50,4 @@ if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
 fi
 # Extra arguments go to node, such as --test-name-pattern=pause.
-node --test --test-concurrency=1 "$@" console.test.mjs
+node --test --test-concurrency=1 "$@" "${E2E_TEST:-console.test.mjs}"

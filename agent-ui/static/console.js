@@ -43,6 +43,7 @@
       $("conn").textContent = "●";
       $("conn").className = "conn on";
       if (pending) send(pending);
+      window.HuifangPhone.reconnected();
     };
     ws.onclose = function () {
       $("conn").textContent = "●";
@@ -56,6 +57,7 @@
       try { m = JSON.parse(ev.data); } catch (e) { return; }
       switch (m.type) {
         case "hello": onHello(m); break;
+        case "rtc_answer": case "rtc_error": window.HuifangPhone.onMessage(m); break;
         case "state": onState(m); break;
         case "tick": onTick(m); break;
         case "saved": onSaved(m); break;
@@ -100,11 +102,14 @@
     $("skip-reason").options[0].textContent = T("skip.choose");
     fillSelect($("pause-reason"), m.pause_reasons, "pr.");
     showWhen();
+    window.HuifangPhone.hello(m.web_phone);
+    if (state) window.HuifangPhone.status(state.status, state.phase);
   }
 
   var prevPhase = "";
   function onState(m) {
     state = m;
+    window.HuifangPhone.status(m.status, m.phase);
     $("status").textContent = T("status." + m.status) + (m.pause_reason ? " · " + T("pr." + m.pause_reason) : "");
     $("status").className = "status s-" + m.status;
     $("phase").textContent = T("phase." + m.phase);
@@ -433,5 +438,6 @@
       if (f) pickScore(f, Number(e.key)); else pickOutcome(e.key);
     }
   }, true);
+  window.HuifangPhone.init(send);
   connect();
 })();

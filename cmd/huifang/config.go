@@ -13,6 +13,7 @@ import (
 	"time"
 
 	agentui "github.com/huifang/huifang/agent-ui"
+	"github.com/huifang/huifang/telephony"
 )
 
 // config is Huifang's whole configuration, read from the environment once at start.
@@ -84,6 +85,8 @@ type config struct {
 	SMS smsConfig
 	// API is the JSON API's configuration (HUIFANG_API_*).
 	API apiConfig
+	// WebRTC is the browser phone's configuration (HUIFANG_WEBRTC_*, loadWebRTCConfig).
+	WebRTC telephony.WebRTCConfig
 }
 
 // loadConfig reads the configuration from getenv, applies defaults and validates it.
@@ -175,6 +178,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			errs = append(errs, fmt.Errorf("%s must be a positive duration such as %s, got %q", d.name, d.def, get(d.name, "")))
 		}
 	}
+	var webErrs []error
+	c.WebRTC, webErrs = loadWebRTCConfig(get)
+	errs = append(errs, webErrs...)
 	c.TLSCertFile, c.TLSKeyFile = getenv("HUIFANG_TLS_CERT_FILE"), getenv("HUIFANG_TLS_KEY_FILE")
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("HUIFANG_TLS_CERT_FILE and HUIFANG_TLS_KEY_FILE go together"))

@@ -38,13 +38,17 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 		cfg.Metrics = d.metrics.telephony
 	}
 	dialer := &consoleDialer{calls: telephony.NewAgentDialer(cfg), db: d.db, log: log}
+	var phone agentui.WebPhone
+	if gw != nil && gw.gw != nil && gw.gw.WebPhoneEnabled() {
+		phone = webPhone{gw: gw.gw}
+	}
 	p.c, p.err = agentui.New(agentui.Config{
 		PublicURL:      d.cfg.PublicURL,
 		SecureCookies:  d.cfg.SecureCookies,
 		TrustedProxies: d.cfg.TrustedProxies,
 		RecordingsDir:  d.cfg.RecordingsDir,
 		PromptsDir:     promptsDir(d.cfg.RecordingsDir),
-	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, Log: d.log, RenderPrompt: renderPrompt})
+	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, WebPhone: phone, Log: d.log, RenderPrompt: renderPrompt})
 	if p.err == nil {
 		p.c.Register(d.mux)
 		p.err = registerAPI(d)
@@ -188,3 +192,25 @@ func (c *consoleDialer) recordAttempt(ctx context.Context, r *telephony.CallResu
 	}
 	return row.ID
 }
+
+// webPhone is the console's browser phone on the gateway (telephony.WebPhoneOffer).
+type webPhone struct{ gw *telephony.Gateway }
+
+func (w webPhone) Settings(username string) agentui.WebPhoneSettings {
+	s := agentui.WebPhoneSettings{SIPPhone: w.gw.SIPPhoneConnected(username), ICEServers: []agentui.ICEServer{}}
+	s.Enabled = !s.SIPPhone
+	for _, x := range w.gw.ICEServers() {
+		s.ICEServers = append(s.ICEServers, agentui.ICEServer{URLs: x.URLs, Username: x.Username, Credential: x.Credential})
+	}
+	return s
+}
+
+func (w webPhone) Offer(ctx context.Context, a agentui.WebPhoneAgent, sdp string) (string, error) {
+	answer, err := w.gw.WebPhoneOffer(ctx, telephony.Agent{UserID: a.UserID, DealerID: a.DealerID, Username: a.Username}, sdp)
+	if errors.Is(err, telephony.ErrSIPPhoneConnected) {
+		return "", fmt.Errorf("%w: %w", agentui.ErrSIPPhoneConnected, err)
+	}
+	return answer, err
+}
+
+func (w webPhone) End(username string) { w.gw.WebPhoneEnd(username) }

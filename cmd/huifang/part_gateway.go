@@ -84,6 +84,7 @@ func newGatewayPart(d *deps) *gatewayPart {
 		Bindings:      storeBindings{q: store.New(d.db)},
 		CallLog:       telephony.NewStoreCallLog(d.db),
 		Metrics:       metrics,
+		WebRTC:        d.cfg.WebRTC,
 		Logger:        d.log.With("part", "gateway"),
 	})
 	if p.err == nil && d.metrics != nil {
