@@ -378,7 +378,7 @@ func answerValue(lang string, v any) string {
 }
 
 // campaignCodes are the campaigns, in the order the pages list them.
-var campaignCodes = []string{"complaint", "same_day_visit", "recall", "lost_prospect", "key_prospect", "first_maintenance",
+var campaignCodes = []string{"complaint", "same_day_visit", "recall", "lost_prospect", "key_prospect", "first_maintenance", "no_show",
 	"delivery_3day", "care_15day", "post_service", "sales_followup", "maintenance", "warranty", "insurance", "inspection",
 	"due_not_come", "lapsed_3m", "lapsed_6m", "lapsed_12m", "lapsed_24m", "base_care", "birthday", "prospect_followup"}
 

@@ -29,6 +29,8 @@ var ruleMeaningZH = map[string]string{
 	"delivery_3day_expires":           "交车三日回访于 D+N 天后过期",
 	"care_15day_due":                  "D 日交车，D+N 天起拨打",
 	"care_15day_expires":              "15天关怀于 D+N 天后过期",
+	"no_show_due":                     "A 日预约未到店，A+N 天起回访",
+	"no_show_expires":                 "预约未到店回访于 A+N 天后过期",
 	"post_service_due":                "D 日进厂（维修或保养），D+N 天起回访",
 	"post_service_expires":            "维修保养回访于 D+N 天后过期",
 	"sales_followup_due_1":            "第一次销售回访：交车后 N 天",

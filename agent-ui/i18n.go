@@ -186,6 +186,7 @@ var messages = map[string][2]string{
 	"c.delivery_3day":        {"交车三日", "3-day delivery"},
 	"c.care_15day":           {"15天关怀", "15-day care"},
 	"c.post_service":         {"维修保养回访", "Post-service"},
+	"c.no_show":              {"预约未到", "Appointment no-show"},
 	"c.sales_followup":       {"销售回访", "Sales follow-up"},
 	"c.maintenance":          {"定保", "Maintenance"},
 	"c.warranty":             {"出保前检查", "Warranty ending"},

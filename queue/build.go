@@ -149,7 +149,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	if _, err := execFile(ctx, tx, "00_tables.sql", args); err != nil {
 		return nil, fmt.Errorf("build queue: scratch tables: %w", err)
 	}
-	var discard, cut1, cut2, cut3, cut4, cut5 int64
+	var discard, cut1, cut2, cut3, cut4, cut5, cut6 int64
 	steps := []struct {
 		file  string
 		count *int64
@@ -180,6 +180,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"30_base_care.sql", &discard},
 		{"31_birthday.sql", &discard},
 		{"32_prospect_followup.sql", &discard},
+		{"33_no_show.sql", &discard},
 		{"40_filter.sql", &discard},
 		{"analyze q_cand", &discard},
 		{"count held", &res.Held},
@@ -192,6 +193,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"52_cut_service.sql", &cut3},
 		{"53_cut_outcome.sql", &cut4},
 		{"54_cut_prospect.sql", &cut5},
+		{"55_cut_no_show.sql", &cut6},
 		{"60_expire.sql", &res.ReasonsExpired},
 		{"61_suppress.sql", &res.ReasonsSuppressed},
 		{"62_cancel.sql", &res.TasksCancelled},
@@ -252,7 +254,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("build queue for dealer %d as of %s: %w", p.DealerID, day.Format(time.DateOnly), err)
 	}
-	res.ReasonsCut = cut1 + cut2 + cut3 + cut4
+	res.ReasonsCut = cut1 + cut2 + cut3 + cut4 + cut5 + cut6
 	res.Duration = time.Since(start)
 	counts, err := json.Marshal(res)
 	if err != nil {

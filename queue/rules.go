@@ -35,13 +35,14 @@ const (
 	CampaignBaseCare         = "base_care"
 	CampaignBirthday         = "birthday"
 	CampaignProspectFollowup = "prospect_followup"
+	CampaignNoShow           = "no_show"
 )
 
 // Campaigns returns every campaign code in the order of docs/domain.md's campaign table.
 func Campaigns() []string {
 	return []string{
 		CampaignComplaint, CampaignSameDayVisit, CampaignRecall, CampaignLostProspect,
-		CampaignKeyProspect, CampaignFirstMaintenance, CampaignDelivery3Day, CampaignCare15Day,
+		CampaignKeyProspect, CampaignFirstMaintenance, CampaignNoShow, CampaignDelivery3Day, CampaignCare15Day,
 		CampaignPostService, CampaignSalesFollowup, CampaignMaintenance, CampaignWarranty,
 		CampaignInsurance, CampaignInspection, CampaignDueNotCome, CampaignLapsed3m,
 		CampaignLapsed6m, CampaignLapsed12m, CampaignLapsed24m, CampaignBaseCare, CampaignBirthday,
@@ -106,6 +107,9 @@ func defaultSettings() []Setting {
 		{Key: "first_maintenance_km", Default: 5000, Doc: "first maintenance due when the projected mileage reaches this many km"},
 		{Key: "first_maintenance_lead", Default: 30, Doc: "first maintenance call due this many days before the due day (never before delivery)"},
 		{Key: "first_maintenance_grace", Default: 30, Doc: "first maintenance call expires this many days after the due day"},
+		{Key: "no_show_priority", Default: 55, Doc: "预约未到 priority"},
+		{Key: "no_show_due", Default: 1, Doc: "appointment on A not arrived: due A+N"},
+		{Key: "no_show_expires", Default: 3, Doc: "appointment on A not arrived: expires A+N"},
 		{Key: "delivery_3day_priority", Default: 50, Doc: "交车后三日 priority"},
 		{Key: "delivery_3day_due", Default: 3, Doc: "delivery on D: due D+N"},
 		{Key: "delivery_3day_expires", Default: 7, Doc: "delivery on D: expires D+N"},

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store/storetest"
@@ -330,36 +331,42 @@ func TestRules(t *testing.T) {
 	for _, tc := range ruleCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			days := append(append([]string{}, tc.held...), tc.notHeld...)
-			sort.Strings(days)
-			want := map[string]bool{}
-			for _, d := range tc.held {
-				want[d] = true
-			}
-			// Fresh data for each day.
-			for _, day := range days {
-				f := newRuleDealer(t, db, &seq)
-				c := tc.setup(f)
-				f.build(day)
-				require.Equal(t, want[day], f.held(day, c, tc.campaign), "fresh build as of %s", day)
-			}
-			// Calendar order, then reverse order, on one dealer each.
-			for _, order := range []string{"forward", "reverse"} {
-				f := newRuleDealer(t, db, &seq)
-				c := tc.setup(f)
-				seqDays := append([]string{}, days...)
-				if order == "reverse" {
-					sort.Sort(sort.Reverse(sort.StringSlice(seqDays)))
-				}
-				for _, day := range seqDays {
-					f.build(day)
-					require.Equal(t, want[day], f.held(day, c, tc.campaign), "%s build as of %s", order, day)
-				}
-				for _, day := range days {
-					require.Equal(t, want[day], f.held(day, c, tc.campaign), "%s builds, listed again as of %s", order, day)
-				}
-			}
+			runRuleCase(t, db, &seq, tc)
 		})
+	}
+}
+
+// runRuleCase checks one rule case: each day built on fresh data, all days built in
+// calendar order on one dealer, and all days built in reverse order.
+func runRuleCase(t *testing.T, db *pgxpool.Pool, seq *atomic.Int64, tc ruleCase) {
+	days := append(append([]string{}, tc.held...), tc.notHeld...)
+	sort.Strings(days)
+	want := map[string]bool{}
+	for _, d := range tc.held {
+		want[d] = true
+	}
+	// Fresh data for each day.
+	for _, day := range days {
+		f := newRuleDealer(t, db, seq)
+		c := tc.setup(f)
+		f.build(day)
+		require.Equal(t, want[day], f.held(day, c, tc.campaign), "fresh build as of %s", day)
+	}
+	// Calendar order, then reverse order, on one dealer each.
+	for _, order := range []string{"forward", "reverse"} {
+		f := newRuleDealer(t, db, seq)
+		c := tc.setup(f)
+		seqDays := append([]string{}, days...)
+		if order == "reverse" {
+			sort.Sort(sort.Reverse(sort.StringSlice(seqDays)))
+		}
+		for _, day := range seqDays {
+			f.build(day)
+			require.Equal(t, want[day], f.held(day, c, tc.campaign), "%s build as of %s", order, day)
+		}
+		for _, day := range days {
+			require.Equal(t, want[day], f.held(day, c, tc.campaign), "%s builds, listed again as of %s", order, day)
+		}
 	}
 }
 

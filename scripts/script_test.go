@@ -14,7 +14,7 @@ import (
 
 // campaignCodes are the campaign codes of docs/domain.md's campaign table.
 var campaignCodes = []string{"complaint", "same_day_visit", "recall", "lost_prospect", "key_prospect",
-	"first_maintenance", "delivery_3day", "care_15day", "post_service", "sales_followup", "maintenance",
+	"first_maintenance", "no_show", "delivery_3day", "care_15day", "post_service", "sales_followup", "maintenance",
 	"warranty", "insurance", "inspection", "due_not_come", "lapsed_3m", "lapsed_6m", "lapsed_12m",
 	"lapsed_24m", "base_care", "birthday", "prospect_followup"}
 

@@ -238,7 +238,7 @@ func (q *Queries) GetCustomerCard(ctx context.Context, arg GetCustomerCardParams
 }
 
 const getDealerCustomer = `-- name: GetDealerCustomer :one
-SELECT id, dealer_id, name, title, phone, phone_valid, birthday, grade, consultant, prospect_status, status_day, lost_reason, intent_level, price_band, created_at, updated_at FROM customers WHERE id = $1 AND dealer_id = $2
+SELECT id, dealer_id, name, title, phone, phone_valid, birthday, grade, consultant, prospect_status, status_day, lost_reason, intent_level, price_band, created_at, updated_at, moved_away_on FROM customers WHERE id = $1 AND dealer_id = $2
 `
 
 type GetDealerCustomerParams struct {
@@ -266,6 +266,7 @@ func (q *Queries) GetDealerCustomer(ctx context.Context, arg GetDealerCustomerPa
 		&i.PriceBand,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MovedAwayOn,
 	)
 	return i, err
 }
@@ -520,7 +521,7 @@ func (q *Queries) LatestScriptVersionNumbers(ctx context.Context, dealerID int64
 }
 
 const listCustomerOpenComplaints = `-- name: ListCustomerOpenComplaints :many
-SELECT id, dealer_id, customer_id, vehicle_id, opened_on, closed_on, category, description, created_at FROM complaints
+SELECT id, dealer_id, customer_id, vehicle_id, opened_on, closed_on, category, description, created_at, status, severity, source, owner_user_id, opened_by, outcome_id, attempt_id, opened_at, respond_due, resolve_due, responded_at, response_note, resolved_at, resolution_note, closed_at, reopened, told_open_at, told_respond_overdue_at, told_resolve_overdue_at FROM complaints
 WHERE customer_id = $1 AND dealer_id = $2 AND closed_on IS NULL
 ORDER BY opened_on
 `
@@ -549,6 +550,25 @@ func (q *Queries) ListCustomerOpenComplaints(ctx context.Context, arg ListCustom
 			&i.Category,
 			&i.Description,
 			&i.CreatedAt,
+			&i.Status,
+			&i.Severity,
+			&i.Source,
+			&i.OwnerUserID,
+			&i.OpenedBy,
+			&i.OutcomeID,
+			&i.AttemptID,
+			&i.OpenedAt,
+			&i.RespondDue,
+			&i.ResolveDue,
+			&i.RespondedAt,
+			&i.ResponseNote,
+			&i.ResolvedAt,
+			&i.ResolutionNote,
+			&i.ClosedAt,
+			&i.Reopened,
+			&i.ToldOpenAt,
+			&i.ToldRespondOverdueAt,
+			&i.ToldResolveOverdueAt,
 		); err != nil {
 			return nil, err
 		}
@@ -632,7 +652,7 @@ func (q *Queries) ListCustomerOutcomes(ctx context.Context, arg ListCustomerOutc
 }
 
 const listCustomerVehicles = `-- name: ListCustomerVehicles :many
-SELECT id, dealer_id, customer_id, vin, plate, brand, model, delivery_day, warranty_end, insurance_end, inspection_due, consultant, active, created_at, updated_at FROM vehicles WHERE customer_id = $1 AND dealer_id = $2
+SELECT id, dealer_id, customer_id, vin, plate, brand, model, delivery_day, warranty_end, insurance_end, inspection_due, consultant, active, created_at, updated_at, inactive_on FROM vehicles WHERE customer_id = $1 AND dealer_id = $2
 ORDER BY active DESC, delivery_day DESC NULLS LAST, id
 `
 
@@ -666,6 +686,7 @@ func (q *Queries) ListCustomerVehicles(ctx context.Context, arg ListCustomerVehi
 			&i.Active,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.InactiveOn,
 		); err != nil {
 			return nil, err
 		}

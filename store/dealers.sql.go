@@ -44,7 +44,7 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (dealer_id, username) DO UPDATE
     SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
         password_hash = EXCLUDED.password_hash, sip_ha1 = EXCLUDED.sip_ha1
-RETURNING id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at
+RETURNING id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at, mobile
 `
 
 type CreateUserParams struct {
@@ -77,6 +77,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.SipHa1,
 		&i.SipSecretAt,
+		&i.Mobile,
 	)
 	return i, err
 }
@@ -84,7 +85,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 const ensureDealer = `-- name: EnsureDealer :one
 INSERT INTO dealers (code, name) VALUES ($1, $2)
 ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
-RETURNING id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at
+RETURNING id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at, workshop_open, workshop_close, workshop_days
 `
 
 type EnsureDealerParams struct {
@@ -106,12 +107,15 @@ func (q *Queries) EnsureDealer(ctx context.Context, arg EnsureDealerParams) (Dea
 		&i.SameDayWindowEnd,
 		&i.Settings,
 		&i.CreatedAt,
+		&i.WorkshopOpen,
+		&i.WorkshopClose,
+		&i.WorkshopDays,
 	)
 	return i, err
 }
 
 const findUsersByUsername = `-- name: FindUsersByUsername :many
-SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE username = $1 AND active ORDER BY dealer_id
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at, mobile FROM users WHERE username = $1 AND active ORDER BY dealer_id
 `
 
 func (q *Queries) FindUsersByUsername(ctx context.Context, username string) ([]User, error) {
@@ -134,6 +138,7 @@ func (q *Queries) FindUsersByUsername(ctx context.Context, username string) ([]U
 			&i.CreatedAt,
 			&i.SipHa1,
 			&i.SipSecretAt,
+			&i.Mobile,
 		); err != nil {
 			return nil, err
 		}
@@ -146,7 +151,7 @@ func (q *Queries) FindUsersByUsername(ctx context.Context, username string) ([]U
 }
 
 const getDealer = `-- name: GetDealer :one
-SELECT id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at FROM dealers WHERE id = $1
+SELECT id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at, workshop_open, workshop_close, workshop_days FROM dealers WHERE id = $1
 `
 
 func (q *Queries) GetDealer(ctx context.Context, id int64) (Dealer, error) {
@@ -162,12 +167,15 @@ func (q *Queries) GetDealer(ctx context.Context, id int64) (Dealer, error) {
 		&i.SameDayWindowEnd,
 		&i.Settings,
 		&i.CreatedAt,
+		&i.WorkshopOpen,
+		&i.WorkshopClose,
+		&i.WorkshopDays,
 	)
 	return i, err
 }
 
 const getDealerByCode = `-- name: GetDealerByCode :one
-SELECT id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at FROM dealers WHERE code = $1
+SELECT id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at, workshop_open, workshop_close, workshop_days FROM dealers WHERE code = $1
 `
 
 func (q *Queries) GetDealerByCode(ctx context.Context, code string) (Dealer, error) {
@@ -183,12 +191,15 @@ func (q *Queries) GetDealerByCode(ctx context.Context, code string) (Dealer, err
 		&i.SameDayWindowEnd,
 		&i.Settings,
 		&i.CreatedAt,
+		&i.WorkshopOpen,
+		&i.WorkshopClose,
+		&i.WorkshopDays,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE id = $1
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at, mobile FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -205,12 +216,13 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.CreatedAt,
 		&i.SipHa1,
 		&i.SipSecretAt,
+		&i.Mobile,
 	)
 	return i, err
 }
 
 const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE dealer_id = $1 AND username = $2
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at, mobile FROM users WHERE dealer_id = $1 AND username = $2
 `
 
 type GetUserByUsernameParams struct {
@@ -232,6 +244,7 @@ func (q *Queries) GetUserByUsername(ctx context.Context, arg GetUserByUsernamePa
 		&i.CreatedAt,
 		&i.SipHa1,
 		&i.SipSecretAt,
+		&i.Mobile,
 	)
 	return i, err
 }
@@ -280,7 +293,7 @@ func (q *Queries) InsertOutbox(ctx context.Context, arg InsertOutboxParams) (int
 }
 
 const listDealers = `-- name: ListDealers :many
-SELECT id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at FROM dealers ORDER BY code
+SELECT id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at, workshop_open, workshop_close, workshop_days FROM dealers ORDER BY code
 `
 
 func (q *Queries) ListDealers(ctx context.Context) ([]Dealer, error) {
@@ -302,6 +315,9 @@ func (q *Queries) ListDealers(ctx context.Context) ([]Dealer, error) {
 			&i.SameDayWindowEnd,
 			&i.Settings,
 			&i.CreatedAt,
+			&i.WorkshopOpen,
+			&i.WorkshopClose,
+			&i.WorkshopDays,
 		); err != nil {
 			return nil, err
 		}
@@ -338,7 +354,7 @@ func (q *Queries) ListHolidays(ctx context.Context, dealerID int64) ([]DealerHol
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at FROM users WHERE dealer_id = $1 ORDER BY username
+SELECT id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at, mobile FROM users WHERE dealer_id = $1 ORDER BY username
 `
 
 func (q *Queries) ListUsers(ctx context.Context, dealerID int64) ([]User, error) {
@@ -361,6 +377,7 @@ func (q *Queries) ListUsers(ctx context.Context, dealerID int64) ([]User, error)
 			&i.CreatedAt,
 			&i.SipHa1,
 			&i.SipSecretAt,
+			&i.Mobile,
 		); err != nil {
 			return nil, err
 		}

@@ -1254,7 +1254,7 @@ func (q *Queries) GetDealerSettings(ctx context.Context, id int64) (json.RawMess
 }
 
 const getSpotCheckByAttempt = `-- name: GetSpotCheckByAttempt :one
-SELECT id, dealer_id, attempt_id, agent_user_id, drawn_by, scored_by, status, scores, rubric, total, max_total, passed, coaching, comment, created_at, scored_at FROM spot_checks WHERE attempt_id = $1 AND dealer_id = $2
+SELECT id, dealer_id, attempt_id, agent_user_id, drawn_by, scored_by, status, scores, rubric, total, max_total, passed, coaching, comment, created_at, scored_at, source, sample_day FROM spot_checks WHERE attempt_id = $1 AND dealer_id = $2
 `
 
 type GetSpotCheckByAttemptParams struct {
@@ -1282,6 +1282,8 @@ func (q *Queries) GetSpotCheckByAttempt(ctx context.Context, arg GetSpotCheckByA
 		&i.Comment,
 		&i.CreatedAt,
 		&i.ScoredAt,
+		&i.Source,
+		&i.SampleDay,
 	)
 	return i, err
 }
@@ -1546,7 +1548,7 @@ const scoreSpotCheck = `-- name: ScoreSpotCheck :one
 UPDATE spot_checks SET status = 'scored', scores = $1, rubric = $2, total = $3, max_total = $4,
     passed = $5, coaching = $6, comment = $7, scored_by = $8, scored_at = $9
 WHERE id = $10 AND dealer_id = $11
-RETURNING id, dealer_id, attempt_id, agent_user_id, drawn_by, scored_by, status, scores, rubric, total, max_total, passed, coaching, comment, created_at, scored_at
+RETURNING id, dealer_id, attempt_id, agent_user_id, drawn_by, scored_by, status, scores, rubric, total, max_total, passed, coaching, comment, created_at, scored_at, source, sample_day
 `
 
 type ScoreSpotCheckParams struct {
@@ -1595,6 +1597,8 @@ func (q *Queries) ScoreSpotCheck(ctx context.Context, arg ScoreSpotCheckParams) 
 		&i.Comment,
 		&i.CreatedAt,
 		&i.ScoredAt,
+		&i.Source,
+		&i.SampleDay,
 	)
 	return i, err
 }

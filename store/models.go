@@ -55,6 +55,14 @@ type Appointment struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
+type AppointmentArrival struct {
+	ID         int64       `json:"id"`
+	DealerID   int64       `json:"dealer_id"`
+	CustomerID int64       `json:"customer_id"`
+	Day        time.Time   `json:"day"`
+	Arrived    pgtype.Bool `json:"arrived"`
+}
+
 type AuditLog struct {
 	ID          int64           `json:"id"`
 	DealerID    *int64          `json:"dealer_id"`
@@ -123,6 +131,19 @@ type CallOutcome struct {
 	TaskStatus        string          `json:"task_status"`
 }
 
+type CallScore struct {
+	OutcomeID   int64     `json:"outcome_id"`
+	Question    string    `json:"question"`
+	DealerID    int64     `json:"dealer_id"`
+	AttemptID   *int64    `json:"attempt_id"`
+	CustomerID  int64     `json:"customer_id"`
+	AgentUserID *int64    `json:"agent_user_id"`
+	Campaign    string    `json:"campaign"`
+	Advisor     string    `json:"advisor"`
+	Day         time.Time `json:"day"`
+	Score       int16     `json:"score"`
+}
+
 type CallSkip struct {
 	ID          int64     `json:"id"`
 	DealerID    int64     `json:"dealer_id"`
@@ -181,15 +202,45 @@ type CampaignSetting struct {
 }
 
 type Complaint struct {
-	ID          int64      `json:"id"`
-	DealerID    int64      `json:"dealer_id"`
-	CustomerID  int64      `json:"customer_id"`
-	VehicleID   *int64     `json:"vehicle_id"`
-	OpenedOn    time.Time  `json:"opened_on"`
-	ClosedOn    *time.Time `json:"closed_on"`
-	Category    string     `json:"category"`
-	Description string     `json:"description"`
-	CreatedAt   time.Time  `json:"created_at"`
+	ID                   int64      `json:"id"`
+	DealerID             int64      `json:"dealer_id"`
+	CustomerID           int64      `json:"customer_id"`
+	VehicleID            *int64     `json:"vehicle_id"`
+	OpenedOn             time.Time  `json:"opened_on"`
+	ClosedOn             *time.Time `json:"closed_on"`
+	Category             string     `json:"category"`
+	Description          string     `json:"description"`
+	CreatedAt            time.Time  `json:"created_at"`
+	Status               string     `json:"status"`
+	Severity             string     `json:"severity"`
+	Source               string     `json:"source"`
+	OwnerUserID          *int64     `json:"owner_user_id"`
+	OpenedBy             *int64     `json:"opened_by"`
+	OutcomeID            *int64     `json:"outcome_id"`
+	AttemptID            *int64     `json:"attempt_id"`
+	OpenedAt             *time.Time `json:"opened_at"`
+	RespondDue           *time.Time `json:"respond_due"`
+	ResolveDue           *time.Time `json:"resolve_due"`
+	RespondedAt          *time.Time `json:"responded_at"`
+	ResponseNote         string     `json:"response_note"`
+	ResolvedAt           *time.Time `json:"resolved_at"`
+	ResolutionNote       string     `json:"resolution_note"`
+	ClosedAt             *time.Time `json:"closed_at"`
+	Reopened             int32      `json:"reopened"`
+	ToldOpenAt           *time.Time `json:"told_open_at"`
+	ToldRespondOverdueAt *time.Time `json:"told_respond_overdue_at"`
+	ToldResolveOverdueAt *time.Time `json:"told_resolve_overdue_at"`
+}
+
+type ComplaintEvent struct {
+	ID          int64           `json:"id"`
+	ComplaintID int64           `json:"complaint_id"`
+	DealerID    int64           `json:"dealer_id"`
+	At          time.Time       `json:"at"`
+	UserID      *int64          `json:"user_id"`
+	Kind        string          `json:"kind"`
+	Note        string          `json:"note"`
+	Detail      json.RawMessage `json:"detail"`
 }
 
 type ConsoleSession struct {
@@ -219,6 +270,7 @@ type Customer struct {
 	PriceBand      string     `json:"price_band"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	MovedAwayOn    *time.Time `json:"moved_away_on"`
 }
 
 type Dealer struct {
@@ -231,6 +283,9 @@ type Dealer struct {
 	SameDayWindowEnd pgtype.Time     `json:"same_day_window_end"`
 	Settings         json.RawMessage `json:"settings"`
 	CreatedAt        time.Time       `json:"created_at"`
+	WorkshopOpen     pgtype.Time     `json:"workshop_open"`
+	WorkshopClose    pgtype.Time     `json:"workshop_close"`
+	WorkshopDays     []int16         `json:"workshop_days"`
 }
 
 type DealerHoliday struct {
@@ -258,6 +313,14 @@ type LoginKnown struct {
 	Username string    `json:"username"`
 	Remote   string    `json:"remote"`
 	LastAt   time.Time `json:"last_at"`
+}
+
+type LowScoreAck struct {
+	OutcomeID int64     `json:"outcome_id"`
+	DealerID  int64     `json:"dealer_id"`
+	UserID    *int64    `json:"user_id"`
+	At        time.Time `json:"at"`
+	Note      string    `json:"note"`
 }
 
 type MessageCallTarget struct {
@@ -309,6 +372,26 @@ type OutcomeCode struct {
 	RetryMinutes int32  `json:"retry_minutes"`
 	Reached      bool   `json:"reached"`
 	Sort         int32  `json:"sort"`
+}
+
+type OutcomeUndo struct {
+	OutcomeID int64           `json:"outcome_id"`
+	DealerID  int64           `json:"dealer_id"`
+	Before    json.RawMessage `json:"before"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+type ProspectHistory struct {
+	ID             int64     `json:"id"`
+	DealerID       int64     `json:"dealer_id"`
+	CustomerID     int64     `json:"customer_id"`
+	Day            time.Time `json:"day"`
+	ProspectStatus string    `json:"prospect_status"`
+	IntentLevel    string    `json:"intent_level"`
+	LostReason     string    `json:"lost_reason"`
+	StatusChanged  bool      `json:"status_changed"`
+	Source         string    `json:"source"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 type QueueBuild struct {
@@ -483,6 +566,8 @@ type SpotCheck struct {
 	Comment     string          `json:"comment"`
 	CreatedAt   time.Time       `json:"created_at"`
 	ScoredAt    *time.Time      `json:"scored_at"`
+	Source      string          `json:"source"`
+	SampleDay   *time.Time      `json:"sample_day"`
 }
 
 type SpotCheckItem struct {
@@ -505,6 +590,7 @@ type User struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	SipHa1       string     `json:"sip_ha1"`
 	SipSecretAt  *time.Time `json:"sip_secret_at"`
+	Mobile       string     `json:"mobile"`
 }
 
 type Vehicle struct {
@@ -523,6 +609,7 @@ type Vehicle struct {
 	Active        bool       `json:"active"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+	InactiveOn    *time.Time `json:"inactive_on"`
 }
 
 type WebhookDelivery struct {

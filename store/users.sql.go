@@ -32,7 +32,7 @@ func (q *Queries) CountUsernameElsewhere(ctx context.Context, arg CountUsernameE
 
 const createDealer = `-- name: CreateDealer :one
 
-INSERT INTO dealers (code, name, time_zone) VALUES ($1, $2, $3) RETURNING id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at
+INSERT INTO dealers (code, name, time_zone) VALUES ($1, $2, $3) RETURNING id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at, workshop_open, workshop_close, workshop_days
 `
 
 type CreateDealerParams struct {
@@ -55,6 +55,9 @@ func (q *Queries) CreateDealer(ctx context.Context, arg CreateDealerParams) (Dea
 		&i.SameDayWindowEnd,
 		&i.Settings,
 		&i.CreatedAt,
+		&i.WorkshopOpen,
+		&i.WorkshopClose,
+		&i.WorkshopDays,
 	)
 	return i, err
 }
@@ -100,7 +103,7 @@ func (q *Queries) DeleteUserSipBindings(ctx context.Context, userID int64) (int6
 const insertUser = `-- name: InsertUser :one
 INSERT INTO users (dealer_id, username, display_name, role, password_hash, sip_ha1, sip_secret_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at
+RETURNING id, dealer_id, username, display_name, role, password_hash, active, created_at, sip_ha1, sip_secret_at, mobile
 `
 
 type InsertUserParams struct {
@@ -136,6 +139,7 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 		&i.CreatedAt,
 		&i.SipHa1,
 		&i.SipSecretAt,
+		&i.Mobile,
 	)
 	return i, err
 }
@@ -198,7 +202,7 @@ func (q *Queries) SetUserSIPHA1(ctx context.Context, arg SetUserSIPHA1Params) (i
 }
 
 const updateDealerNameZone = `-- name: UpdateDealerNameZone :one
-UPDATE dealers SET name = $1, time_zone = $2 WHERE code = $3 RETURNING id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at
+UPDATE dealers SET name = $1, time_zone = $2 WHERE code = $3 RETURNING id, code, name, time_zone, call_window_start, call_window_end, same_day_window_end, settings, created_at, workshop_open, workshop_close, workshop_days
 `
 
 type UpdateDealerNameZoneParams struct {
@@ -220,6 +224,9 @@ func (q *Queries) UpdateDealerNameZone(ctx context.Context, arg UpdateDealerName
 		&i.SameDayWindowEnd,
 		&i.Settings,
 		&i.CreatedAt,
+		&i.WorkshopOpen,
+		&i.WorkshopClose,
+		&i.WorkshopDays,
 	)
 	return i, err
 }
