@@ -67,7 +67,8 @@ bench: services
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 ## faults: the fault-injection suite (issue 18; run by hand, several minutes): private Postgres,
-## Redis and Kannel, serve and Redis killed mid-campaign, Postgres restarted; prints the README's table.
+## Redis and Kannel, serve, a worker process and Redis killed mid-campaign, a worker killed mid-build,
+## Postgres restarted, a login burst, SIP junk; prints the README's table.
 ## Its quick parts (queue and telephony/sms tests) run in make test.
 faults: tools
 	$(GO) test -tags faults -count=1 -v -timeout 60m -run TestFaults ./cmd/huifang/faults

@@ -4,11 +4,16 @@
 // directories, runs `huifang serve` against them, starts SMS campaigns and injects
 // faults: serve killed (SIGKILL) or stopped (SIGTERM) mid-campaign, Redis killed with and
 // without its append-only file, a Redis outage, a Postgres restart, a Redis that loses a
-// queue build the relay handed over. Then it counts what the customers received in the
+// queue build the relay handed over; a separate `huifang worker` process killed or
+// stopped mid-campaign and killed during a queue build; a login burst; SIP junk
+// (more_test.go). Then it counts what the customers received in the
 // fake SMS centre's log: lost, duplicated, uncertain (状态不明, left to a director), and the
 // recovery time after the fault ends. It prints the table README.md shows.
 //
 // The quick parts of the same experiments run in `make test`: queue's
 // TestSMSSenderKilledMidCampaignSendsNoneTwice, TestRelayRedoesABuildRedisLost,
-// TestSMSRedisRestartLosesNothing and telephony/sms's TestReportBatchesDoNotDeadlock.
+// TestSMSRedisRestartLosesNothing, TestRelayRedoesTheTaskOfAKilledWorker and
+// TestSMSAcceptedIsRecordedThroughAPostgresRestart, telephony/sms's
+// TestReportBatchesDoNotDeadlock, agent-ui's TestLoginBurstFromOneAddress and telephony's
+// TestJunkFloodIsQuietAndHarmless.
 package faults
