@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,6 +115,8 @@ type agent struct {
 	call     *liveCall
 	deadline time.Time // progressive countdown end
 	saved    []string  // recent outcome client ids
+	// lastSaved is the last outcome saved, while it may be undone.
+	lastSaved *savedOutcome
 
 	gen       int // bumps on every timer change; stale timers do nothing
 	retry     *time.Timer
@@ -257,7 +260,12 @@ func (a *agent) handle(ctx context.Context, m inMsg) {
 			a.publishLocked(ctx)
 		}
 	case "pause":
-		a.status, a.pauseReason, a.since = statusPaused, trimTo(m.Reason, 100), a.now()
+		if !slices.Contains(pauseReasons, m.Reason) {
+			// Only the listed reasons (the wallboard and the figures count them).
+			a.errorLocked("pause_reason")
+			return
+		}
+		a.status, a.pauseReason, a.since = statusPaused, m.Reason, a.now()
 		switch a.phase {
 		case phaseIdle:
 			a.stopTimersLocked()
@@ -276,6 +284,8 @@ func (a *agent) handle(ctx context.Context, m inMsg) {
 		a.hangupLocked()
 	case "outcome":
 		a.outcomeLocked(m.outcomeMsg)
+	case "undo":
+		a.undoLocked(strings.TrimSpace(m.ClientID))
 	default:
 		a.errorLocked("unknown_message")
 	}

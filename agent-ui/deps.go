@@ -25,6 +25,13 @@ type Queue interface {
 	// (ErrNoCall) and one that says the customer was reached without an answered call
 	// (ErrNotAnswered).
 	RecordOutcome(ctx context.Context, o Outcome) error
+	// UndoOutcome undoes the agent's outcome saved with clientID, within the dealer's undo
+	// time: the outcome goes, what it set in motion is put back, the task is the agent's
+	// again and its call free for a new outcome. ErrUndoTooLate when it is too late (or
+	// not the agent's last outcome of the customer), ErrUndoNotFound when there is none.
+	UndoOutcome(ctx context.Context, dealerID, agentUserID int64, clientID string) error
+	// UndoWindow is how long after saving the dealer's agents may undo an outcome (zero: never).
+	UndoWindow(ctx context.Context, dealerID int64) (time.Duration, error)
 }
 
 // Task is a task taken by an agent.
@@ -54,6 +61,22 @@ var ErrNoCall = errors.New("agentui: an outcome needs a call of the task")
 // ErrNotAnswered is returned by Queue.RecordOutcome for an outcome that says the
 // customer was reached when the call was not answered.
 var ErrNotAnswered = errors.New("agentui: this outcome needs an answered call")
+
+// ErrUndoTooLate is returned by Queue.UndoOutcome when the outcome may no longer be undone.
+var ErrUndoTooLate = errors.New("agentui: the outcome can no longer be undone")
+
+// ErrUndoNotFound is returned by Queue.UndoOutcome when the agent saved no such outcome.
+var ErrUndoNotFound = errors.New("agentui: no such outcome to undo")
+
+// FieldError is returned by Queue.RecordOutcome when a field of the form cannot be
+// written back (a mileage below an earlier reading, a lost result without its reason...):
+// Field names it, Msg says what is wrong in the agent's words. Nothing was stored.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // ErrNoTask is returned by Queue.Take when no task is ready.
 var ErrNoTask = errors.New("agentui: no task is ready")
@@ -104,6 +127,15 @@ type Outcome struct {
 	Notes string
 	// ScriptVersion is the version of the script shown during the call.
 	ScriptVersion string
+	// Mileage is the mileage the customer stated (km, 0 for none) of VehicleID (0: the
+	// customer's only active vehicle), also the vehicle of "no longer owns the car".
+	Mileage   int
+	VehicleID int64
+	// IntentLevel (H, A, B, C), ProspectResult (deal, lost, postponed, not_bought) and
+	// LostReason change the prospect; empty ones are read from the answers.
+	IntentLevel    string
+	ProspectResult string
+	LostReason     string
 }
 
 // ErrPhoneNotConnected is returned by Dialer.Dial when the agent's phone is not

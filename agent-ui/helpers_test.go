@@ -3,6 +3,7 @@ package agentui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,36 @@ type testQueue struct {
 	mu sync.Mutex
 	// outcomes are the outcomes handed to RecordOutcome, in order.
 	outcomes []Outcome
+	// now is the console's clock; undo is allowed for 60 s of it after a save.
+	now func() time.Time
+}
+
+// UndoOutcome removes the agent's outcome saved less than 60 s ago and gives the task
+// back to the agent, open (the queue's own undo, which puts back everything the outcome
+// set in motion, is tested in queue).
+func (q *testQueue) UndoOutcome(ctx context.Context, dealerID, agentUserID int64, clientID string) error {
+	return store.WithTx(ctx, q.db, func(tx pgx.Tx) error {
+		var task int64
+		var at time.Time
+		err := tx.QueryRow(ctx, `DELETE FROM call_outcomes WHERE dealer_id = $1 AND agent_user_id = $2 AND client_id = $3
+			RETURNING task_id, created_at`, dealerID, agentUserID, clientID).Scan(&task, &at)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrUndoNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if q.now().Sub(at) > time.Minute {
+			return ErrUndoTooLate
+		}
+		_, err = tx.Exec(ctx, `UPDATE call_tasks SET status = 'open', outcome = '', closed_at = NULL, taken_by = $2, taken_at = now() WHERE id = $1`, task, agentUserID)
+		return err
+	})
+}
+
+// UndoWindow is 60 s.
+func (q *testQueue) UndoWindow(ctx context.Context, dealerID int64) (time.Duration, error) {
+	return time.Minute, nil
 }
 
 func (q *testQueue) Take(ctx context.Context, dealerID, userID int64) (*Task, error) {
@@ -241,7 +272,7 @@ func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone
 	if dialer == nil {
 		dialer = b.dialer
 	}
-	b.queue = &testQueue{db: db}
+	b.queue = &testQueue{db: db, now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }}
 	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Dialer: dialer, WebPhone: phone,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }})

@@ -26,6 +26,11 @@ type outcomeMsg struct {
 	DNCConfirmed      bool            `json:"dnc_confirmed"`
 	SMSOptOut         bool            `json:"sms_opt_out"`
 	Notes             string          `json:"notes"`
+	Mileage           int             `json:"mileage"`
+	VehicleID         int64           `json:"vehicle_id"`
+	IntentLevel       string          `json:"intent_level"`
+	ProspectResult    string          `json:"prospect_result"`
+	LostReason        string          `json:"lost_reason"`
 }
 
 // outcomeLocked saves the outcome of the task on screen, exactly once per client id,
@@ -75,7 +80,12 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 		return
 	}
 	if err := a.h.deps.Queue.RecordOutcome(ctx, o); err != nil {
+		var fe *FieldError
 		switch {
+		case errors.As(err, &fe):
+			v := errorMsg("writeback")
+			v["field"], v["message"] = fe.Field, fe.Msg
+			reply(v)
 		case errors.Is(err, ErrNoCall):
 			reply(errorMsg("no_call_yet"))
 		case errors.Is(err, ErrNotAnswered):
@@ -89,7 +99,15 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 	a.rememberSavedLocked(m.ClientID)
 	a.callsDone++
 	a.h.audit(ctx, &a.u, "call.outcome", "task", m.TaskID, map[string]any{"code": o.Code, "client_id": o.ClientID, "script_version": o.ScriptVersion})
-	reply(map[string]any{"type": "saved", "task_id": m.TaskID})
+	saved := map[string]any{"type": "saved", "task_id": m.TaskID}
+	if win, err := a.h.deps.Queue.UndoWindow(ctx, a.u.DealerID); err != nil {
+		a.h.log.Error("undo window", "user", a.u.Username, "err", err)
+	} else if win > 0 {
+		until := a.now().Add(win)
+		a.lastSaved = &savedOutcome{clientID: m.ClientID, task: a.task, call: a.call, until: until}
+		saved["undo_until"], saved["undo_secs"] = until.UTC().Format(time.RFC3339), int(win.Seconds())
+	}
+	reply(saved)
 	a.task, a.call, a.phase = nil, nil, phaseIdle
 	a.publishLocked(ctx)
 	a.takeNextLocked()
@@ -119,9 +137,14 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 		// must have answered this call.
 		return Outcome{}, "not_answered"
 	}
+	if m.Mileage < 0 {
+		return Outcome{}, "mileage"
+	}
 	o := Outcome{ClientID: m.ClientID, DealerID: a.u.DealerID, TaskID: m.TaskID, AgentUserID: a.u.ID, Code: m.Code,
 		CallbackMine: m.CallbackMine, ComplaintCategory: trimTo(m.ComplaintCategory, 60), DoNotCall: m.DoNotCall,
-		SMSOptOut: m.SMSOptOut, Notes: trimTo(m.Notes, 2000), Answers: json.RawMessage(`{}`)}
+		SMSOptOut: m.SMSOptOut, Notes: trimTo(m.Notes, 2000), Answers: json.RawMessage(`{}`),
+		Mileage: m.Mileage, VehicleID: m.VehicleID, IntentLevel: trimTo(m.IntentLevel, 10),
+		ProspectResult: trimTo(m.ProspectResult, 20), LostReason: trimTo(m.LostReason, 40)}
 	if a.task.script != nil {
 		o.ScriptVersion = a.task.script.Version
 	}
@@ -177,4 +200,64 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 		o.Code = "do_not_call"
 	}
 	return o, ""
+}
+
+// savedOutcome is the agent's last saved outcome, kept while it may be undone: the task
+// and call come back on screen in wrap-up when it is.
+type savedOutcome struct {
+	clientID string
+	task     *liveTask
+	call     *liveCall
+	until    time.Time
+}
+
+// undoLocked undoes the agent's last saved outcome (m.ClientID, or the last one when
+// empty) within the dealer's undo time: the queue puts back what it set in motion, a task
+// taken since and not called is given back to the queue, and the undone task and its call
+// are back on screen in wrap-up for a new outcome.
+func (a *agent) undoLocked(clientID string) {
+	ctx, cancel := actionCtx()
+	defer cancel()
+	last := a.lastSaved
+	if last == nil || (clientID != "" && clientID != last.clientID) {
+		a.sendLocked(ctx, errorMsg("undo_none"))
+		return
+	}
+	if a.phase == phaseCall || a.phase == phaseWrapup {
+		// A call in progress or waiting for its own outcome comes first.
+		a.sendLocked(ctx, errorMsg("undo_busy"))
+		return
+	}
+	if err := a.h.deps.Queue.UndoOutcome(ctx, a.u.DealerID, a.u.ID, last.clientID); err != nil {
+		switch {
+		case errors.Is(err, ErrUndoTooLate):
+			a.lastSaved = nil
+			a.sendLocked(ctx, errorMsg("undo_too_late"))
+		case errors.Is(err, ErrUndoNotFound):
+			a.lastSaved = nil
+			a.sendLocked(ctx, errorMsg("undo_none"))
+		default:
+			a.h.log.Error("undo outcome", "user", a.u.Username, "client_id", last.clientID, "err", err)
+			a.sendLocked(ctx, errorMsg("undo_failed"))
+		}
+		return
+	}
+	a.stopTimersLocked()
+	if a.task != nil && a.task.ID != last.task.ID {
+		if err := a.h.deps.Queue.Release(ctx, a.u.DealerID, a.u.ID, a.task.ID, "undo"); err != nil {
+			a.h.log.Error("release task for undo", "user", a.u.Username, "task", a.task.ID, "err", err)
+		}
+	}
+	a.lastSaved = nil
+	a.callsDone--
+	for i, id := range a.saved {
+		if id == last.clientID {
+			a.saved = append(a.saved[:i], a.saved[i+1:]...)
+			break
+		}
+	}
+	a.task, a.call, a.phase, a.notice = last.task, last.call, phaseWrapup, ""
+	a.h.audit(ctx, &a.u, "call.outcome_undone", "task", last.task.ID, map[string]any{"client_id": last.clientID})
+	a.sendLocked(ctx, map[string]any{"type": "undone", "task_id": last.task.ID, "client_id": last.clientID})
+	a.publishLocked(ctx)
 }

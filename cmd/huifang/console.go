@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -125,15 +126,38 @@ func (q queueAdapter) RecordOutcome(ctx context.Context, o agentui.Outcome) erro
 		DealerID: o.DealerID, ClientID: o.ClientID, TaskID: o.TaskID, AgentUserID: o.AgentUserID, Code: o.Code,
 		AppointmentAt: o.AppointmentAt, CallbackAt: o.CallbackAt, CallbackMine: o.CallbackMine, Answers: o.Answers,
 		ComplaintCategory: o.ComplaintCategory, Notes: o.Notes, ScriptVersion: o.ScriptVersion, AttemptID: o.AttemptID,
-		SMSOptOut: o.SMSOptOut,
+		SMSOptOut: o.SMSOptOut, WriteBack: queue.WriteBack{VehicleID: o.VehicleID, Mileage: o.Mileage,
+			IntentLevel: o.IntentLevel, ProspectResult: o.ProspectResult, LostReason: o.LostReason},
 	})
+	var wbe *queue.WriteBackError
 	switch {
+	case errors.As(err, &wbe):
+		return fmt.Errorf("%w: %w", &agentui.FieldError{Field: wbe.Field, Msg: wbe.Msg}, err)
 	case errors.Is(err, queue.ErrNoCall):
 		return fmt.Errorf("%w: %w", agentui.ErrNoCall, err)
 	case errors.Is(err, queue.ErrNotAnswered):
 		return fmt.Errorf("%w: %w", agentui.ErrNotAnswered, err)
 	}
 	return err
+}
+
+func (q queueAdapter) UndoOutcome(ctx context.Context, dealerID, agentUserID int64, clientID string) error {
+	_, err := queue.UndoOutcome(ctx, q.db, queue.UndoParams{DealerID: dealerID, AgentUserID: agentUserID, ClientID: clientID})
+	switch {
+	case errors.Is(err, queue.ErrUndoTooLate):
+		return fmt.Errorf("%w: %w", agentui.ErrUndoTooLate, err)
+	case errors.Is(err, queue.ErrUndoNotFound):
+		return fmt.Errorf("%w: %w", agentui.ErrUndoNotFound, err)
+	}
+	return err
+}
+
+func (q queueAdapter) UndoWindow(ctx context.Context, dealerID int64) (time.Duration, error) {
+	r, err := queue.LoadRules(ctx, q.db, dealerID)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(r.Get("outcome_undo_seconds")) * time.Second, nil
 }
 
 // consoleDialer is the console's Dialer on telephony's AgentDialer: it turns the
