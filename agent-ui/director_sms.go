@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 )
 
@@ -23,7 +23,7 @@ func (h *handler) smsTables(r *http.Request) (sms, calls *table, since string, e
 	if err != nil {
 		return nil, nil, "", err
 	}
-	st, err := queue.LoadCampaignStats(r.Context(), h.deps.DB, u.DealerID, from)
+	st, err := notify.LoadBroadcastStats(r.Context(), h.deps.DB, u.DealerID, from)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("director sms: %w", err)
 	}
@@ -82,7 +82,7 @@ func (h *handler) directorSMS(w http.ResponseWriter, r *http.Request) {
 
 // smsTemplateLine is one template on the templates page.
 type smsTemplateLine struct {
-	queue.SMSTemplate
+	notify.SMSTemplate
 	// Own marks the dealer's saved template (otherwise a built-in default).
 	Own bool
 	// Chars and Parts are the length of a sample message and the SMS it is sent in.
@@ -104,7 +104,7 @@ func (h *handler) directorSMSTemplates(w http.ResponseWriter, r *http.Request) {
 
 // smsTemplatesPage renders the templates page; form, when set, refills the template form
 // (after a refused save, shown with msg).
-func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, status int, msg string, form *queue.SMSTemplate) {
+func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, status int, msg string, form *notify.SMSTemplate) {
 	u := userFrom(r)
 	ctx := r.Context()
 	q := h.q()
@@ -119,7 +119,7 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	if form == nil {
-		form = &queue.SMSTemplate{Kind: "marketing"}
+		form = &notify.SMSTemplate{Kind: "marketing"}
 		for _, l := range lines {
 			if l.Code == r.FormValue("code") {
 				t := l.SMSTemplate
@@ -128,7 +128,7 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		}
 	}
 	// The quiet hours shown are the dealer's, or what was just refused.
-	quiet := queue.StoredQuietHours(d.QuietStart, d.QuietEnd)
+	quiet := notify.StoredQuietHours(d.QuietStart, d.QuietEnd)
 	quietStart, quietEnd := quiet.StartText(), quiet.EndText()
 	if status != http.StatusOK && r.PostForm.Get("what") == "quiet" {
 		quietStart, quietEnd = r.PostForm.Get("quiet_start"), r.PostForm.Get("quiet_end")
@@ -139,26 +139,26 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		w.WriteHeader(status)
 	}
 	h.renderDirector(w, r, "director_sms_templates.html", map[string]any{"Templates": lines, "Signature": d.Signature,
-		"QuietStart": quietStart, "QuietEnd": quietEnd, "QuietDefault": queue.DefaultQuietHours.String(),
-		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(queue.TemplateVars, "} {") + "}"})
+		"QuietStart": quietStart, "QuietEnd": quietEnd, "QuietDefault": notify.DefaultQuietHours.String(),
+		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(notify.TemplateVars, "} {") + "}"})
 }
 
 // directorSMSTemplatesSave saves a template (code, kind, title, body, provider_code: its
 // id at the cloud SMS provider), validated as the
 // campaign command does, the signature (what=signature), or the quiet hours of marketing
 // SMS (what=quiet: quiet_start and quiet_end as HH:MM, only wider than 21:00-08:00,
-// queue.ParseQuietHours); each save is audited. Bad input shows the page again with the
+// notify.ParseQuietHours); each save is audited. Bad input shows the page again with the
 // error and saves nothing.
 func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	ctx := r.Context()
 	if r.PostForm.Get("what") == "quiet" {
 		start, end := r.PostForm.Get("quiet_start"), r.PostForm.Get("quiet_end")
-		if err := queue.ValidateQuietHours(start, end); err != nil {
+		if err := notify.ValidateQuietHours(start, end); err != nil {
 			h.smsTemplatesPage(w, r, http.StatusBadRequest, err.Error(), nil)
 			return
 		}
-		if err := queue.SaveQuietHours(ctx, h.deps.DB, u.DealerID, start, end, u.ID); err != nil {
+		if err := notify.SaveQuietHours(ctx, h.deps.DB, u.DealerID, start, end, u.ID); err != nil {
 			h.fail(w, r, fmt.Errorf("director: save sms quiet hours: %w", err))
 			return
 		}
@@ -187,7 +187,7 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 		http.Redirect(w, r, "/director/sms/templates?saved=1", http.StatusSeeOther)
 		return
 	}
-	t := queue.SMSTemplate{Code: strings.TrimSpace(r.PostForm.Get("code")), Kind: r.PostForm.Get("kind"),
+	t := notify.SMSTemplate{Code: strings.TrimSpace(r.PostForm.Get("code")), Kind: r.PostForm.Get("kind"),
 		Title: strings.TrimSpace(r.PostForm.Get("title")), Body: strings.TrimSpace(r.PostForm.Get("body")),
 		ProviderCode: strings.TrimSpace(r.PostForm.Get("provider_code"))}
 	if !smsCodeRe.MatchString(t.Code) {
@@ -196,15 +196,15 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 	}
 	detail, _ := json.Marshal(map[string]string{"code": t.Code, "kind": t.Kind, "title": t.Title, "body": t.Body, "provider_code": t.ProviderCode})
 	err := store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
-		if err := queue.SaveSMSTemplate(ctx, tx, u.DealerID, t, u.ID); err != nil {
+		if err := notify.SaveSMSTemplate(ctx, tx, u.DealerID, t, u.ID); err != nil {
 			return err
 		}
 		return store.New(tx).InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "sms_template.save",
 			SubjectType: "sms_template", Detail: detail})
 	})
 	// SaveSMSTemplate refuses a bad kind or body before it writes; show those to the director.
-	if bad := (t.Kind != "service" && t.Kind != "marketing") || queue.ValidateTemplate(t.Body) != nil ||
-		queue.ValidateProviderCode(t.ProviderCode) != nil; err != nil && bad {
+	if bad := (t.Kind != "service" && t.Kind != "marketing") || notify.ValidateTemplate(t.Body) != nil ||
+		notify.ValidateProviderCode(t.ProviderCode) != nil; err != nil && bad {
 		h.smsTemplatesPage(w, r, http.StatusBadRequest, err.Error(), &t)
 		return
 	}
@@ -231,7 +231,7 @@ func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, status int
 	phone := strings.TrimSpace(r.FormValue("phone"))
 	var lines []consentLine
 	if phone != "" {
-		hist, err := queue.SMSConsentHistory(r.Context(), h.deps.DB, u.DealerID, phone)
+		hist, err := notify.SMSConsentHistory(r.Context(), h.deps.DB, u.DealerID, phone)
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -257,9 +257,9 @@ func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, status int
 func (h *handler) directorSMSConsentSave(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	phone := strings.TrimSpace(r.PostForm.Get("phone"))
-	_, err := queue.SetSMSConsent(r.Context(), h.deps.DB, queue.ConsentParams{DealerID: u.DealerID, Phone: phone,
+	_, err := notify.SetSMSConsent(r.Context(), h.deps.DB, notify.ConsentParams{DealerID: u.DealerID, Phone: phone,
 		State: r.PostForm.Get("state"), Source: "director", Detail: r.PostForm.Get("detail"), UserID: u.ID})
-	if errors.Is(err, queue.ErrConsentInput) {
+	if errors.Is(err, notify.ErrConsentInput) {
 		h.consentPage(w, r, http.StatusBadRequest, err.Error())
 		return
 	}

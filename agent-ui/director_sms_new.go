@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/phone"
 )
@@ -167,11 +167,11 @@ func (h *handler) smsTemplateSamples(ctx context.Context, dealerID int64) ([]sms
 		return nil, fmt.Errorf("sms templates: %w", err)
 	}
 	byCode := map[string]smsTemplateLine{}
-	for code, t := range queue.DefaultSMSTemplates {
+	for code, t := range notify.DefaultSMSTemplates {
 		byCode[code] = smsTemplateLine{SMSTemplate: t}
 	}
 	for _, t := range own {
-		byCode[t.Code] = smsTemplateLine{SMSTemplate: queue.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode}, Own: true}
+		byCode[t.Code] = smsTemplateLine{SMSTemplate: notify.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode}, Own: true}
 	}
 	vars := map[string]string{"dealer": d.Name}
 	for k, v := range smsSample {
@@ -180,9 +180,9 @@ func (h *handler) smsTemplateSamples(ctx context.Context, dealerID int64) ([]sms
 	out := make([]smsTemplateSample, 0, len(byCode))
 	for _, l := range byCode {
 		s := smsTemplateSample{smsTemplateLine: l}
-		if text, err := queue.RenderSMS(l.Body, l.Kind, d.Signature, vars); err == nil {
+		if text, err := notify.RenderSMS(l.Body, l.Kind, d.Signature, vars); err == nil {
 			s.Sample = text
-			s.Chars, s.Parts = queue.SMSSegments(text)
+			s.Chars, s.Parts = notify.SMSSegments(text)
 		}
 		out = append(out, s)
 	}
@@ -444,7 +444,7 @@ func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignRe
 	if f.Template == "" {
 		return nil, badCampaign("choose a template")
 	}
-	tmpl, err := queue.LoadSMSTemplate(ctx, h.deps.DB, u.DealerID, f.Template)
+	tmpl, err := notify.LoadSMSTemplate(ctx, h.deps.DB, u.DealerID, f.Template)
 	if err != nil {
 		return nil, badCampaign("template %q: %v", f.Template, err)
 	}
@@ -480,12 +480,12 @@ func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignRe
 		for k, v := range smsSample {
 			vars[k] = v
 		}
-		if text, err := queue.RenderSMS(tmpl.Body, tmpl.Kind, d.Signature, vars); err == nil {
+		if text, err := notify.RenderSMS(tmpl.Body, tmpl.Kind, d.Signature, vars); err == nil {
 			out.Sample = text
 		}
 		return out, nil
 	}
-	var sa queue.SMSAudience
+	var sa notify.SMSAudience
 	switch f.Audience {
 	case "reasons":
 		sa.Reasons = f.Reasons
@@ -494,7 +494,7 @@ func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignRe
 	default:
 		sa.CustomerIDs = aud.IDs
 	}
-	res, err := queue.StartSMSCampaign(ctx, h.deps.DB, queue.SMSCampaignParams{DealerID: u.DealerID, Code: f.Code, Template: tmpl.Code,
+	res, err := notify.StartSMSBroadcast(ctx, h.deps.DB, notify.SMSBroadcastParams{DealerID: u.DealerID, Code: f.Code, Template: tmpl.Code,
 		Audience: sa, Day: day, SendAt: sendAt, Now: now, CreatedBy: u.ID})
 	if err != nil {
 		return nil, fmt.Errorf("director: start sms campaign: %w", err)
@@ -556,7 +556,7 @@ func (h *handler) startCallCampaign(r *http.Request, f campaignForm) (*campaignR
 			return nil, &promptError{err}
 		}
 	}
-	res, err := queue.StartMessageCallCampaign(ctx, h.deps.DB, queue.MessageCallCampaignParams{DealerID: u.DealerID, Code: f.Code,
+	res, err := notify.StartMessageCallBroadcast(ctx, h.deps.DB, notify.MessageCallBroadcastParams{DealerID: u.DealerID, Code: f.Code,
 		PromptPath: path, CustomerIDs: aud.IDs, CreatedBy: u.ID})
 	if err != nil {
 		if !kept {

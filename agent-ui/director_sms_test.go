@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 )
 
@@ -181,7 +181,7 @@ func TestDirectorSavesSMSQuietHours(t *testing.T) {
 	quietOf := func(dealerID int64) string {
 		s, err := store.New(b.db).GetDealerSMS(ctx, dealerID)
 		require.NoError(t, err)
-		return queue.StoredQuietHours(s.QuietStart, s.QuietEnd).String()
+		return notify.StoredQuietHours(s.QuietStart, s.QuietEnd).String()
 	}
 	_, body := b.do(t, d, http.MethodGet, "/director/sms/templates", nil, nil)
 	require.Contains(t, body, `name="quiet_start" value="21:00"`, "the rule's hours by default")

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 )
 
@@ -41,7 +41,7 @@ func (h *handler) smsUncertain(r *http.Request) (int64, []uncertainLine, error) 
 }
 
 // directorSMSUncertainDecide applies the director's decision (decision=sent, resend or
-// failed) to the uncertain messages checked (id=...), audited (queue.DecideUncertainSMS).
+// failed) to the uncertain messages checked (id=...), audited (notify.DecideUncertainSMS).
 func (h *handler) directorSMSUncertainDecide(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
 	lang := langFrom(r)
@@ -56,7 +56,7 @@ func (h *handler) directorSMSUncertainDecide(w http.ResponseWriter, r *http.Requ
 	}
 	decision := r.PostForm.Get("decision")
 	switch decision {
-	case queue.UncertainSent, queue.UncertainResend, queue.UncertainGiveUp:
+	case notify.UncertainSent, notify.UncertainResend, notify.UncertainGiveUp:
 	default:
 		h.fail(w, r, errStatus(http.StatusBadRequest, fmt.Sprintf("%s: %q", dword(lang, "uncertain_bad_decision"), decision)))
 		return
@@ -65,7 +65,7 @@ func (h *handler) directorSMSUncertainDecide(w http.ResponseWriter, r *http.Requ
 		h.fail(w, r, errStatus(http.StatusBadRequest, dword(lang, "uncertain_none_checked")))
 		return
 	}
-	n, err := queue.DecideUncertainSMS(r.Context(), h.deps.DB, u.DealerID, u.ID, ids, decision)
+	n, err := notify.DecideUncertainSMS(r.Context(), h.deps.DB, u.DealerID, u.ID, ids, decision)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -114,8 +114,8 @@ func LoadDealerRules(ctx context.Context, db store.DBTX, dealerID int64) (*Deale
 	for _, o := range over {
 		own[o.Key] = true
 	}
-	out := &DealerRules{Window: CallWindow{Start: formatClock(clock(d.CallWindowStart)), End: formatClock(clock(d.CallWindowEnd)),
-		SameDayEnd: formatClock(clock(d.SameDayWindowEnd))}, Holidays: []Holiday{}}
+	out := &DealerRules{Window: CallWindow{Start: FormatClock(Clock(d.CallWindowStart)), End: FormatClock(Clock(d.CallWindowEnd)),
+		SameDayEnd: FormatClock(Clock(d.SameDayWindowEnd))}, Holidays: []Holiday{}}
 	for _, s := range r.Settings() {
 		out.Settings = append(out.Settings, RuleSetting{Setting: s, Overridden: own[s.Key]})
 	}
@@ -312,13 +312,13 @@ func ParseCallWindow(start, end, sameDayEnd string) (CallWindow, error) {
 	}
 	switch {
 	case e <= s:
-		return CallWindow{}, badInput(fmt.Sprintf("外呼时段 %s-%s 的结束时间早于开始时间：结束时间要晚于开始时间", formatClock(s), formatClock(e)),
-			"calling window %s-%s ends before it starts: the end must be after the start", formatClock(s), formatClock(e))
+		return CallWindow{}, badInput(fmt.Sprintf("外呼时段 %s-%s 的结束时间早于开始时间：结束时间要晚于开始时间", FormatClock(s), FormatClock(e)),
+			"calling window %s-%s ends before it starts: the end must be after the start", FormatClock(s), FormatClock(e))
 	case sd < e:
-		return CallWindow{}, badInput(fmt.Sprintf("当天回访截止时间 %s 早于外呼结束时间 %s：要相同或更晚", formatClock(sd), formatClock(e)),
-			"the same-day visit window end %s is before the calling window end %s: it must be the same or later", formatClock(sd), formatClock(e))
+		return CallWindow{}, badInput(fmt.Sprintf("当天回访截止时间 %s 早于外呼结束时间 %s：要相同或更晚", FormatClock(sd), FormatClock(e)),
+			"the same-day visit window end %s is before the calling window end %s: it must be the same or later", FormatClock(sd), FormatClock(e))
 	}
-	return CallWindow{Start: formatClock(s), End: formatClock(e), SameDayEnd: formatClock(sd)}, nil
+	return CallWindow{Start: FormatClock(s), End: FormatClock(e), SameDayEnd: FormatClock(sd)}, nil
 }
 
 // ParseWindowRange parses a calling window written "09:00-20:30", with sameDayEnd as
@@ -358,8 +358,8 @@ func SaveCallWindow(ctx context.Context, db store.TxBeginner, dealerID int64, st
 			SameDayEnd: pgClock(w.SameDayEnd), ID: dealerID}); err != nil {
 			return fmt.Errorf("save calling window: %w", err)
 		}
-		from := CallWindow{Start: formatClock(clock(d.CallWindowStart)), End: formatClock(clock(d.CallWindowEnd)),
-			SameDayEnd: formatClock(clock(d.SameDayWindowEnd))}
+		from := CallWindow{Start: FormatClock(Clock(d.CallWindowStart)), End: FormatClock(Clock(d.CallWindowEnd)),
+			SameDayEnd: FormatClock(Clock(d.SameDayWindowEnd))}
 		return ruleChanged(ctx, tx, dealerID, userID, "call_window.save", map[string]any{"from": from, "to": w}, false)
 	})
 }

@@ -1,7 +1,12 @@
 // Package queue owns the outbound call queue: the campaign rules of docs/domain.md, the
 // set-based build that turns a dealer's data into call tasks as of a day, the listing of
-// the queue as of a day, and (in the engine files) the Asynq tasks, the scheduler, the
-// outbox relay, the atomic take and the outcome and attempt policies.
+// the queue as of a day, and (in the engine files) the Asynq worker and its queue:build
+// and webhook tasks, the scheduler, the outbox relay, the atomic take and the outcome
+// and attempt policies. The SMS and recorded-message broadcasts are queue/notify's, which
+// imports queue; queue never imports it.
+//
+// A "campaign" here is always a call rule (first_maintenance, lapsed_3m, birthday...):
+// what puts a reason on a customer's call task.
 //
 // # Rules
 //
@@ -89,26 +94,13 @@
 //     gives the whole task, every reason included, to that consultant. A complaint hides those
 //     reasons, so a complainant's task goes to customer service.
 //
-// # SMS quiet hours
-//
-// No marketing SMS between 21:00 and 08:00 in the dealer's time zone (docs/domain.md, "Showroom visits and SMS"). A dealer
-// may widen that period, never narrow it (QuietHours, SaveQuietHours; dealers.settings
-// sms_quiet_start and sms_quiet_end). Three places decide it and all read the same setting:
-// the claim statements (ClaimSMSFast, ClaimSMSBatchFast, through the SQL functions
-// sms_quiet_start and sms_quiet_end of migration 0062, which also clamp any stored value
-// to 21:00-08:00), the sender's slow path (which holds the message until the next end of
-// the period) and StartSMSCampaign (which holds a campaign started inside it). Service SMS
-// go at any hour.
-//
-// # At most once, every message accounted for
+// # The outbox and the worker
 //
 // The outbox row is the truth until its work is done (relay.go: the worker marks it done,
-// the relay's check redoes what Redis lost or a dead worker held). An SMS goes to the customer at most once
-// (sms_send.go, sms_batch.go): a rate-limit slot before each claim, a record the moment
-// the gateway accepts, and a message stranded in 'sending' is never resent blindly but
-// confirmed with the provider or marked 'uncertain' for a director (sms_sweep.go,
-// sms_uncertain.go). Worker heartbeats (worker.go, queue_workers) let the sweep find a
-// dead worker's claims in seconds.
+// the relay's check redoes what Redis lost or a dead worker held). Other packages write outbox rows in their
+// callers' transactions with InsertOutboxTx and register the handlers of their task types
+// on the worker (WorkerConfig.Handlers, by prefix). Worker heartbeats (worker.go,
+// queue_workers) let queue/notify's SMS sweep find a dead worker's claims in seconds.
 //
 // # Concurrency
 //

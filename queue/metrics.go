@@ -11,12 +11,11 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// Metrics are the queue's counters for Prometheus: SMS handed to the provider by result,
-// and webhook deliveries by event and result. Make one with NewMetrics on the process's
+// Metrics are the queue's counters for Prometheus: webhook deliveries by event and
+// result (the SMS counters are queue/notify's). Make one with NewMetrics on the process's
 // registry and pass it down; a nil *Metrics records nothing.
 type Metrics struct {
-	smsSubmitted *prometheus.CounterVec
-	webhooks     *prometheus.CounterVec
+	webhooks *prometheus.CounterVec
 }
 
 // Results of a webhook delivery, for WebhookDelivered.
@@ -32,16 +31,12 @@ const (
 // NewMetrics makes the queue's counters and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		smsSubmitted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "huifang_sms_submitted_total",
-			Help: "SMS handed to the provider, by provider and result (accepted, failed).",
-		}, []string{"provider", "result"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "huifang_webhook_deliveries_total",
 			Help: "Webhook deliveries, by event and result (delivered, failed, gave_up).",
 		}, []string{"event", "result"}),
 	}
-	reg.MustRegister(m.smsSubmitted, m.webhooks)
+	reg.MustRegister(m.webhooks)
 	return m
 }
 
@@ -53,35 +48,6 @@ func (m *Metrics) WebhookDelivered(event, result string) {
 	}
 	m.webhooks.WithLabelValues(event, result).Inc()
 }
-
-// Provider returns p counting each submission in huifang_sms_submitted_total; with a nil
-// *Metrics it returns p itself.
-func (m *Metrics) Provider(p Provider) Provider {
-	if m == nil || p == nil {
-		return p
-	}
-	return meteredProvider{Provider: p, m: m}
-}
-
-// meteredProvider counts the submissions of the provider it wraps.
-type meteredProvider struct {
-	Provider
-	m *Metrics
-}
-
-// Submit submits through the wrapped provider and counts the result.
-func (p meteredProvider) Submit(ctx context.Context, msg OutgoingSMS) (string, error) {
-	id, err := p.Provider.Submit(ctx, msg)
-	result := "accepted"
-	if err != nil {
-		result = "failed"
-	}
-	p.m.smsSubmitted.WithLabelValues(p.Provider.Name(), result).Inc()
-	return id, err
-}
-
-// Unwrap returns the wrapped provider.
-func (p meteredProvider) Unwrap() Provider { return p.Provider }
 
 // CollectorConfig configures NewCollector.
 type CollectorConfig struct {

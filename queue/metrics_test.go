@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -62,32 +61,11 @@ func TestCollectorReadsTheDatabase(t *testing.T) {
 	require.Equal(t, 1.0, got["huifang_sms_messages status=failed"], "the two-day-old one is outside the window")
 }
 
-// fakeProvider fails the messages whose body is "fail".
-type fakeProvider struct{}
-
-func (fakeProvider) Name() string { return "fake" }
-
-func (fakeProvider) Submit(_ context.Context, m OutgoingSMS) (string, error) {
-	if m.Body == "fail" {
-		return "", errors.New("refused")
-	}
-	return "id-1", nil
-}
-
-func TestMetricsCountSubmissionsAndWebhooks(t *testing.T) {
+func TestMetricsCountWebhooks(t *testing.T) {
 	var none *Metrics
-	require.Equal(t, Provider(fakeProvider{}), none.Provider(fakeProvider{}), "nil metrics wrap nothing")
 	none.WebhookDelivered("call.ended", WebhookDelivered2xx) // records nothing, does not panic
 
 	m := NewMetrics(prometheus.NewRegistry())
-	p := m.Provider(fakeProvider{})
-	require.Equal(t, "fake", p.Name())
-	for _, body := range []string{"ok", "ok", "fail"} {
-		_, _ = p.Submit(context.Background(), OutgoingSMS{Body: body})
-	}
-	require.Equal(t, 2.0, testutil.ToFloat64(m.smsSubmitted.WithLabelValues("fake", "accepted")))
-	require.Equal(t, 1.0, testutil.ToFloat64(m.smsSubmitted.WithLabelValues("fake", "failed")))
-
 	m.WebhookDelivered("call.ended", WebhookDelivered2xx)
 	m.WebhookDelivered("call.ended", WebhookFailed)
 	m.WebhookDelivered("call.ended", WebhookFailed)

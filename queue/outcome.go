@@ -144,7 +144,7 @@ func RecordAttemptTx(ctx context.Context, tx pgx.Tx, p AttemptParams) (*AttemptR
 		at = time.Now()
 	}
 	q := store.New(tx)
-	pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy)
+	pol, err := LoadPolicy(ctx, tx, p.DealerID, p.Policy)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func RecordOutcomeTx(ctx context.Context, tx pgx.Tx, p OutcomeParams) (*OutcomeR
 		return nil, fmt.Errorf("record outcome %s: %w", p.ClientID, err)
 	}
 
-	pol, err := loadPolicy(ctx, tx, p.DealerID, p.Policy)
+	pol, err := LoadPolicy(ctx, tx, p.DealerID, p.Policy)
 	if err != nil {
 		return nil, err
 	}
@@ -576,7 +576,8 @@ func (e effector) smsOptOut(ctx context.Context, phone, notes string) error {
 		detail = "通话中要求不再接收营销短信"
 	}
 	detail = string([]rune(detail)[:min(len([]rune(detail)), 200)])
-	if err := e.q.SetSMSConsent(ctx, store.SetSMSConsentParams{DealerID: e.dealerID, Phone: phone, State: ConsentOptedOut,
+	if err := e.q.SetSMSConsent(ctx, store.SetSMSConsentParams{DealerID: e.dealerID, Phone: phone, State: "opted_out", // queue/notify.ConsentOptedOut
+
 		Source: "agent", Detail: detail, At: e.now}); err != nil {
 		return fmt.Errorf("sms opt-out %s: %w", phone, err)
 	}

@@ -254,6 +254,15 @@ func TestDoNotCallAcrossCampaignsAndSMS(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoTask)
 }
 
+// smsMsg inserts a queued message and returns its id.
+func (b *workBundle) smsMsg(t testing.TB, phone, kind string) int64 {
+	t.Helper()
+	var id int64
+	require.NoError(t, b.db.QueryRow(context.Background(), `INSERT INTO sms_messages (dealer_id, phone, kind, body, idempotency_key)
+		VALUES ($1, $2, $3, '【测试】你好', $4) RETURNING id`, b.dealer, phone, kind, fmt.Sprintf("t:%s:%s", phone, kind)).Scan(&id))
+	return id
+}
+
 func TestOutcomeWithSMSOptOut(t *testing.T) {
 	t.Parallel()
 	b := newWorkBundle(t, 1)
@@ -271,7 +280,7 @@ func TestOutcomeWithSMSOptOut(t *testing.T) {
 	var state, source, detail string
 	require.NoError(t, b.db.QueryRow(ctx, `SELECT state, source, detail FROM sms_consent WHERE dealer_id = $1 AND phone = '13900000003'`, b.dealer).
 		Scan(&state, &source, &detail))
-	require.Equal(t, []string{ConsentOptedOut, "agent", "客户说短信太多"}, []string{state, source, detail})
+	require.Equal(t, []string{"opted_out", "agent", "客户说短信太多"}, []string{state, source, detail})
 	var logs int
 	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_consent_log`).Scan(&logs))
 	require.Equal(t, 1, logs)

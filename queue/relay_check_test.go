@@ -45,8 +45,7 @@ func TestRelayRedoesABuildRedisLost(t *testing.T) {
 
 	require.NoError(t, rdb.FlushDB(ctx).Err(), "Redis loses the task")
 
-	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 1, PollInterval: 50 * time.Millisecond,
-		Sender: LogSender{DB: b.db}})
+	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 1, PollInterval: 50 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	defer w.Shutdown()

@@ -91,8 +91,7 @@ func TestRelayRedoesTheTaskOfAKilledWorker(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, res.Redone, "the lease has not expired: the worker may be alive")
 
-	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: r.Client, Log: quietLog(), Concurrency: 1, PollInterval: 50 * time.Millisecond,
-		Sender: LogSender{DB: b.db}})
+	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: r.Client, Log: quietLog(), Concurrency: 1, PollInterval: 50 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	defer w.Shutdown()

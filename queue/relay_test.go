@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/huifang/huifang/store/storetest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store/storetest"
 )
 
 // newQueueRedis returns a client on an empty Redis database leased to the test.
@@ -110,14 +111,10 @@ func TestHandlersSkipRetryOnBadPayload(t *testing.T) {
 		{TypeBuild, `{`, h.handleBuild},
 		{TypeBuild, `{"day":"2026-11-23"}`, h.handleBuild},
 		{TypeBuild, `{"dealer_id":1,"day":"23/11/2026"}`, h.handleBuild},
-		{TypeSMSSend, `[]`, h.handleSMSSend},
-		{TypeSMSSend, `{}`, h.handleSMSSend},
 	} {
 		err := tc.handle(context.Background(), asynq.NewTask(tc.typ, []byte(tc.payload)))
 		require.ErrorIs(t, err, asynq.SkipRetry, "%s %s", tc.typ, tc.payload)
 	}
 	_, err := NewBuildTask(0, time.Time{})
-	require.Error(t, err)
-	_, err = NewSMSSendTask(0)
 	require.Error(t, err)
 }

@@ -42,18 +42,22 @@ type ShowroomVisit struct {
 
 // ShowroomVisitResult says what RecordShowroomVisit stored.
 type ShowroomVisitResult struct {
+	// DealerID is the dealer that received the visitor.
+	DealerID int64
 	// CustomerID is the prospect, found by phone or created.
 	CustomerID int64
 	// VisitID is the showroom_visits row.
 	VisitID int64
 	// Day is the visit's calendar day in the dealer's zone.
 	Day time.Time
-	// SMSID is the leave-store care SMS queued by this call, zero when none was (no
-	// leave time yet, or queued before).
-	SMSID int64
-	// SMSSuppressed is true when the SMS was recorded as suppressed (do-not-call or an
-	// invalid number) instead of queued.
-	SMSSuppressed bool
+	// LeftAt is the visit's leave time as stored, nil while the visitor is still in.
+	LeftAt *time.Time
+	// Phone is the visitor's normalised number; PhoneValid is false when the prospect's
+	// number is known to be wrong.
+	Phone      string
+	PhoneValid bool
+	// Name and Title address the prospect as stored.
+	Name, Title string
 }
 
 // FieldError is bad input to one of the queue's write functions, naming the field at
@@ -67,15 +71,12 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Msg }
 
-// leaveStoreTemplate names the leave-store care SMS (离店关怀短信).
-const leaveStoreTemplate = "leave_store_care"
-
 // RecordShowroomVisit stores a showroom visit in the caller's transaction: it finds the
-// visitor by phone or creates a prospect, inserts or updates the visit, and, once the
-// visit has a leave time, queues the leave-store care SMS (an sms_messages row keyed by
-// the visit, so it is queued once, plus an "sms:send" outbox row). In the same
+// visitor by phone or creates a prospect and inserts or updates the visit. In the same
 // transaction it writes a "queue:build" outbox row for the dealer and the visit's day,
 // so the relay and a worker put the same-day return visit in the queue within a minute.
+// The leave-store care SMS is queue/notify's: callers pass the result to
+// notify.LeaveStoreSMSTx in the same transaction.
 func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*ShowroomVisitResult, error) {
 	number, perr := phone.Normalize(v.Phone)
 	if perr != nil {
@@ -133,67 +134,19 @@ func RecordShowroomVisit(ctx context.Context, tx pgx.Tx, v ShowroomVisit) (*Show
 	if err != nil {
 		return nil, fmt.Errorf("showroom visit: %w", err)
 	}
-	res := &ShowroomVisitResult{CustomerID: cust.ID, VisitID: visit.ID, Day: day}
+	res := &ShowroomVisitResult{DealerID: v.DealerID, CustomerID: cust.ID, VisitID: visit.ID, Day: day,
+		LeftAt: visit.LeftAt, Phone: v.Phone, PhoneValid: cust.PhoneValid, Name: cust.Name, Title: cust.Title}
 
-	if visit.LeftAt != nil {
-		dnc, err := q.PhoneOnDoNotCall(ctx, store.PhoneOnDoNotCallParams{DealerID: v.DealerID, Phone: v.Phone})
-		if err != nil {
-			return nil, fmt.Errorf("showroom visit: do-not-call: %w", err)
-		}
-		status := "queued"
-		if dnc || !cust.PhoneValid {
-			status = "suppressed"
-		}
-		// The text is the dealer's leave_store_care template (a director may edit it),
-		// with the dealer's signature.
-		body, vars, err := leaveStoreSMS(ctx, tx, v.DealerID, cust.Name, cust.Title, day)
-		if err != nil {
-			return nil, fmt.Errorf("showroom visit: leave-store SMS: %w", err)
-		}
-		smsID, err := q.InsertSMSMessageVars(ctx, store.InsertSMSMessageVarsParams{
-			DealerID: v.DealerID, CustomerID: &cust.ID, Phone: v.Phone, Kind: "service",
-			Template: leaveStoreTemplate, Body: body,
-			Status: status, IdempotencyKey: fmt.Sprintf("leave_store:%d", visit.ID), Vars: encodeSMSVars(vars),
-		})
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			// Queued when the leave time was first recorded.
-		case err != nil:
-			return nil, fmt.Errorf("showroom visit: leave-store SMS: %w", err)
-		case status == "suppressed":
-			res.SMSSuppressed = true
-		default:
-			res.SMSID = smsID
-			if err := insertOutbox(ctx, q, v.DealerID, TypeSMSSend, SMSSendPayload{MessageID: smsID}); err != nil {
-				return nil, fmt.Errorf("showroom visit: %w", err)
-			}
-		}
-	}
 	if err := insertOutbox(ctx, q, v.DealerID, TypeBuild, BuildPayload{DealerID: v.DealerID, Day: day.Format(time.DateOnly)}); err != nil {
 		return nil, fmt.Errorf("showroom visit: %w", err)
 	}
 	return res, nil
 }
 
-// leaveStoreSMS renders the leave-store care SMS from the dealer's template, and returns
-// it with the variables it was rendered with.
-func leaveStoreSMS(ctx context.Context, db store.DBTX, dealerID int64, name, title string, day time.Time) (string, map[string]string, error) {
-	tmpl, err := LoadSMSTemplate(ctx, db, dealerID, leaveStoreTemplate)
-	if err != nil {
-		return "", nil, err
-	}
-	d, err := store.New(db).GetDealerSMS(ctx, dealerID)
-	if err != nil {
-		return "", nil, fmt.Errorf("dealer %d: %w", dealerID, err)
-	}
-	vars := customerVars(name, title, "", "")
-	vars["dealer"] = d.Name
-	vars["date"] = day.Format("2006年1月2日")
-	body, err := RenderSMS(tmpl.Body, tmpl.Kind, d.Signature, vars)
-	if err != nil {
-		return "", nil, fmt.Errorf("template %s: %w", leaveStoreTemplate, err)
-	}
-	return body, vars, nil
+// InsertOutboxTx writes, in the caller's transaction (or on db), an outbox row whose task
+// the relay enqueues after commit: taskType with payload as JSON.
+func InsertOutboxTx(ctx context.Context, db store.DBTX, dealerID int64, taskType string, payload any) error {
+	return insertOutbox(ctx, store.New(db), dealerID, taskType, payload)
 }
 
 // insertOutbox writes an outbox row whose task the relay enqueues after commit.

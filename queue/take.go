@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huifang/huifang/store"
@@ -103,9 +102,9 @@ func (p Policy) retryAfter(code string) (time.Duration, bool) {
 	return 0, false
 }
 
-// loadPolicy returns the dealer's policy (its rules) with o's non-zero fields over it.
+// LoadPolicy returns the dealer's policy (its rules) with o's non-zero fields over it.
 // (Take reads the attempt limits inside its own statement, from the same settings.)
-func loadPolicy(ctx context.Context, db store.DBTX, dealerID int64, o Policy) (Policy, error) {
+func LoadPolicy(ctx context.Context, db store.DBTX, dealerID int64, o Policy) (Policy, error) {
 	r, err := LoadRules(ctx, db, dealerID)
 	if err != nil {
 		return Policy{}, fmt.Errorf("dealer %d policy: %w", dealerID, err)
@@ -272,8 +271,8 @@ func whyNoTask(ctx context.Context, q *store.Queries, p TakeParams, now time.Tim
 	if err != nil {
 		return fmt.Errorf("take dealer %d: %w", p.DealerID, err)
 	}
-	start, end := clock(tc.CallWindowStart), clock(tc.CallWindowEnd)
-	local := clock(tc.LocalTime)
+	start, end := Clock(tc.CallWindowStart), Clock(tc.CallWindowEnd)
+	local := Clock(tc.LocalTime)
 	// Past the general window only same-day visits may be called; when none is ready,
 	// the queue is closed for this agent until the next opening.
 	if !tc.Holiday && local >= start && local < end {
@@ -283,7 +282,7 @@ func whyNoTask(ctx context.Context, q *store.Queries, p TakeParams, now time.Tim
 	if tc.Holiday {
 		cause = ErrHoliday
 	}
-	next, err := nextOpening(ctx, q, p.DealerID, tc.TimeZone, start, now)
+	next, err := NextOpening(ctx, q, p.DealerID, tc.TimeZone, start, now)
 	if err != nil {
 		return err
 	}
@@ -372,14 +371,9 @@ func Release(ctx context.Context, db *pgxpool.Pool, p ReleaseParams) error {
 	})
 }
 
-// clock turns a Postgres time of day into the duration since midnight.
-func clock(t pgtype.Time) time.Duration {
-	return time.Duration(t.Microseconds) * time.Microsecond
-}
-
-// nextOpening returns the next window start strictly after now (today's start when now
+// NextOpening returns the next window start strictly after now (today's start when now
 // is before it), skipping the dealer's holidays.
-func nextOpening(ctx context.Context, q *store.Queries, dealerID int64, zone string, start time.Duration, now time.Time) (time.Time, error) {
+func NextOpening(ctx context.Context, q *store.Queries, dealerID int64, zone string, start time.Duration, now time.Time) (time.Time, error) {
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("dealer %d time zone %q: %w", dealerID, zone, err)

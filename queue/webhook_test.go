@@ -95,7 +95,7 @@ func TestWebhooksDeliveredSignedAtLeastOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, relay.Start(ctx))
 	defer relay.Shutdown()
-	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Sender: LogSender{DB: b.db}, Now: now,
+	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Now: now,
 		PollInterval: 50 * time.Millisecond, WebhookRetryDelay: func(int) time.Duration { return 200 * time.Millisecond }})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
@@ -173,7 +173,7 @@ func TestWebhookGivenUpAfterWindow(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, relay.Start(ctx))
 	defer relay.Shutdown()
-	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Sender: LogSender{DB: b.db}, Now: now,
+	w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Now: now,
 		PollInterval: 50 * time.Millisecond, WebhookRetryDelay: func(int) time.Duration { return 100 * time.Millisecond }})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())

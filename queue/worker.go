@@ -30,10 +30,9 @@ type WorkerConfig struct {
 	Log *slog.Logger
 	// Concurrency is how many tasks run at once; zero means 10.
 	Concurrency int
-	// Sender sends SMS; nil is an error (use LogSender in development).
-	Sender Sender
-	// Handlers adds task handlers by type prefix (such as "message:"), for task types
-	// other packages own; the queue's own prefixes "queue:" and "sms:" cannot be replaced.
+	// Handlers adds task handlers by type prefix, for task types other packages own (such
+	// as queue/notify's "sms:"); the queue's own prefixes "queue:" and "webhook:" cannot
+	// be replaced.
 	Handlers map[string]asynq.Handler
 	// PollInterval is how often an idle worker looks for tasks; zero means Asynq's 1s.
 	PollInterval time.Duration
@@ -46,7 +45,7 @@ type WorkerConfig struct {
 	// WebhookRetryDelay is the wait before retry n of a webhook delivery; nil means 30 s
 	// doubling up to 2 h (deliveries are given up WebhookWindow after they started).
 	WebhookRetryDelay func(n int) time.Duration
-	// ID names this worker process in queue_workers and on the SMS claims it takes;
+	// ID names this worker process in queue_workers and on the SMS claims its handlers take;
 	// empty means host:pid:random.
 	ID string
 	// Heartbeat is how often the worker records that it is alive; zero means 5s. The SMS
@@ -54,8 +53,8 @@ type WorkerConfig struct {
 	Heartbeat time.Duration
 }
 
-// Worker runs the Asynq server that executes the queue's tasks (builds, SMS) and any
-// extra handlers. Its life cycle is NewWorker, Start, Shutdown, like Asynq's own
+// Worker runs the Asynq server that executes the queue's tasks (builds, webhooks) and
+// the handlers other packages register (queue/notify's SMS). Its life cycle is NewWorker, Start, Shutdown, like Asynq's own
 // components.
 type Worker struct {
 	srv    *asynq.Server
@@ -70,9 +69,6 @@ type Worker struct {
 func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.DB == nil || cfg.Redis == nil {
 		return nil, errors.New("queue worker: DB and Redis are required")
-	}
-	if cfg.Sender == nil {
-		return nil, errors.New("queue worker: an SMS Sender is required (LogSender in development)")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -95,19 +91,15 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 5 * time.Second
 	}
-	h := &handlers{db: cfg.DB, sender: cfg.Sender, log: cfg.Log, now: cfg.Now, metrics: cfg.Metrics, webhookClient: cfg.WebhookClient}
+	h := &handlers{db: cfg.DB, log: cfg.Log, now: cfg.Now, metrics: cfg.Metrics, webhookClient: cfg.WebhookClient}
 	queueMux := asynq.NewServeMux()
 	queueMux.HandleFunc(TypeBuild, h.handleBuild)
 	queueMux.HandleFunc(TypeSpotCheckSample, handleSpotCheckSample(cfg.DB, cfg.Now)) // spotcheck.go
-	smsMux := asynq.NewServeMux()
-	smsMux.HandleFunc(TypeSMSSend, h.handleSMSSend)
-	smsMux.HandleFunc(TypeSMSBatch, h.handleSMSBatch) // campaign batches (sms_batch.go)
 	mux := asynq.NewServeMux()
 	mux.Handle("queue:", queueMux)
-	mux.Handle("sms:", smsMux)
 	mux.HandleFunc(TypeWebhookDeliver, h.handleWebhookDeliver) // webhook.go
 	for prefix, handler := range cfg.Handlers {
-		if prefix == "queue:" || prefix == "sms:" || prefix == "webhook:" {
+		if prefix == "queue:" || prefix == "webhook:" {
 			return nil, fmt.Errorf("queue worker: prefix %q belongs to the queue package", prefix)
 		}
 		mux.Handle(prefix, handler)
@@ -226,8 +218,9 @@ func withWorkerID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, workerIDKey{}, id)
 }
 
-// workerID is the id of the worker running the handler, "" outside a worker.
-func workerID(ctx context.Context) string {
+// WorkerID is the id of the worker running the handler whose context ctx is, "" outside
+// a worker; SMS claims carry it.
+func WorkerID(ctx context.Context) string {
 	id, _ := ctx.Value(workerIDKey{}).(string)
 	return id
 }

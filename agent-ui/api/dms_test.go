@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store/importer"
 	"github.com/huifang/huifang/store/storetest"
 )
@@ -28,8 +30,10 @@ func (b *bundle) runWorkers(t testing.TB) {
 	require.NoError(t, err)
 	require.NoError(t, relay.Start(ctx))
 	t.Cleanup(relay.Shutdown)
-	w, err := queue.NewWorker(queue.WorkerConfig{DB: b.db, Redis: rdb, Log: b.srv.log, Sender: queue.LogSender{DB: b.db},
-		PollInterval: 100 * time.Millisecond, Concurrency: 4})
+	sms, err := notify.NewHandler(notify.HandlerConfig{DB: b.db, Log: b.srv.log})
+	require.NoError(t, err)
+	w, err := queue.NewWorker(queue.WorkerConfig{DB: b.db, Redis: rdb, Log: b.srv.log,
+		Handlers: map[string]asynq.Handler{notify.TaskPrefix: sms}, PollInterval: 100 * time.Millisecond, Concurrency: 4})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Shutdown)

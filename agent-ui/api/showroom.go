@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store/importer"
 	phonenum "github.com/huifang/huifang/store/phone"
 )
@@ -35,8 +36,8 @@ type showroomVisitOut struct {
 }
 
 // postShowroomVisit records a showroom visit exactly as `huifang visit` does
-// (queue.RecordShowroomVisit: the prospect, the visit, the leave-store SMS and the
-// same-day call through the outbox).
+// (queue.RecordShowroomVisit: the prospect, the visit and the same-day call through
+// the outbox; notify.LeaveStoreSMSTx: the leave-store SMS, in the same transaction).
 func (s *Server) postShowroomVisit(w http.ResponseWriter, r *http.Request) {
 	var in showroomVisitIn
 	if err := decodeWrite(w, r, &in); err != nil {
@@ -82,7 +83,11 @@ func (s *Server) showroomVisit(ctx context.Context, c *caller, in showroomVisitI
 		if err != nil {
 			return 0, fieldError(err)
 		}
-		out.CustomerID, out.Day, out.SMSQueued = res.CustomerID, res.Day.Format(time.DateOnly), res.SMSID != 0
+		sms, err := notify.LeaveStoreSMSTx(ctx, tx, res)
+		if err != nil {
+			return 0, err
+		}
+		out.CustomerID, out.Day, out.SMSQueued = res.CustomerID, res.Day.Format(time.DateOnly), sms.ID != 0
 		return res.VisitID, nil
 	})
 	return out, err

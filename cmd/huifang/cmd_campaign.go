@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
 )
@@ -48,7 +48,7 @@ func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
 	if *dealer == "" || *code == "" || *tmpl == "" {
 		return fmt.Errorf("%w: --dealer, --code and --template are required", errUsage)
 	}
-	var aud queue.SMSAudience
+	var aud notify.SMSAudience
 	aud.Birthdays = *birthdays
 	if *reasons != "" {
 		aud.Reasons = strings.Split(*reasons, ",")
@@ -67,7 +67,7 @@ func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := queue.StartSMSCampaign(ctx, pool, queue.SMSCampaignParams{DealerID: d.ID, Code: *code, Template: *tmpl, Audience: aud, Day: day})
+	res, err := notify.StartSMSBroadcast(ctx, pool, notify.SMSBroadcastParams{DealerID: d.ID, Code: *code, Template: *tmpl, Audience: aud, Day: day})
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func cmdCampaignCalls(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := queue.StartMessageCallCampaign(ctx, pool, queue.MessageCallCampaignParams{DealerID: d.ID, Code: *code, PromptPath: path, CustomerIDs: ids})
+	res, err := notify.StartMessageCallBroadcast(ctx, pool, notify.MessageCallBroadcastParams{DealerID: d.ID, Code: *code, PromptPath: path, CustomerIDs: ids})
 	if err != nil {
 		return err
 	}
@@ -142,9 +142,9 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 	if *dealer == "" || (*signature == "" && *quiet == "" && (*code == "" || *body == "")) {
 		return fmt.Errorf("%w: --dealer and either --signature, --quiet-hours or --code with --body are required", errUsage)
 	}
-	var hours queue.QuietHours
+	var hours notify.QuietHours
 	if *quiet != "" {
-		h, err := queue.ParseQuietHoursRange(*quiet)
+		h, err := notify.ParseQuietHoursRange(*quiet)
 		if err != nil {
 			return err
 		}
@@ -166,33 +166,33 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 		fmt.Fprintf(env.stdout, "dealer %s signature 【%s】\n", d.Code, strings.Trim(*signature, "【】"))
 	}
 	if *quiet != "" {
-		if err := queue.SaveQuietHours(ctx, pool, d.ID, hours.StartText(), hours.EndText(), 0); err != nil {
+		if err := notify.SaveQuietHours(ctx, pool, d.ID, hours.StartText(), hours.EndText(), 0); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "dealer %s quiet hours of marketing SMS %s\n", d.Code, hours)
 	}
 	if *code != "" {
-		t := queue.SMSTemplate{Code: *code, Kind: *kind, Title: *title, Body: *body, ProviderCode: *providerCode}
+		t := notify.SMSTemplate{Code: *code, Kind: *kind, Title: *title, Body: *body, ProviderCode: *providerCode}
 		given := false
 		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "provider-code" })
 		if !given {
-			if old, err := queue.LoadSMSTemplate(ctx, pool, d.ID, *code); err == nil {
+			if old, err := notify.LoadSMSTemplate(ctx, pool, d.ID, *code); err == nil {
 				t.ProviderCode = old.ProviderCode
 			}
 		}
-		if err := queue.SaveSMSTemplate(ctx, pool, d.ID, t, 0); err != nil {
+		if err := notify.SaveSMSTemplate(ctx, pool, d.ID, t, 0); err != nil {
 			return err
 		}
 		dd, err := store.New(pool).GetDealerSMS(ctx, d.ID)
 		if err != nil {
 			return err
 		}
-		sample, err := queue.RenderSMS(t.Body, t.Kind, dd.Signature, map[string]string{"customer": "王先生", "name": "王", "title": "先生",
+		sample, err := notify.RenderSMS(t.Body, t.Kind, dd.Signature, map[string]string{"customer": "王先生", "name": "王", "title": "先生",
 			"dealer": dd.Name, "plate": "粤A12345", "model": "轩逸", "due_day": "12月1日", "date": "2026年11月23日"})
 		if err != nil {
 			return err
 		}
-		chars, parts := queue.SMSSegments(sample)
+		chars, parts := notify.SMSSegments(sample)
 		fmt.Fprintf(env.stdout, "template %s saved; sample (%d characters, %d SMS): %s\n", *code, chars, parts, sample)
 	}
 	return nil
@@ -227,7 +227,7 @@ func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
-	st, err := queue.LoadCampaignStats(ctx, pool, d.ID, from)
+	st, err := notify.LoadBroadcastStats(ctx, pool, d.ID, from)
 	if err != nil {
 		return err
 	}
@@ -285,8 +285,8 @@ func cmdCampaignConsent(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if !*show {
-		n, err := queue.SetSMSConsent(ctx, pool, queue.ConsentParams{DealerID: d.ID, Phone: *phone, State: *state, Source: *source, Detail: *detail})
-		if errors.Is(err, queue.ErrConsentInput) {
+		n, err := notify.SetSMSConsent(ctx, pool, notify.ConsentParams{DealerID: d.ID, Phone: *phone, State: *state, Source: *source, Detail: *detail})
+		if errors.Is(err, notify.ErrConsentInput) {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		if err != nil {
@@ -299,7 +299,7 @@ func cmdCampaignConsent(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintln(env.stdout)
 		return nil
 	}
-	hist, err := queue.SMSConsentHistory(ctx, pool, d.ID, *phone)
+	hist, err := notify.SMSConsentHistory(ctx, pool, d.ID, *phone)
 	if err != nil {
 		return err
 	}

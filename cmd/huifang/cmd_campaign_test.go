@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 )
@@ -42,7 +42,7 @@ func TestCampaignCommands(t *testing.T) {
 	// The cloud provider's template code is set by its flag and kept by a save without it.
 	run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。", "--provider-code", "SMS_42")
 	run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临！")
-	tmpl, err := queue.LoadSMSTemplate(ctx, db.Pool, d.ID, "offer")
+	tmpl, err := notify.LoadSMSTemplate(ctx, db.Pool, d.ID, "offer")
 	require.NoError(t, err)
 	require.Equal(t, "SMS_42", tmpl.ProviderCode)
 	o = run("campaign", "sms", "--dealer", "CMP1", "--code", "anniv", "--template", "offer", "--customers", fmt.Sprintf("%d,%d", a, b))
@@ -58,7 +58,7 @@ func TestCampaignCommands(t *testing.T) {
 	quiet := func() string {
 		s, err := store.New(db.Pool).GetDealerSMS(ctx, d.ID)
 		require.NoError(t, err)
-		return queue.StoredQuietHours(s.QuietStart, s.QuietEnd).String()
+		return notify.StoredQuietHours(s.QuietStart, s.QuietEnd).String()
 	}
 	require.Equal(t, "21:00-08:00", quiet())
 	for _, bad := range []struct{ arg, err string }{

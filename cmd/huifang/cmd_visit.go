@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/importer"
 	phonepkg "github.com/huifang/huifang/store/phone"
@@ -74,9 +75,18 @@ func cmdVisit(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		v.LeftAt = &t
 	}
-	var res *queue.ShowroomVisitResult
+	var res struct {
+		*queue.ShowroomVisitResult
+		SMSID         int64
+		SMSSuppressed bool
+	}
 	err = store.WithTx(ctx, pool, func(tx pgx.Tx) error {
-		res, err = queue.RecordShowroomVisit(ctx, tx, v)
+		visit, err := queue.RecordShowroomVisit(ctx, tx, v)
+		if err != nil {
+			return err
+		}
+		sms, err := notify.LeaveStoreSMSTx(ctx, tx, visit)
+		res.ShowroomVisitResult, res.SMSID, res.SMSSuppressed = visit, sms.ID, sms.Suppressed
 		return err
 	})
 	if err != nil {

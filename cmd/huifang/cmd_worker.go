@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 )
 
 // cmdWorker runs the queue's background parts (Asynq worker, daily scheduler, outbox
@@ -28,7 +31,7 @@ func stopWithin(ctx context.Context, what string, stop func()) error {
 	}
 }
 
-// workerPart runs the Asynq worker (queue builds, SMS).
+// workerPart runs the Asynq worker: the queue's tasks (builds, webhooks) and notify's (SMS).
 type workerPart struct {
 	d *deps
 	w *queue.Worker
@@ -44,9 +47,14 @@ func (p *workerPart) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	log := p.d.log.With("part", "worker")
+	sms, err := notify.NewHandler(notify.HandlerConfig{DB: p.d.db, Sender: sender, Log: log})
+	if err != nil {
+		return err
+	}
 	w, err := queue.NewWorker(queue.WorkerConfig{
-		DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "worker"), Concurrency: p.d.cfg.Workers,
-		Sender: sender, Metrics: p.d.metrics.queue,
+		DB: p.d.db, Redis: p.d.rdb, Log: log, Concurrency: p.d.cfg.Workers,
+		Metrics: p.d.metrics.queue, Handlers: map[string]asynq.Handler{notify.TaskPrefix: sms},
 	})
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/telephony"
 )
 
@@ -47,6 +48,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 	r := &nameRecorder{names: map[string]bool{}}
 	telephony.NewMetrics(r)
 	queue.NewMetrics(r)
+	notify.NewMetrics(r)
 	r.MustRegister(queue.NewCollector(queue.CollectorConfig{}))
 	// Registered in newMetricsSet, newGatewayPart and newConsolePart, and by Asynq's
 	// x/metrics collector and the Go and process collectors (which need live

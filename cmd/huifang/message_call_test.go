@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 	"github.com/huifang/huifang/telephony"
@@ -39,7 +39,7 @@ func TestMessageCallCampaignThroughGatewayAndSipp(t *testing.T) {
 	prompt := filepath.Join(t.TempDir(), "recall.wav")
 	_, err = sms.RenderPrompt(ctx, "您好，这里是语音测试店。您的车辆需要召回检修，预约请按1，不感兴趣请按2，不希望再接到来电请按9。", prompt)
 	require.NoError(t, err)
-	res, err := queue.StartMessageCallCampaign(ctx, db, queue.MessageCallCampaignParams{DealerID: dealer.ID, Code: "recall:test",
+	res, err := notify.StartMessageCallBroadcast(ctx, db, notify.MessageCallBroadcastParams{DealerID: dealer.ID, Code: "recall:test",
 		PromptPath: prompt, CustomerIDs: []int64{cust}})
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Added)
@@ -55,7 +55,7 @@ func TestMessageCallCampaignThroughGatewayAndSipp(t *testing.T) {
 	loc, err := time.LoadLocation(dealer.TimeZone)
 	require.NoError(t, err)
 	ten := time.Date(2026, 11, 24, 10, 0, 0, 0, loc) // a working Tuesday, inside the calling window
-	run, err := queue.RunMessageCalls(ctx, db, newGatewayMessageDialer(gw), queue.MessageCallRunParams{DealerID: dealer.ID, Now: ten})
+	run, err := notify.RunMessageCalls(ctx, db, newGatewayMessageDialer(gw), notify.MessageCallRunParams{DealerID: dealer.ID, Now: ten})
 	require.NoError(t, err)
 	require.NoError(t, s.Wait(t))
 	require.Equal(t, 1, run.Called)

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/telephony"
 	"github.com/huifang/huifang/telephony/media"
 )
@@ -39,17 +39,17 @@ func (d *gatewayMessageDialer) prompt(path string) ([]int16, error) {
 }
 
 // MessageCall calls r.Phone, plays the campaign's prompt and returns the key pressed.
-func (d *gatewayMessageDialer) MessageCall(ctx context.Context, r queue.MessageCallRequest) (queue.MessageCallResult, error) {
+func (d *gatewayMessageDialer) MessageCall(ctx context.Context, r notify.MessageCallRequest) (notify.MessageCallResult, error) {
 	prompt, err := d.prompt(r.PromptPath)
 	if err != nil {
-		return queue.MessageCallResult{}, err
+		return notify.MessageCallResult{}, err
 	}
 	res, err := d.gw.MessageCall(ctx, telephony.MessageParams{
 		Dial:   telephony.DialParams{To: r.Phone, Meta: telephony.CallMeta{DealerID: r.DealerID, CustomerID: r.CustomerID}},
 		Prompt: prompt, DigitTimeout: d.digitTimeout,
 	})
 	if err != nil {
-		return queue.MessageCallResult{}, fmt.Errorf("message call %s: %w", r.Phone, err)
+		return notify.MessageCallResult{}, fmt.Errorf("message call %s: %w", r.Phone, err)
 	}
-	return queue.MessageCallResult{CallID: res.CallID, Outcome: string(res.Outcome), Digit: res.DTMF}, nil
+	return notify.MessageCallResult{CallID: res.CallID, Outcome: string(res.Outcome), Digit: res.DTMF}, nil
 }

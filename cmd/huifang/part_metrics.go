@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/telephony"
 )
 
@@ -26,6 +27,7 @@ type metricsSet struct {
 	reg       *prometheus.Registry
 	telephony *telephony.Metrics
 	queue     *queue.Metrics
+	notify    *notify.Metrics
 }
 
 // newMetricsSet makes the registry with the Go runtime's and the process's collectors,
@@ -33,7 +35,8 @@ type metricsSet struct {
 func newMetricsSet(d *deps) *metricsSet {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := &metricsSet{reg: reg, telephony: telephony.NewMetrics(reg), queue: queue.NewMetrics(reg)}
+	m := &metricsSet{reg: reg, telephony: telephony.NewMetrics(reg), queue: queue.NewMetrics(reg),
+		notify: notify.NewMetrics(reg)}
 	reg.MustRegister(queue.NewCollector(queue.CollectorConfig{DB: d.db}))
 	if d.rdb != nil {
 		reg.MustRegister(asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(d.rdb)))

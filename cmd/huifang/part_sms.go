@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
 )
@@ -160,22 +160,22 @@ func splitEndpoint(name, v string) (host, scheme string, err error) {
 // smsSender returns the worker's SMS sender for HUIFANG_SMS_PROVIDER: Kannel, Aliyun or
 // Tencent behind the queue's ProviderSender, rate-limited per provider, or the
 // development sender.
-func smsSender(d *deps) (queue.Sender, error) {
+func smsSender(d *deps) (notify.Sender, error) {
 	p, err := smsProvider(d)
 	if err != nil || p == nil {
-		return queue.LogSender{DB: d.db, Log: d.log.With("part", "sms")}, err
+		return notify.LogSender{DB: d.db, Log: d.log.With("part", "sms")}, err
 	}
 	if d.metrics != nil {
-		p = d.metrics.queue.Provider(p)
+		p = d.metrics.notify.Provider(p)
 	}
-	return &queue.ProviderSender{DB: d.db, Provider: p, Log: d.log.With("part", "sms"),
-		Limiter: &queue.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): d.cfg.SMS.Rate}}}, nil
+	return &notify.ProviderSender{DB: d.db, Provider: p, Log: d.log.With("part", "sms"),
+		Limiter: &notify.RateLimiter{Redis: d.rdb, PerSecond: map[string]int{p.Name(): d.cfg.SMS.Rate}}}, nil
 }
 
 // smsProvider returns the gateway of HUIFANG_SMS_PROVIDER, nil for the development sender.
-func smsProvider(d *deps) (queue.Provider, error) {
+func smsProvider(d *deps) (notify.Provider, error) {
 	c := d.cfg.SMS
-	var p queue.Provider
+	var p notify.Provider
 	var err error
 	switch c.Provider {
 	case "kannel":
@@ -198,7 +198,7 @@ func smsProvider(d *deps) (queue.Provider, error) {
 
 // smsPart runs the SMS housekeeping (the providers' callbacks are smsCallbackPart's):
 // every few seconds it releases held messages and settles stranded claims
-// (queue.SMSSweep: confirmed by the provider where it can, else marked uncertain, never
+// (notify.SMSSweep: confirmed by the provider where it can, else marked uncertain, never
 // sent again blindly), with one log line and huifang_recovered_total per recovery; every
 // ten minutes it starts each
 // dealer's daily SMS campaigns (birthdays, reminders), which adds nothing when they
@@ -226,8 +226,8 @@ func (p *smsPart) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sweeper := &queue.SMSSweep{DB: p.d.db, Log: p.log}
-	if c, ok := provider.(queue.Confirmer); ok {
+	sweeper := &notify.SMSSweep{DB: p.d.db, Log: p.log}
+	if c, ok := provider.(notify.Confirmer); ok {
 		sweeper.Confirmer = c
 	}
 	recovered := recoveredMetric(p.d)
@@ -268,7 +268,7 @@ func (p *smsPart) start(ctx context.Context) error {
 // logSweep writes one line per sweep that changed anything and counts the recoveries:
 // stranded messages marked uncertain (with their ids), settled by the provider, released
 // again.
-func (p *smsPart) logSweep(res *queue.SMSSweepResult, recovered *prometheus.CounterVec) {
+func (p *smsPart) logSweep(res *notify.SMSSweepResult, recovered *prometheus.CounterVec) {
 	recovered.WithLabelValues("sms_uncertain").Add(float64(len(res.Uncertain)))
 	recovered.WithLabelValues("sms_confirmed").Add(float64(res.Confirmed))
 	recovered.WithLabelValues("sms_requeued").Add(float64(res.Requeued))
@@ -301,7 +301,7 @@ func (p *smsPart) daily(ctx context.Context) {
 			p.log.Error("daily sms", "dealer", d.Code, "err", err)
 			continue
 		}
-		if _, err := queue.DailySMSCampaigns(ctx, p.d.db, d.ID, day, now); err != nil && ctx.Err() == nil {
+		if _, err := notify.DailySMSBroadcasts(ctx, p.d.db, d.ID, day, now); err != nil && ctx.Err() == nil {
 			p.log.Error("daily sms", "dealer", d.Code, "err", err)
 		}
 	}
@@ -319,7 +319,7 @@ func (p *smsPart) messageCalls(ctx context.Context) {
 	}
 	dialer := newGatewayMessageDialer(p.gw.gw)
 	for _, d := range dealers {
-		res, err := queue.RunMessageCalls(ctx, p.d.db, dialer, queue.MessageCallRunParams{DealerID: d.ID})
+		res, err := notify.RunMessageCalls(ctx, p.d.db, dialer, notify.MessageCallRunParams{DealerID: d.ID})
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("message calls", "dealer", d.Code, "err", err)
 		} else if res != nil && res.Called > 0 {

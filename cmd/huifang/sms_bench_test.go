@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 	"github.com/huifang/huifang/telephony/sms"
@@ -83,13 +84,13 @@ func BenchmarkSMSThroughQueueToFakeSMSC(b *testing.B) {
 		}
 		require.NoError(b, rows.Err())
 		noon := time.Now()
-		res, err := queue.StartSMSCampaign(ctx, db, queue.SMSCampaignParams{DealerID: dealer.ID, Code: fmt.Sprintf("bench:%d", i),
-			Template: "leave_store_care", Day: noon, Now: noon, Audience: queue.SMSAudience{CustomerIDs: ids}})
+		res, err := notify.StartSMSBroadcast(ctx, db, notify.SMSBroadcastParams{DealerID: dealer.ID, Code: fmt.Sprintf("bench:%d", i),
+			Template: "leave_store_care", Day: noon, Now: noon, Audience: notify.SMSAudience{CustomerIDs: ids}})
 		require.NoError(b, err)
 		require.Equal(b, n, res.Queued)
 
 		w, err := queue.NewWorker(queue.WorkerConfig{DB: db, Redis: rdb, Log: log, Concurrency: conc, PollInterval: 20 * time.Millisecond,
-			Sender: &queue.ProviderSender{DB: db, Provider: kannel, Limiter: &queue.RateLimiter{Redis: rdb, Default: 100000}}})
+			Handlers: notifyHandlers(b, db, &notify.ProviderSender{DB: db, Provider: kannel, Limiter: &notify.RateLimiter{Redis: rdb, Default: 100000}})})
 		require.NoError(b, err)
 		relay, err := queue.NewRelay(queue.RelayConfig{DB: db, Redis: rdb, Log: log, BatchSize: 500})
 		require.NoError(b, err)

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 )
@@ -151,14 +151,10 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 		visit := func(phone string) int64 {
 			left, err := time.Parse(time.RFC3339, "2026-11-23T10:00:00+08:00")
 			require.NoError(t, err)
-			var res *queue.ShowroomVisitResult
-			require.NoError(t, store.WithTx(ctx, db, func(tx pgx.Tx) error {
-				res, err = queue.RecordShowroomVisit(ctx, tx, queue.ShowroomVisit{DealerID: dealer.ID, Phone: phone,
-					Name: "王", Title: "先生", ArrivedAt: left.Add(-time.Hour), LeftAt: &left})
-				return err
-			}))
-			require.NotZero(t, res.SMSID)
-			return res.SMSID
+			_, id := recordVisitSMS(t, db, queue.ShowroomVisit{DealerID: dealer.ID, Phone: phone,
+				Name: "王", Title: "先生", ArrivedAt: left.Add(-time.Hour), LeftAt: &left})
+			require.NotZero(t, id)
+			return id
 		}
 		row := func(id int64) (status, provider, pid, errText string) {
 			require.NoError(t, db.QueryRow(ctx, `SELECT status, provider, provider_id, error FROM sms_messages WHERE id = $1`, id).Scan(&status, &provider, &pid, &errText))
@@ -166,20 +162,20 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 		}
 
 		// No provider template code yet: refused for good, naming the template.
-		require.NoError(t, queue.SaveSMSTemplate(ctx, db, dealer.ID, queue.SMSTemplate{Code: "leave_store_care", Kind: "service",
-			Body: queue.DefaultSMSTemplates["leave_store_care"].Body}, 0))
+		require.NoError(t, notify.SaveSMSTemplate(ctx, db, dealer.ID, notify.SMSTemplate{Code: "leave_store_care", Kind: "service",
+			Body: notify.DefaultSMSTemplates["leave_store_care"].Body}, 0))
 		first := visit(fmt.Sprintf("1391111000%d", i))
-		require.Error(t, sender.Send(ctx, queue.SMS{ID: first}))
+		require.Error(t, sender.Send(ctx, notify.SMS{ID: first}))
 		status, _, _, errText := row(first)
 		require.Equal(t, "failed", status)
 		require.Contains(t, errText, `template "leave_store_care" has no `+c.provider+` template code`)
 
 		// With the code the message goes out.
-		require.NoError(t, queue.SaveSMSTemplate(ctx, db, dealer.ID, queue.SMSTemplate{Code: "leave_store_care", Kind: "service",
-			Body: queue.DefaultSMSTemplates["leave_store_care"].Body, ProviderCode: c.code}, 0))
+		require.NoError(t, notify.SaveSMSTemplate(ctx, db, dealer.ID, notify.SMSTemplate{Code: "leave_store_care", Kind: "service",
+			Body: notify.DefaultSMSTemplates["leave_store_care"].Body, ProviderCode: c.code}, 0))
 		phone := fmt.Sprintf("1392222000%d", i)
 		id := visit(phone)
-		require.NoError(t, sender.Send(ctx, queue.SMS{ID: id}))
+		require.NoError(t, sender.Send(ctx, notify.SMS{ID: id}))
 		status, provider, pid, _ := row(id)
 		require.Equal(t, []string{"sent", c.provider, c.pid}, []string{status, provider, pid})
 		mu.Lock()

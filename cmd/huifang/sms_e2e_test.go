@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 	"github.com/huifang/huifang/telephony/sms"
@@ -54,8 +57,8 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 	clock := func() time.Time { return noon }
 
 	w, err := queue.NewWorker(queue.WorkerConfig{DB: db, Redis: rdb, Log: log, Concurrency: 4, PollInterval: 50 * time.Millisecond,
-		Sender: &queue.ProviderSender{DB: db, Provider: kannel, Now: clock,
-			Limiter: &queue.RateLimiter{Redis: rdb, Default: 50}}})
+		Handlers: notifyHandlers(t, db, &notify.ProviderSender{DB: db, Provider: kannel, Now: clock,
+			Limiter: &notify.RateLimiter{Redis: rdb, Default: 50}})})
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Shutdown)
@@ -67,13 +70,9 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 	// The visitor leaves the showroom.
 	arrived := noon.Add(-2 * time.Hour)
 	left := noon.Add(-30 * time.Minute)
-	var visit *queue.ShowroomVisitResult
-	require.NoError(t, store.WithTx(ctx, db, func(tx pgx.Tx) error {
-		visit, err = queue.RecordShowroomVisit(ctx, tx, queue.ShowroomVisit{DealerID: dealer.ID, Phone: "13911112222",
-			Name: "王", Title: "先生", ArrivedAt: arrived, LeftAt: &left, Consultant: "张伟"})
-		return err
-	}))
-	require.NotZero(t, visit.SMSID)
+	visit, smsID := recordVisitSMS(t, db, queue.ShowroomVisit{DealerID: dealer.ID, Phone: "13911112222",
+		Name: "王", Title: "先生", ArrivedAt: arrived, LeftAt: &left, Consultant: "张伟"})
+	require.NotZero(t, smsID)
 
 	got := k.WaitReceived(1, 20*time.Second)
 	require.Len(t, got, 1)
@@ -84,9 +83,9 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 		require.NoError(t, db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, id).Scan(&s))
 		return s
 	}
-	waitUntil(t, "the delivery report", func() bool { return status(visit.SMSID) == "delivered" })
+	waitUntil(t, "the delivery report", func() bool { return status(smsID) == "delivered" })
 	var provider string
-	require.NoError(t, db.QueryRow(ctx, `SELECT provider FROM sms_messages WHERE id = $1`, visit.SMSID).Scan(&provider))
+	require.NoError(t, db.QueryRow(ctx, `SELECT provider FROM sms_messages WHERE id = $1`, smsID).Scan(&provider))
 	require.Equal(t, "kannel", provider)
 
 	// The visitor replies TD.
@@ -100,8 +99,8 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 	var other int64
 	require.NoError(t, db.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '李', '女士', '13933334444') RETURNING id`,
 		dealer.ID).Scan(&other))
-	res, err := queue.StartSMSCampaign(ctx, db, queue.SMSCampaignParams{DealerID: dealer.ID, Code: "holiday:test", Template: "holiday",
-		Day: noon, Now: noon, Audience: queue.SMSAudience{CustomerIDs: []int64{visit.CustomerID, other}}})
+	res, err := notify.StartSMSBroadcast(ctx, db, notify.SMSBroadcastParams{DealerID: dealer.ID, Code: "holiday:test", Template: "holiday",
+		Day: noon, Now: noon, Audience: notify.SMSAudience{CustomerIDs: []int64{visit.CustomerID, other}}})
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Queued)
 	require.Equal(t, 1, res.Suppressed)
@@ -110,7 +109,7 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 	require.Equal(t, "13933334444", got[1].To)
 	require.Equal(t, "【广州测试4S店】李女士，广州测试4S店祝您节日快乐，出行平安！回TD退订", got[1].Text)
 
-	stats, err := queue.LoadCampaignStats(ctx, db, dealer.ID, time.Time{})
+	stats, err := notify.LoadBroadcastStats(ctx, db, dealer.ID, time.Time{})
 	require.NoError(t, err)
 	byCampaign := map[string]store.CampaignSMSStatsRow{}
 	for _, s := range stats.SMS {
@@ -132,4 +131,32 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// notifyHandlers returns notify's SMS handler with sender, for a test worker's Handlers.
+func notifyHandlers(t testing.TB, db *pgxpool.Pool, sender notify.Sender) map[string]asynq.Handler {
+	t.Helper()
+	h, err := notify.NewHandler(notify.HandlerConfig{DB: db, Sender: sender})
+	require.NoError(t, err)
+	return map[string]asynq.Handler{notify.TaskPrefix: h}
+}
+
+// recordVisitSMS records a showroom visit and its leave-store SMS in one transaction, as
+// `huifang visit` does, and returns the visit and the SMS's id (zero when none was queued).
+func recordVisitSMS(t testing.TB, db *pgxpool.Pool, v queue.ShowroomVisit) (*queue.ShowroomVisitResult, int64) {
+	t.Helper()
+	ctx := context.Background()
+	var visit *queue.ShowroomVisitResult
+	var id int64
+	require.NoError(t, store.WithTx(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		visit, err = queue.RecordShowroomVisit(ctx, tx, v)
+		if err != nil {
+			return err
+		}
+		sms, err := notify.LeaveStoreSMSTx(ctx, tx, visit)
+		id = sms.ID
+		return err
+	}))
+	return visit, id
 }

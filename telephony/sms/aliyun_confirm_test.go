@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/telephony/sms"
 )
 
@@ -166,7 +166,7 @@ func TestStrandedAliyunMessagesSettledByAliyun(t *testing.T) {
 	_, err = a.Submit(ctx, outgoing(reached, "13900000011", "SMS_1")) // the answer never got back
 	require.NoError(t, err)
 
-	sweep := &queue.SMSSweep{DB: db, Confirmer: a, WorkerTimeout: 15 * time.Second}
+	sweep := &notify.SMSSweep{DB: db, Confirmer: a, WorkerTimeout: 15 * time.Second}
 	status := func(id int64) string {
 		var s string
 		require.NoError(t, db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, id).Scan(&s))

@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms/kanneltest"
 )
@@ -259,8 +259,8 @@ func (l *lab) campaign(code string, n int) map[string]bool {
 		ids = append(ids, id)
 		phones[phone] = true
 	}
-	_, err := queue.StartSMSCampaign(ctx, l.db, queue.SMSCampaignParams{DealerID: l.dealer, Code: code, Template: "leave_store_care",
-		Day: time.Now(), Audience: queue.SMSAudience{CustomerIDs: ids}})
+	_, err := notify.StartSMSBroadcast(ctx, l.db, notify.SMSBroadcastParams{DealerID: l.dealer, Code: code, Template: "leave_store_care",
+		Day: time.Now(), Audience: notify.SMSAudience{CustomerIDs: ids}})
 	require.NoError(l.t, err)
 	return phones
 }

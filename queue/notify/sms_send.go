@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -108,7 +109,7 @@ func (s *ProviderSender) Send(ctx context.Context, msg SMS) error {
 	// The common case in one statement; when it claims nothing, the transaction below
 	// finds out why (sent already, do-not-call, opted out, quiet hours).
 	var claimed *sendClaim
-	by := workerID(ctx)
+	by := queue.WorkerID(ctx)
 	fast, err := q.ClaimSMSFast(ctx, store.ClaimSMSFastParams{Now: now(), ClaimedBy: by, ID: msg.ID})
 	switch {
 	case err == nil:
@@ -201,7 +202,7 @@ func (s *ProviderSender) claimSlow(ctx context.Context, id int64, t time.Time, b
 			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "do not call", ID: m.ID})
 		case m.Kind == "marketing" && m.OptedOut:
 			return q.SuppressSMS(ctx, store.SuppressSMSParams{Reason: "opted out", ID: m.ID})
-		case m.Kind == "marketing" && StoredQuietHours(m.QuietStart, m.QuietEnd).Contains(clock(m.LocalTime)):
+		case m.Kind == "marketing" && StoredQuietHours(m.QuietStart, m.QuietEnd).Contains(queue.Clock(m.LocalTime)):
 			loc, err := time.LoadLocation(m.TimeZone)
 			if err != nil {
 				return fmt.Errorf("sms %d: dealer time zone %q: %w", m.ID, m.TimeZone, err)

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -24,8 +24,8 @@ type SMSAudience struct {
 	CustomerIDs []int64
 }
 
-// SMSCampaignParams starts an SMS campaign.
-type SMSCampaignParams struct {
+// SMSBroadcastParams starts an SMS campaign.
+type SMSBroadcastParams struct {
 	// DealerID is the sending dealer.
 	DealerID int64
 	// Code identifies the run ("birthday:2026-11-23"); starting the same code twice
@@ -45,8 +45,8 @@ type SMSCampaignParams struct {
 	CreatedBy int64
 }
 
-// SMSCampaignResult counts what StartSMSCampaign did.
-type SMSCampaignResult struct {
+// SMSBroadcastResult counts what StartSMSBroadcast did.
+type SMSBroadcastResult struct {
 	// CampaignID is the sms_campaigns row.
 	CampaignID int64
 	// Queued messages go out now (their sms:send outbox rows are written).
@@ -71,7 +71,7 @@ type recipient struct {
 	vars       map[string]string
 }
 
-// StartSMSCampaign queues one message per recipient, in one transaction: each message is
+// StartSMSBroadcast queues one message per recipient, in one transaction: each message is
 // rendered from the template with the recipient's variables and the dealer's signature,
 // keyed "campaign:<code>:<customer>" (so a second start adds nothing), and written as
 // suppressed (do-not-call, invalid number, or opted out of marketing), held (until
@@ -79,7 +79,7 @@ type recipient struct {
 // the wider QuietHours it set, when it would go inside them; the SMS sweep releases it),
 // or queued; queued messages get one sms:batch outbox row per
 // SMSBatchSize messages.
-func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams) (*SMSCampaignResult, error) {
+func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastParams) (*SMSBroadcastResult, error) {
 	if p.Code == "" || p.Template == "" {
 		return nil, errors.New("sms campaign: code and template are required")
 	}
@@ -99,7 +99,7 @@ func StartSMSCampaign(ctx context.Context, db *pgxpool.Pool, p SMSCampaignParams
 	if p.Now.IsZero() {
 		p.Now = time.Now()
 	}
-	res := &SMSCampaignResult{}
+	res := &SMSBroadcastResult{}
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		dealer, err := q.GetDealerSMS(ctx, p.DealerID)
@@ -253,7 +253,7 @@ func customerVars(name, title, plate, model string) map[string]string {
 }
 
 // audience lists the campaign's recipients.
-func audience(ctx context.Context, q *store.Queries, p SMSCampaignParams, loc *time.Location) ([]recipient, error) {
+func audience(ctx context.Context, q *store.Queries, p SMSBroadcastParams, loc *time.Location) ([]recipient, error) {
 	var out []recipient
 	switch {
 	case p.Audience.Birthdays:
@@ -311,11 +311,11 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// DailySMSCampaigns starts the automatic SMS campaigns of a dealer's day: birthday
+// DailySMSBroadcasts starts the automatic SMS campaigns of a dealer's day: birthday
 // greetings (held until 09:00 local) and the maintenance, insurance and inspection
 // reminders for every reason the queue made due that day. Running it again the same day
 // adds nothing.
-func DailySMSCampaigns(ctx context.Context, db *pgxpool.Pool, dealerID int64, day time.Time, now time.Time) (map[string]*SMSCampaignResult, error) {
+func DailySMSBroadcasts(ctx context.Context, db *pgxpool.Pool, dealerID int64, day time.Time, now time.Time) (map[string]*SMSBroadcastResult, error) {
 	d, err := store.New(db).GetDealerSMS(ctx, dealerID)
 	if err != nil {
 		return nil, fmt.Errorf("daily sms dealer %d: %w", dealerID, err)
@@ -326,16 +326,16 @@ func DailySMSCampaigns(ctx context.Context, db *pgxpool.Pool, dealerID int64, da
 	}
 	ds := day.Format(time.DateOnly)
 	nine := time.Date(day.Year(), day.Month(), day.Day(), 9, 0, 0, 0, loc)
-	runs := []SMSCampaignParams{
+	runs := []SMSBroadcastParams{
 		{Code: "birthday:" + ds, Template: "birthday", Audience: SMSAudience{Birthdays: true}, SendAt: nine},
 		{Code: "maintenance:" + ds, Template: "maintenance", Audience: SMSAudience{Reasons: []string{"first_maintenance", "maintenance"}}},
 		{Code: "insurance:" + ds, Template: "insurance", Audience: SMSAudience{Reasons: []string{"insurance"}}},
 		{Code: "inspection:" + ds, Template: "inspection", Audience: SMSAudience{Reasons: []string{"inspection"}}},
 	}
-	out := map[string]*SMSCampaignResult{}
+	out := map[string]*SMSBroadcastResult{}
 	for _, r := range runs {
 		r.DealerID, r.Day, r.Now = dealerID, day, now
-		res, err := StartSMSCampaign(ctx, db, r)
+		res, err := StartSMSBroadcast(ctx, db, r)
 		if err != nil {
 			return out, err
 		}

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -177,9 +177,9 @@ func (s *SMSSweep) confirm(ctx context.Context, q *store.Queries, m store.Strand
 	return true, nil
 }
 
-// CampaignStats is the director's view of a dealer's automated campaigns since a time:
+// BroadcastStats is the director's view of a dealer's automated campaigns since a time:
 // per SMS campaign and template, and per message-call campaign.
-type CampaignStats struct {
+type BroadcastStats struct {
 	// SMS has one row per campaign and template ("" campaign: messages outside campaigns,
 	// such as the leave-store SMS).
 	SMS []store.CampaignSMSStatsRow `json:"sms"`
@@ -187,8 +187,8 @@ type CampaignStats struct {
 	Calls []store.CampaignCallStatsRow `json:"calls"`
 }
 
-// LoadCampaignStats returns the campaign figures of a dealer since since.
-func LoadCampaignStats(ctx context.Context, db store.DBTX, dealerID int64, since time.Time) (*CampaignStats, error) {
+// LoadBroadcastStats returns the campaign figures of a dealer since since.
+func LoadBroadcastStats(ctx context.Context, db store.DBTX, dealerID int64, since time.Time) (*BroadcastStats, error) {
 	q := store.New(db)
 	s, err := q.CampaignSMSStats(ctx, store.CampaignSMSStatsParams{DealerID: dealerID, Since: since})
 	if err != nil {
@@ -198,5 +198,5 @@ func LoadCampaignStats(ctx context.Context, db store.DBTX, dealerID int64, since
 	if err != nil {
 		return nil, fmt.Errorf("campaign stats: %w", err)
 	}
-	return &CampaignStats{SMS: s, Calls: c}, nil
+	return &BroadcastStats{SMS: s, Calls: c}, nil
 }

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/queue"
 )
 
 // ownRedis is a redis-server of the test's own on a free loopback port, so that it can
@@ -81,13 +83,13 @@ func TestSMSRedisRestartLosesNothing(t *testing.T) {
 				ids = append(ids, b.smsCust(t, fmt.Sprintf("客户%d", i), fmt.Sprintf("135%08d", i), true, ""))
 			}
 			now := b.at(t, "2026-11-23 10:00")
-			res, err := StartSMSCampaign(ctx, b.db, SMSCampaignParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
+			res, err := StartSMSBroadcast(ctx, b.db, SMSBroadcastParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
 				Day: day("2026-11-23"), Audience: SMSAudience{CustomerIDs: ids}, Now: now})
 			require.NoError(t, err)
 			require.Equal(t, n, res.Queued)
 
 			rdb := redis.NewClient(&redis.Options{Addr: red.addr()})
-			relay, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
+			relay, err := queue.NewRelay(queue.RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
 			require.NoError(t, err)
 			relayed, err := relay.Drain(ctx)
 			require.NoError(t, err)
@@ -112,7 +114,7 @@ func TestSMSRedisRestartLosesNothing(t *testing.T) {
 				sw, err := SweepSMS(ctx, b.db, now.Add(11*time.Minute), 10*time.Minute, 0)
 				require.NoError(t, err)
 				require.EqualValues(t, n, sw.Rereleased)
-				relay2, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
+				relay2, err := queue.NewRelay(queue.RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
 				require.NoError(t, err)
 				_, err = relay2.Drain(ctx)
 				require.NoError(t, err)
@@ -121,8 +123,8 @@ func TestSMSRedisRestartLosesNothing(t *testing.T) {
 
 			p := newCountingProvider()
 			clock := func() time.Time { return now.Add(12 * time.Minute) }
-			w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 2, PollInterval: 50 * time.Millisecond,
-				Sender: &ProviderSender{DB: b.db, Provider: p, Now: clock, Parallel: 4}, Now: clock})
+			w, err := queue.NewWorker(queue.WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 2, PollInterval: 50 * time.Millisecond,
+				Handlers: b.notifyHandlers(t, &ProviderSender{DB: b.db, Provider: p, Now: clock, Parallel: 4}, clock), Now: clock})
 			require.NoError(t, err)
 			require.NoError(t, w.Start())
 			defer w.Shutdown()

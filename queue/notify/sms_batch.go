@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -30,7 +31,7 @@ type SMSBatchPayload struct {
 
 // handleSMSBatch sends a batch: through ProviderSender.SendBatch when the worker's sender
 // is one, else message by message as TypeSMSSend does.
-func (h *handlers) handleSMSBatch(ctx context.Context, t *asynq.Task) error {
+func (h *smsHandlers) handleSMSBatch(ctx context.Context, t *asynq.Task) error {
 	var p SMSBatchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("%s: bad payload %q: %v: %w", TypeSMSBatch, t.Payload(), err, asynq.SkipRetry)
@@ -74,7 +75,7 @@ func (s *ProviderSender) SendBatch(ctx context.Context, ids []int64) error {
 	}
 	q := store.New(s.DB)
 	name := s.Provider.Name()
-	by := workerID(ctx)
+	by := queue.WorkerID(ctx)
 	pending := append([]int64(nil), ids...)
 	var mu sync.Mutex
 	var errs []error

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/queue"
 )
 
 // TestSMSWorkerStoppedMidBatchSendsNothingTwice runs a campaign through the outbox relay
@@ -26,7 +28,7 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 	}
 	now := b.at(t, "2026-11-23 10:00")
 	clock := func() time.Time { return now }
-	res, err := StartSMSCampaign(ctx, b.db, SMSCampaignParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
+	res, err := StartSMSBroadcast(ctx, b.db, SMSBroadcastParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
 		Day: day("2026-11-23"), Audience: SMSAudience{CustomerIDs: ids}, Now: now})
 	require.NoError(t, err)
 	require.Equal(t, n, res.Queued)
@@ -36,7 +38,7 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 		WHERE id IN (SELECT id FROM sms_messages ORDER BY id LIMIT 5)`, now.Add(-time.Hour))
 	require.NoError(t, err)
 
-	relay, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
+	relay, err := queue.NewRelay(queue.RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
 	require.NoError(t, err)
 	relayed, err := relay.Drain(ctx)
 	require.NoError(t, err)
@@ -64,9 +66,9 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 
 	p := newCountingProvider()
 	p.delay = 5 * time.Millisecond
-	start := func() *Worker {
-		w, err := NewWorker(WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 2, PollInterval: 50 * time.Millisecond,
-			Sender: &ProviderSender{DB: b.db, Provider: p, Now: clock, Parallel: 4}, Now: clock})
+	start := func() *queue.Worker {
+		w, err := queue.NewWorker(queue.WorkerConfig{DB: b.db, Redis: rdb, Log: quietLog(), Concurrency: 2, PollInterval: 50 * time.Millisecond,
+			Handlers: b.notifyHandlers(t, &ProviderSender{DB: b.db, Provider: p, Now: clock, Parallel: 4}, clock), Now: clock})
 		require.NoError(t, err)
 		require.NoError(t, w.Start())
 		return w
@@ -88,7 +90,7 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 	sw, err = SweepSMS(ctx, b.db, now, 10*time.Minute, 0)
 	require.NoError(t, err)
 	require.Equal(t, 5, sw.Released)
-	relay2, err := NewRelay(RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
+	relay2, err := queue.NewRelay(queue.RelayConfig{DB: b.db, Redis: rdb, Log: quietLog()})
 	require.NoError(t, err)
 	_, err = relay2.Drain(ctx)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -298,13 +298,13 @@ func TestSMSCampaignHeldForDealerQuietHours(t *testing.T) {
 			fmt.Sprintf("campaign:%s:%d", code, cust)).Scan(&nb))
 		return nb
 	}
-	start := func(code, template, now, sendAt string) *SMSCampaignResult {
-		p := SMSCampaignParams{DealerID: b.dealer, Code: code, Template: template, Day: day("2026-11-23"),
+	start := func(code, template, now, sendAt string) *SMSBroadcastResult {
+		p := SMSBroadcastParams{DealerID: b.dealer, Code: code, Template: template, Day: day("2026-11-23"),
 			Audience: SMSAudience{CustomerIDs: []int64{cust}}, Now: b.at(t, now)}
 		if sendAt != "" {
 			p.SendAt = b.at(t, sendAt)
 		}
-		res, err := StartSMSCampaign(ctx, b.db, p)
+		res, err := StartSMSBroadcast(ctx, b.db, p)
 		require.NoError(t, err)
 		return res
 	}

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -105,9 +105,9 @@ func (b *workBundle) smsRow(t testing.TB, id int64) store.SmsMessage {
 	return m
 }
 
-func (b *workBundle) smsHandlers(p Provider, now time.Time) *handlers {
+func (b *workBundle) smsHandlers(p Provider, now time.Time) *smsHandlers {
 	clock := func() time.Time { return now }
-	return &handlers{db: b.db, log: quietLog(), now: clock, sender: &ProviderSender{DB: b.db, Provider: p, Now: clock}}
+	return &smsHandlers{db: b.db, log: quietLog(), now: clock, sender: &ProviderSender{DB: b.db, Provider: p, Now: clock}}
 }
 
 func smsTask(t testing.TB, id int64) *asynq.Task {

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -37,7 +38,7 @@ func TestProviderGetsTemplateAndVars(t *testing.T) {
 
 	ok := b.smsCust(t, "王", "13900000031", true, "")
 	now := b.at(t, "2026-11-23 10:00")
-	_, err = StartSMSCampaign(ctx, b.db, SMSCampaignParams{DealerID: b.dealer, Code: "offer:1", Template: "offer",
+	_, err = StartSMSBroadcast(ctx, b.db, SMSBroadcastParams{DealerID: b.dealer, Code: "offer:1", Template: "offer",
 		Day: day("2026-11-23"), Audience: SMSAudience{CustomerIDs: []int64{ok}}, Now: now})
 	require.NoError(t, err)
 	var id int64
@@ -58,7 +59,7 @@ func TestProviderGetsTemplateAndVars(t *testing.T) {
 
 	// A leave-store SMS (the default template, no provider code) by the one-message path.
 	left := now.Add(-time.Minute)
-	res := b.recordVisit(t, ShowroomVisit{Phone: "13900000032", Name: "李", Title: "女士", ArrivedAt: now.Add(-time.Hour), LeftAt: &left})
+	res := b.recordVisit(t, queue.ShowroomVisit{Phone: "13900000032", Name: "李", Title: "女士", ArrivedAt: now.Add(-time.Hour), LeftAt: &left})
 	require.NoError(t, s.Send(ctx, SMS{ID: res.SMSID}))
 	m = p.last[res.SMSID]
 	require.Equal(t, leaveStoreTemplate, m.Template)

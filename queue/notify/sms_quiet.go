@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -56,19 +57,19 @@ func ParseQuietHours(start, end string) (QuietHours, error) {
 	switch {
 	case s > def.Start:
 		return QuietHours{}, fmt.Errorf("quiet hours must start at %s or earlier, got %s: marketing SMS are never sent between %s and %s",
-			formatClock(def.Start), formatClock(s), formatClock(def.Start), formatClock(def.End))
+			queue.FormatClock(def.Start), queue.FormatClock(s), queue.FormatClock(def.Start), queue.FormatClock(def.End))
 	case s < earliestQuietStart:
 		return QuietHours{}, fmt.Errorf("quiet hours must start at %s or later, got %s: the start is in the afternoon or evening (%s to %s)",
-			formatClock(earliestQuietStart), formatClock(s), formatClock(earliestQuietStart), formatClock(def.Start))
+			queue.FormatClock(earliestQuietStart), queue.FormatClock(s), queue.FormatClock(earliestQuietStart), queue.FormatClock(def.Start))
 	case e < def.End:
 		return QuietHours{}, fmt.Errorf("quiet hours must end at %s or later, got %s: marketing SMS are never sent between %s and %s",
-			formatClock(def.End), formatClock(e), formatClock(def.Start), formatClock(def.End))
+			queue.FormatClock(def.End), queue.FormatClock(e), queue.FormatClock(def.Start), queue.FormatClock(def.End))
 	case e > latestQuietEnd:
 		return QuietHours{}, fmt.Errorf("quiet hours must end at %s or earlier, got %s: the end is in the morning (%s to %s)",
-			formatClock(latestQuietEnd), formatClock(e), formatClock(def.End), formatClock(latestQuietEnd))
+			queue.FormatClock(latestQuietEnd), queue.FormatClock(e), queue.FormatClock(def.End), queue.FormatClock(latestQuietEnd))
 	case s == e:
 		return QuietHours{}, fmt.Errorf("quiet hours %s-%s leave no time to send marketing SMS: end them before %s",
-			formatClock(s), formatClock(e), formatClock(s))
+			queue.FormatClock(s), queue.FormatClock(e), queue.FormatClock(s))
 	}
 	return QuietHours{Start: s, End: e}, nil
 }
@@ -104,7 +105,7 @@ func SaveQuietHours(ctx context.Context, db store.DBTX, dealerID int64, start, e
 		by = &userID
 	}
 	n, err := store.New(db).SetDealerSMSQuietHours(ctx, store.SetDealerSMSQuietHoursParams{
-		UserID: by, QuietStart: formatClock(h.Start), QuietEnd: formatClock(h.End), DealerID: dealerID,
+		UserID: by, QuietStart: queue.FormatClock(h.Start), QuietEnd: queue.FormatClock(h.End), DealerID: dealerID,
 	})
 	if err != nil {
 		return fmt.Errorf("save quiet hours of dealer %d: %w", dealerID, err)
@@ -122,10 +123,10 @@ func SaveQuietHours(ctx context.Context, db store.DBTX, dealerID int64, start, e
 func StoredQuietHours(start, end pgtype.Time) QuietHours {
 	h := DefaultQuietHours
 	if start.Valid {
-		h.Start = clock(start)
+		h.Start = queue.Clock(start)
 	}
 	if end.Valid {
-		h.End = clock(end)
+		h.End = queue.Clock(end)
 	}
 	return h
 }
@@ -153,14 +154,14 @@ func (h QuietHours) NextEnd(now time.Time, loc *time.Location) time.Time {
 }
 
 // StartText is the start as HH:MM.
-func (h QuietHours) StartText() string { return formatClock(h.Start) }
+func (h QuietHours) StartText() string { return queue.FormatClock(h.Start) }
 
 // EndText is the end as HH:MM.
-func (h QuietHours) EndText() string { return formatClock(h.End) }
+func (h QuietHours) EndText() string { return queue.FormatClock(h.End) }
 
 // String writes the quiet hours as "21:00-08:00".
 func (h QuietHours) String() string {
-	return formatClock(h.Start) + "-" + formatClock(h.End)
+	return queue.FormatClock(h.Start) + "-" + queue.FormatClock(h.End)
 }
 
 // parseClock reads a time of day written HH:MM; what names it in the error.
@@ -172,9 +173,4 @@ func parseClock(what, s string) (time.Duration, error) {
 	hh, _ := strconv.Atoi(m[1])
 	mm, _ := strconv.Atoi(m[2])
 	return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
-}
-
-// formatClock writes a time of day as HH:MM.
-func formatClock(d time.Duration) string {
-	return fmt.Sprintf("%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -43,15 +44,15 @@ func (b *workBundle) target(t testing.TB, phone string) store.MessageCallTarget 
 func TestMessageCallCampaignKeysAndAttempts(t *testing.T) {
 	b := newWorkBundle(t, 0)
 	ctx := context.Background()
-	ans := func(k string) MessageCallResult { return MessageCallResult{Outcome: CallAnswered, Digit: k} }
+	ans := func(k string) MessageCallResult { return MessageCallResult{Outcome: queue.CallAnswered, Digit: k} }
 	d := &scriptedDialer{calls: map[string]int{}, script: map[string][]MessageCallResult{
 		"13800000001": {ans("1")},
 		"13800000002": {ans("2")},
 		"13800000003": {ans("9")},
 		"13800000004": {ans("")},
-		"13800000005": {{Outcome: CallNoAnswer}, {Outcome: CallBusy}, {Outcome: CallNoAnswer}, {Outcome: CallNoAnswer}, {Outcome: CallNoAnswer}},
-		"13800000006": {{Outcome: CallInvalidNumber}},
-		"13800000007": {{Outcome: CallTrunkFailure}, ans("2")},
+		"13800000005": {{Outcome: queue.CallNoAnswer}, {Outcome: queue.CallBusy}, {Outcome: queue.CallNoAnswer}, {Outcome: queue.CallNoAnswer}, {Outcome: queue.CallNoAnswer}},
+		"13800000006": {{Outcome: queue.CallInvalidNumber}},
+		"13800000007": {{Outcome: queue.CallTrunkFailure}, ans("2")},
 	}}
 	var ids []int64
 	for i := 1; i <= 8; i++ {
@@ -62,12 +63,12 @@ func TestMessageCallCampaignKeysAndAttempts(t *testing.T) {
 	// A marketing SMS waiting for the owner who will press 9.
 	queued := b.smsMsg(t, "13800000003", "marketing")
 
-	res, err := StartMessageCallCampaign(ctx, b.db, MessageCallCampaignParams{DealerID: b.dealer, Code: "recall-1",
+	res, err := StartMessageCallBroadcast(ctx, b.db, MessageCallBroadcastParams{DealerID: b.dealer, Code: "recall-1",
 		PromptPath: "/tmp/prompt.wav", CustomerIDs: ids})
 	require.NoError(t, err)
 	require.Equal(t, 7, res.Added)
 	require.Equal(t, 1, res.Suppressed)
-	again, err := StartMessageCallCampaign(ctx, b.db, MessageCallCampaignParams{DealerID: b.dealer, Code: "recall-1",
+	again, err := StartMessageCallBroadcast(ctx, b.db, MessageCallBroadcastParams{DealerID: b.dealer, Code: "recall-1",
 		PromptPath: "/tmp/prompt.wav", CustomerIDs: ids})
 	require.NoError(t, err)
 	require.Zero(t, again.Added)
@@ -77,7 +78,7 @@ func TestMessageCallCampaignKeysAndAttempts(t *testing.T) {
 	run, err := RunMessageCalls(ctx, b.db, d, MessageCallRunParams{DealerID: b.dealer, Now: night})
 	require.NoError(t, err)
 	require.NotNil(t, run.Closed)
-	require.ErrorIs(t, run.Closed, ErrOutsideWindow)
+	require.ErrorIs(t, run.Closed, queue.ErrOutsideWindow)
 	require.True(t, b.at(t, "2026-11-24 09:00").Equal(run.Closed.NextOpen))
 	require.Empty(t, d.seen)
 
@@ -147,7 +148,7 @@ func TestMessageCallCampaignKeysAndAttempts(t *testing.T) {
 	require.EqualValues(t, 5, na.Attempts)
 	require.Equal(t, "unreachable", na.Status)
 
-	stats, err := LoadCampaignStats(ctx, b.db, b.dealer, time.Time{})
+	stats, err := LoadBroadcastStats(ctx, b.db, b.dealer, time.Time{})
 	require.NoError(t, err)
 	require.Len(t, stats.Calls, 1)
 	s := stats.Calls[0]
@@ -158,9 +159,9 @@ func TestMessageCallCampaignKeysAndAttempts(t *testing.T) {
 	require.EqualValues(t, 1, s.Unreachable)
 }
 
-func mustList(t testing.TB, b *workBundle, d string) []ListedTask {
+func mustList(t testing.TB, b *workBundle, d string) []queue.ListedTask {
 	t.Helper()
-	out, err := List(context.Background(), b.db, ListParams{DealerID: b.dealer, Day: day(d)})
+	out, err := queue.List(context.Background(), b.db, queue.ListParams{DealerID: b.dealer, Day: day(d)})
 	require.NoError(t, err)
 	return out
 }

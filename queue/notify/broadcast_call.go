@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -43,7 +44,7 @@ type MessageCallRequest struct {
 type MessageCallResult struct {
 	// CallID is the call's SIP Call-ID.
 	CallID string
-	// Outcome is one of CallAnswered, CallBusy, ... CallTrunkFailure.
+	// Outcome is one of queue.CallAnswered, CallBusy, ... queue.CallTrunkFailure.
 	Outcome string
 	// Digit is the key pressed, "" for none.
 	Digit string
@@ -56,8 +57,8 @@ type MessageDialer interface {
 	MessageCall(ctx context.Context, r MessageCallRequest) (MessageCallResult, error)
 }
 
-// MessageCallCampaignParams starts a message-call campaign.
-type MessageCallCampaignParams struct {
+// MessageCallBroadcastParams starts a message-call campaign.
+type MessageCallBroadcastParams struct {
 	// DealerID is the calling dealer.
 	DealerID int64
 	// Code identifies the run; starting it twice adds nobody twice.
@@ -70,21 +71,21 @@ type MessageCallCampaignParams struct {
 	CreatedBy int64
 }
 
-// MessageCallCampaignResult counts the targets StartMessageCallCampaign added.
-type MessageCallCampaignResult struct {
+// MessageCallBroadcastResult counts the targets StartMessageCallBroadcast added.
+type MessageCallBroadcastResult struct {
 	// CampaignID is the sms_campaigns row (channel message_call).
 	CampaignID int64
 	// Added targets will be called; Suppressed are do-not-call or invalid numbers.
 	Added, Suppressed int
 }
 
-// StartMessageCallCampaign records the campaign and one target per owner: pending, or
+// StartMessageCallBroadcast records the campaign and one target per owner: pending, or
 // suppressed for do-not-call and invalid numbers.
-func StartMessageCallCampaign(ctx context.Context, db *pgxpool.Pool, p MessageCallCampaignParams) (*MessageCallCampaignResult, error) {
+func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageCallBroadcastParams) (*MessageCallBroadcastResult, error) {
 	if p.Code == "" || p.PromptPath == "" {
 		return nil, errors.New("message-call campaign: code and prompt are required")
 	}
-	res := &MessageCallCampaignResult{}
+	res := &MessageCallBroadcastResult{}
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		var by *int64
@@ -152,13 +153,13 @@ type MessageCallRunParams struct {
 	// Now is the clock; zero means time.Now().
 	Now time.Time
 	// Policy overrides the dealer's attempt rules (zero fields keep them).
-	Policy Policy
+	Policy queue.Policy
 }
 
 // MessageCallRunResult counts one round.
 type MessageCallRunResult struct {
 	// Closed says the calling window is shut (outside the hours or a holiday) and when it opens.
-	Closed *ClosedError
+	Closed *queue.ClosedError
 	// Called is how many calls were placed; Keys counts the keys pressed.
 	Called int
 	Keys   map[string]int
@@ -184,7 +185,7 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 	}
 	q := store.New(db)
 	res := &MessageCallRunResult{Keys: map[string]int{}}
-	closed, err := windowClosed(ctx, q, p.DealerID, p.Now)
+	closed, err := queue.WindowClosed(ctx, q, p.DealerID, p.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +193,7 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 		res.Closed = closed
 		return res, nil
 	}
-	pol, err := loadPolicy(ctx, db, p.DealerID, p.Policy)
+	pol, err := queue.LoadPolicy(ctx, db, p.DealerID, p.Policy)
 	if err != nil {
 		return nil, err
 	}
@@ -228,13 +229,13 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 			r, err := dialer.MessageCall(ctx, MessageCallRequest{DealerID: t.DealerID, CampaignID: t.CampaignID,
 				TargetID: t.ID, CustomerID: cust, Phone: t.Phone, PromptPath: prompt})
 			if err != nil {
-				r = MessageCallResult{Outcome: CallTrunkFailure}
+				r = MessageCallResult{Outcome: queue.CallTrunkFailure}
 			}
 			aerr := applyMessageCall(ctx, db, t, r, pol, p.Now)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Called++
-			if r.Outcome == CallAnswered {
+			if r.Outcome == queue.CallAnswered {
 				res.Keys[r.Digit]++
 			}
 			if aerr != nil && firstErr == nil {
@@ -256,47 +257,9 @@ func campaignByID(ctx context.Context, db *pgxpool.Pool, id int64) (store.SmsCam
 	return c, nil
 }
 
-// windowClosed returns a ClosedError when the dealer's calling window is shut at now.
-func windowClosed(ctx context.Context, q *store.Queries, dealerID int64, now time.Time) (*ClosedError, error) {
-	d, err := q.GetDealerWindow(ctx, dealerID)
-	if err != nil {
-		return nil, fmt.Errorf("message calls dealer %d: %w", dealerID, err)
-	}
-	loc, err := time.LoadLocation(d.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("message calls dealer %d: zone %q: %w", dealerID, d.TimeZone, err)
-	}
-	l := now.In(loc)
-	tod := time.Duration(l.Hour())*time.Hour + time.Duration(l.Minute())*time.Minute + time.Duration(l.Second())*time.Second
-	hols, err := q.ListHolidays(ctx, dealerID)
-	if err != nil {
-		return nil, fmt.Errorf("message calls dealer %d: holidays: %w", dealerID, err)
-	}
-	today := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-	holiday := false
-	for _, h := range hols {
-		if h.Day.Equal(today) {
-			holiday = true
-		}
-	}
-	start, end := clock(d.CallWindowStart), clock(d.CallWindowEnd)
-	if !holiday && tod >= start && tod < end {
-		return nil, nil
-	}
-	next, err := nextOpening(ctx, q, dealerID, d.TimeZone, start, now)
-	if err != nil {
-		return nil, err
-	}
-	why := ErrOutsideWindow
-	if holiday {
-		why = ErrHoliday
-	}
-	return &ClosedError{Err: why, NextOpen: next}, nil
-}
-
 // applyMessageCall records one call's result on its target (locked, so a result is
 // applied once: a target no longer 'calling' is left alone).
-func applyMessageCall(ctx context.Context, db *pgxpool.Pool, t store.MessageCallTarget, r MessageCallResult, pol Policy, now time.Time) error {
+func applyMessageCall(ctx context.Context, db *pgxpool.Pool, t store.MessageCallTarget, r MessageCallResult, pol queue.Policy, now time.Time) error {
 	return store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		cur, err := q.LockMessageCallTarget(ctx, t.ID)
@@ -321,7 +284,7 @@ func applyMessageCall(ctx context.Context, db *pgxpool.Pool, t store.MessageCall
 			LastAttemptDay: cur.LastAttemptDay, LastCallID: r.CallID, LastOutcome: r.Outcome, Key: r.Digit,
 			CallbackTaskID: cur.CallbackTaskID,
 		}
-		if r.Outcome != CallTrunkFailure {
+		if r.Outcome != queue.CallTrunkFailure {
 			if cur.LastAttemptDay == nil || !cur.LastAttemptDay.Equal(today) {
 				u.AttemptsToday = 0
 			}
@@ -330,7 +293,7 @@ func applyMessageCall(ctx context.Context, db *pgxpool.Pool, t store.MessageCall
 			u.LastAttemptDay = &today
 		}
 		switch r.Outcome {
-		case CallAnswered:
+		case queue.CallAnswered:
 			u.Status = "done"
 			switch r.Digit {
 			case KeyCallback:
@@ -361,22 +324,18 @@ func applyMessageCall(ctx context.Context, db *pgxpool.Pool, t store.MessageCall
 			default:
 				u.Result = "other_key"
 			}
-		case CallInvalidNumber:
+		case queue.CallInvalidNumber:
 			u.Status, u.Result = "invalid", "invalid_number"
-		case CallTrunkFailure:
+		case queue.CallTrunkFailure:
 			nb := now.Add(time.Minute)
 			u.NotBefore = &nb
 		default:
-			code, _ := callOutcomeCode(r.Outcome)
-			wait, ok := pol.retryAfter(code)
-			if !ok {
-				wait = pol.RetryNoAnswer
-			}
+			wait := pol.RetryWait(r.Outcome)
 			switch {
 			case int(u.Attempts) >= pol.MaxAttempts:
 				u.Status, u.Result = "unreachable", "unreachable"
 			case int(u.AttemptsToday) >= pol.MaxAttemptsPerDay:
-				next, err := nextOpening(ctx, q, cur.DealerID, d.TimeZone, clock(d.CallWindowStart), now)
+				next, err := queue.NextOpening(ctx, q, cur.DealerID, d.TimeZone, queue.Clock(d.CallWindowStart), now)
 				if err != nil {
 					return err
 				}

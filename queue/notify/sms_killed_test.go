@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func TestSMSSenderKilledMidCampaignSendsNoneTwice(t *testing.T) {
 		custs = append(custs, b.smsCust(t, fmt.Sprintf("客户%d", i), fmt.Sprintf("138%08d", i), true, ""))
 	}
 	now := b.at(t, "2026-11-23 10:00")
-	res, err := StartSMSCampaign(ctx, b.db, SMSCampaignParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
+	res, err := StartSMSBroadcast(ctx, b.db, SMSBroadcastParams{DealerID: b.dealer, Code: "care", Template: "leave_store_care",
 		Day: day("2026-11-23"), Audience: SMSAudience{CustomerIDs: custs}, Now: now})
 	require.NoError(t, err)
 	require.Equal(t, n, res.Queued)

@@ -1,4 +1,4 @@
-package queue
+package notify
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -95,9 +96,9 @@ func TestStartSMSCampaign(t *testing.T) {
 		Body: "{customer}，{model}车主本月保养八折。"}, 0))
 	require.ErrorContains(t, SaveSMSTemplate(ctx, b.db, b.dealer, SMSTemplate{Code: "bad", Kind: "marketing", Body: "{who}"}, 0), "unknown variable")
 
-	p := SMSCampaignParams{DealerID: b.dealer, Code: "offer:2026-11", Template: "offer", Day: day("2026-11-23"),
+	p := SMSBroadcastParams{DealerID: b.dealer, Code: "offer:2026-11", Template: "offer", Day: day("2026-11-23"),
 		Audience: SMSAudience{CustomerIDs: []int64{ok, dnc, opted, invalid}}, Now: b.at(t, "2026-11-23 10:00")}
-	res, err := StartSMSCampaign(ctx, b.db, p)
+	res, err := StartSMSBroadcast(ctx, b.db, p)
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Queued)
 	require.Equal(t, 3, res.Suppressed)
@@ -109,7 +110,7 @@ func TestStartSMSCampaign(t *testing.T) {
 	require.Equal(t, 1, parts)
 	require.Equal(t, []string{TypeSMSBatch}, b.outboxTypes(t))
 
-	again, err := StartSMSCampaign(ctx, b.db, p)
+	again, err := StartSMSBroadcast(ctx, b.db, p)
 	require.NoError(t, err)
 	require.Equal(t, 4, again.Existing, "a second start queues nobody twice")
 	require.Equal(t, []string{TypeSMSBatch}, b.outboxTypes(t))
@@ -117,7 +118,7 @@ func TestStartSMSCampaign(t *testing.T) {
 	// Started at 21:30 the marketing messages wait for 08:00.
 	late := p
 	late.Code, late.Now = "offer:late", b.at(t, "2026-11-23 21:30")
-	res, err = StartSMSCampaign(ctx, b.db, late)
+	res, err = StartSMSBroadcast(ctx, b.db, late)
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Held)
 	var nb time.Time
@@ -125,7 +126,7 @@ func TestStartSMSCampaign(t *testing.T) {
 		fmt.Sprintf("campaign:offer:late:%d", ok)).Scan(&nb))
 	require.True(t, b.at(t, "2026-11-24 08:00").Equal(nb))
 
-	stats, err := LoadCampaignStats(ctx, b.db, b.dealer, time.Time{})
+	stats, err := LoadBroadcastStats(ctx, b.db, b.dealer, time.Time{})
 	require.NoError(t, err)
 	require.Len(t, stats.SMS, 2)
 	require.Equal(t, "offer:2026-11", stats.SMS[0].Campaign)
@@ -144,10 +145,10 @@ func TestDailySMSCampaigns(t *testing.T) {
 	ins := b.smsCust(t, "孙", "13900000034", true, "")
 	_, err := b.db.Exec(ctx, `UPDATE vehicles SET insurance_end = $2, delivery_day = '2024-01-10' WHERE customer_id = $1`, ins, day("2027-01-07"))
 	require.NoError(t, err)
-	_, err = Build(ctx, b.db, BuildParams{DealerID: b.dealer, Day: day("2026-11-23")})
+	_, err = queue.Build(ctx, b.db, queue.BuildParams{DealerID: b.dealer, Day: day("2026-11-23")})
 	require.NoError(t, err)
 
-	res, err := DailySMSCampaigns(ctx, b.db, b.dealer, day("2026-11-23"), b.at(t, "2026-11-23 06:00"))
+	res, err := DailySMSBroadcasts(ctx, b.db, b.dealer, day("2026-11-23"), b.at(t, "2026-11-23 06:00"))
 	require.NoError(t, err)
 	require.Equal(t, 1, res["birthday"].Held, "held until 09:00")
 	require.Equal(t, 1, res["insurance"].Held, "06:00 is inside the quiet hours")
@@ -161,7 +162,7 @@ func TestDailySMSCampaigns(t *testing.T) {
 	require.Contains(t, body, fmt.Sprintf("粤A%05d", ins))
 
 	// 29 February birthdays are greeted on 28 February in other years.
-	res, err = DailySMSCampaigns(ctx, b.db, b.dealer, day("2027-02-28"), b.at(t, "2027-02-28 10:00"))
+	res, err = DailySMSBroadcasts(ctx, b.db, b.dealer, day("2027-02-28"), b.at(t, "2027-02-28 10:00"))
 	require.NoError(t, err)
 	require.Equal(t, 1, res["birthday"].Queued)
 	var n int
