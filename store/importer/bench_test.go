@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
@@ -64,7 +66,10 @@ func selfCPU() time.Duration {
 
 // BenchmarkImportOwners imports a generated owners CSV into a fresh schema and reports
 // rows/s (wall clock), and the CPU time of the Postgres backend and of this process, which
-// say what the import costs whatever else the machine is doing. HUIFANG_BENCH_ROWS sets the
+// say what the import costs whatever else the machine is doing. In the same run it writes
+// the rows the import wrote (customers, vehicles, odometer readings, read back) into
+// another fresh schema with pgx CopyFrom, the floor of writing them at all, and reports the
+// import against it (HUIFANG_BENCH_NO_COPY=1 skips that). HUIFANG_BENCH_ROWS sets the
 // size (default 1,000,000); HUIFANG_BENCH_NO_FK=1 drops the foreign keys of the tables an
 // owners file fills in the benchmark's own schema, to measure their share;
 // HUIFANG_BENCH_REIMPORT=1 also times importing the same file a second time. Run it with
@@ -116,6 +121,9 @@ func BenchmarkImportOwners(b *testing.B) {
 		require.NoError(b, err)
 		require.False(b, res.Refused(), "%+v", res.Files[0].Errors)
 		require.Equal(b, n, res.Total.Inserted)
+		if os.Getenv("HUIFANG_BENCH_NO_COPY") == "" {
+			copyFloor(b, db, n, wall/time.Duration(i+1), pgCPU/time.Duration(i+1))
+		}
 		if os.Getenv("HUIFANG_BENCH_REIMPORT") != "" {
 			// The same file again: every row unchanged, nothing written.
 			start := time.Now()
@@ -134,4 +142,56 @@ func BenchmarkImportOwners(b *testing.B) {
 	la, _ := os.ReadFile("/proc/loadavg")
 	b.Logf("%d rows (%.0f MB): %v per import, %.0f rows/s; Postgres backend CPU %v, Go CPU %v; load average %s",
 		n, float64(st.Size())/1e6, wall/time.Duration(b.N), rate, pgCPU/time.Duration(b.N), goCPU/time.Duration(b.N), strings.TrimSpace(string(la)))
+}
+
+// copyFloor reads back the rows the import wrote into src (the dealer, its customers,
+// vehicles and odometer readings, every column a column of the table's own) and writes
+// them with pgx CopyFrom into a fresh schema with the same tables, indexes, foreign keys
+// and triggers, one transaction per table on one connection, timing the copy alone (wall and
+// backend CPU); it logs the import against it.
+func copyFloor(b *testing.B, src *pgxpool.Pool, n int, importWall, importCPU time.Duration) {
+	ctx := context.Background()
+	tdb := storetest.NewDB(b)
+	dst, err := store.Open(ctx, store.Config{URL: tdb.URL, MaxConns: 1})
+	require.NoError(b, err)
+	defer dst.Close()
+	var pid int
+	require.NoError(b, dst.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid))
+	var wall, cpu time.Duration
+	for _, table := range []string{"dealers", "customers", "vehicles", "odometer_readings"} {
+		rows, err := src.Query(ctx, `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER' ORDER BY ordinal_position`, table)
+		require.NoError(b, err)
+		cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(b, err)
+		ids := make([]string, len(cols))
+		for i, c := range cols {
+			ids[i] = pgx.Identifier{c}.Sanitize()
+		}
+		rows, err = src.Query(ctx, "SELECT "+strings.Join(ids, ", ")+" FROM "+pgx.Identifier{table}.Sanitize())
+		require.NoError(b, err)
+		var data [][]any
+		for rows.Next() {
+			v, err := rows.Values()
+			require.NoError(b, err)
+			data = append(data, v)
+		}
+		require.NoError(b, rows.Err())
+		start, c0 := time.Now(), procCPU(pid)
+		err = pgx.BeginFunc(ctx, dst, func(tx pgx.Tx) error {
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(data))
+			return err
+		})
+		require.NoError(b, err, table)
+		if table != "dealers" {
+			wall += time.Since(start)
+			cpu += procCPU(pid) - c0
+		}
+	}
+	b.ReportMetric(importWall.Seconds()/wall.Seconds(), "import/copy")
+	b.ReportMetric(importCPU.Seconds()/cpu.Seconds(), "import/copy-cpu")
+	la, _ := os.ReadFile("/proc/loadavg")
+	b.Logf("same rows through pgx CopyFrom (customers, vehicles, odometer readings, one table per transaction): %v, %.0f rows/s, backend CPU %v; import %v (%.2fx), backend CPU %v (%.2fx); load average %s",
+		wall.Round(time.Millisecond), float64(n)/wall.Seconds(), cpu, importWall.Round(time.Millisecond), importWall.Seconds()/wall.Seconds(),
+		importCPU, importCPU.Seconds()/cpu.Seconds(), strings.TrimSpace(string(la)))
 }
