@@ -32,9 +32,24 @@ type card struct {
 	Visits     []cardVisit    `json:"visits"`
 	Calls      []cardCall     `json:"calls"`
 	Complaints []cardComplain `json:"complaints"`
+	// Changes are what calls changed about the customer (mileage, car no longer owned,
+	// moved away, prospect status and intent level, undos), newest first, at most 20.
+	Changes []cardChange `json:"changes"`
+}
+
+// cardChange is one change a call's answers made to the customer (audit customer.writeback).
+type cardChange struct {
+	At    string `json:"at"`
+	Field string `json:"field"`
+	From  any    `json:"from"`
+	To    any    `json:"to"`
+	Plate string `json:"plate,omitempty"`
+	Code  string `json:"code,omitempty"`
+	By    string `json:"by"`
 }
 
 type cardVehicle struct {
+	ID           int64  `json:"id"`
 	Plate        string `json:"plate"`
 	Brand        string `json:"brand"`
 	Model        string `json:"model"`
@@ -98,6 +113,9 @@ func (h *handler) loadCard(ctx context.Context, u *user, customerID int64) (*car
 		return nil, fmt.Errorf("decode customer %d: %w", customerID, err)
 	}
 	out.Salutation = scripts.Salute(out.Name, out.Title)
+	if err := h.loadCardExtras(ctx, u, out); err != nil {
+		return nil, fmt.Errorf("load customer %d: %w", customerID, err)
+	}
 	if u.Role == roleAgent {
 		out.Phone = maskPhone(out.Phone)
 	}
@@ -222,4 +240,62 @@ func (h *handler) customerCard(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(c)
+}
+
+// loadCardExtras adds to the card the vehicles' ids (the wrap-up form names the car a
+// mileage or "no longer owns the car" is about) and what calls changed about the customer.
+func (h *handler) loadCardExtras(ctx context.Context, u *user, c *card) error {
+	rows, err := h.deps.DB.Query(ctx, `SELECT id, vin FROM vehicles WHERE customer_id = $1 AND dealer_id = $2`, c.CustomerID, u.DealerID)
+	if err != nil {
+		return fmt.Errorf("vehicle ids: %w", err)
+	}
+	ids := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var vin string
+		if err := rows.Scan(&id, &vin); err != nil {
+			rows.Close()
+			return fmt.Errorf("vehicle ids: %w", err)
+		}
+		ids[vin] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("vehicle ids: %w", err)
+	}
+	for i := range c.Vehicles {
+		c.Vehicles[i].ID = ids[c.Vehicles[i].VIN]
+	}
+	rows, err = h.deps.DB.Query(ctx, `SELECT to_char(a.at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), a.detail,
+			coalesce(nullif(us.display_name, ''), us.username, '')
+		FROM audit_log a
+		JOIN dealers d ON d.id = a.dealer_id
+		LEFT JOIN users us ON us.id = a.user_id
+		WHERE a.subject_type = 'customer' AND a.action = 'customer.writeback' AND a.subject_id = $1 AND a.dealer_id = $2
+		ORDER BY a.at DESC, a.id DESC LIMIT 20`, c.CustomerID, u.DealerID)
+	if err != nil {
+		return fmt.Errorf("customer changes: %w", err)
+	}
+	defer rows.Close()
+	c.Changes = []cardChange{}
+	for rows.Next() {
+		var ch cardChange
+		var detail []byte
+		if err := rows.Scan(&ch.At, &detail, &ch.By); err != nil {
+			return fmt.Errorf("customer changes: %w", err)
+		}
+		var d struct {
+			Field string `json:"field"`
+			From  any    `json:"from"`
+			To    any    `json:"to"`
+			Plate string `json:"plate"`
+			Code  string `json:"code"`
+		}
+		if err := json.Unmarshal(detail, &d); err != nil {
+			return fmt.Errorf("customer changes: %w", err)
+		}
+		ch.Field, ch.From, ch.To, ch.Plate, ch.Code = d.Field, d.From, d.To, d.Plate, d.Code
+		c.Changes = append(c.Changes, ch)
+	}
+	return rows.Err()
 }

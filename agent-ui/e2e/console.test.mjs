@@ -239,6 +239,22 @@ test("an outcome needs a call: reached only when answered, and every outcome is 
   assert.equal(await agent.locator("#f-code").inputValue(), "no_answer", "the call's result is suggested");
   assert.ok(await agent.locator("#btn-save").isEnabled());
   await agent.screenshot({ path: join(artifacts, "console-unanswered.png") });
+  const worked = await taskID(agent);
+  await agent.keyboard.press("Control+Enter");
+  await agent.waitForSelector("#flash:has-text('结果已保存')");
+  // Undo within the minute (Ctrl+Z, or the button): the task and its call are back in
+  // wrap-up with a fresh form, and a new outcome is saved for the same call.
+  await agent.waitForSelector("#btn-undo:visible");
+  assert.match(await agent.locator("#undo-secs").textContent(), /^\d+s$/);
+  await agent.locator("#f-notes").blur();
+  await agent.keyboard.press("Control+z");
+  await agent.waitForSelector("#flash:has-text('已撤销')");
+  await waitPhase(agent, "wrapup");
+  assert.equal(await taskID(agent), worked, "the undone task is back on screen");
+  assert.ok(await agent.locator("#btn-undo").isHidden(), "nothing more to undo");
+  assert.equal(await agent.locator("#f-code").inputValue(), "", "a fresh form");
+  await agent.screenshot({ path: join(artifacts, "console-undone.png") });
+  await agent.selectOption("#f-code", "no_answer");
   await agent.keyboard.press("Control+Enter");
   await agent.waitForSelector("#flash:has-text('结果已保存')");
   // The director's records show the call with its outcome.

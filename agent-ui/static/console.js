@@ -61,7 +61,13 @@
         case "state": onState(m); break;
         case "tick": onTick(m); break;
         case "saved": onSaved(m); break;
-        case "error": setNotice(M["err." + m.code] || m.message, true); if (pending && m.client_id === pending.client_id) { pending = null; savePending(); enableSave(true); } break;
+        case "undone": onUndone(m); break;
+        case "error":
+          // A value that cannot be written back: the server's words name the field.
+          setNotice(m.code === "writeback" ? T("err.writeback") + "：" + m.message : (M["err." + m.code] || m.message), true);
+          if (m.code === "writeback" && m.field && $(fieldInput[m.field] || "")) $(fieldInput[m.field]).focus();
+          if (pending && m.client_id === pending.client_id) { pending = null; savePending(); enableSave(true); }
+          break;
       }
     };
   }
@@ -179,6 +185,8 @@
     flashTimer = setTimeout(function () { $("flash").hidden = true; }, ms || 8000);
   }
 
+  var fieldInput = { mileage: "f-mileage", vehicle_id: "f-vehicle" };
+
   function onSaved(m) {
     var what = "";
     if (pending && m.client_id === pending.client_id) {
@@ -186,7 +194,34 @@
       pending = null;
       savePending();
     }
-    flash(T("notice.saved") + (what ? "：" + what : ""));
+    flash(T("notice.saved") + (what ? "：" + what : ""), m.undo_secs ? m.undo_secs * 1000 : 8000);
+    if (m.undo_until && !m.again) showUndo(m.client_id, Date.parse(m.undo_until));
+  }
+
+  // The last saved outcome may be undone until undoUntil (the server checks it again):
+  // the button (or Ctrl+Z) sends undo with its client id.
+  var undoID = null, undoUntil = 0, undoTimer = null;
+  function showUndo(id, until) {
+    undoID = id; undoUntil = until;
+    clearInterval(undoTimer);
+    function upd() {
+      var left = Math.ceil((undoUntil - Date.now()) / 1000);
+      if (left <= 0) { hideUndo(); return; }
+      $("undo-secs").textContent = left + "s";
+      $("btn-undo").hidden = false;
+    }
+    upd();
+    undoTimer = setInterval(upd, 1000);
+  }
+  function hideUndo() { undoID = null; clearInterval(undoTimer); $("btn-undo").hidden = true; }
+  function undo() {
+    if (!undoID || $("btn-undo").hidden) return;
+    send({ type: "undo", client_id: undoID });
+  }
+  function onUndone(m) {
+    hideUndo();
+    flash(T("notice.undone"));
+    shownTask = -1; // the task comes back: its card and a fresh form
   }
 
   function enableSave(on) { $("btn-save").disabled = !on; }
@@ -247,12 +282,30 @@
     });
     card.appendChild(calls);
 
+    var ch = section(T("card.changes"));
+    if (!c.changes || !c.changes.length) ch.appendChild(el("p", null, T("card.none")));
+    (c.changes || []).forEach(function (x) {
+      var v = function (y) { return y === null || y === undefined || y === "" ? "-" : (x.field === "prospect_status" && M["ps." + y] ? T("ps." + y) : String(y)); };
+      var what = x.field === "undo" ? T("chg.undo") + " " + (x.code || "")
+        : x.field === "vehicle_active" || x.field === "moved_away_on" ? T("chg." + x.field) + (x.plate ? " " + x.plate : "")
+        : T("chg." + x.field) + (x.plate ? " " + x.plate : "") + " " + v(x.from) + " → " + v(x.to);
+      ch.appendChild(el("p", null, [x.at, what, x.by].join(" ")));
+    });
+    card.appendChild(ch);
+
     var cs = section(T("card.complaints"));
     if (!c.complaints.length) cs.appendChild(el("p", null, T("card.none")));
     c.complaints.forEach(function (x) { cs.appendChild(el("p", "bad", [x.opened_on, x.category, x.description].join(" "))); });
     card.appendChild(cs);
 
     renderScript(t.script);
+    var vsel = $("f-vehicle");
+    vsel.textContent = "";
+    c.vehicles.filter(function (v) { return v.active; }).forEach(function (v) {
+      var o = el("option", null, [v.plate, v.brand, v.model].join(" ").trim() || v.vin);
+      o.value = v.id;
+      vsel.appendChild(o);
+    });
   }
 
   // The script's texts are plain text: they are shown with textContent (el), never as HTML.
@@ -324,6 +377,12 @@
     show(".when-complaint", eff === "complaint");
     show(".when-reached", reached);
     show(".when-answered", answered && code !== "");
+    // The car a stated mileage or "no longer owns the car" is about: asked when there are several.
+    var cars = $("f-vehicle").options.length;
+    // A script that asks the mileage itself (question mileage) needs no second box.
+    var asked = !!document.querySelector('fieldset[data-qid="mileage"]');
+    show(".when-mileage", reached && cars > 0 && !asked && code !== "not_owner" && code !== "moved_away");
+    show(".when-vehicle", cars > 1 && (code === "not_owner" || (reached && ($("f-mileage").value !== "" || asked))));
   }
 
   // pickOutcome chooses the outcome of number key k and moves on to what it needs.
@@ -390,6 +449,8 @@
       callback_mine: $("f-mine").checked, complaint_category: $("f-complaint").value,
       do_not_call: $("f-dnc").checked, dnc_confirmed: dnc, sms_opt_out: $("f-sms-out").checked, notes: $("f-notes").value, answers: answers()
     };
+    if (!$("f-mileage").closest("label").hidden && $("f-mileage").value !== "") pending.mileage = Number($("f-mileage").value);
+    if ($("f-vehicle").value && !$("f-vehicle").closest("label").hidden) pending.vehicle_id = Number($("f-vehicle").value);
     // label is for this screen only (the server ignores it): whom and what was saved.
     pending.label = (state.task.card ? state.task.card.salutation + " · " : "") + $("f-code").selectedOptions[0].textContent;
     savePending();
@@ -416,6 +477,8 @@
   $("btn-hangup").addEventListener("click", hangup);
   $("mode").addEventListener("change", function () { if (state && state.status === "ready") ready(); });
   $("f-code").addEventListener("change", showWhen);
+  $("f-mileage").addEventListener("input", showWhen);
+  $("btn-undo").addEventListener("click", undo);
   $("outcome").addEventListener("submit", submitOutcome);
   $("skip-form").addEventListener("submit", function (e) {
     if (!$("skip-reason").value) { e.preventDefault(); $("skip-reason").focus(); return; }
@@ -432,6 +495,7 @@
     var keys = { F2: ready, F3: pause, F5: call, F6: skip, F8: hangup };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); return; }
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submitOutcome(); return; }
+    if ((e.key === "z" || e.key === "Z") && (e.ctrlKey || e.metaKey) && !typing(e.target) && undoID) { e.preventDefault(); undo(); return; }
     if (/^[0-9]$/.test(e.key) && !e.ctrlKey && !e.altKey && !e.metaKey && state && state.phase === "wrapup" && !typing(e.target)) {
       e.preventDefault();
       var f = e.target.closest ? e.target.closest("fieldset.q") : null;
