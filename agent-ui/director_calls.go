@@ -14,8 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/telephony/media"
 )
 
 // customPlans runs queries as unnamed prepared statements, so Postgres plans each one
@@ -89,6 +91,9 @@ func (h *handler) parseCallFilter(r *http.Request) (callFilter, error) {
 		p.MinSecs = &v
 	}
 	p.Campaign, p.Outcome, f.Customer = formText(r, "campaign"), formText(r, "outcome"), formText(r, "customer")
+	if r.FormValue("quality") == "poor" {
+		p.BelowMos = pgtype.Float4{Float32: media.PoorMOS, Valid: true}
+	}
 	p.MaxRows = callsPageSize + 1
 	return f, nil
 }
@@ -122,7 +127,7 @@ func searchCalls(ctx context.Context, db store.DBTX, p store.DirectorListCallsPa
 // an outcome other than notCalled).
 func (h *handler) listSkips(ctx context.Context, f callFilter) ([]store.DirectorListSkipsRow, error) {
 	p := f.DirectorListCallsParams
-	if p.SipStatus != nil || p.MinSecs != nil || (p.Outcome != nil && *p.Outcome != notCalled) {
+	if p.SipStatus != nil || p.MinSecs != nil || p.BelowMos.Valid || (p.Outcome != nil && *p.Outcome != notCalled) {
 		return nil, nil
 	}
 	q := store.New(customPlans{h.deps.DB})
@@ -435,6 +440,7 @@ func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
 		camps = append(camps, campaignName(r, x))
 	}
 	data["Campaigns"] = camps
+	data["Quality"] = callQuality(lang, c)
 	if c.CustomerID != nil {
 		cust, err := h.q().GetDealerCustomer(ctx, store.GetDealerCustomerParams{ID: *c.CustomerID, DealerID: u.DealerID})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -519,4 +525,47 @@ func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
 	data["Saved"] = r.FormValue("saved") == "1"
 	data["Recording"] = "/director/recordings/" + strconv.FormatInt(c.ID, 10)
 	h.renderDirector(w, r, "director_call.html", data)
+}
+
+// qualityRow is one side's audio quality on the call page.
+type qualityRow struct {
+	Side, Label, Packets, Lost, LossPct, Jitter, RTT, MOS string
+	Poor                                                  bool
+}
+
+// callQuality lists the sides of c that sent audio, as the gateway received them.
+func callQuality(lang string, c store.DirectorGetCallRow) []qualityRow {
+	var rows []qualityRow
+	for _, s := range []struct {
+		side          string
+		packets, lost *int64
+		jitter, rtt   pgtype.Float4
+		mos           pgtype.Float4
+	}{
+		{"customer", c.CustomerPackets, c.CustomerLost, c.CustomerJitterMs, c.CustomerRttMs, c.CustomerMos},
+		{"agent", c.AgentPackets, c.AgentLost, c.AgentJitterMs, c.AgentRttMs, c.AgentMos},
+	} {
+		if s.packets == nil || !s.mos.Valid {
+			continue
+		}
+		row := qualityRow{Side: s.side, Label: dword(lang, "q_"+s.side), Packets: fmt.Sprint(*s.packets),
+			Jitter: "–", RTT: "–", MOS: fmt.Sprintf("%.2f", s.mos.Float32), Poor: s.mos.Float32 < media.PoorMOS}
+		lost := int64(0)
+		if s.lost != nil {
+			lost = *s.lost
+		}
+		row.Lost = fmt.Sprint(lost)
+		row.LossPct = "0%"
+		if n := *s.packets + lost; n > 0 {
+			row.LossPct = fmt.Sprintf("%.1f%%", 100*float64(lost)/float64(n))
+		}
+		if s.jitter.Valid {
+			row.Jitter = fmt.Sprintf("%.1f", s.jitter.Float32)
+		}
+		if s.rtt.Valid {
+			row.RTT = fmt.Sprintf("%.1f", s.rtt.Float32)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const directorAgentProductivity = `-- name: DirectorAgentProductivity :many
@@ -450,7 +452,7 @@ func (q *Queries) DirectorFirstMaintenance(ctx context.Context, arg DirectorFirs
 }
 
 const directorGetCall = `-- name: DirectorGetCall :one
-SELECT a.id, a.dealer_id, a.task_id, a.customer_id, a.agent_user_id, a.kind, a.call_id, a.trunk, a.from_uri, a.to_number, a.invite_at, a.ring_at, a.answer_at, a.end_at, a.sip_status, a.sip_reason, a.hangup_by, a.outcome, a.dtmf, a.recording_path, a.created_at, a.recording_purged_at, COALESCE(u.display_name, u.username, '')::text AS agent_name,
+SELECT a.id, a.dealer_id, a.task_id, a.customer_id, a.agent_user_id, a.kind, a.call_id, a.trunk, a.from_uri, a.to_number, a.invite_at, a.ring_at, a.answer_at, a.end_at, a.sip_status, a.sip_reason, a.hangup_by, a.outcome, a.dtmf, a.recording_path, a.created_at, a.recording_purged_at, a.customer_packets, a.customer_lost, a.customer_jitter_ms, a.customer_rtt_ms, a.customer_mos, a.agent_packets, a.agent_lost, a.agent_jitter_ms, a.agent_rtt_ms, a.agent_mos, a.mos, COALESCE(u.display_name, u.username, '')::text AS agent_name,
        COALESCE(t.campaigns, '{}')::text[] AS campaigns, COALESCE(t.status, '')::text AS task_status
 FROM call_attempts a
 LEFT JOIN users u ON u.id = a.agent_user_id
@@ -464,31 +466,42 @@ type DirectorGetCallParams struct {
 }
 
 type DirectorGetCallRow struct {
-	ID                int64      `json:"id"`
-	DealerID          *int64     `json:"dealer_id"`
-	TaskID            *int64     `json:"task_id"`
-	CustomerID        *int64     `json:"customer_id"`
-	AgentUserID       *int64     `json:"agent_user_id"`
-	Kind              string     `json:"kind"`
-	CallID            string     `json:"call_id"`
-	Trunk             string     `json:"trunk"`
-	FromUri           string     `json:"from_uri"`
-	ToNumber          string     `json:"to_number"`
-	InviteAt          time.Time  `json:"invite_at"`
-	RingAt            *time.Time `json:"ring_at"`
-	AnswerAt          *time.Time `json:"answer_at"`
-	EndAt             *time.Time `json:"end_at"`
-	SipStatus         int32      `json:"sip_status"`
-	SipReason         string     `json:"sip_reason"`
-	HangupBy          string     `json:"hangup_by"`
-	Outcome           string     `json:"outcome"`
-	Dtmf              string     `json:"dtmf"`
-	RecordingPath     string     `json:"recording_path"`
-	CreatedAt         time.Time  `json:"created_at"`
-	RecordingPurgedAt *time.Time `json:"recording_purged_at"`
-	AgentName         string     `json:"agent_name"`
-	Campaigns         []string   `json:"campaigns"`
-	TaskStatus        string     `json:"task_status"`
+	ID                int64         `json:"id"`
+	DealerID          *int64        `json:"dealer_id"`
+	TaskID            *int64        `json:"task_id"`
+	CustomerID        *int64        `json:"customer_id"`
+	AgentUserID       *int64        `json:"agent_user_id"`
+	Kind              string        `json:"kind"`
+	CallID            string        `json:"call_id"`
+	Trunk             string        `json:"trunk"`
+	FromUri           string        `json:"from_uri"`
+	ToNumber          string        `json:"to_number"`
+	InviteAt          time.Time     `json:"invite_at"`
+	RingAt            *time.Time    `json:"ring_at"`
+	AnswerAt          *time.Time    `json:"answer_at"`
+	EndAt             *time.Time    `json:"end_at"`
+	SipStatus         int32         `json:"sip_status"`
+	SipReason         string        `json:"sip_reason"`
+	HangupBy          string        `json:"hangup_by"`
+	Outcome           string        `json:"outcome"`
+	Dtmf              string        `json:"dtmf"`
+	RecordingPath     string        `json:"recording_path"`
+	CreatedAt         time.Time     `json:"created_at"`
+	RecordingPurgedAt *time.Time    `json:"recording_purged_at"`
+	CustomerPackets   *int64        `json:"customer_packets"`
+	CustomerLost      *int64        `json:"customer_lost"`
+	CustomerJitterMs  pgtype.Float4 `json:"customer_jitter_ms"`
+	CustomerRttMs     pgtype.Float4 `json:"customer_rtt_ms"`
+	CustomerMos       pgtype.Float4 `json:"customer_mos"`
+	AgentPackets      *int64        `json:"agent_packets"`
+	AgentLost         *int64        `json:"agent_lost"`
+	AgentJitterMs     pgtype.Float4 `json:"agent_jitter_ms"`
+	AgentRttMs        pgtype.Float4 `json:"agent_rtt_ms"`
+	AgentMos          pgtype.Float4 `json:"agent_mos"`
+	Mos               pgtype.Float4 `json:"mos"`
+	AgentName         string        `json:"agent_name"`
+	Campaigns         []string      `json:"campaigns"`
+	TaskStatus        string        `json:"task_status"`
 }
 
 func (q *Queries) DirectorGetCall(ctx context.Context, arg DirectorGetCallParams) (DirectorGetCallRow, error) {
@@ -517,6 +530,17 @@ func (q *Queries) DirectorGetCall(ctx context.Context, arg DirectorGetCallParams
 		&i.RecordingPath,
 		&i.CreatedAt,
 		&i.RecordingPurgedAt,
+		&i.CustomerPackets,
+		&i.CustomerLost,
+		&i.CustomerJitterMs,
+		&i.CustomerRttMs,
+		&i.CustomerMos,
+		&i.AgentPackets,
+		&i.AgentLost,
+		&i.AgentJitterMs,
+		&i.AgentRttMs,
+		&i.AgentMos,
+		&i.Mos,
 		&i.AgentName,
 		&i.Campaigns,
 		&i.TaskStatus,
@@ -711,6 +735,7 @@ WHERE a.dealer_id = $2
         WHERE y.dealer_id = $2 AND y.code = $11::text
           AND y.created_at >= $3 AND y.created_at < $12::timestamptz))
   AND ($13::bigint[] IS NULL OR a.customer_id = ANY($13::bigint[]))
+  AND ($14::real IS NULL OR a.mos < $14::real)
 UNION ALL
 SELECT -x.id, x.created_at, NULL::timestamptz, NULL::timestamptz, 0, ''::text,
        ''::text, NULL::timestamptz, x.agent_user_id, t.customer_id, x.task_id,
@@ -721,10 +746,11 @@ FROM call_outcomes x
 JOIN call_tasks t ON t.id = x.task_id
 LEFT JOIN users u ON u.id = x.agent_user_id
 LEFT JOIN customers c ON c.id = t.customer_id
-WHERE $14::boolean AND x.dealer_id = $2 AND x.attempt_id IS NULL
+WHERE $15::boolean AND x.dealer_id = $2 AND x.attempt_id IS NULL
   AND x.created_at >= $3 AND x.created_at < $4
   AND (x.created_at, -x.id) < ($5::timestamptz, $6::bigint)
   AND $8::integer IS NULL AND $9::integer IS NULL
+  AND $14::real IS NULL
   AND ($7::bigint IS NULL OR x.agent_user_id = $7::bigint)
   AND ($10::text IS NULL OR t.campaigns @> ARRAY[$10::text])
   AND ($11::text IS NULL OR x.code = $11::text)
@@ -734,20 +760,21 @@ LIMIT $1
 `
 
 type DirectorListCallsParams struct {
-	MaxRows      int32     `json:"max_rows"`
-	DealerID     *int64    `json:"dealer_id"`
-	FromAt       time.Time `json:"from_at"`
-	ToAt         time.Time `json:"to_at"`
-	CursorAt     time.Time `json:"cursor_at"`
-	CursorID     int64     `json:"cursor_id"`
-	AgentID      *int64    `json:"agent_id"`
-	SipStatus    *int32    `json:"sip_status"`
-	MinSecs      *int32    `json:"min_secs"`
-	Campaign     *string   `json:"campaign"`
-	Outcome      *string   `json:"outcome"`
-	OutcomeUntil time.Time `json:"outcome_until"`
-	CustomerIds  []int64   `json:"customer_ids"`
-	WithUncalled bool      `json:"with_uncalled"`
+	MaxRows      int32         `json:"max_rows"`
+	DealerID     *int64        `json:"dealer_id"`
+	FromAt       time.Time     `json:"from_at"`
+	ToAt         time.Time     `json:"to_at"`
+	CursorAt     time.Time     `json:"cursor_at"`
+	CursorID     int64         `json:"cursor_id"`
+	AgentID      *int64        `json:"agent_id"`
+	SipStatus    *int32        `json:"sip_status"`
+	MinSecs      *int32        `json:"min_secs"`
+	Campaign     *string       `json:"campaign"`
+	Outcome      *string       `json:"outcome"`
+	OutcomeUntil time.Time     `json:"outcome_until"`
+	CustomerIds  []int64       `json:"customer_ids"`
+	BelowMos     pgtype.Float4 `json:"below_mos"`
+	WithUncalled bool          `json:"with_uncalled"`
 }
 
 type DirectorListCallsRow struct {
@@ -785,7 +812,8 @@ type DirectorListCallsRow struct {
 // latest outcome form (notes, appointment, complaint category, answers, script version).
 // With with_uncalled, outcomes saved without a call (skips) are records too: their id is
 // the outcome's id negated, their invite_at the time saved, and a SIP-status or talk-time
-// filter leaves them out. Run it with custom plans (the NULL filters then fold away and
+// filter leaves them out, as does below_mos (the poor quality calls: the worse side's
+// estimated MOS below it). Run it with custom plans (the NULL filters then fold away and
 // the planner picks the index).
 func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsParams) ([]DirectorListCallsRow, error) {
 	rows, err := q.db.Query(ctx, directorListCalls,
@@ -802,6 +830,7 @@ func (q *Queries) DirectorListCalls(ctx context.Context, arg DirectorListCallsPa
 		arg.Outcome,
 		arg.OutcomeUntil,
 		arg.CustomerIds,
+		arg.BelowMos,
 		arg.WithUncalled,
 	)
 	if err != nil {

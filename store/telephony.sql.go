@@ -8,6 +8,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const deleteSipBinding = `-- name: DeleteSipBinding :exec
@@ -21,7 +23,7 @@ func (q *Queries) DeleteSipBinding(ctx context.Context, username string) error {
 }
 
 const getCallAttemptByCallID = `-- name: GetCallAttemptByCallID :one
-SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at, recording_purged_at FROM call_attempts WHERE call_id = $1
+SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at, recording_purged_at, customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos, agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos FROM call_attempts WHERE call_id = $1
 `
 
 func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (CallAttempt, error) {
@@ -50,6 +52,17 @@ func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (Ca
 		&i.RecordingPath,
 		&i.CreatedAt,
 		&i.RecordingPurgedAt,
+		&i.CustomerPackets,
+		&i.CustomerLost,
+		&i.CustomerJitterMs,
+		&i.CustomerRttMs,
+		&i.CustomerMos,
+		&i.AgentPackets,
+		&i.AgentLost,
+		&i.AgentJitterMs,
+		&i.AgentRttMs,
+		&i.AgentMos,
+		&i.Mos,
 	)
 	return i, err
 }
@@ -92,41 +105,64 @@ const saveCallAttempt = `-- name: SaveCallAttempt :one
 INSERT INTO call_attempts (
     dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number,
     invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf,
-    recording_path
+    recording_path,
+    customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos,
+    agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos
 ) VALUES (
     $1, $2, $3, $4,
     $5, $6, $7, $8, $9,
     $10, $11, $12, $13,
-    $14, $15, $16, $17, $18, $19
+    $14, $15, $16, $17, $18, $19,
+    $20::bigint, $21::bigint, $22::real,
+    $23::real, $24::real,
+    $25::bigint, $26::bigint, $27::real,
+    $28::real, $29::real,
+    LEAST($24::real, $29::real)
 )
 ON CONFLICT (call_id) DO UPDATE SET
     ring_at = EXCLUDED.ring_at, answer_at = EXCLUDED.answer_at, end_at = EXCLUDED.end_at,
     sip_status = EXCLUDED.sip_status, sip_reason = EXCLUDED.sip_reason,
     hangup_by = EXCLUDED.hangup_by, outcome = EXCLUDED.outcome, dtmf = EXCLUDED.dtmf,
-    recording_path = EXCLUDED.recording_path
+    recording_path = EXCLUDED.recording_path,
+    customer_packets = EXCLUDED.customer_packets, customer_lost = EXCLUDED.customer_lost,
+    customer_jitter_ms = EXCLUDED.customer_jitter_ms, customer_rtt_ms = EXCLUDED.customer_rtt_ms,
+    customer_mos = EXCLUDED.customer_mos,
+    agent_packets = EXCLUDED.agent_packets, agent_lost = EXCLUDED.agent_lost,
+    agent_jitter_ms = EXCLUDED.agent_jitter_ms, agent_rtt_ms = EXCLUDED.agent_rtt_ms,
+    agent_mos = EXCLUDED.agent_mos, mos = EXCLUDED.mos
 RETURNING id
 `
 
 type SaveCallAttemptParams struct {
-	DealerID      *int64     `json:"dealer_id"`
-	TaskID        *int64     `json:"task_id"`
-	CustomerID    *int64     `json:"customer_id"`
-	AgentUserID   *int64     `json:"agent_user_id"`
-	Kind          string     `json:"kind"`
-	CallID        string     `json:"call_id"`
-	Trunk         string     `json:"trunk"`
-	FromUri       string     `json:"from_uri"`
-	ToNumber      string     `json:"to_number"`
-	InviteAt      time.Time  `json:"invite_at"`
-	RingAt        *time.Time `json:"ring_at"`
-	AnswerAt      *time.Time `json:"answer_at"`
-	EndAt         *time.Time `json:"end_at"`
-	SipStatus     int32      `json:"sip_status"`
-	SipReason     string     `json:"sip_reason"`
-	HangupBy      string     `json:"hangup_by"`
-	Outcome       string     `json:"outcome"`
-	Dtmf          string     `json:"dtmf"`
-	RecordingPath string     `json:"recording_path"`
+	DealerID         *int64        `json:"dealer_id"`
+	TaskID           *int64        `json:"task_id"`
+	CustomerID       *int64        `json:"customer_id"`
+	AgentUserID      *int64        `json:"agent_user_id"`
+	Kind             string        `json:"kind"`
+	CallID           string        `json:"call_id"`
+	Trunk            string        `json:"trunk"`
+	FromUri          string        `json:"from_uri"`
+	ToNumber         string        `json:"to_number"`
+	InviteAt         time.Time     `json:"invite_at"`
+	RingAt           *time.Time    `json:"ring_at"`
+	AnswerAt         *time.Time    `json:"answer_at"`
+	EndAt            *time.Time    `json:"end_at"`
+	SipStatus        int32         `json:"sip_status"`
+	SipReason        string        `json:"sip_reason"`
+	HangupBy         string        `json:"hangup_by"`
+	Outcome          string        `json:"outcome"`
+	Dtmf             string        `json:"dtmf"`
+	RecordingPath    string        `json:"recording_path"`
+	CustomerPackets  *int64        `json:"customer_packets"`
+	CustomerLost     *int64        `json:"customer_lost"`
+	CustomerJitterMs pgtype.Float4 `json:"customer_jitter_ms"`
+	CustomerRttMs    pgtype.Float4 `json:"customer_rtt_ms"`
+	CustomerMos      pgtype.Float4 `json:"customer_mos"`
+	AgentPackets     *int64        `json:"agent_packets"`
+	AgentLost        *int64        `json:"agent_lost"`
+	AgentJitterMs    pgtype.Float4 `json:"agent_jitter_ms"`
+	AgentRttMs       pgtype.Float4 `json:"agent_rtt_ms"`
+	AgentMos         pgtype.Float4 `json:"agent_mos"`
 }
 
 // Call records written by the SIP gateway (telephony).
@@ -152,6 +188,16 @@ func (q *Queries) SaveCallAttempt(ctx context.Context, arg SaveCallAttemptParams
 		arg.Outcome,
 		arg.Dtmf,
 		arg.RecordingPath,
+		arg.CustomerPackets,
+		arg.CustomerLost,
+		arg.CustomerJitterMs,
+		arg.CustomerRttMs,
+		arg.CustomerMos,
+		arg.AgentPackets,
+		arg.AgentLost,
+		arg.AgentJitterMs,
+		arg.AgentRttMs,
+		arg.AgentMos,
 	)
 	var id int64
 	err := row.Scan(&id)

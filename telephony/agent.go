@@ -47,7 +47,9 @@ func (al *agentLeg) relayEvent(pkt *rtp.Packet) {
 // stats returns what the gateway received from the agent's phone.
 func (al *agentLeg) stats() media.Stats {
 	if al.web != nil {
-		return al.web.recv.Stats()
+		s := al.web.recv.Stats()
+		s.RTT = al.web.rtt()
+		return s
 	}
 	return al.leg.media.Stats()
 }
@@ -328,13 +330,11 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 		return nil
 	}
 	before := al.stats()
-	res, err := g.Dial(ctx, p)
-	if res != nil {
+	p.agentStats = func() media.Stats {
 		after := al.stats()
-		res.AgentRTP = media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost, Jitter: after.Jitter}
-		g.cfg.Metrics.rtp("agent", res.AgentRTP)
+		return media.Stats{Packets: after.Packets - before.Packets, Lost: after.Lost - before.Lost, Jitter: after.Jitter, RTT: after.RTT}
 	}
-	return res, err
+	return g.Dial(ctx, p)
 }
 
 // ErrAgentNotRegistered means the agent's phone has no live registration.

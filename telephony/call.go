@@ -50,6 +50,9 @@ type DialParams struct {
 	// bridge, set by DialAgent, connects the answered call to the agent's leg at once,
 	// before any goroutine is started for the call.
 	bridge func(c *Call)
+	// agentStats, set by DialAgent, measures the agent's side when the call ends (before
+	// the record is stored).
+	agentStats func() media.Stats
 }
 
 // Call is an answered call, handed to DialParams.OnAnswer.
@@ -245,6 +248,17 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 		res.EndAt = time.Now()
 	}
 	res.CustomerRTP = sess.Stats()
+	if res.CustomerRTP.Packets > 0 {
+		q := media.QualityOf(res.CustomerRTP)
+		res.CustomerQuality = &q
+	}
+	if p.agentStats != nil {
+		res.AgentRTP = p.agentStats()
+		if res.AgentRTP.Packets > 0 {
+			q := media.QualityOf(res.AgentRTP)
+			res.AgentQuality = &q
+		}
+	}
 	if res.Outcome == "" {
 		res.Outcome = OutcomeForStatus(res.SIPStatus)
 	}

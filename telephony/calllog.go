@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/huifang/huifang/store"
 )
 
@@ -24,7 +26,7 @@ func NewStoreCallLog(db store.DBTX) *StoreCallLog { return &StoreCallLog{q: stor
 
 // SaveCall writes r as one row of call_attempts, keyed by its Call-ID.
 func (s *StoreCallLog) SaveCall(ctx context.Context, r *CallResult) error {
-	_, err := s.q.SaveCallAttempt(ctx, store.SaveCallAttemptParams{
+	p := store.SaveCallAttemptParams{
 		DealerID:      optID(r.Meta.DealerID),
 		TaskID:        optID(r.Meta.TaskID),
 		CustomerID:    optID(r.Meta.CustomerID),
@@ -44,12 +46,36 @@ func (s *StoreCallLog) SaveCall(ctx context.Context, r *CallResult) error {
 		Outcome:       string(r.Outcome),
 		Dtmf:          r.DTMF,
 		RecordingPath: r.Recording,
-	})
+	}
+	if q := r.CustomerQuality; q != nil {
+		p.CustomerPackets, p.CustomerLost = optCount(q.Packets), optCount(q.Lost)
+		p.CustomerJitterMs, p.CustomerRttMs, p.CustomerMos = ms(q.Jitter, true), ms(q.RTT, false), real4(q.MOS)
+	}
+	if q := r.AgentQuality; q != nil {
+		p.AgentPackets, p.AgentLost = optCount(q.Packets), optCount(q.Lost)
+		p.AgentJitterMs, p.AgentRttMs, p.AgentMos = ms(q.Jitter, true), ms(q.RTT, false), real4(q.MOS)
+	}
+	_, err := s.q.SaveCallAttempt(ctx, p)
 	if err != nil {
 		return fmt.Errorf("save call %s: %w", r.CallID, err)
 	}
 	return nil
 }
+
+func optCount(n uint64) *int64 {
+	v := int64(min(n, 1<<62))
+	return &v
+}
+
+// ms is d in milliseconds; a zero d is NULL unless zeroKnown.
+func ms(d time.Duration, zeroKnown bool) pgtype.Float4 {
+	if d == 0 && !zeroKnown {
+		return pgtype.Float4{}
+	}
+	return real4(float64(d) / float64(time.Millisecond))
+}
+
+func real4(f float64) pgtype.Float4 { return pgtype.Float4{Float32: float32(f), Valid: true} }
 
 func optID(id int64) *int64 {
 	if id == 0 {

@@ -22,6 +22,9 @@ type Metrics struct {
 	rtpLost    *prometheus.CounterVec
 	rtpDropped *prometheus.CounterVec
 	jitter     *prometheus.HistogramVec
+	mos        *prometheus.HistogramVec
+	poor       *prometheus.CounterVec
+	rtt        *prometheus.HistogramVec
 }
 
 // NewMetrics makes the gateway's series and registers them on reg.
@@ -63,7 +66,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2},
 		}, []string{"side"}),
 	}
-	reg.MustRegister(m.calls, m.setup, m.talk, m.inProgress, m.rtpPackets, m.rtpLost, m.rtpDropped, m.jitter)
+	m.mos = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "huifang_call_mos",
+		Help:    "Estimated MOS (ITU-T G.107 E-model over loss, jitter and RTCP round trip) of each call with audio, by side (customer, agent).",
+		Buckets: []float64{1.5, 2, 2.5, 3, 3.3, 3.6, 3.9, 4.1, 4.3, 4.5},
+	}, []string{"side"})
+	m.poor = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "huifang_calls_poor_quality_total",
+		Help: "Calls whose side's estimated MOS was below 3.6, by side.",
+	}, []string{"side"})
+	m.rtt = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "huifang_rtp_rtt_seconds",
+		Help:    "RTCP round-trip time (RFC 3550 section 6.4.1) at the end of each call, by side, when the peer sent reception reports.",
+		Buckets: []float64{0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8},
+	}, []string{"side"})
+	reg.MustRegister(m.calls, m.setup, m.talk, m.inProgress, m.rtpPackets, m.rtpLost, m.rtpDropped, m.jitter, m.mos, m.poor, m.rtt)
 	return m
 }
 
@@ -90,6 +107,25 @@ func (m *Metrics) callEnded(r *CallResult) {
 		m.talk.WithLabelValues(r.Kind).Observe(r.TalkDuration().Seconds())
 	}
 	m.rtp("customer", r.CustomerRTP)
+	m.quality("customer", r.CustomerQuality)
+	if r.AgentQuality != nil || r.AgentRTP.Packets > 0 {
+		m.rtp("agent", r.AgentRTP)
+		m.quality("agent", r.AgentQuality)
+	}
+}
+
+// quality records one side's estimated MOS and RTCP round trip.
+func (m *Metrics) quality(side string, q *media.Quality) {
+	if q == nil {
+		return
+	}
+	m.mos.WithLabelValues(side).Observe(q.MOS)
+	if q.MOS < media.PoorMOS {
+		m.poor.WithLabelValues(side).Inc()
+	}
+	if q.RTT > 0 {
+		m.rtt.WithLabelValues(side).Observe(q.RTT.Seconds())
+	}
 }
 
 // rtp records one side's RTP of one call.

@@ -41,6 +41,10 @@ type CallResult struct {
 	// call, and the packets missing from their sequence numbers.
 	CustomerRTP media.Stats
 	AgentRTP    media.Stats
+	// CustomerQuality and AgentQuality rate each side's audio as the gateway received it
+	// (loss, jitter, RTCP round trip, E-model MOS); nil for a side that sent none.
+	CustomerQuality *media.Quality
+	AgentQuality    *media.Quality
 	// HangupBy is HangupCustomer, HangupAgent, HangupSystem, or "" when never answered.
 	HangupBy string
 	// Recording is the WAV file's path, when the call was recorded.

@@ -324,3 +324,21 @@ func (g *Gateway) WebPhoneState(username string) string {
 	}
 	return "connecting"
 }
+
+// rtt returns the round trip of the browser's current connection: the ICE candidate
+// pair's, from its connectivity and consent checks (RFC 7675), which run every few
+// seconds on the media's own path; zero when unknown.
+func (wp *webPhone) rtt() time.Duration {
+	wp.mu.Lock()
+	pc := wp.pc
+	wp.mu.Unlock()
+	if pc == nil {
+		return 0
+	}
+	for _, st := range pc.GetStats() {
+		if p, ok := st.(webrtc.ICECandidatePairStats); ok && p.Nominated && p.CurrentRoundTripTime > 0 {
+			return time.Duration(p.CurrentRoundTripTime * float64(time.Second))
+		}
+	}
+	return 0
+}

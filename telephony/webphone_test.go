@@ -11,6 +11,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
 	"github.com/huifang/huifang/telephony/media"
 )
 
@@ -128,9 +130,10 @@ func (w *webClient) close() {
 // hears the customer. Mid-call the browser reconnects (a page reload: a new peer
 // connection under the same leg) and the call goes on and is recorded to its end.
 func TestWebPhoneBridgeAndReconnect(t *testing.T) {
-	c := newTestCarrier(t, simCarrierAnswering(3*time.Second))
-	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI()}, RecordingsDir: t.TempDir()})
-	w := dialWeb(t, g, "w1", 7, 1000)
+	c := newTestCarrier(t, simCarrierAnswering(5*time.Second))
+	db := storetest.New(t)
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: c.URI()}, RecordingsDir: t.TempDir(), CallLog: NewStoreCallLog(db)})
+	w := dialWeb(t, g, "w1", 0, 1000) // user 0: no users row (agent_user_id is a foreign key)
 	require.Eventually(t, func() bool { return g.AgentConnected("w1") }, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, "connected", g.WebPhoneState("w1"))
 	require.False(t, g.SIPPhoneConnected("w1"))
@@ -147,7 +150,7 @@ func TestWebPhoneBridgeAndReconnect(t *testing.T) {
 	require.Eventually(t, func() bool { return w.heard.Load() > 25 }, 10*time.Second, 10*time.Millisecond, "the browser hears the customer")
 	// A reload mid-call: a new peer connection replaces the old one under the same leg.
 	heard := w.heard.Load()
-	w.connect(t, g, "w1", 7)
+	w.connect(t, g, "w1", 0)
 	require.Eventually(t, func() bool { return w.heard.Load() > heard+25 }, 10*time.Second, 10*time.Millisecond, "the call goes on after the reconnect")
 
 	var r result
@@ -160,9 +163,16 @@ func TestWebPhoneBridgeAndReconnect(t *testing.T) {
 	require.Equal(t, OutcomeAnswered, r.res.Outcome)
 	require.Equal(t, HangupCustomer, r.res.HangupBy, "the reload did not end the call")
 	require.Positive(t, r.res.AgentRTP.Packets)
+	require.NotNil(t, r.res.AgentQuality, "the browser's audio is rated")
+	require.NotNil(t, r.res.CustomerQuality)
+	require.Greater(t, r.res.AgentQuality.MOS, 4.0, "a clean loopback call")
+	require.Greater(t, r.res.CustomerQuality.MOS, 4.0)
+	require.Positive(t, r.res.AgentRTP.RTT, "the ICE round trip")
+	// The carrier's RTCP round trip needs two report intervals (its sender report, then
+	// our reception report's answer): longer than this call; media's TestRTCPRoundTrip.
 	left, right, err := media.ReadStereoWAV(r.res.Recording)
 	require.NoError(t, err)
-	require.Greater(t, len(left), 2*8000)
+	require.Greater(t, len(left), 8000)
 	// The channels by frequency: the customer's 440 Hz on the left, the browser's
 	// 1000 Hz on the right, each hardly present on the other side.
 	require.Greater(t, media.Goertzel(left, 440, 8000), 2000.0)
@@ -173,6 +183,15 @@ func TestWebPhoneBridgeAndReconnect(t *testing.T) {
 	heardPCM := append([]int16(nil), w.pcm...)
 	w.mu.Unlock()
 	require.Greater(t, media.Goertzel(heardPCM, 440, 8000), 1000.0, "the browser heard the carrier's tone")
+
+	// The quality is stored with the call record: each side's, and the worse MOS.
+	row, err := store.New(db).GetCallAttemptByCallID(context.Background(), r.res.CallID)
+	require.NoError(t, err)
+	require.True(t, row.CustomerMos.Valid && row.AgentMos.Valid && row.Mos.Valid)
+	require.InDelta(t, r.res.AgentQuality.MOS, row.AgentMos.Float32, 1e-3)
+	require.Equal(t, min(row.CustomerMos.Float32, row.AgentMos.Float32), row.Mos.Float32)
+	require.EqualValues(t, r.res.AgentRTP.Packets, *row.AgentPackets)
+	require.True(t, row.AgentRttMs.Valid, "the browser leg's round trip is stored")
 
 	g.WebPhoneEnd("w1")
 	require.False(t, g.AgentConnected("w1"))

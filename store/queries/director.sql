@@ -10,7 +10,8 @@
 -- latest outcome form (notes, appointment, complaint category, answers, script version).
 -- With with_uncalled, outcomes saved without a call (skips) are records too: their id is
 -- the outcome's id negated, their invite_at the time saved, and a SIP-status or talk-time
--- filter leaves them out. Run it with custom plans (the NULL filters then fold away and
+-- filter leaves them out, as does below_mos (the poor quality calls: the worse side's
+-- estimated MOS below it). Run it with custom plans (the NULL filters then fold away and
 -- the planner picks the index).
 SELECT a.id, a.invite_at, a.answer_at, a.end_at, a.sip_status, a.outcome AS sip_outcome,
        a.recording_path, a.recording_purged_at, a.agent_user_id, a.customer_id, a.task_id,
@@ -43,6 +44,7 @@ WHERE a.dealer_id = @dealer_id
         WHERE y.dealer_id = @dealer_id AND y.code = sqlc.narg(outcome)::text
           AND y.created_at >= @from_at AND y.created_at < @outcome_until::timestamptz))
   AND (sqlc.narg(customer_ids)::bigint[] IS NULL OR a.customer_id = ANY(sqlc.narg(customer_ids)::bigint[]))
+  AND (sqlc.narg(below_mos)::real IS NULL OR a.mos < sqlc.narg(below_mos)::real)
 UNION ALL
 SELECT -x.id, x.created_at, NULL::timestamptz, NULL::timestamptz, 0, ''::text,
        ''::text, NULL::timestamptz, x.agent_user_id, t.customer_id, x.task_id,
@@ -57,6 +59,7 @@ WHERE @with_uncalled::boolean AND x.dealer_id = @dealer_id AND x.attempt_id IS N
   AND x.created_at >= @from_at AND x.created_at < @to_at
   AND (x.created_at, -x.id) < (@cursor_at::timestamptz, @cursor_id::bigint)
   AND sqlc.narg(sip_status)::integer IS NULL AND sqlc.narg(min_secs)::integer IS NULL
+  AND sqlc.narg(below_mos)::real IS NULL
   AND (sqlc.narg(agent_id)::bigint IS NULL OR x.agent_user_id = sqlc.narg(agent_id)::bigint)
   AND (sqlc.narg(campaign)::text IS NULL OR t.campaigns @> ARRAY[sqlc.narg(campaign)::text])
   AND (sqlc.narg(outcome)::text IS NULL OR x.code = sqlc.narg(outcome)::text)

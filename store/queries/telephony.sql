@@ -5,18 +5,31 @@
 INSERT INTO call_attempts (
     dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number,
     invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf,
-    recording_path
+    recording_path,
+    customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos,
+    agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos
 ) VALUES (
     sqlc.narg(dealer_id), sqlc.narg(task_id), sqlc.narg(customer_id), sqlc.narg(agent_user_id),
     @kind, @call_id, @trunk, @from_uri, @to_number,
     @invite_at, sqlc.narg(ring_at), sqlc.narg(answer_at), sqlc.narg(end_at),
-    @sip_status, @sip_reason, @hangup_by, @outcome, @dtmf, @recording_path
+    @sip_status, @sip_reason, @hangup_by, @outcome, @dtmf, @recording_path,
+    sqlc.narg(customer_packets)::bigint, sqlc.narg(customer_lost)::bigint, sqlc.narg(customer_jitter_ms)::real,
+    sqlc.narg(customer_rtt_ms)::real, sqlc.narg(customer_mos)::real,
+    sqlc.narg(agent_packets)::bigint, sqlc.narg(agent_lost)::bigint, sqlc.narg(agent_jitter_ms)::real,
+    sqlc.narg(agent_rtt_ms)::real, sqlc.narg(agent_mos)::real,
+    LEAST(sqlc.narg(customer_mos)::real, sqlc.narg(agent_mos)::real)
 )
 ON CONFLICT (call_id) DO UPDATE SET
     ring_at = EXCLUDED.ring_at, answer_at = EXCLUDED.answer_at, end_at = EXCLUDED.end_at,
     sip_status = EXCLUDED.sip_status, sip_reason = EXCLUDED.sip_reason,
     hangup_by = EXCLUDED.hangup_by, outcome = EXCLUDED.outcome, dtmf = EXCLUDED.dtmf,
-    recording_path = EXCLUDED.recording_path
+    recording_path = EXCLUDED.recording_path,
+    customer_packets = EXCLUDED.customer_packets, customer_lost = EXCLUDED.customer_lost,
+    customer_jitter_ms = EXCLUDED.customer_jitter_ms, customer_rtt_ms = EXCLUDED.customer_rtt_ms,
+    customer_mos = EXCLUDED.customer_mos,
+    agent_packets = EXCLUDED.agent_packets, agent_lost = EXCLUDED.agent_lost,
+    agent_jitter_ms = EXCLUDED.agent_jitter_ms, agent_rtt_ms = EXCLUDED.agent_rtt_ms,
+    agent_mos = EXCLUDED.agent_mos, mos = EXCLUDED.mos
 RETURNING id;
 
 -- name: GetCallAttemptByCallID :one

@@ -44,12 +44,23 @@ type Stats struct {
 	// Dropped is the number of packets refused because they came from neither the
 	// latched source nor the address the SDP signalled (injection attempts).
 	Dropped uint64
+	// RTT is the round-trip time from the peer's last RTCP reception report about our
+	// stream (RFC 3550 section 6.4.1); zero when the peer sent none.
+	RTT time.Duration
 }
 
 // Session is one RTP endpoint of a call leg: a UDP socket, the peer's address and codec,
 // and our own sequence number, timestamp and SSRC.
 type Session struct {
 	conn *net.UDPConn
+	// rtcpConn is the RTCP socket, on the RTP port + 1.
+	rtcpConn *net.UDPConn
+	rtcpSt   rtcpState
+	rttN     atomic.Int64 // Stats.RTT in nanoseconds
+	rtcpDone chan struct{}
+	rtcpStop chan struct{}
+	// now is the clock of RTCP's timestamps (time.Now unless a test injects one).
+	now func() time.Time
 
 	// wmu serialises sending and guards the scratch buffers, so a packet costs no
 	// allocation.
@@ -109,22 +120,26 @@ func Listen(host string) (*Session, error) {
 	if ip == nil {
 		return nil, fmt.Errorf("rtp: bad host %q", host)
 	}
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
+	conn, rtcpConn, err := listenPair(ip)
 	if err != nil {
 		return nil, fmt.Errorf("rtp listen: %w", err)
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return &Session{
-		conn:    conn,
-		codec:   PCMU,
-		ssrc:    binary.BigEndian.Uint32(b[0:]),
-		seq:     binary.BigEndian.Uint16(b[4:]),
-		ts:      uint32(binary.BigEndian.Uint16(b[6:])) << 8,
-		dtmfPT:  DTMFPayloadType,
-		peerDir: SendRecv,
-		done:    make(chan struct{}),
-		ticker:  realTicker,
+		conn:     conn,
+		rtcpConn: rtcpConn,
+		rtcpDone: make(chan struct{}),
+		rtcpStop: make(chan struct{}),
+		now:      time.Now,
+		codec:    PCMU,
+		ssrc:     binary.BigEndian.Uint32(b[0:]),
+		seq:      binary.BigEndian.Uint16(b[4:]),
+		ts:       uint32(binary.BigEndian.Uint16(b[6:])) << 8,
+		dtmfPT:   DTMFPayloadType,
+		peerDir:  SendRecv,
+		done:     make(chan struct{}),
+		ticker:   realTicker,
 	}, nil
 }
 
@@ -299,6 +314,8 @@ func (s *Session) Start(h Handler) {
 	s.started = true
 	s.mu.Unlock()
 	go s.read(h)
+	go s.readRTCP()
+	go s.sendRTCPLoop()
 }
 
 func (s *Session) read(h Handler) {
@@ -366,7 +383,8 @@ func (s *Session) read(h Handler) {
 
 // Stats returns what the session received so far.
 func (s *Session) Stats() Stats {
-	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load(), Jitter: time.Duration(s.jitterN.Load()), Dropped: s.dropped.Load()}
+	return Stats{Packets: s.packets.Load(), Lost: s.lost.Load(), Jitter: time.Duration(s.jitterN.Load()), Dropped: s.dropped.Load(),
+		RTT: time.Duration(s.rttN.Load())}
 }
 
 // ErrNoRemote means the session has no peer address yet.
@@ -399,6 +417,10 @@ func (s *Session) send(pt uint8, samples uint32, marker bool, fill func(dst []by
 		Version: 2, PayloadType: pt, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: s.ssrc, Marker: marker,
 	}}
 	s.seq++
+	if remote.IsValid() {
+		s.rtcpSt.sentPackets++
+		s.rtcpSt.sentOctets += samples // one octet a sample in G.711
+	}
 	ts := s.ts
 	s.ts += samples
 	s.mu.Unlock()
@@ -557,11 +579,14 @@ func (s *Session) Close() error {
 		return nil
 	}
 	err := s.conn.Close()
+	_ = s.rtcpConn.Close()
+	close(s.rtcpStop)
 	s.mu.Lock()
 	started := s.started
 	s.mu.Unlock()
 	if started {
 		<-s.done
+		<-s.rtcpDone
 	}
 	return err
 }
