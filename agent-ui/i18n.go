@@ -113,6 +113,7 @@ var messages = map[string][2]string{
 	"err.appointment_format": {"预约到店时间格式有误", "The appointment time is not a date and time"},
 	"err.callback_format":    {"回电时间格式有误", "The callback time is not a date and time"},
 	"err.appointment_future": {"预约到店时间须晚于现在", "An appointment needs a future date and time"},
+	"err.appointment_hours":  {"预约到店时间不在接车时间内", "The appointment is outside the workshop hours"},
 	"err.callback_future":    {"回电时间须晚于现在", "A callback needs a future date and time"},
 	"err.complaint_category": {"请选择抱怨类别", "A complaint needs a category"},
 	"err.dnc_confirm":        {"勿再致电是永久的（所有活动），请先确认", "Do not call is permanent (every campaign): confirm it first"},

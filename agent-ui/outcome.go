@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 )
 
@@ -76,7 +77,18 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 	}
 	o, problem := a.checkOutcomeLocked(m)
 	if problem != "" {
-		reply(errorMsg(problem))
+		msg := errorMsg(problem)
+		if problem == "appointment_hours" && o.AppointmentAt != nil {
+			// Name the dealer's hours: the agent tells the customer.
+			if err := queue.CheckAppointmentTime(ctx, store.New(a.h.deps.DB), a.u.DealerID, "appointment_at", *o.AppointmentAt); err != nil {
+				var he *queue.WorkshopHoursError
+				if errors.As(err, &he) {
+					msg["message"] = he.Chinese()
+					msg["field"] = "appointment_at"
+				}
+			}
+		}
+		reply(msg)
 		return
 	}
 	if err := a.h.deps.Queue.RecordOutcome(ctx, o); err != nil {
@@ -181,6 +193,9 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 	switch {
 	case m.Code == "appointment" && (o.AppointmentAt == nil || o.AppointmentAt.Before(now)):
 		return Outcome{}, "appointment_future"
+	case m.Code == "appointment" && errors.Is(queue.CheckAppointmentTime(ctx, store.New(a.h.deps.DB), a.u.DealerID, "appointment_at", *o.AppointmentAt), queue.ErrOutsideWorkshopHours):
+		// Checked against the dealer's workshop hours, as calls are against the window.
+		return Outcome{AppointmentAt: o.AppointmentAt}, "appointment_hours"
 	case effect == "callback" && (o.CallbackAt == nil || o.CallbackAt.Before(now)):
 		return Outcome{}, "callback_future"
 	case effect == "complaint" && o.ComplaintCategory == "":

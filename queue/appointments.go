@@ -14,6 +14,9 @@ import (
 // rescheduled by it (docs/domain.md, "After the call"). The outcome form has no kind or
 // advisor yet, so the kind is "other".
 func (e effector) bookFromCall(ctx context.Context, task store.LockCallTaskRow, outcomeID int64, at time.Time, agent *int64) error {
+	if err := CheckAppointmentTime(ctx, e.q, e.dealerID, "appointment_at", at); err != nil {
+		return err
+	}
 	day, err := e.q.LocalDay(ctx, store.LocalDayParams{At: at, DealerID: e.dealerID})
 	if err != nil {
 		return fmt.Errorf("appointment day: %w", err)

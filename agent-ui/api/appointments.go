@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/importer"
 	phonenum "github.com/huifang/huifang/store/phone"
@@ -78,6 +79,17 @@ func (s *Server) appointment(ctx context.Context, c *caller, in appointmentIn) (
 	at, err := parseInstant(in.At, c.Loc)
 	if err != nil {
 		return out, invalid("at", "at %q: %v", in.At, err)
+	}
+	if at.After(s.cfg.Now()) {
+		// A booking is checked against the dealer's workshop hours; history (past days)
+		// is loaded as it was.
+		if err := queue.CheckAppointmentTime(ctx, store.New(s.db), c.DealerID, "at", at); err != nil {
+			var he *queue.WorkshopHoursError
+			if errors.As(err, &he) {
+				return out, invalid("at", "at %s is outside the dealer's workshop hours (%s)", in.At, he.Hours)
+			}
+			return out, fmt.Errorf("appointment: %w", err)
+		}
 	}
 	if !appointmentKinds[in.Kind] {
 		return out, invalid("kind", "kind %q is not one of maintenance, repair, inspection, test_drive, other", in.Kind)

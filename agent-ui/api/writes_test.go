@@ -163,12 +163,17 @@ func TestAppointmentsAndProspects(t *testing.T) {
 		{map[string]any{"external_id": "A-2", "phone": "13900000001", "at": "2026-11-25 10:30", "kind": "wash"}, "kind"},
 		{map[string]any{"external_id": "A-2", "phone": "13911111111", "at": "2026-11-25 10:30", "kind": "repair"}, "phone"},
 		{map[string]any{"external_id": "A-2", "phone": "13900000001", "at": "tomorrow", "kind": "repair"}, "at"},
+		// Outside the workshop hours (08:30-17:30 by default): refused, nothing stored.
+		{map[string]any{"external_id": "A-2", "phone": "13900000001", "at": "2026-11-28 02:30", "kind": "repair"}, "at"},
+		{map[string]any{"external_id": "A-2", "phone": "13900000001", "at": "2026-11-28 17:45", "kind": "repair"}, "at"},
 	} {
 		st, out = b.post("/api/v1/appointments", tc.body)
 		require.Equal(t, http.StatusBadRequest, st)
 		_, field := errField(out)
 		require.Equal(t, tc.field, field)
 	}
+
+	require.Equal(t, 0, b.count(`SELECT count(*) FROM appointments WHERE day = '2026-11-28'`))
 
 	st, _, out = b.call(http.MethodGet, "/api/v1/appointments?day=2026-11-26", b.key, nil)
 	require.Equal(t, 200, st)

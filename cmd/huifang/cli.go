@@ -53,6 +53,7 @@ func commands() []command {
 		{name: "dealer list", summary: "print the dealers", run: cmdDealerList},
 		{name: "dealer rules", summary: "print a dealer's rule settings (value, default, meaning), calling window and holidays (--dealer C [--json])", run: cmdDealerRules},
 		{name: "dealer set", summary: "change a dealer's rule settings, all or nothing (--dealer C KEY=VALUE [KEY=VALUE...] | --reset KEY[,KEY...])", run: cmdDealerSet},
+		{name: "dealer workshop", summary: "set a dealer's workshop hours, which appointments are checked against (--dealer C --hours 08:30-17:30 [--days 1-7])", run: cmdDealerWorkshop},
 		{name: "dealer window", summary: "set a dealer's calling window (--dealer C --hours 09:00-20:30 [--same-day-end 21:00])", run: cmdDealerWindow},
 		{name: "dealer holiday add", summary: "list a day as a dealer's holiday: no calls (--dealer C --day 2026-10-01 [--name 国庆])", run: cmdDealerHolidayAdd},
 		{name: "dealer holiday remove", summary: "take a day off a dealer's holidays (--dealer C --day 2026-10-01)", run: cmdDealerHolidayRemove},

@@ -268,3 +268,38 @@ func cmdDealerHolidayList(ctx context.Context, env *cliEnv, args []string) error
 	}
 	return tw.Flush()
 }
+
+// cmdDealerWorkshop sets a dealer's workshop hours (接车时间), which appointments are
+// checked against.
+func cmdDealerWorkshop(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "dealer workshop")
+	dealer := dealerFlag(fs)
+	hours := fs.String("hours", "", "the workshop hours as HH:MM-HH:MM, such as 08:30-17:30 (required)")
+	days := fs.String("days", "1-7", "the open days, ISO weekdays (1 Monday .. 7 Sunday), such as 1-6 or 1-5,7")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	open, closing, ok := strings.Cut(*hours, "-")
+	if !ok {
+		return fmt.Errorf("%w: --hours is required, such as --hours 08:30-17:30", errUsage)
+	}
+	d, err := queue.ParseWorkshopDays(*days)
+	if err != nil {
+		return ruleError(err)
+	}
+	pool, dl, err := openDealer(ctx, env, *dealer)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	h := queue.WorkshopHours{Open: open, Close: closing, Days: d}
+	if err := queue.SaveWorkshopHours(ctx, pool, dl.ID, h, 0); err != nil {
+		return ruleError(err)
+	}
+	saved, err := queue.LoadWorkshopHours(ctx, store.New(pool), dl.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "dealer %s: workshop hours %s\n", dl.Code, saved)
+	return nil
+}

@@ -51,6 +51,9 @@ func TestDealerRulesCommands(t *testing.T) {
 		{"window 25:00", []string{"window", "--dealer", "R1", "--hours", "09:00-25:00"}, 2, `calling window end "25:00"`},
 		{"window backwards", []string{"window", "--dealer", "R1", "--hours", "20:30-09:00"}, 2, "ends before it starts"},
 		{"window same-day early", []string{"window", "--dealer", "R1", "--hours", "09:00-20:30", "--same-day-end", "20:00"}, 2, "same-day visit window end 20:00 is before"},
+		{"workshop", []string{"workshop", "--dealer", "R1", "--hours", "08:00-18:00", "--days", "1-6"}, 0, "workshop hours 08:00-18:00 Mon,Tue,Wed,Thu,Fri,Sat"},
+		{"workshop backwards", []string{"workshop", "--dealer", "R1", "--hours", "18:00-08:00"}, 2, "is not before close"},
+		{"workshop day 8", []string{"workshop", "--dealer", "R1", "--hours", "08:00-18:00", "--days", "1-8"}, 2, "day 8"},
 		{"window no hours", []string{"window", "--dealer", "R1"}, 2, "--hours is required"},
 		{"holiday add", []string{"holiday", "add", "--dealer", "R1", "--day", "2026-10-01", "--name", "国庆"}, 0, "2026-10-01 国庆 is a holiday"},
 		{"holiday again", []string{"holiday", "add", "--dealer", "R1", "--day", "2026-10-01", "--name", "国庆节"}, 0, "was already a holiday"},
@@ -80,7 +83,9 @@ func TestDealerRulesCommands(t *testing.T) {
 	require.Equal(t, 1, count(`SELECT count(*) FROM campaign_settings WHERE dealer_id = $1`))
 	require.Equal(t, 2, count(`SELECT count(*) FROM outbox WHERE dealer_id = $1 AND task_type = 'queue:build'`), "a set and a reset each ask for a rebuild")
 	require.Equal(t, 1, count(`SELECT count(*) FROM audit_log WHERE dealer_id = $1 AND action = 'call_window.save'`))
-	require.Equal(t, 7, count(`SELECT count(*) FROM audit_log WHERE dealer_id = $1 AND user_id IS NULL AND detail->>'source' = 'cli'`))
+	require.Equal(t, 1, count(`SELECT count(*) FROM audit_log WHERE dealer_id = $1 AND action = 'workshop_hours.save'`))
+	require.Equal(t, 1, count(`SELECT count(*) FROM dealers WHERE id = $1 AND workshop_open = '08:00' AND workshop_close = '18:00' AND workshop_days = '{1,2,3,4,5,6}'`))
+	require.Equal(t, 8, count(`SELECT count(*) FROM audit_log WHERE dealer_id = $1 AND user_id IS NULL AND detail->>'source' = 'cli'`))
 	var n int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM campaign_settings WHERE dealer_id = $1`, other.ID).Scan(&n))
 	require.Zero(t, n, "another dealer is untouched")
