@@ -103,7 +103,7 @@ func BenchmarkConsoleLoad(b *testing.B) {
 	tq := &timedQueue{Queue: &testQueue{db: db}}
 	srv := httptest.NewUnstartedServer(nil)
 	c, err := New(Config{PublicURL: "http://" + srv.Listener.Addr().String(), TakeRetry: time.Hour},
-		Deps{DB: db, Queue: tq, Dialer: newFakeDialer(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Deps{DB: db, Queue: tq, Figures: testFigures{db: db}, Dialer: newFakeDialer(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(b, err)
 	srv.Config.Handler = c.Handler()
 	srv.Start()

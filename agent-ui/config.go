@@ -138,6 +138,9 @@ type Deps struct {
 	// WebPhone connects agents' browsers as their phones (WebRTC); nil turns the
 	// browser phone off.
 	WebPhone WebPhone
+	// Figures computes the figures that follow the queue's rules (the maintenance
+	// schedule); required for the KPI and due-not-come pages.
+	Figures Figures
 	// Scripts gives the dealers' scripts; nil means scripts.NewLibrary(DB).
 	Scripts *scripts.Library
 	// Log receives the console's logs; nil means slog.Default().

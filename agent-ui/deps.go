@@ -236,3 +236,34 @@ type ICEServer struct {
 // ErrSIPPhoneConnected is returned by WebPhone.Offer when the agent's SIP phone is
 // connected: the agent keeps using it.
 var ErrSIPPhoneConnected = errors.New("agentui: the agent's SIP phone is connected")
+
+// Figures computes the figures whose definitions follow the queue's own rules, so a figure
+// counts exactly what the queue calls (cmd plugs in the queue's maintenance schedule).
+type Figures interface {
+	// FirstMaintenance lists the vehicles whose first maintenance fell due in [from, to] by
+	// the dealer's rule (time or projected mileage, the dealer's settings) and whether a
+	// maintenance visit came by due + the grace days.
+	FirstMaintenance(ctx context.Context, dealerID int64, from, to time.Time) ([]FirstMaintenanceDue, error)
+	// DueNotCome lists the owner vehicles of the month-end list (应进未进) worked in month
+	// (its first day): due by the 1st as known on the day before, not come since, up to asOf.
+	DueNotCome(ctx context.Context, dealerID int64, month, asOf time.Time) ([]DueVehicle, error)
+}
+
+// FirstMaintenanceDue is one vehicle of the first-maintenance return rate.
+type FirstMaintenanceDue struct {
+	VehicleID, CustomerID int64
+	Delivery, Due         time.Time
+	ByMileage             bool
+	// Came is the day of the first maintenance visit within the window, or nil.
+	Came *time.Time
+}
+
+// DueVehicle is one vehicle of the due-not-come list.
+type DueVehicle struct {
+	VehicleID, CustomerID int64
+	LastMaintenance       *time.Time
+	// MaintenanceCount is the maintenance visits so far: 0 means the first is due.
+	MaintenanceCount int
+	Due              time.Time
+}
+

@@ -2,6 +2,7 @@ package agentui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -15,8 +16,9 @@ import (
 
 // kpis are the director's figures over a range of days. The definitions:
 //   - first-maintenance return rate (首保进场率): of the vehicles whose first-maintenance
-//     window closed in the range (due at delivery + 6 months, closing 30 days later), the
-//     share with a maintenance visit between delivery and the close;
+//     window closed in the range (due by the dealer's rule, time or projected mileage, as
+//     the queue's own schedule computes it; closing first_maintenance_grace days later),
+//     the share with a maintenance visit between delivery and the close (Figures);
 //   - contact rate: of the tasks called in the range, the share with an outcome in the
 //     range that reached the customer (outcome_codes.reached);
 //   - booking rate: of those reached, the share with an appointment booked;
@@ -39,11 +41,68 @@ type kpis struct {
 	KeyProspects              []keyProspectLine
 	Grades                    []countOf
 
-	firstRows  []store.DirectorFirstMaintenanceRow
+	firstRows  []firstMaintenanceRow
 	taskRows   []store.DirectorTasksCalledRow
 	closedRows []store.DirectorProspectsClosedRow
 	keyRows    []store.DirectorKeyProspectsRow
 	gradeRows  []store.DirectorGradeCustomersRow
+}
+
+// firstMaintenanceRow is a vehicle of the first-maintenance return rate with its customer.
+type firstMaintenanceRow struct {
+	CustomerID                  int64
+	CustomerName, CustomerTitle string
+	Plate, Model                string
+	DeliveryDay, DueDay         time.Time
+	ByMileage, Came             bool
+	CameDay                     string
+}
+
+// firstMaintenanceRows reads the first-maintenance return rate's vehicles from fig and
+// their customers' names.
+func firstMaintenanceRows(ctx context.Context, q *store.Queries, db store.DBTX, fig Figures, dealerID int64, rg dayRange) ([]firstMaintenanceRow, error) {
+	if fig == nil {
+		return nil, errors.New("no figures: the console needs Deps.Figures")
+	}
+	due, err := fig.FirstMaintenance(ctx, dealerID, dateOnly(rg.From), dateOnly(rg.To))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(due))
+	for i, d := range due {
+		ids[i] = d.VehicleID
+	}
+	rows, err := db.Query(ctx, `SELECT v.id, c.name, c.title, v.plate, v.model FROM vehicles v JOIN customers c ON c.id = v.customer_id
+		WHERE v.id = ANY($1) AND v.dealer_id = $2`, ids, dealerID)
+	if err != nil {
+		return nil, err
+	}
+	type names struct{ name, title, plate, model string }
+	byID := map[int64]names{}
+	for rows.Next() {
+		var id int64
+		var n names
+		if err := rows.Scan(&id, &n.name, &n.title, &n.plate, &n.model); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[id] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]firstMaintenanceRow, 0, len(due))
+	for _, d := range due {
+		n := byID[d.VehicleID]
+		r := firstMaintenanceRow{CustomerID: d.CustomerID, CustomerName: n.name, CustomerTitle: n.title, Plate: n.plate, Model: n.model,
+			DeliveryDay: d.Delivery, DueDay: d.Due, ByMileage: d.ByMileage, Came: d.Came != nil}
+		if d.Came != nil {
+			r.CameDay = d.Came.Format(dayLayout)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // countOf is a named count.
@@ -95,11 +154,11 @@ func sortedCounts(m map[string]int64) []countOf {
 }
 
 // computeKPIs reads and sums the figures of one dealer over rg (days in zone tz).
-func computeKPIs(ctx context.Context, q *store.Queries, dealerID int64, tz string, rg dayRange) (*kpis, error) {
+func computeKPIs(ctx context.Context, q *store.Queries, db store.DBTX, fig Figures, dealerID int64, tz string, rg dayRange) (*kpis, error) {
 	k := &kpis{}
 	var err error
 	fromDay, toDay := dateOnly(rg.From), dateOnly(rg.To)
-	if k.firstRows, err = q.DirectorFirstMaintenance(ctx, store.DirectorFirstMaintenanceParams{DealerID: dealerID, FromDay: fromDay, ToDay: toDay}); err != nil {
+	if k.firstRows, err = firstMaintenanceRows(ctx, q, db, fig, dealerID, rg); err != nil {
 		return nil, fmt.Errorf("kpi first maintenance: %w", err)
 	}
 	for _, x := range k.firstRows {
@@ -231,7 +290,7 @@ func (h *handler) directorKPI(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	k, err := computeKPIs(r.Context(), h.q(), u.DealerID, u.location().String(), rg)
+	k, err := computeKPIs(r.Context(), h.q(), h.deps.DB, h.deps.Figures, u.DealerID, u.location().String(), rg)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -323,7 +382,7 @@ func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	k, err := computeKPIs(r.Context(), h.q(), u.DealerID, u.location().String(), rg)
+	k, err := computeKPIs(r.Context(), h.q(), h.deps.DB, h.deps.Figures, u.DealerID, u.location().String(), rg)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -347,10 +406,15 @@ func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
 	tb := &table{Title: name + " · " + rg.From.Format(dayLayout) + " – " + rg.To.Format(dayLayout)}
 	switch name {
 	case "first_maintenance":
-		tb.Head = []string{dword(lang, "customer"), dword(lang, "plate"), dword(lang, "model"), "delivery", dword(lang, "due_day"), "came"}
+		tb.Head = []string{dword(lang, "customer"), dword(lang, "plate"), dword(lang, "model"), word(lang, "交车日", "delivery"), dword(lang, "due_day"),
+			word(lang, "依据", "by"), word(lang, "进场日", "came")}
 		for _, x := range k.firstRows {
 			if keep(x.Came) {
-				tb.add(cust(x.CustomerID, x.CustomerName, x.CustomerTitle), txt(x.Plate), txt(x.Model), txt(x.DeliveryDay.Format(dayLayout)), txt(x.DueDay.Format(dayLayout)), txt(x.CameDay))
+				by := word(lang, "时间", "time")
+				if x.ByMileage {
+					by = word(lang, "里程", "mileage")
+				}
+				tb.add(cust(x.CustomerID, x.CustomerName, x.CustomerTitle), txt(x.Plate), txt(x.Model), txt(x.DeliveryDay.Format(dayLayout)), txt(x.DueDay.Format(dayLayout)), txt(by), txt(x.CameDay))
 			}
 		}
 	case "contact", "booking", "winback":
@@ -427,8 +491,7 @@ func (h *handler) directorDueNotCome(w http.ResponseWriter, r *http.Request) {
 		}
 		start = m
 	}
-	next := start.AddDate(0, 1, 0)
-	rows, err := h.q().DirectorDueNotCome(r.Context(), store.DirectorDueNotComeParams{MonthStart: start, NextMonth: next, DealerID: u.DealerID})
+	rows, err := h.dueNotComeRows(r.Context(), u.DealerID, start, dateOnly(today))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -447,7 +510,7 @@ func (h *handler) directorDueNotCome(w http.ResponseWriter, r *http.Request) {
 			phone = maskPhone(phone)
 		}
 		tb.add(link(x.CustomerName+x.CustomerTitle, h.customerHref(r, x.CustomerName)), txt(phone), txt(x.Consultant),
-			txt(x.Plate), txt(x.Model), txt(x.LastMaintenance), txt(maintenanceName(lang, x.Maintenances)), txt(x.DueDay.Format(dayLayout)))
+			txt(x.Plate), txt(x.Model), txt(x.LastMaintenance), txt(maintenanceName(lang, int32(x.Maintenances))), txt(x.DueDay.Format(dayLayout)))
 	}
 	h.renderTable(w, r, tb, "due_not_come_"+start.Format("200601"), map[string]any{"Month": start.Format("2006-01")})
 }
@@ -466,4 +529,58 @@ func maintenanceName(lang string, n int32) string {
 		return s
 	}
 	return "定保"
+}
+
+// dueNotComeRow is a vehicle of the due-not-come list with its customer.
+type dueNotComeRow struct {
+	CustomerName, CustomerTitle, Phone, Consultant string
+	Plate, Model, LastMaintenance                  string
+	Maintenances                                   int
+	DueDay                                         time.Time
+}
+
+// dueNotComeRows is the due-not-come list worked in month (the queue's due_not_come
+// rule, through Figures) with the customers' details, by due day.
+func (h *handler) dueNotComeRows(ctx context.Context, dealerID int64, month, asOf time.Time) ([]dueNotComeRow, error) {
+	if h.deps.Figures == nil {
+		return nil, errors.New("no figures: the console needs Deps.Figures")
+	}
+	due, err := h.deps.Figures.DueNotCome(ctx, dealerID, month, asOf)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(due))
+	for i, d := range due {
+		ids[i] = d.VehicleID
+	}
+	rows, err := h.deps.DB.Query(ctx, `SELECT v.id, c.name, c.title, c.phone, c.consultant, v.plate, v.model
+		FROM vehicles v JOIN customers c ON c.id = v.customer_id WHERE v.id = ANY($1) AND v.dealer_id = $2`, ids, dealerID)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]dueNotComeRow{}
+	for rows.Next() {
+		var id int64
+		var x dueNotComeRow
+		if err := rows.Scan(&id, &x.CustomerName, &x.CustomerTitle, &x.Phone, &x.Consultant, &x.Plate, &x.Model); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[id] = x
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]dueNotComeRow, 0, len(due))
+	for _, d := range due {
+		x := byID[d.VehicleID]
+		x.Maintenances, x.DueDay = d.MaintenanceCount, d.Due
+		if d.LastMaintenance != nil {
+			x.LastMaintenance = d.LastMaintenance.Format(dayLayout)
+		}
+		out = append(out, x)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].DueDay.Before(out[j].DueDay) })
+	return out, nil
 }

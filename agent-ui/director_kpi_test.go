@@ -170,7 +170,7 @@ func TestKPIDefinitions(t *testing.T) {
 	f.build(t)
 	from, _ := time.ParseInLocation(dayLayout, "2026-10-01", f.sh)
 	to, _ := time.ParseInLocation(dayLayout, "2026-10-31", f.sh)
-	k, err := computeKPIs(context.Background(), store.New(f.db), f.dealer, "Asia/Shanghai", dayRange{From: from, To: to})
+	k, err := computeKPIs(context.Background(), store.New(f.db), f.db, testFigures{db: f.db}, f.dealer, "Asia/Shanghai", dayRange{From: from, To: to})
 	require.NoError(t, err)
 
 	require.Equal(t, [2]int64{1, 4}, [2]int64{k.FirstCame, k.FirstDue}, "first-maintenance return: came / windows closed")

@@ -273,7 +273,7 @@ func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone
 		dialer = b.dialer
 	}
 	b.queue = &testQueue{db: db, now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }}
-	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Dialer: dialer, WebPhone: phone,
+	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Figures: testFigures{db: db}, Dialer: dialer, WebPhone: phone,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }})
 	require.NoError(t, err)

@@ -49,7 +49,7 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 		TrustedProxies: d.cfg.TrustedProxies,
 		RecordingsDir:  d.cfg.RecordingsDir,
 		PromptsDir:     promptsDir(d.cfg.RecordingsDir),
-	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Dialer: dialer, WebPhone: phone, Log: d.log, RenderPrompt: renderPrompt})
+	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Figures: figuresAdapter{db: d.db}, Dialer: dialer, WebPhone: phone, Log: d.log, RenderPrompt: renderPrompt})
 	if p.err == nil {
 		p.c.Register(d.mux)
 		p.err = registerAPI(d)
@@ -158,6 +158,38 @@ func (q queueAdapter) UndoWindow(ctx context.Context, dealerID int64) (time.Dura
 		return 0, err
 	}
 	return time.Duration(r.Get("outcome_undo_seconds")) * time.Second, nil
+}
+
+// figuresAdapter is the console's Figures on the queue's maintenance schedule.
+type figuresAdapter struct {
+	db *pgxpool.Pool
+}
+
+func (f figuresAdapter) FirstMaintenance(ctx context.Context, dealerID int64, from, to time.Time) ([]agentui.FirstMaintenanceDue, error) {
+	rows, err := queue.FirstMaintenanceReturn(ctx, f.db, dealerID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agentui.FirstMaintenanceDue, len(rows))
+	for i, r := range rows {
+		out[i] = agentui.FirstMaintenanceDue{VehicleID: r.VehicleID, CustomerID: r.CustomerID, Delivery: r.Delivery, Due: r.Due, ByMileage: r.ByMileage, Came: r.Came}
+	}
+	return out, nil
+}
+
+func (f figuresAdapter) DueNotCome(ctx context.Context, dealerID int64, month, asOf time.Time) ([]agentui.DueVehicle, error) {
+	rows, err := queue.DueNotCome(ctx, f.db, dealerID, month, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agentui.DueVehicle, len(rows))
+	for i, r := range rows {
+		out[i] = agentui.DueVehicle{VehicleID: r.VehicleID, CustomerID: r.CustomerID, LastMaintenance: r.LastMaintenance, MaintenanceCount: r.MaintenanceCount}
+		if r.Due != nil {
+			out[i].Due = *r.Due
+		}
+	}
+	return out, nil
 }
 
 // consoleDialer is the console's Dialer on telephony's AgentDialer: it turns the

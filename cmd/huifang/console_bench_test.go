@@ -46,7 +46,7 @@ func BenchmarkConsoleTakeAtOnce(b *testing.B) {
 	srv := httptest.NewUnstartedServer(nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c, err := agentui.New(agentui.Config{PublicURL: "http://" + srv.Listener.Addr().String(), TakeRetry: time.Hour},
-		agentui.Deps{DB: db, Queue: queueAdapter{db: db}, Dialer: newTestConsoleDialer(db, nil, true), Log: log})
+		agentui.Deps{DB: db, Queue: queueAdapter{db: db}, Figures: figuresAdapter{db: db}, Dialer: newTestConsoleDialer(db, nil, true), Log: log})
 	require.NoError(b, err)
 	srv.Config.Handler = c.Handler()
 	srv.Start()
