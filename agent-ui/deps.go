@@ -266,4 +266,3 @@ type DueVehicle struct {
 	MaintenanceCount int
 	Due              time.Time
 }
-

@@ -96,5 +96,7 @@ func TestPauseReasonIsChecked(t *testing.T) {
 	require.Equal(t, statusReady, a.status)
 	a.mu.Unlock()
 	ws.send(map[string]any{"type": "pause", "reason": "training"})
-	ws.until("paused", func(m map[string]any) bool { return m["type"] == "state" && m["status"] == statusPaused && m["pause_reason"] == "training" })
+	ws.until("paused", func(m map[string]any) bool {
+		return m["type"] == "state" && m["status"] == statusPaused && m["pause_reason"] == "training"
+	})
 }
