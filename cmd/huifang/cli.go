@@ -15,6 +15,9 @@ import (
 type command struct {
 	// name is the word after huifang (several words for nested commands, such as "queue build").
 	name string
+	// aliases are former names that still run the command (not in the usage text): the
+	// SMS commands were "campaign ..." before a campaign came to mean a call rule only.
+	aliases []string
 	// summary is one line for the usage text.
 	summary string
 	// run executes the command with its own arguments.
@@ -37,11 +40,11 @@ func commands() []command {
 		{name: "apikey list", summary: "print a dealer's API keys, never the keys (--dealer CODE [--json])", run: cmdAPIKeyList},
 		{name: "apikey revoke", summary: "revoke a dealer's API key (--dealer CODE --id N)", run: cmdAPIKeyRevoke},
 		{name: "calls export", summary: "write a dealer's call detail records as CSV or JSON lines (--dealer CODE --from D --to D --format csv|jsonl)", run: cmdCallsExport},
-		{name: "campaign sms", summary: "start an SMS campaign (--dealer CODE --code C --template T --birthdays|--reasons R|--customers IDS)", run: cmdCampaignSMS},
-		{name: "campaign calls", summary: "start a message-call campaign (--dealer CODE --code C --prompt WAV [--prompt-text TEXT] --customers IDS)", run: cmdCampaignCalls},
-		{name: "campaign template", summary: "save a dealer's SMS template, signature or quiet hours (--dealer CODE --code C --body TEXT | --signature S | --quiet-hours 20:00-09:00)", run: cmdCampaignTemplate},
-		{name: "campaign consent", summary: "record a phone's marketing-SMS opt-in or opt-out (--dealer CODE --phone P --state opted_in|opted_out --detail WHY) or --show its history", run: cmdCampaignConsent},
-		{name: "campaign stats", summary: "SMS and message-call campaign figures (--dealer CODE [--since D] [--json])", run: cmdCampaignStats},
+		{name: "broadcast sms", aliases: []string{"campaign sms"}, summary: "start an SMS broadcast, 群发短信 (--dealer CODE --code C --template T --birthdays|--reasons R|--customers IDS)", run: cmdBroadcastSMS},
+		{name: "broadcast calls", aliases: []string{"campaign calls"}, summary: "start a recorded-message broadcast, 语音通知 (--dealer CODE --code C --prompt WAV [--prompt-text TEXT] --customers IDS)", run: cmdBroadcastCalls},
+		{name: "broadcast stats", aliases: []string{"campaign stats"}, summary: "SMS and message-call broadcast figures (--dealer CODE [--since D] [--json])", run: cmdBroadcastStats},
+		{name: "sms template", aliases: []string{"campaign template"}, summary: "save a dealer's SMS template, signature or quiet hours (--dealer CODE --code C --body TEXT | --signature S | --quiet-hours 20:00-09:00)", run: cmdSMSTemplate},
+		{name: "sms consent", aliases: []string{"campaign consent"}, summary: "record a phone's marketing-SMS opt-in or opt-out (--dealer CODE --phone P --state opted_in|opted_out --detail WHY) or --show its history", run: cmdSMSConsent},
 		{name: "import", summary: "import dealer CSV/XLSX exports (owners, visits, prospects, complaints, recalls, do-not-call)", run: cmdImport},
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
 		{name: "queue build", summary: "build a dealer's call queue as of a day (--dealer CODE [--date YYYY-MM-DD])", run: cmdQueueBuild},
@@ -105,11 +108,12 @@ func runWith(ctx context.Context, env *cliEnv, args []string) int {
 	// Longest match first: "queue build" before "queue".
 	var match *command
 	var rest []string
+	matched := 0
 	for i := range cmds {
-		words := strings.Fields(cmds[i].name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == cmds[i].name {
-			if match == nil || len(words) > len(strings.Fields(match.name)) {
-				match = &cmds[i]
+		for _, name := range append([]string{cmds[i].name}, cmds[i].aliases...) {
+			words := strings.Fields(name)
+			if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == name && len(words) > matched {
+				match, matched = &cmds[i], len(words)
 				rest = args[len(words):]
 			}
 		}

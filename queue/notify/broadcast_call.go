@@ -36,7 +36,7 @@ type MessageCallRequest struct {
 	DealerID, CampaignID, TargetID, CustomerID int64
 	// Phone is the number to call.
 	Phone string
-	// PromptPath is the campaign's prompt (8000 Hz 16-bit WAV).
+	// PromptPath is the broadcast's prompt (8000 Hz 16-bit WAV).
 	PromptPath string
 }
 
@@ -57,7 +57,7 @@ type MessageDialer interface {
 	MessageCall(ctx context.Context, r MessageCallRequest) (MessageCallResult, error)
 }
 
-// MessageCallBroadcastParams starts a message-call campaign.
+// MessageCallBroadcastParams starts a message-call broadcast.
 type MessageCallBroadcastParams struct {
 	// DealerID is the calling dealer.
 	DealerID int64
@@ -79,11 +79,11 @@ type MessageCallBroadcastResult struct {
 	Added, Suppressed int
 }
 
-// StartMessageCallBroadcast records the campaign and one target per owner: pending, or
+// StartMessageCallBroadcast records the broadcast and one target per owner: pending, or
 // suppressed for do-not-call and invalid numbers.
 func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageCallBroadcastParams) (*MessageCallBroadcastResult, error) {
 	if p.Code == "" || p.PromptPath == "" {
-		return nil, errors.New("message-call campaign: code and prompt are required")
+		return nil, errors.New("message-call broadcast: code and prompt are required")
 	}
 	res := &MessageCallBroadcastResult{}
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
@@ -96,15 +96,15 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 			DealerID: p.DealerID, Code: p.Code, Channel: "message_call", PromptPath: p.PromptPath, CreatedBy: by,
 		})
 		if err != nil {
-			return fmt.Errorf("message-call campaign %s: %w", p.Code, err)
+			return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
 		}
 		if camp.Channel != "message_call" {
-			return fmt.Errorf("message-call campaign %s: the code belongs to an SMS campaign", p.Code)
+			return fmt.Errorf("message-call broadcast %s: the code belongs to an SMS broadcast", p.Code)
 		}
 		res.CampaignID = camp.ID
 		rows, err := q.AudienceCustomers(ctx, store.AudienceCustomersParams{DealerID: p.DealerID, Ids: p.CustomerIDs})
 		if err != nil {
-			return fmt.Errorf("message-call campaign %s: %w", p.Code, err)
+			return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
 		}
 		for _, r := range rows {
 			status, result := "pending", ""
@@ -123,7 +123,7 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 				CampaignID: camp.ID, DealerID: p.DealerID, CustomerID: &id, Phone: r.Phone, Status: status, Result: result,
 			})
 			if err != nil {
-				return fmt.Errorf("message-call campaign %s: %w", p.Code, err)
+				return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
 			}
 			if n == 0 {
 				continue
@@ -247,12 +247,12 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 	return res, firstErr
 }
 
-// campaignByID reads a campaign row.
+// campaignByID reads a broadcast's row (sms_campaigns).
 func campaignByID(ctx context.Context, db *pgxpool.Pool, id int64) (store.SmsCampaign, error) {
 	var c store.SmsCampaign
 	err := db.QueryRow(ctx, `SELECT id, code, prompt_path FROM sms_campaigns WHERE id = $1`, id).Scan(&c.ID, &c.Code, &c.PromptPath)
 	if err != nil {
-		return c, fmt.Errorf("message-call campaign %d: %w", id, err)
+		return c, fmt.Errorf("message-call broadcast %d: %w", id, err)
 	}
 	return c, nil
 }

@@ -13,18 +13,18 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// SMSAudience says who an SMS campaign goes to; exactly one field is set.
+// SMSAudience says who an SMS broadcast goes to; exactly one field is set.
 type SMSAudience struct {
-	// Birthdays: the dealer's customers whose birthday is the campaign's day.
+	// Birthdays: the dealer's customers whose birthday is the broadcast's day.
 	Birthdays bool
 	// Reasons: the customers the queue gave a reason of these campaigns (such as
-	// "maintenance", "insurance") due on the campaign's day.
+	// "maintenance", "insurance") due on the broadcast's day.
 	Reasons []string
 	// CustomerIDs: these customers of the dealer.
 	CustomerIDs []int64
 }
 
-// SMSBroadcastParams starts an SMS campaign.
+// SMSBroadcastParams starts an SMS broadcast.
 type SMSBroadcastParams struct {
 	// DealerID is the sending dealer.
 	DealerID int64
@@ -55,7 +55,7 @@ type SMSBroadcastResult struct {
 	Held int
 	// Suppressed messages are recorded but not sent: do-not-call, opted out or invalid number.
 	Suppressed int
-	// Existing recipients had this campaign's message already.
+	// Existing recipients had this broadcast's message already.
 	Existing int
 	// Skipped recipients could not be rendered (a variable without a value); Errors says why.
 	Skipped int
@@ -63,7 +63,7 @@ type SMSBroadcastResult struct {
 	Errors []string
 }
 
-// recipient is one person a campaign message goes to.
+// recipient is one person a broadcast's message goes to.
 type recipient struct {
 	customerID int64
 	phone      string
@@ -81,7 +81,7 @@ type recipient struct {
 // SMSBatchSize messages.
 func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastParams) (*SMSBroadcastResult, error) {
 	if p.Code == "" || p.Template == "" {
-		return nil, errors.New("sms campaign: code and template are required")
+		return nil, errors.New("sms broadcast: code and template are required")
 	}
 	n := 0
 	if p.Audience.Birthdays {
@@ -94,7 +94,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 		n++
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("sms campaign %s: give exactly one audience (birthdays, reasons or customers)", p.Code)
+		return nil, fmt.Errorf("sms broadcast %s: give exactly one audience (birthdays, reasons or customers)", p.Code)
 	}
 	if p.Now.IsZero() {
 		p.Now = time.Now()
@@ -104,18 +104,18 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 		q := store.New(tx)
 		dealer, err := q.GetDealerSMS(ctx, p.DealerID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("sms campaign %s: no dealer %d", p.Code, p.DealerID)
+			return fmt.Errorf("sms broadcast %s: no dealer %d", p.Code, p.DealerID)
 		}
 		if err != nil {
-			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
 		loc, err := time.LoadLocation(dealer.TimeZone)
 		if err != nil {
-			return fmt.Errorf("sms campaign %s: dealer time zone %q: %w", p.Code, dealer.TimeZone, err)
+			return fmt.Errorf("sms broadcast %s: dealer time zone %q: %w", p.Code, dealer.TimeZone, err)
 		}
 		tmpl, err := LoadSMSTemplate(ctx, tx, p.DealerID, p.Template)
 		if err != nil {
-			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
 		var by *int64
 		if p.CreatedBy > 0 {
@@ -125,12 +125,12 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 			DealerID: p.DealerID, Code: p.Code, Channel: "sms", Template: tmpl.Code, CreatedBy: by,
 		})
 		if err != nil {
-			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
 		res.CampaignID = camp.ID
 		recips, err := audience(ctx, q, p, loc)
 		if err != nil {
-			return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
 		var hold *time.Time
 		if p.SendAt.After(p.Now) {
@@ -153,7 +153,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 				return nil
 			}
 			if err := q.InsertOutboxSMSBatch(ctx, store.InsertOutboxSMSBatchParams{DealerID: &p.DealerID, MessageIds: batch}); err != nil {
-				return fmt.Errorf("sms campaign %s: outbox: %w", p.Code, err)
+				return fmt.Errorf("sms broadcast %s: outbox: %w", p.Code, err)
 			}
 			batch = nil
 			return nil
@@ -172,7 +172,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 			_, parts := SMSSegments(body)
 			status, reason, err := smsGate(ctx, q, p.DealerID, r, tmpl.Kind)
 			if err != nil {
-				return fmt.Errorf("sms campaign %s: %w", p.Code, err)
+				return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 			}
 			params := store.InsertCampaignSMSParams{
 				DealerID: p.DealerID, CustomerID: &r.customerID, Phone: r.phone, Kind: tmpl.Kind, Template: tmpl.Code,
@@ -191,7 +191,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("sms campaign %s: customer %d: %w", p.Code, r.customerID, err)
+				return fmt.Errorf("sms broadcast %s: customer %d: %w", p.Code, r.customerID, err)
 			}
 			switch {
 			case status == "suppressed":
@@ -252,7 +252,7 @@ func customerVars(name, title, plate, model string) map[string]string {
 	return map[string]string{"customer": who, "name": name, "title": title, "plate": plate, "model": model}
 }
 
-// audience lists the campaign's recipients.
+// audience lists the broadcast's recipients.
 func audience(ctx context.Context, q *store.Queries, p SMSBroadcastParams, loc *time.Location) ([]recipient, error) {
 	var out []recipient
 	switch {
@@ -311,7 +311,7 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// DailySMSBroadcasts starts the automatic SMS campaigns of a dealer's day: birthday
+// DailySMSBroadcasts starts the automatic SMS broadcasts of a dealer's day: birthday
 // greetings (held until 09:00 local) and the maintenance, insurance and inspection
 // reminders for every reason the queue made due that day. Running it again the same day
 // adds nothing.

@@ -14,13 +14,13 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// TypeSMSBatch sends up to SMSBatchSize queued sms_messages rows of a campaign in one
+// TypeSMSBatch sends up to SMSBatchSize queued sms_messages rows of a broadcast in one
 // task (SMSBatchPayload): one statement claims them all, they are submitted in parallel,
 // one statement records them sent. Each message is still claimed (queued → sending)
 // before it is submitted, so a batch run twice sends nothing twice.
 const TypeSMSBatch = "sms:batch"
 
-// SMSBatchSize is how many messages a campaign puts in one TypeSMSBatch task.
+// SMSBatchSize is how many messages a broadcast puts in one TypeSMSBatch task.
 const SMSBatchSize = 100
 
 // SMSBatchPayload is the payload of a TypeSMSBatch task.

@@ -177,26 +177,26 @@ func (s *SMSSweep) confirm(ctx context.Context, q *store.Queries, m store.Strand
 	return true, nil
 }
 
-// BroadcastStats is the director's view of a dealer's automated campaigns since a time:
-// per SMS campaign and template, and per message-call campaign.
+// BroadcastStats is the director's view of a dealer's broadcasts since a time:
+// per SMS broadcast and template, and per message-call broadcast.
 type BroadcastStats struct {
-	// SMS has one row per campaign and template ("" campaign: messages outside campaigns,
+	// SMS has one row per broadcast and template ("" broadcast: messages outside broadcasts,
 	// such as the leave-store SMS).
 	SMS []store.CampaignSMSStatsRow `json:"sms"`
-	// Calls has one row per message-call campaign, with the keys pressed.
+	// Calls has one row per message-call broadcast, with the keys pressed.
 	Calls []store.CampaignCallStatsRow `json:"calls"`
 }
 
-// LoadBroadcastStats returns the campaign figures of a dealer since since.
+// LoadBroadcastStats returns the broadcast figures of a dealer since since.
 func LoadBroadcastStats(ctx context.Context, db store.DBTX, dealerID int64, since time.Time) (*BroadcastStats, error) {
 	q := store.New(db)
 	s, err := q.CampaignSMSStats(ctx, store.CampaignSMSStatsParams{DealerID: dealerID, Since: since})
 	if err != nil {
-		return nil, fmt.Errorf("campaign stats: %w", err)
+		return nil, fmt.Errorf("broadcast stats: %w", err)
 	}
 	c, err := q.CampaignCallStats(ctx, store.CampaignCallStatsParams{DealerID: dealerID, Since: since})
 	if err != nil {
-		return nil, fmt.Errorf("campaign stats: %w", err)
+		return nil, fmt.Errorf("broadcast stats: %w", err)
 	}
 	return &BroadcastStats{SMS: s, Calls: c}, nil
 }

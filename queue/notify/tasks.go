@@ -58,7 +58,7 @@ type SMS struct {
 // Sender delivers SMS messages. It is called once a message is ready (queued, not on
 // the do-not-call list, due) and records the result on the sms_messages row: 'sent' with
 // its provider and provider id, or an error for Asynq to retry. A real carrier sender
-// comes with the automated campaigns; LogSender is the development sender.
+// is a ProviderSender; LogSender is the development sender.
 type Sender interface {
 	// Send delivers msg and records that it was sent.
 	Send(ctx context.Context, msg SMS) error

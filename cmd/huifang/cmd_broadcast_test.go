@@ -13,7 +13,7 @@ import (
 	"github.com/huifang/huifang/store/storetest"
 )
 
-func TestCampaignCommands(t *testing.T) {
+func TestBroadcastCommands(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
 	var out, errb bytes.Buffer
@@ -35,23 +35,25 @@ func TestCampaignCommands(t *testing.T) {
 		require.Equal(t, 0, runWith(ctx, env, args), "%v: %s", args, errb.String())
 		return out.String()
 	}
-	require.Contains(t, run("campaign", "template", "--dealer", "CMP1", "--signature", "【命令店】"), "【命令店】")
-	o := run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。")
+	require.Contains(t, run("sms", "template", "--dealer", "CMP1", "--signature", "【命令店】"), "【命令店】")
+	o := run("sms", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。")
 	require.Contains(t, o, "【命令店】王先生，本周六店庆，欢迎光临。")
 	require.Contains(t, o, "1 SMS")
 	// The cloud provider's template code is set by its flag and kept by a save without it.
-	run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。", "--provider-code", "SMS_42")
-	run("campaign", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临！")
+	run("sms", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临。", "--provider-code", "SMS_42")
+	run("sms", "template", "--dealer", "CMP1", "--code", "offer", "--kind", "service", "--body", "{customer}，本周六店庆，欢迎光临！")
 	tmpl, err := notify.LoadSMSTemplate(ctx, db.Pool, d.ID, "offer")
 	require.NoError(t, err)
 	require.Equal(t, "SMS_42", tmpl.ProviderCode)
-	o = run("campaign", "sms", "--dealer", "CMP1", "--code", "anniv", "--template", "offer", "--customers", fmt.Sprintf("%d,%d", a, b))
+	o = run("broadcast", "sms", "--dealer", "CMP1", "--code", "anniv", "--template", "offer", "--customers", fmt.Sprintf("%d,%d", a, b))
 	require.Contains(t, o, "1 queued")
 	require.Contains(t, o, "1 suppressed")
-	o = run("campaign", "stats", "--dealer", "CMP1")
+	o = run("broadcast", "stats", "--dealer", "CMP1")
 	require.Contains(t, o, "anniv")
-	require.Equal(t, 2, runWith(ctx, env, []string{"campaign", "sms", "--dealer", "CMP1"}), "missing flags are a usage error")
-	require.NotEqual(t, 0, runWith(ctx, env, []string{"campaign", "template", "--dealer", "CMP1", "--code", "x", "--body", "{nope}"}))
+	require.Equal(t, 2, runWith(ctx, env, []string{"broadcast", "sms", "--dealer", "CMP1"}), "missing flags are a usage error")
+	require.Equal(t, 2, runWith(ctx, env, []string{"campaign", "sms", "--dealer", "CMP1"}), "the former name still runs the command")
+	require.Equal(t, 2, runWith(ctx, env, []string{"campaign", "nope"}), "an unknown command")
+	require.NotEqual(t, 0, runWith(ctx, env, []string{"sms", "template", "--dealer", "CMP1", "--code", "x", "--body", "{nope}"}))
 	require.Contains(t, errb.String(), "unknown variable {nope}")
 
 	// Quiet hours of marketing SMS: wider is saved (and audited), narrower refused.
@@ -68,23 +70,23 @@ func TestCampaignCommands(t *testing.T) {
 		{"20:00", "give start-end as HH:MM-HH:MM"},
 	} {
 		errb.Reset()
-		require.Equal(t, 1, runWith(ctx, env, []string{"campaign", "template", "--dealer", "CMP1", "--quiet-hours", bad.arg}), bad.arg)
+		require.Equal(t, 1, runWith(ctx, env, []string{"sms", "template", "--dealer", "CMP1", "--quiet-hours", bad.arg}), bad.arg)
 		require.Contains(t, errb.String(), bad.err)
 	}
 	require.Equal(t, "21:00-08:00", quiet(), "nothing saved")
-	require.Contains(t, run("campaign", "template", "--dealer", "CMP1", "--quiet-hours", "20:00-09:00"), "quiet hours of marketing SMS 20:00-09:00")
+	require.Contains(t, run("sms", "template", "--dealer", "CMP1", "--quiet-hours", "20:00-09:00"), "quiet hours of marketing SMS 20:00-09:00")
 	require.Equal(t, "20:00-09:00", quiet())
 	var n int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'sms_quiet_hours.save' AND dealer_id = $1`, d.ID).Scan(&n))
 	require.Equal(t, 1, n)
 	// The other flags still work beside it.
-	o = run("campaign", "template", "--dealer", "CMP1", "--quiet-hours", "19:30-08:30", "--signature", "命令店二")
+	o = run("sms", "template", "--dealer", "CMP1", "--quiet-hours", "19:30-08:30", "--signature", "命令店二")
 	require.Contains(t, o, "19:30-08:30")
 	require.Contains(t, o, "【命令店二】")
 	require.Equal(t, "19:30-08:30", quiet())
 }
 
-func TestCampaignConsentCommand(t *testing.T) {
+func TestSMSConsentCommand(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
 	env, out, errb := testEnvFor(t, db.URL)
@@ -93,7 +95,7 @@ func TestCampaignConsentCommand(t *testing.T) {
 	run := func(args ...string) (int, string) {
 		out.Reset()
 		errb.Reset()
-		code := runWith(ctx, env, append([]string{"campaign", "consent", "--dealer", "CNS1"}, args...))
+		code := runWith(ctx, env, append([]string{"sms", "consent", "--dealer", "CNS1"}, args...))
 		return code, out.String() + errb.String()
 	}
 	code, o := run("--phone", "13900000001", "--show")

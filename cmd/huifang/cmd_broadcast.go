@@ -32,11 +32,11 @@ func parseIDs(s string) ([]int64, error) {
 	return out, nil
 }
 
-// cmdCampaignSMS starts an SMS campaign (the sms part sends it).
-func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "campaign sms")
+// cmdBroadcastSMS starts an SMS broadcast (群发) (the sms part sends it).
+func cmdBroadcastSMS(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "broadcast sms")
 	dealer := fs.String("dealer", "", "dealer code (required)")
-	code := fs.String("code", "", "campaign run code, unique per dealer (required)")
+	code := fs.String("code", "", "broadcast code, unique per dealer (required)")
 	tmpl := fs.String("template", "", "template code: leave_store_care, birthday, holiday, maintenance, insurance, inspection or the dealer's own (required)")
 	date := fs.String("date", "", "the dealer's day the audience is taken on, YYYY-MM-DD (default today)")
 	birthdays := fs.Bool("birthdays", false, "audience: customers whose birthday is that day")
@@ -71,7 +71,7 @@ func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "campaign %s: %d queued, %d held (quiet hours or send time), %d suppressed, %d already there, %d skipped\n",
+	fmt.Fprintf(env.stdout, "broadcast %s: %d queued, %d held (quiet hours or send time), %d suppressed, %d already there, %d skipped\n",
 		*code, res.Queued, res.Held, res.Suppressed, res.Existing, res.Skipped)
 	for _, e := range res.Errors {
 		fmt.Fprintf(env.stdout, "  skipped: %s\n", e)
@@ -79,12 +79,12 @@ func cmdCampaignSMS(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// cmdCampaignCalls starts a message-call campaign (the sms part places the calls, in the
+// cmdBroadcastCalls starts a recorded-message broadcast (the sms part places the calls, in the
 // calling window, through the gateway).
-func cmdCampaignCalls(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "campaign calls")
+func cmdBroadcastCalls(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "broadcast calls")
 	dealer := fs.String("dealer", "", "dealer code (required)")
-	code := fs.String("code", "", "campaign run code (required)")
+	code := fs.String("code", "", "broadcast code (required)")
 	prompt := fs.String("prompt", "", "prompt WAV (8000 Hz, 16-bit mono); with --prompt-text, where to write it")
 	text := fs.String("prompt-text", "", "Mandarin text to render with espeak-ng instead of a recorded prompt")
 	customers := fs.String("customers", "", "customer ids (comma-separated, required)")
@@ -120,14 +120,14 @@ func cmdCampaignCalls(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "message-call campaign %s: %d to call, %d suppressed (do-not-call or invalid)\n", *code, res.Added, res.Suppressed)
+	fmt.Fprintf(env.stdout, "message-call broadcast %s: %d to call, %d suppressed (do-not-call or invalid)\n", *code, res.Added, res.Suppressed)
 	return nil
 }
 
-// cmdCampaignTemplate saves a dealer's SMS template, signature or quiet hours of
+// cmdSMSTemplate saves a dealer's SMS template, signature or quiet hours of
 // marketing SMS (a director's edit).
-func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "campaign template")
+func cmdSMSTemplate(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "sms template")
 	dealer := fs.String("dealer", "", "dealer code (required)")
 	code := fs.String("code", "", "template code")
 	kind := fs.String("kind", "marketing", "service or marketing")
@@ -198,9 +198,9 @@ func cmdCampaignTemplate(ctx context.Context, env *cliEnv, args []string) error 
 	return nil
 }
 
-// cmdCampaignStats prints the director's view of the automated campaigns.
-func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "campaign stats")
+// cmdBroadcastStats prints the director's view of the SMS and message-call broadcasts.
+func cmdBroadcastStats(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "broadcast stats")
 	dealer := fs.String("dealer", "", "dealer code (required)")
 	since := fs.String("since", "", "first day, YYYY-MM-DD (default 30 days ago)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -234,7 +234,7 @@ func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(env.stdout).Encode(st)
 	}
-	rows := [][]string{{"campaign", "template", "total", "sent", "delivered", "failed", "suppressed", "pending", "replied", "opted out"}}
+	rows := [][]string{{"broadcast", "template", "total", "sent", "delivered", "failed", "suppressed", "pending", "replied", "opted out"}}
 	for _, s := range st.SMS {
 		c := s.Campaign
 		if c == "" {
@@ -256,10 +256,10 @@ func cmdCampaignStats(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// cmdCampaignConsent records a phone's marketing-SMS consent at a dealer (an opt-in or an
+// cmdSMSConsent records a phone's marketing-SMS consent at a dealer (an opt-in or an
 // opt-out, with the reason and its source), or prints its history with --show.
-func cmdCampaignConsent(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "campaign consent")
+func cmdSMSConsent(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "sms consent")
 	dealer := fs.String("dealer", "", "dealer code (required)")
 	phone := fs.String("phone", "", "the customer's phone (required)")
 	state := fs.String("state", "", "opted_in or opted_out")
