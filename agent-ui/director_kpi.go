@@ -19,6 +19,10 @@ import (
 //     window closed in the range (due by the dealer's rule, time or projected mileage, as
 //     the queue's own schedule computes it; closing first_maintenance_grace days later),
 //     the share with a maintenance visit between delivery and the close (Figures);
+//   - follow-up rate (回访率) per campaign: of the tasks with a reason of the campaign
+//     that fell due in the range (due day in the range, not suppressed), the share reached
+//     (a reached outcome on or after the due day); tasks that expired uncalled stay in the
+//     denominator;
 //   - contact rate: of the tasks called in the range, the share with an outcome in the
 //     range that reached the customer (outcome_codes.reached);
 //   - booking rate: of those reached, the share with an appointment booked;
@@ -41,7 +45,11 @@ type kpis struct {
 	KeyProspects              []keyProspectLine
 	Grades                    []countOf
 
+	FollowDue, FollowReached int64
+	FollowByCampaign         []followLine
+
 	firstRows  []firstMaintenanceRow
+	followRows []followRow
 	taskRows   []store.DirectorTasksCalledRow
 	closedRows []store.DirectorProspectsClosedRow
 	keyRows    []store.DirectorKeyProspectsRow
@@ -103,6 +111,53 @@ func firstMaintenanceRows(ctx context.Context, q *store.Queries, db store.DBTX, 
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// followRow is a task that fell due in the range for a campaign (the follow-up rate).
+type followRow struct {
+	CustomerID                  int64
+	CustomerName, CustomerTitle string
+	Campaign, Status            string
+	Due, Expires                time.Time
+	Calls                       int64
+	Reached                     bool
+}
+
+// followLine is one campaign's follow-up rate.
+type followLine struct {
+	Campaign     string
+	Due, Reached int64
+}
+
+// followRows reads the tasks whose reason of a campaign fell due in rg.
+func followRows(ctx context.Context, db store.DBTX, dealerID int64, tz string, rg dayRange) ([]followRow, error) {
+	rows, err := db.Query(ctx, `WITH codes AS (
+			SELECT DISTINCT ON (code) code, reached FROM outcome_codes WHERE dealer_id = $1 OR dealer_id IS NULL ORDER BY code, dealer_id NULLS LAST
+		), d AS (
+			SELECT r.task_id, r.campaign, min(r.due_day) AS due, max(r.expires_day) AS expires
+			FROM call_task_reasons r
+			WHERE r.dealer_id = $1 AND r.due_day BETWEEN $2::date AND $3::date AND r.status <> 'suppressed'
+			GROUP BY r.task_id, r.campaign
+		)
+		SELECT t.customer_id, c.name, c.title, d.campaign, t.status, d.due, d.expires,
+		       (SELECT count(*) FROM call_attempts a WHERE a.task_id = t.id),
+		       EXISTS (SELECT 1 FROM call_outcomes o JOIN codes ON codes.code = o.code AND codes.reached
+		               WHERE o.task_id = t.id AND (o.created_at AT TIME ZONE $4::text)::date >= d.due)
+		FROM d JOIN call_tasks t ON t.id = d.task_id JOIN customers c ON c.id = t.customer_id
+		ORDER BY d.due, t.id, d.campaign`, dealerID, dateOnly(rg.From), dateOnly(rg.To), tz)
+	if err != nil {
+		return nil, fmt.Errorf("kpi follow-up rate: %w", err)
+	}
+	defer rows.Close()
+	var out []followRow
+	for rows.Next() {
+		var x followRow
+		if err := rows.Scan(&x.CustomerID, &x.CustomerName, &x.CustomerTitle, &x.Campaign, &x.Status, &x.Due, &x.Expires, &x.Calls, &x.Reached); err != nil {
+			return nil, fmt.Errorf("kpi follow-up rate: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }
 
 // countOf is a named count.
@@ -167,6 +222,28 @@ func computeKPIs(ctx context.Context, q *store.Queries, db store.DBTX, fig Figur
 			k.FirstCame++
 		}
 	}
+	if k.followRows, err = followRows(ctx, db, dealerID, tz, rg); err != nil {
+		return nil, err
+	}
+	byCampaign := map[string]*followLine{}
+	for _, x := range k.followRows {
+		l := byCampaign[x.Campaign]
+		if l == nil {
+			l = &followLine{Campaign: x.Campaign}
+			byCampaign[x.Campaign] = l
+			k.FollowByCampaign = append(k.FollowByCampaign, followLine{Campaign: x.Campaign})
+		}
+		l.Due++
+		k.FollowDue++
+		if x.Reached {
+			l.Reached++
+			k.FollowReached++
+		}
+	}
+	for i := range k.FollowByCampaign {
+		k.FollowByCampaign[i] = *byCampaign[k.FollowByCampaign[i].Campaign]
+	}
+	sort.Slice(k.FollowByCampaign, func(i, j int) bool { return k.FollowByCampaign[i].Campaign < k.FollowByCampaign[j].Campaign })
 	if k.taskRows, err = q.DirectorTasksCalled(ctx, store.DirectorTasksCalledParams{Tz: tz, DealerID: dealerID, FromAt: rg.fromAt(), ToAt: rg.toAt()}); err != nil {
 		return nil, fmt.Errorf("kpi tasks called: %w", err)
 	}
@@ -308,6 +385,8 @@ func (h *handler) directorKPI(w http.ResponseWriter, r *http.Request) {
 		{ID: "first_maintenance", Title: word("首保进场率", "First-maintenance return rate"), Value: pct(k.FirstCame, k.FirstDue),
 			Detail: fmt.Sprintf("%d / %d", k.FirstCame, k.FirstDue), Href: lst("first_maintenance", ""),
 			Chart: barChart([]bar{{word("已进场", "Came"), k.FirstCame, lst("first_maintenance", "&only=yes")}, {word("未进场", "Not come"), k.FirstDue - k.FirstCame, lst("first_maintenance", "&only=no")}})},
+		{ID: "followup", Title: word("回访率", "Follow-up rate"), Value: pct(k.FollowReached, k.FollowDue),
+			Detail: fmt.Sprintf("%d / %d", k.FollowReached, k.FollowDue), Href: lst("followup", ""), Chart: barChart(followBars(k, r, lst))},
 		{ID: "contact", Title: word("接通率", "Contact rate"), Value: pct(k.Reached, k.Called),
 			Detail: fmt.Sprintf("%d / %d", k.Reached, k.Called), Href: lst("contact", ""),
 			Chart: barChart([]bar{{word("已拨打任务", "Tasks called"), k.Called, lst("contact", "")}, {word("已接通", "Reached"), k.Reached, lst("contact", "&only=yes")}})},
@@ -415,6 +494,16 @@ func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
 					by = word(lang, "里程", "mileage")
 				}
 				tb.add(cust(x.CustomerID, x.CustomerName, x.CustomerTitle), txt(x.Plate), txt(x.Model), txt(x.DeliveryDay.Format(dayLayout)), txt(x.DueDay.Format(dayLayout)), txt(by), txt(x.CameDay))
+			}
+		}
+	case "followup":
+		tb.Head = []string{dword(lang, "customer"), dword(lang, "campaign"), dword(lang, "due_day"), word(lang, "过期日", "expires"),
+			dword(lang, "calls"), dword(lang, "reached"), word(lang, "任务状态", "task status")}
+		camp := r.FormValue("campaign")
+		for _, x := range k.followRows {
+			if (camp == "" || x.Campaign == camp) && keep(x.Reached) {
+				tb.add(cust(x.CustomerID, x.CustomerName, x.CustomerTitle), txt(campaignName(r, x.Campaign)), txt(x.Due.Format(dayLayout)),
+					txt(x.Expires.Format(dayLayout)), num(x.Calls), yes(x.Reached), txt(taskStatusName(lang, x.Status, x.Calls)))
 			}
 		}
 	case "contact", "booking", "winback":
@@ -583,4 +672,29 @@ func (h *handler) dueNotComeRows(ctx context.Context, dealerID int64, month, asO
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DueDay.Before(out[j].DueDay) })
 	return out, nil
+}
+
+// followBars are the follow-up rate's bars: per campaign, reached of due, each opening its list.
+func followBars(k *kpis, r *http.Request, lst func(name, extra string) string) []bar {
+	var out []bar
+	for _, l := range k.FollowByCampaign {
+		out = append(out, bar{fmt.Sprintf("%s %d/%d", campaignName(r, l.Campaign), l.Reached, l.Due), l.Reached, lst("followup", "&campaign="+urlQuery(l.Campaign))})
+	}
+	return out
+}
+
+// taskStatusName names a task's status for the follow-up list; an expired task never
+// called is said so.
+func taskStatusName(lang, status string, calls int64) string {
+	zh := map[string]string{"open": "待拨", "done": "已完成", "unreachable": "联系不上", "invalid": "号码无效", "expired": "已过期", "cancelled": "已取消"}
+	if status == "expired" && calls == 0 {
+		return word(lang, "过期未拨", "expired uncalled")
+	}
+	if lang == langEN {
+		return status
+	}
+	if s, ok := zh[status]; ok {
+		return s
+	}
+	return status
 }

@@ -174,6 +174,11 @@ func TestKPIDefinitions(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Equal(t, [2]int64{1, 4}, [2]int64{k.FirstCame, k.FirstDue}, "first-maintenance return: came / windows closed")
+	require.Equal(t, [2]int64{3, 9}, [2]int64{k.FollowReached, k.FollowDue},
+		"follow-up: reached (T1 T2 T5) / fell due in October (T1 T2 T3 T5 T6 T7 and the 3 key prospects; T6 and the key prospects never called count too)")
+	require.Contains(t, k.FollowByCampaign, followLine{Campaign: "maintenance", Due: 1, Reached: 0})
+	require.Contains(t, k.FollowByCampaign, followLine{Campaign: "care_15day", Due: 1, Reached: 1})
+	require.Equal(t, "过期未拨", taskStatusName(langZH, "expired", 0))
 	require.Equal(t, [2]int64{3, 5}, [2]int64{k.Reached, k.Called}, "contact: tasks reached / tasks called (T1 T2 T3 T5 T7)")
 	require.Equal(t, int64(2), k.Booked, "booking: T2 and T5")
 	require.Equal(t, [2]int64{1, 2}, [2]int64{k.LapsedCame, k.LapsedReached}, "win-back: came within 90 days / lapsed reached")
