@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,8 @@ import (
 // BenchmarkQueueBuild generates HUIFANG_BENCH_CUSTOMERS customers (default 1,000,000)
 // with histories, builds every campaign as of one day, times a bare INSERT ... SELECT of
 // the same number of rows into tables of the same shape, then rebuilds the same day.
+// HUIFANG_BENCH_PROFILE=1 then builds and rebuilds once more statement by statement and
+// logs the slowest steps.
 // Run it alone, once: go test ./queue -run '^$' -bench QueueBuild -benchtime 1x -timeout 30m
 func BenchmarkQueueBuild(b *testing.B) {
 	n := 1_000_000
@@ -120,6 +123,16 @@ func BenchmarkQueueBuild(b *testing.B) {
 		b.ReportMetric(rebuild.Seconds(), "rebuild-s")
 		b.ReportMetric(rebuild.Seconds()/build.Seconds(), "rebuild/build")
 		b.ReportMetric(buildCPU.Seconds()/bareCPU.Seconds(), "build/bare-cpu")
+		if os.Getenv("HUIFANG_BENCH_PROFILE") != "" {
+			// The same build again, statement by statement and timed, on an empty queue.
+			_, err := db.Exec(ctx, `DELETE FROM call_tasks WHERE dealer_id = $1`, dealer)
+			require.NoError(b, err)
+			prof, err := Build(ctx, one, BuildParams{DealerID: dealer, Day: day, stepByStep: true})
+			require.NoError(b, err)
+			again, err := Build(ctx, one, BuildParams{DealerID: dealer, Day: day, stepByStep: true})
+			require.NoError(b, err)
+			b.Log("build steps: " + stepProfile(prof.Steps) + "\nrebuild steps: " + stepProfile(again.Steps))
+		}
 		la, _ := os.ReadFile("/proc/loadavg")
 		b.Log(fmt.Sprintf("customers %d: build %s (%d reasons, %d tasks, %d held); bare insert of %d tasks + %d reasons %s; ratio %.2f; rebuild %s (%.2f of the build); Postgres backend CPU: build %s, bare %s (ratio %.2f), rebuild %s (%.2f); load average %s",
 			n, build.Round(time.Millisecond), first.ReasonsAdded, first.TasksCreated, first.Held, tasks, reasons,
@@ -139,4 +152,22 @@ func backendCPU(pid int) time.Duration {
 	ut, _ := strconv.Atoi(f[11])
 	st, _ := strconv.Atoi(f[12])
 	return time.Duration(ut+st) * time.Second / 100 // clock ticks at USER_HZ 100
+}
+
+// stepProfile lists the steps that took 2 % of the build or more, slowest first.
+func stepProfile(steps []BuildStep) string {
+	var total time.Duration
+	for _, s := range steps {
+		total += s.Took
+	}
+	sorted := append([]BuildStep(nil), steps...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Took > sorted[j].Took })
+	var parts []string
+	for _, s := range sorted {
+		if s.Took*50 < total {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%.0f%%)", s.Step, s.Took.Round(10*time.Millisecond), 100*s.Took.Seconds()/total.Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -34,6 +34,9 @@ type BuildParams struct {
 	// committed before it, so a burst of requests (a DMS pushing visits) makes a few
 	// builds, not one each.
 	UnlessBuiltSince time.Time
+	// stepByStep sends the statements one at a time and times them (the benchmark's
+	// profile) instead of in one pipelined batch.
+	stepByStep bool
 }
 
 // BuildResult counts what a build did.
@@ -69,6 +72,18 @@ type BuildResult struct {
 	TasksExpired int64 `json:"tasks_expired"`
 	// Duration is how long the build took.
 	Duration time.Duration `json:"duration"`
+	// Steps is how long each step took (the statements of a rule file together) in a
+	// profile run (the statements sent one at a time instead of in one batch); empty
+	// otherwise. Not stored.
+	Steps []BuildStep `json:"-"`
+}
+
+// BuildStep is the time one step of a build took.
+type BuildStep struct {
+	// Step is the rule file or the statement ("analyze q_cand").
+	Step string
+	// Took is its share of the build's wall clock.
+	Took time.Duration
 }
 
 // ErrBadDay is returned for a zero build or list day.
@@ -206,33 +221,60 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		step  string
 		count *int64
 		query bool
+		sql   string
+		args  []any
 	}
 	var batch pgx.Batch
 	var order []queued
+	add := func(q queued) {
+		batch.Queue(q.sql, q.args...)
+		order = append(order, q)
+	}
 	for _, s := range steps {
 		switch s.file {
 		case "analyze q_veh", "analyze q_owner", "analyze q_cand":
-			batch.Queue(strings.ToUpper(s.file[:7]) + s.file[7:])
-			order = append(order, queued{step: s.file, count: s.count})
+			add(queued{step: s.file, count: s.count, sql: strings.ToUpper(s.file[:7]) + s.file[7:]})
 		case "nestloop off":
-			batch.Queue(`SET LOCAL enable_nestloop = off`)
-			order = append(order, queued{step: s.file, count: s.count})
+			add(queued{step: s.file, count: s.count, sql: `SET LOCAL enable_nestloop = off`})
 		case "count held":
-			batch.Queue(`SELECT count(*) FROM q_cand`)
-			order = append(order, queued{step: s.file, count: s.count, query: true})
+			add(queued{step: s.file, count: s.count, query: true, sql: `SELECT count(*) FROM q_cand`})
 		case "count created":
-			batch.Queue(`SELECT count(*) FILTER (WHERE created) FROM q_task`)
-			order = append(order, queued{step: s.file, count: s.count, query: true})
+			add(queued{step: s.file, count: s.count, query: true, sql: `SELECT count(*) FILTER (WHERE created) FROM q_task`})
 		default:
 			stmts, err := statements(s.file)
 			if err != nil {
 				return nil, err
 			}
 			for _, st := range stmts {
-				batch.Queue(st, args)
-				order = append(order, queued{step: s.file, count: s.count})
+				add(queued{step: s.file, count: s.count, sql: st, args: []any{args}})
 			}
 		}
+	}
+	if p.stepByStep {
+		// A profile: each statement on its own round trip, timed.
+		for _, q := range order {
+			t0 := time.Now()
+			var n int64
+			var err error
+			if q.query {
+				err = tx.QueryRow(ctx, q.sql, q.args...).Scan(&n)
+			} else {
+				var tag pgconn.CommandTag
+				tag, err = tx.Exec(ctx, q.sql, q.args...)
+				n = tag.RowsAffected()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("build queue for dealer %d as of %s: %s: %w", p.DealerID, day.Format(time.DateOnly), q.step, err)
+			}
+			*q.count += n
+			if k := len(res.Steps); k > 0 && res.Steps[k-1].Step == q.step {
+				res.Steps[k-1].Took += time.Since(t0)
+			} else {
+				res.Steps = append(res.Steps, BuildStep{Step: q.step, Took: time.Since(t0)})
+			}
+		}
+		batch = pgx.Batch{}
+		order = nil
 	}
 	br := tx.SendBatch(ctx, &batch)
 	for _, q := range order {
