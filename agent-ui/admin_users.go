@@ -136,7 +136,7 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 		var ended []string
 		ended, err = store.UpdateUser(ctx, h.deps.DB, u.DealerID, target.ID, strings.TrimSpace(r.PostForm.Get("display_name")), role, by)
 		for _, s := range ended {
-			h.hub.closeSession(ctx, s)
+			h.closeSession(ctx, s)
 		}
 	case "passwd":
 		if r.PostForm.Get("confirm") != target.Username {
@@ -149,7 +149,7 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 		if live, err = h.q().ListUserConsoleSessionHashes(ctx, target.ID); err == nil {
 			if err = store.SetUserPassword(ctx, h.deps.DB, u.DealerID, target.ID, r.PostForm.Get("password"), by); err == nil {
 				for _, s := range live {
-					h.hub.closeSession(ctx, s)
+					h.closeSession(ctx, s)
 				}
 			}
 		}
@@ -168,7 +168,7 @@ func (h *handler) adminUsersSave(w http.ResponseWriter, r *http.Request) {
 		ended, err = store.SetUserActive(ctx, h.deps.DB, u.DealerID, target.ID, what == "enable", by)
 		for _, s := range ended {
 			// The disabled user's live consoles close now.
-			h.hub.closeSession(ctx, s)
+			h.closeSession(ctx, s)
 		}
 	default:
 		h.adminUsersPage(w, r, http.StatusBadRequest, word(langFrom(r), fmt.Sprintf("无法识别的操作 %q，请刷新页面再试", what),

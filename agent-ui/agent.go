@@ -45,15 +45,44 @@ func newAgents(h *handler) *agents {
 }
 
 // get returns the user's agent state, creating it on first use.
+// With a cluster, an agent new to this process resumes from the state its last owner
+// saved.
 func (as *agents) get(u user) *agent {
 	as.mu.Lock()
-	defer as.mu.Unlock()
 	a := as.m[u.ID]
-	if a == nil {
-		a = &agent{h: as.h, u: u, status: statusOffline, phase: phaseIdle, mode: modePreview, since: as.h.deps.Now()}
-		as.m[u.ID] = a
+	if a != nil {
+		as.mu.Unlock()
+		return a
+	}
+	a = &agent{h: as.h, u: u, status: statusOffline, phase: phaseIdle, mode: modePreview, since: as.h.deps.Now()}
+	as.m[u.ID] = a
+	if as.h.cluster == nil {
+		as.mu.Unlock()
+		return a
+	}
+	a.mu.Lock() // nobody uses the agent before it is restored
+	as.mu.Unlock()
+	defer a.mu.Unlock()
+	ctx, cancel := actionCtx()
+	defer cancel()
+	if s, ok := as.h.cluster.load(ctx, u.ID); ok {
+		a.restoreLocked(ctx, s)
+		as.h.log.Info("console cluster: agent taken over", "user", u.Username, "phase", a.phase)
 	}
 	return a
+}
+
+// drop forgets an agent this process no longer owns, stopping its timers.
+func (as *agents) drop(a *agent) {
+	a.mu.Lock()
+	a.stopTimersLocked()
+	a.stopped = true
+	a.mu.Unlock()
+	as.mu.Lock()
+	if as.m[a.u.ID] == a {
+		delete(as.m, a.u.ID)
+	}
+	as.mu.Unlock()
 }
 
 // forDealer returns the agents of one dealer.
@@ -584,13 +613,19 @@ func (a *agent) sendLocked(ctx context.Context, v any) {
 		return
 	}
 	a.h.hub.toUser(ctx, a.u.ID, b)
+	if a.h.cluster != nil {
+		a.h.cluster.toUser(ctx, a.u.ID, b)
+	}
 }
 
 // publishLocked sends the agent's state to the agent, and queues its summary for the
 // wallboards (sent in batches, see wallboardChanged).
 func (a *agent) publishLocked(ctx context.Context) {
 	a.sendLocked(ctx, a.stateLocked())
-	a.h.wallboardChanged(a.u.DealerID, a.u.ID, a.summaryLocked())
+	if a.h.cluster != nil {
+		a.h.cluster.save(ctx, a)
+	}
+	a.h.wallboardChanged(ctx, a.u.DealerID, a.u.ID, a.summaryLocked())
 }
 
 func trimTo(s string, n int) string {

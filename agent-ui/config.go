@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/huifang/huifang/scripts"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	// PingInterval is how often the server pings each WebSocket; a peer silent for twice
 	// as long is dropped (an agent whose network is gone shows offline then).
 	PingInterval time.Duration
+	// ClusterLease is how long an agent stays with a console process that stopped
+	// answering before another process may take the agent over (with Deps.Cluster);
+	// zero means 5s.
+	ClusterLease time.Duration
 	// OfflineGrace is how long the task on screen of an agent whose last connection
 	// closed stays theirs: back within it, they find it (and their status) again; after
 	// it, a task not yet called goes back to the queue.
@@ -104,6 +109,9 @@ func (c Config) WithDefaults() Config {
 	if c.PingInterval <= 0 {
 		c.PingInterval = 5 * time.Second
 	}
+	if c.ClusterLease <= 0 {
+		c.ClusterLease = 5 * time.Second
+	}
 	if c.OfflineGrace <= 0 {
 		c.OfflineGrace = time.Minute
 	}
@@ -151,4 +159,7 @@ type Deps struct {
 	// message-call campaigns directors start (telephony/sms.RenderPrompt, wired by cmd);
 	// nil refuses such campaigns.
 	RenderPrompt func(ctx context.Context, text, path string) error
+	// Cluster, when set, shares agents, their messages and the wallboards with every
+	// console process on the same Redis (cluster.go); nil keeps them in this process.
+	Cluster redis.UniversalClient
 }

@@ -56,6 +56,9 @@ func New(cfg Config, d Deps) (*Console, error) {
 	h.login = newLoginGuard(cfg.LoginConcurrency)
 	h.hub = newHub(h.log)
 	h.agents = newAgents(h)
+	if d.Cluster != nil {
+		h.cluster = newCluster(h, d.Cluster, cfg.ClusterLease)
+	}
 	return &Console{h: h}, nil
 }
 
@@ -80,6 +83,10 @@ func (c *Console) Start(ctx context.Context) {
 	go func() { defer c.wg.Done(); c.h.offlineLoop(ctx) }()
 	go func() { defer c.wg.Done(); c.h.wallboardLoop(ctx) }()
 	go func() { defer c.wg.Done(); c.h.housekeeping(ctx) }()
+	if c.h.cluster != nil {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.h.cluster.run(ctx) }()
+	}
 }
 
 // Shutdown stops the hub (closing every WebSocket) and the agents' timers, and waits for
@@ -89,6 +96,9 @@ func (c *Console) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	c.h.agents.stopAll()
+	if c.h.cluster != nil {
+		c.h.cluster.releaseAll(ctx)
+	}
 	c.cancel()
 	done := make(chan struct{})
 	go func() { c.wg.Wait(); close(done) }()

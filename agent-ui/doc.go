@@ -13,7 +13,10 @@
 // (ready or paused, the task on screen, the live call, wrap-up) belongs to the user, not
 // to the connection, so a browser that drops reconnects to the same call and wrap-up.
 // Timers (progressive countdown, call duration) run on the server and are pushed as
-// ticks, so a background tab keeps working.
+// ticks, so a background tab keeps working. With Deps.Cluster several console processes
+// share the agents through Redis (cluster.go): each agent runs in one owner process, a
+// connection to another process is served through it, and another process takes the
+// agent over from its saved state when the owner goes.
 //
 // The console depends on two small interfaces that cmd wires to the real parts: Queue
 // (take the next task, give it back, record the outcome exactly once) and Dialer (place a

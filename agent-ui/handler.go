@@ -21,6 +21,8 @@ type handler struct {
 	origins map[string]bool
 	hub     *hub
 	agents  *agents
+	// cluster is nil when the console runs in one process only.
+	cluster *cluster
 	// login bounds the password checks of logins.
 	login *loginGuard
 

@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
@@ -216,6 +217,13 @@ func setupWith(t *testing.T, tweak func(*Config), dialer Dialer) *bundle {
 // setupPhone is setupWith and a browser phone.
 func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone) *bundle {
 	t.Helper()
+	return setupFull(t, tweak, dialer, phone, nil)
+}
+
+// setupFull is setupPhone with the console shared through cluster (Deps.Cluster) when
+// it is not nil.
+func setupFull(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone, cluster redis.UniversalClient) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.New(t)
 	q := store.New(db)
@@ -260,6 +268,16 @@ func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone
 	addCustomer(b.dealer.ID, "赵回电", "先生", "13900000003", []string{"maintenance"}, 10, &agent2)
 	addCustomer(b.other.ID, "外店客户", "女士", "13900000009", []string{"birthday"}, 20, nil)
 
+	b.startConsole(t, tweak, dialer, phone, cluster)
+	return b
+}
+
+// startConsole starts the bundle's console on a server of its own.
+func (b *bundle) startConsole(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone, cluster redis.UniversalClient) {
+	t.Helper()
+	ctx := context.Background()
+	db := b.db
+	var err error
 	b.srv = httptest.NewUnstartedServer(nil)
 	cfg := Config{PublicURL: "http://" + b.srv.Listener.Addr().String(), ProgressiveDelay: 2 * time.Second,
 		TakeRetry: 200 * time.Millisecond, WallboardInterval: 200 * time.Millisecond, PingInterval: time.Second,
@@ -273,7 +291,7 @@ func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone
 		dialer = b.dialer
 	}
 	b.queue = &testQueue{db: db, now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }}
-	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Figures: testFigures{db: db}, Dialer: dialer, WebPhone: phone,
+	b.console, err = New(cfg, Deps{DB: db, Queue: b.queue, Figures: testFigures{db: db}, Dialer: dialer, WebPhone: phone, Cluster: cluster,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(b.skew.Load())) }})
 	require.NoError(t, err)
@@ -286,7 +304,6 @@ func setupPhone(t *testing.T, tweak func(*Config), dialer Dialer, phone WebPhone
 		defer cancel()
 		_ = b.console.Shutdown(sctx)
 	})
-	return b
 }
 
 func (b *bundle) client(t *testing.T) *http.Client {

@@ -158,6 +158,14 @@ func (h *hub) closeSession(ctx context.Context, tokenHash string) {
 	h.do(ctx, hubOp{kind: opCloseSession, session: tokenHash})
 }
 
+// closeSession closes every connection opened with a session, on every console process.
+func (h *handler) closeSession(ctx context.Context, tokenHash string) {
+	h.hub.closeSession(ctx, tokenHash)
+	if h.cluster != nil {
+		h.cluster.closeSession(ctx, tokenHash)
+	}
+}
+
 // toClient sends data to one connection.
 func (h *hub) toClient(ctx context.Context, c *client, data []byte) {
 	h.do(ctx, hubOp{kind: opToClient, c: c, data: data})

@@ -14,7 +14,7 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The session's live connections end with it.
-	h.hub.closeSession(r.Context(), s.tokenHash)
+	h.closeSession(r.Context(), s.tokenHash)
 	_ = h.q().InsertAudit(r.Context(), store.InsertAuditParams{DealerID: &s.user.DealerID, UserID: &s.user.ID,
 		Action: "console.logout", SubjectType: "user", SubjectID: &s.user.ID, Detail: []byte(`{}`)})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,

@@ -31,8 +31,18 @@ func (h *handler) wallboardLoop(ctx context.Context) {
 	}
 }
 
-// wallboardChanged records an agent's new summary for the next batch.
-func (h *handler) wallboardChanged(dealerID, userID int64, summary map[string]any) {
+// wallboardChanged records an agent's new summary for the next batch, and shares it
+// with the other console processes.
+func (h *handler) wallboardChanged(ctx context.Context, dealerID, userID int64, summary map[string]any) {
+	h.wallboardRecord(dealerID, userID, summary)
+	if h.cluster != nil {
+		h.cluster.summary(ctx, dealerID, userID, summary)
+	}
+}
+
+// wallboardRecord records an agent's new summary, of this process or another, for the
+// next batch.
+func (h *handler) wallboardRecord(dealerID, userID int64, summary map[string]any) {
 	h.wbMu.Lock()
 	defer h.wbMu.Unlock()
 	if h.wbPending == nil {
@@ -122,15 +132,25 @@ func (h *handler) wallboard(ctx context.Context, dealerID int64) map[string]any 
 	// The agents' latest summaries, as they published them: the wallboard never waits for
 	// an agent busy with the queue or the gateway.
 	agentsList := []map[string]any{}
-	inCall := 0
 	h.wbMu.Lock()
 	for _, s := range h.wbLast[dealerID] {
-		if s["phase"] == phaseCall {
-			inCall++
-		}
 		agentsList = append(agentsList, s)
 	}
 	h.wbMu.Unlock()
+	if h.cluster != nil {
+		// Every process's agents, as they last published them.
+		if all, err := h.cluster.wallboardAgents(ctx, dealerID); err != nil {
+			h.log.Error("console cluster: wallboard", "dealer", dealerID, "err", err)
+		} else {
+			agentsList = all
+		}
+	}
+	inCall := 0
+	for _, s := range agentsList {
+		if s["phase"] == phaseCall {
+			inCall++
+		}
+	}
 	m := h.queueDepth(ctx, dealerID)
 	m["type"], m["agents"], m["calls_in_progress"] = "wallboard", agentsList, inCall
 	return m

@@ -25,6 +25,9 @@ type client struct {
 	user      user
 	session   string
 	wallboard bool
+	// owner, with a cluster, is the process that owns the agent when it is not this
+	// one: the connection is served through it (cluster.go).
+	owner string
 }
 
 // websocket upgrades a logged-in user's request, refusing foreign origins, and serves
@@ -52,14 +55,29 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 	c := &client{hub: h.hub, conn: conn, send: make(chan []byte, sendBuffer), user: *u,
 		session: sessionFrom(r).tokenHash, wallboard: view == "wallboard"}
 	ctx := context.WithoutCancel(r.Context())
+	if h.cluster != nil && !c.wallboard {
+		owner, err := h.cluster.claim(ctx, u.ID)
+		if err != nil {
+			// Without Redis the agent is served here, as by a console of its own, and
+			// shared again once Redis answers (cluster.keepLeases).
+			h.log.Warn("websocket: console cluster unavailable, serving the agent here", "user", u.Username, "err", err)
+		}
+		c.owner = owner
+	}
 	if !h.hub.register(ctx, c) {
 		conn.Close()
 		return
 	}
 	go c.writePump(h.cfg.PingInterval)
-	if c.wallboard {
+	switch {
+	case c.wallboard:
 		h.sendWallboard(ctx, c)
-	} else {
+	case c.owner != "":
+		h.cluster.forward(ctx, c.owner, c.user, "attach", inMsg{})
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go h.cluster.watchOwner(wctx, c, c.owner)
+	default:
 		h.agents.get(*u).attach(ctx)
 	}
 	c.readPump(h)
@@ -78,7 +96,7 @@ type inMsg struct {
 func (c *client) readPump(h *handler) {
 	ctx := context.Background()
 	var a *agent
-	if !c.wallboard {
+	if !c.wallboard && c.owner == "" {
 		a = h.agents.get(c.user)
 	}
 	defer func() {
@@ -86,6 +104,9 @@ func (c *client) readPump(h *handler) {
 		c.conn.Close()
 		if a != nil {
 			a.detach(ctx)
+		}
+		if c.owner != "" {
+			h.cluster.forward(ctx, c.owner, c.user, "detach", inMsg{})
 		}
 	}()
 	c.conn.SetReadLimit(maxMessageSize)
@@ -105,6 +126,10 @@ func (c *client) readPump(h *handler) {
 		}
 		if m.Type == "ping" {
 			c.reply(map[string]any{"type": "pong", "server_time": h.deps.Now().UnixMilli()})
+			continue
+		}
+		if c.owner != "" {
+			h.cluster.forward(ctx, c.owner, c.user, "msg", m)
 			continue
 		}
 		if a == nil {

@@ -32,6 +32,11 @@ type config struct {
 	// RedisSentinelPassword is HUIFANG_REDIS_SENTINEL_PASSWORD, the Sentinels' own
 	// password (requirepass of sentinel.conf), when they have one.
 	RedisSentinelPassword string
+	// ConsoleShared is HUIFANG_CONSOLE_SHARED (default true): console processes share
+	// agents' state, their messages and the wallboards through Redis, so any process
+	// can serve any agent (agent-ui/cluster.go); false keeps each process's agents to
+	// itself.
+	ConsoleShared bool
 	// DBPoolMode is HUIFANG_DB_POOL_MODE: "session" (the default: Postgres directly or a
 	// pooler in session mode) or "transaction" (PgBouncer pool_mode=transaction: no
 	// server-side prepared statements, no LISTEN; see store.Config.TransactionPooled).
@@ -133,10 +138,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 		c.RedisSentinels = append(c.RedisSentinels, a)
 	}
+	shared, err := strconv.ParseBool(get("HUIFANG_CONSOLE_SHARED", "true"))
+	c.ConsoleShared = shared
+	if err != nil {
+		errs = append(errs, fmt.Errorf("HUIFANG_CONSOLE_SHARED must be true or false, got %q", get("HUIFANG_CONSOLE_SHARED", "")))
+	}
 	if c.DBPoolMode != "session" && c.DBPoolMode != "transaction" {
 		errs = append(errs, fmt.Errorf("HUIFANG_DB_POOL_MODE must be session or transaction, got %q", c.DBPoolMode))
 	}
-	var err error
 	if c.DBMaxConns, err = strconv.Atoi(get("HUIFANG_DB_MAX_CONNS", "20")); err != nil || c.DBMaxConns < 2 {
 		errs = append(errs, fmt.Errorf("HUIFANG_DB_MAX_CONNS must be an integer of at least 2, got %q", get("HUIFANG_DB_MAX_CONNS", "")))
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	agentui "github.com/huifang/huifang/agent-ui"
 	"github.com/huifang/huifang/queue"
@@ -49,7 +50,8 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 		TrustedProxies: d.cfg.TrustedProxies,
 		RecordingsDir:  d.cfg.RecordingsDir,
 		PromptsDir:     promptsDir(d.cfg.RecordingsDir),
-	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Figures: figuresAdapter{db: d.db}, Dialer: dialer, WebPhone: phone, Log: d.log, RenderPrompt: renderPrompt})
+	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Figures: figuresAdapter{db: d.db}, Dialer: dialer, WebPhone: phone, Log: d.log,
+		RenderPrompt: renderPrompt, Cluster: consoleCluster(d)})
 	if p.err == nil {
 		p.c.Register(d.mux)
 		p.err = registerAPI(d)
@@ -270,3 +272,12 @@ func (w webPhone) Offer(ctx context.Context, a agentui.WebPhoneAgent, sdp string
 }
 
 func (w webPhone) End(username string) { w.gw.WebPhoneEnd(username) }
+
+// consoleCluster is the Redis through which console processes share agents and
+// wallboards (HUIFANG_CONSOLE_SHARED, on by default), or nil.
+func consoleCluster(d *deps) redis.UniversalClient {
+	if !d.cfg.ConsoleShared || d.rdb == nil {
+		return nil
+	}
+	return d.rdb
+}

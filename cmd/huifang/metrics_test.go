@@ -58,6 +58,9 @@ type servedProcess struct {
 	logs        *syncBuffer
 	metricsAddr string
 	httpAddr    string
+	// stop ends the process as SIGTERM does and returns its error (once; the cleanup
+	// does it otherwise).
+	stop func() error
 }
 
 // startServe runs `huifang <name>` with the test's database and Redis, every listener
@@ -83,16 +86,21 @@ func startServe(t *testing.T, db *storetest.DB, rdb *storetest.Redis, name strin
 			done <- cmdServe(ctx, env, nil)
 		}
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err, "%s stops cleanly", name)
-		case <-time.After(30 * time.Second):
-			t.Errorf("%s did not stop", name)
-		}
-	})
-	p := &servedProcess{logs: logs}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = fmt.Errorf("%s did not stop", name)
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { require.NoError(t, stop(), "%s stops cleanly", name) })
+	p := &servedProcess{logs: logs, stop: stop}
 	var early error
 	ended := false
 	require.Eventually(t, func() bool {
