@@ -336,6 +336,19 @@ func (cl *cluster) apply(ctx context.Context, in clusterIn) {
 	case "detach":
 		a.detach(ctx)
 	case "msg":
+		if in.Msg.Type == "rtc_offer" || in.Msg.Type == "rtc_end" {
+			// Answered to every connection of the agent; the tab that offered knows
+			// its id.
+			cl.h.webPhone(a, in.Msg, func(v any) {
+				b, err := json.Marshal(v)
+				if err != nil {
+					return
+				}
+				cl.h.hub.toUser(ctx, a.u.ID, b)
+				cl.toUser(ctx, a.u.ID, b)
+			})
+			return
+		}
 		a.handle(ctx, in.Msg)
 	}
 }

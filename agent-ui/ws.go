@@ -136,7 +136,7 @@ func (c *client) readPump(h *handler) {
 			continue
 		}
 		if m.Type == "rtc_offer" || m.Type == "rtc_end" {
-			c.webPhone(h, a, m)
+			h.webPhone(a, m, c.reply)
 			continue
 		}
 		a.handle(ctx, m)
@@ -178,13 +178,14 @@ func (c *client) writePump(pingInterval time.Duration) {
 	}
 }
 
-// webPhone handles the browser phone's signalling: an offer is answered to this
-// connection only (another tab of the agent ignores it by id), off the read loop since
-// gathering the gateway's candidates may take a moment.
-func (c *client) webPhone(h *handler, a *agent, m inMsg) {
+// webPhone handles the browser phone's signalling: an offer is answered through reply
+// (to the connection that sent it; another tab of the agent ignores it by id), off the
+// read loop since gathering the gateway's candidates may take a moment. The gateway is
+// the one of the process that owns the agent, which places the agent's calls.
+func (h *handler) webPhone(a *agent, m inMsg, reply func(any)) {
 	wp := h.deps.WebPhone
 	if wp == nil {
-		c.reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": "rtc_off", "message": t(langZH, "err.rtc_off")})
+		reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": "rtc_off", "message": t(langZH, "err.rtc_off")})
 		return
 	}
 	if m.Type == "rtc_end" {
@@ -192,7 +193,7 @@ func (c *client) webPhone(h *handler, a *agent, m inMsg) {
 		return
 	}
 	if len(m.ID) == 0 || len(m.ID) > 64 || m.SDP == "" {
-		c.reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": "rtc_failed", "message": t(langZH, "err.rtc_failed")})
+		reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": "rtc_failed", "message": t(langZH, "err.rtc_failed")})
 		return
 	}
 	go func() {
@@ -205,9 +206,9 @@ func (c *client) webPhone(h *handler, a *agent, m inMsg) {
 				code = "rtc_sip_phone"
 			}
 			h.log.Warn("browser phone offer", "user", a.u.Username, "err", err)
-			c.reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": code, "message": t(langZH, "err."+code)})
+			reply(map[string]any{"type": "rtc_error", "id": m.ID, "code": code, "message": t(langZH, "err."+code)})
 			return
 		}
-		c.reply(map[string]any{"type": "rtc_answer", "id": m.ID, "sdp": answer})
+		reply(map[string]any{"type": "rtc_answer", "id": m.ID, "sdp": answer})
 	}()
 }
