@@ -160,6 +160,31 @@ func BenchmarkCallFootprint(b *testing.B) {
 // process: phones and carrier included) and the p99 from customer answer to agent
 // connected. Run with -benchtime 1x.
 func BenchmarkBridgedCalls(b *testing.B) {
+	var ph *phones
+	benchBridged(b, func(b *testing.B, g *Gateway, u string) func() {
+		if ph == nil {
+			ph = newPhones(b)
+		}
+		p, err := ph.login(context.Background(), g.Addr(), u, "pw"+u)
+		if err != nil {
+			b.Fatalf("login %s: %v", u, err)
+		}
+		return p.logout
+	})
+}
+
+// BenchmarkBrowserPhoneCalls is BenchmarkBridgedCalls with browser phones: each agent is
+// a pion WebRTC client (DTLS-SRTP, PCMU) connected through WebPhoneOffer, sending a tone.
+func BenchmarkBrowserPhoneCalls(b *testing.B) {
+	benchBridged(b, func(b *testing.B, g *Gateway, u string) func() {
+		w := dialWeb(b, g, u, 0, 1000)
+		return w.close
+	})
+}
+
+// benchBridged runs the bridged-calls benchmark with agents connected by connect (which
+// returns how to disconnect one).
+func benchBridged(b *testing.B, connect func(b *testing.B, g *Gateway, user string) func()) {
 	n, err := strconv.Atoi(os.Getenv("HUIFANG_BENCH_BRIDGED"))
 	if err != nil || n <= 0 {
 		n = 100
@@ -184,20 +209,15 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	pprof.SetGoroutineLabels(gateway)
 	g := newTestGateway(b, Config{Trunk: Trunk{URI: c.URI(), MaxCPS: 100}, Credentials: creds, RecordingsDir: b.TempDir()})
 	pprof.SetGoroutineLabels(peers)
-	ph := newPhones(b)
-	logged := make([]*phone, n)
+	var disconnect []func()
 	for i := 0; i < n; i++ {
 		u := "agent" + strconv.Itoa(i)
-		p, err := ph.login(context.Background(), g.Addr(), u, "pw"+u)
-		if err != nil {
-			b.Fatalf("login %s: %v", u, err)
-		}
-		logged[i] = p
+		disconnect = append(disconnect, connect(b, g, u))
 		waitAgent(b, g, u)
 	}
 	defer func() {
-		for _, p := range logged {
-			p.logout()
+		for _, d := range disconnect {
+			d()
 		}
 	}()
 	runtime.GC()
@@ -246,21 +266,26 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	b.StopTimer()
 
 	var lats []time.Duration
-	var pkts uint64
+	var pkts, lost uint64
 	var talked time.Duration
+	var mos float64
 	for i, r := range results {
 		if r == nil || r.Outcome != OutcomeAnswered {
 			b.Fatalf("call %d: %+v", i, r)
 		}
-		if r.CustomerRTP.Lost != 0 || r.AgentRTP.Lost != 0 {
-			b.Fatalf("call %d lost RTP packets: customer %+v agent %+v", i, r.CustomerRTP, r.AgentRTP)
+		if r.AgentRTP.Packets == 0 || r.CustomerRTP.Packets == 0 || r.Recording == "" {
+			b.Fatalf("call %d: no audio or no recording: customer %+v agent %+v", i, r.CustomerRTP, r.AgentRTP)
 		}
-		if r.AgentRTP.Packets == 0 || r.CustomerRTP.Packets == 0 {
-			b.Fatalf("call %d: no audio: customer %+v agent %+v", i, r.CustomerRTP, r.AgentRTP)
-		}
+		lost += r.CustomerRTP.Lost + r.AgentRTP.Lost
 		lats = append(lats, r.BridgedAt.Sub(r.AnswerAt))
 		pkts += r.CustomerRTP.Packets + r.AgentRTP.Packets
 		talked += r.TalkDuration()
+		if r.AgentQuality != nil {
+			mos += r.AgentQuality.MOS
+		}
+	}
+	if lost != 0 {
+		b.Fatalf("%d RTP packets lost", lost)
 	}
 	sortDurations(lats)
 	p99 := lats[(len(lats)*99)/100-boolInt(len(lats) >= 100)]
@@ -268,8 +293,11 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	b.ReportMetric(float64(pkts)/talked.Seconds(), "rtp-in-pps/call")
 	b.ReportMetric(setup.Seconds(), "s-to-connect-all")
 	b.ReportMetric(100*(cpu1-cpu0).Seconds()/4/float64(n), "%cpu/call")
+	// CPU per relayed packet holds when a loaded machine slows the audio down.
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/(4*float64(n)*float64(pkts)/talked.Seconds()), "µs-cpu/rtp-packet")
 	b.ReportMetric(float64(heapUp-heap0)/1024/float64(n), "KiB-heap/call")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "ms-p99-answer-to-agent")
+	b.ReportMetric(mos/float64(n), "agent-MOS")
 }
 
 func boolInt(v bool) int {

@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,8 @@ type webClient struct {
 	pcm    []int16 // what it heard, decoded (the last few seconds)
 	cancel context.CancelFunc
 	done   sync.WaitGroup
+	// onRTP, when set before connect, gets each packet the client receives.
+	onRTP func(*rtp.Packet)
 }
 
 // dialWeb connects a pion browser phone for user to g and starts sending freq Hz.
@@ -86,6 +89,9 @@ func (w *webClient) connect(t testing.TB, g *Gateway, user string, userID int64)
 				return
 			}
 			w.heard.Add(1)
+			if w.onRTP != nil {
+				w.onRTP(pkt)
+			}
 			w.mu.Lock()
 			w.pcm = media.PCMU.Decode(w.pcm, pkt.Payload)
 			if len(w.pcm) > 5*8000 {
@@ -101,7 +107,12 @@ func (w *webClient) connect(t testing.TB, g *Gateway, user string, userID int64)
 	<-gathered
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	answer, err := g.WebPhoneOffer(ctx, Agent{Username: user, UserID: userID}, pc.LocalDescription().SDP)
+	// The gateway's side runs under the gateway's pprof label (benchBridged tells the
+	// gateway's CPU from its peers' by it): its goroutines start here.
+	var answer string
+	pprof.Do(ctx, pprof.Labels("side", "gateway"), func(ctx context.Context) {
+		answer, err = g.WebPhoneOffer(ctx, Agent{Username: user, UserID: userID}, pc.LocalDescription().SDP)
+	})
 	require.NoError(t, err)
 	require.NoError(t, pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}))
 	w.mu.Lock()
