@@ -243,23 +243,6 @@ LEFT JOIN sms_messages m ON m.dealer_id = v.dealer_id AND m.idempotency_key = 'l
 WHERE v.dealer_id = @dealer_id AND v.arrived_at >= @from_at AND v.arrived_at < @to_at
 ORDER BY v.arrived_at, v.id;
 
--- name: DirectorFirstMaintenance :many
--- DirectorFirstMaintenance is the first-maintenance return rate's list (首保进场率): the
--- vehicles whose first-maintenance window closed in [from_day, to_day] (due at delivery
--- + 6 months, the window closing 30 days after), and whether a maintenance visit came
--- between delivery and the window's close.
-SELECT v.id AS vehicle_id, v.customer_id, c.name AS customer_name, c.title AS customer_title, v.plate, v.model,
-       v.delivery_day::date AS delivery_day, (v.delivery_day + interval '6 months')::date AS due_day,
-       (fm.day IS NOT NULL)::boolean AS came, COALESCE(fm.day::text, '')::text AS came_day
-FROM vehicles v
-JOIN customers c ON c.id = v.customer_id
-LEFT JOIN LATERAL (SELECT min(w.day)::date AS day FROM workshop_visits w
-                   WHERE w.vehicle_id = v.id AND w.kind = 'maintenance' AND w.day >= v.delivery_day
-                     AND w.day <= (v.delivery_day + interval '6 months')::date + 30) fm ON true
-WHERE v.dealer_id = @dealer_id AND v.delivery_day IS NOT NULL
-  AND (v.delivery_day + interval '6 months')::date + 30 BETWEEN @from_day::date AND @to_day::date
-ORDER BY due_day, v.id;
-
 -- name: DirectorTasksCalled :many
 -- DirectorTasksCalled are the tasks agents called in [from_at, to_at): calls made, whether
 -- an outcome saved in the range reached the customer or booked an appointment, when it
@@ -329,27 +312,6 @@ SELECT c.id, c.name, c.title, c.consultant, COALESCE(c.grade, '')::text AS grade
 FROM customers c
 WHERE c.dealer_id = @dealer_id AND EXISTS (SELECT 1 FROM vehicles v WHERE v.customer_id = c.id AND v.active)
 ORDER BY c.grade NULLS LAST, c.id;
-
--- name: DirectorDueNotCome :many
--- DirectorDueNotCome is the month-end list (应进未进): active vehicles whose next
--- maintenance (delivery + 6 months for the first, last maintenance + 12 months after)
--- falls due from the first of the month to the first of the next, and that have not come
--- for it.
-WITH v AS (
-    SELECT v.id, v.customer_id, v.plate, v.model, v.delivery_day,
-           lm.day AS last_maintenance, lm.n,
-           CASE WHEN lm.day IS NULL THEN (v.delivery_day + interval '6 months')::date
-                ELSE (lm.day + interval '12 months')::date END AS due_day
-    FROM vehicles v
-    LEFT JOIN LATERAL (SELECT max(w.day)::date AS day, count(*)::integer AS n FROM workshop_visits w
-                       WHERE w.vehicle_id = v.id AND w.kind = 'maintenance') lm ON true
-    WHERE v.dealer_id = @dealer_id AND v.active AND v.delivery_day IS NOT NULL
-)
-SELECT v.id AS vehicle_id, v.customer_id, c.name AS customer_name, c.title AS customer_title, c.phone, c.consultant,
-       v.plate, v.model, COALESCE(v.last_maintenance::text, '')::text AS last_maintenance, COALESCE(v.n, 0)::integer AS maintenances, v.due_day::date AS due_day
-FROM v JOIN customers c ON c.id = v.customer_id
-WHERE v.due_day >= @month_start::date AND v.due_day <= @next_month::date
-ORDER BY v.due_day, v.id;
 
 -- name: DirectorListSkips :many
 -- DirectorListSkips are the tasks agents gave back without calling (skips), for the call
