@@ -27,6 +27,7 @@ func (h *handler) directorRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /director/daily/sms", dir(h.directorDailySMS))
 	mux.Handle("GET /director/kpi", dir(h.directorKPI))
 	mux.Handle("GET /director/kpi/list", dir(h.directorKPIList))
+	mux.Handle("GET /director/customer-changes", dir(h.directorCustomerChanges))
 	mux.Handle("GET /director/due-not-come", dir(h.directorDueNotCome))
 	mux.Handle("GET /my/checks", anyRole(h.myChecks))
 	mux.Handle("GET /my/sip", h.secure(h.authed(h.mySIP, roleAgent)))
