@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/scripts"
 	"github.com/huifang/huifang/store"
 )
@@ -80,10 +81,20 @@ type cardCall struct {
 	Campaigns []string `json:"campaigns"`
 }
 
+// cardComplain is a complaint as the card tells it (issue 17 item 7): what it was, who
+// handles it, how it was answered and resolved; category is the code, named by the
+// console with the same words as the outcome form (cc.<code>).
 type cardComplain struct {
+	ID          int64  `json:"id"`
 	OpenedOn    string `json:"opened_on"`
 	Category    string `json:"category"`
 	Description string `json:"description"`
+	Status      string `json:"status"`
+	Serious     bool   `json:"serious"`
+	Owner       string `json:"owner"`
+	Response    string `json:"response"`
+	Resolution  string `json:"resolution"`
+	ResolvedAt  string `json:"resolved_at"`
 }
 
 // maskPhone keeps the first three and last four digits: 139****0001.
@@ -115,6 +126,9 @@ func (h *handler) loadCard(ctx context.Context, u *user, customerID int64) (*car
 	out.Salutation = scripts.Salute(out.Name, out.Title)
 	if err := h.loadCardExtras(ctx, u, out); err != nil {
 		return nil, fmt.Errorf("load customer %d: %w", customerID, err)
+	}
+	if out.Complaints, err = h.cardComplaints(ctx, u, customerID); err != nil {
+		return nil, err
 	}
 	if u.Role == roleAgent {
 		out.Phone = maskPhone(out.Phone)
@@ -298,4 +312,27 @@ func (h *handler) loadCardExtras(ctx context.Context, u *user, c *card) error {
 		c.Changes = append(c.Changes, ch)
 	}
 	return rows.Err()
+}
+
+// cardComplaints are the customer's complaints still being handled or closed in the last
+// 90 days, newest first: the story the agent needs before a complaint follow-up.
+func (h *handler) cardComplaints(ctx context.Context, u *user, customerID int64) ([]cardComplain, error) {
+	now := h.deps.Now()
+	items, err := queue.ListComplaints(ctx, h.deps.DB, queue.ComplaintFilter{DealerID: u.DealerID, CustomerID: customerID, Now: now, Limit: 20})
+	if err != nil {
+		return nil, fmt.Errorf("customer %d complaints: %w", customerID, err)
+	}
+	out := []cardComplain{}
+	for _, k := range items {
+		if k.ClosedAt != nil && now.Sub(*k.ClosedAt) > 90*24*time.Hour {
+			continue
+		}
+		c := cardComplain{ID: k.ID, OpenedOn: k.OpenedOn.Format(time.DateOnly), Category: k.Category, Description: k.Description,
+			Status: k.Status, Serious: k.Severity == queue.SeveritySerious, Owner: k.Owner, Response: k.ResponseNote, Resolution: k.ResolutionNote}
+		if k.ResolvedAt != nil {
+			c.ResolvedAt = k.ResolvedAt.In(u.location()).Format("2006-01-02 15:04")
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

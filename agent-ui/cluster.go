@@ -157,6 +157,17 @@ func (cl *cluster) toUser(ctx context.Context, userID int64, data []byte) {
 	}
 }
 
+// toNotes publishes a complaint notice for the dealer's directors' notice connections
+// held by other processes (complaint_notices.go).
+func (cl *cluster) toNotes(ctx context.Context, dealerID int64, data []byte) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	b, _ := json.Marshal(clusterOut{From: cl.proc, Data: data})
+	if err := cl.rdb.Publish(ctx, cl.prefix+"notes:"+strconv.FormatInt(dealerID, 10), b).Err(); err != nil {
+		cl.h.log.Error("console cluster: publish a complaint notice", "dealer", dealerID, "err", err)
+	}
+}
+
 // summary stores and publishes an agent's wallboard line.
 func (cl *cluster) summary(ctx context.Context, dealerID, userID int64, s map[string]any) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
@@ -252,7 +263,7 @@ func (cl *cluster) wallboardAgents(ctx context.Context, dealerID int64) ([]map[s
 // run receives the other processes' messages until ctx ends, and keeps this process's
 // leases.
 func (cl *cluster) run(ctx context.Context) {
-	ps := cl.rdb.PSubscribe(ctx, cl.prefix+"out:*", cl.prefix+"wbch:*")
+	ps := cl.rdb.PSubscribe(ctx, cl.prefix+"out:*", cl.prefix+"wbch:*", cl.prefix+"notes:*")
 	defer ps.Close()
 	if err := ps.Subscribe(ctx, cl.inChannel(cl.proc), cl.prefix+"close"); err != nil {
 		cl.h.log.Error("console cluster: subscribe", "err", err)
@@ -294,6 +305,13 @@ func (cl *cluster) receive(ctx context.Context, m *redis.Message) {
 			return
 		}
 		cl.h.hub.toUser(ctx, id, out.Data)
+	case strings.HasPrefix(m.Channel, cl.prefix+"notes:"):
+		var out clusterOut
+		id, err := strconv.ParseInt(strings.TrimPrefix(m.Channel, cl.prefix+"notes:"), 10, 64)
+		if err != nil || json.Unmarshal([]byte(m.Payload), &out) != nil || out.From == cl.proc {
+			return
+		}
+		cl.h.hub.toNotes(ctx, id, out.Data)
 	case strings.HasPrefix(m.Channel, cl.prefix+"wbch:"):
 		var out clusterOut
 		id, err := strconv.ParseInt(strings.TrimPrefix(m.Channel, cl.prefix+"wbch:"), 10, 64)

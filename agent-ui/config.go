@@ -65,6 +65,10 @@ type Config struct {
 	// their dealer's retention are removed (at start, then at this interval); zero means
 	// an hour, negative turns it off.
 	Housekeeping time.Duration
+	// ComplaintSweep is how often complaints are checked for directors to be told about
+	// (opened through the API or an import, overdue); zero means 5 s, negative turns the
+	// notices off. A complaint opened in the console is told at once.
+	ComplaintSweep time.Duration
 	// RecordingsDir is the recordings directory: a call's recording is served only from
 	// inside it (a recording path elsewhere, or a link leading out, is 404).
 	RecordingsDir string
@@ -114,6 +118,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.OfflineGrace <= 0 {
 		c.OfflineGrace = time.Minute
+	}
+	if c.ComplaintSweep == 0 {
+		c.ComplaintSweep = 5 * time.Second
 	}
 	if c.Housekeeping == 0 {
 		c.Housekeeping = time.Hour

@@ -55,6 +55,7 @@ func New(cfg Config, d Deps) (*Console, error) {
 	h.origins = allowedOrigins(cfg)
 	h.login = newLoginGuard(cfg.LoginConcurrency)
 	h.hub = newHub(h.log)
+	h.complaintKick = make(chan struct{}, 1)
 	h.agents = newAgents(h)
 	if d.Cluster != nil {
 		h.cluster = newCluster(h, d.Cluster, cfg.ClusterLease)
@@ -74,15 +75,16 @@ func (c *Console) Handler() http.Handler {
 	return mux
 }
 
-// Start runs the hub, the wallboard refresher, housekeeping and the sweep of offline
-// agents' tasks until Shutdown.
+// Start runs the hub, the wallboard refresher, housekeeping, the sweep of offline
+// agents' tasks and the complaint notices until Shutdown.
 func (c *Console) Start(ctx context.Context) {
 	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	c.wg.Add(4)
+	c.wg.Add(5)
 	go func() { defer c.wg.Done(); c.h.hub.run(ctx) }()
 	go func() { defer c.wg.Done(); c.h.offlineLoop(ctx) }()
 	go func() { defer c.wg.Done(); c.h.wallboardLoop(ctx) }()
 	go func() { defer c.wg.Done(); c.h.housekeeping(ctx) }()
+	go func() { defer c.wg.Done(); c.h.complaintLoop(ctx) }()
 	if c.h.cluster != nil {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.h.cluster.run(ctx) }()

@@ -279,7 +279,7 @@ func (h *handler) directorCalls(w http.ResponseWriter, r *http.Request) {
 			cat = t(lang, "cc."+x.ComplaintCategory)
 		}
 		tb.add(first, txt(x.AgentName), txt(x.CustomerName+x.CustomerTitle), txt(camps), txt(labels[x.Code]), txt(appt), txt(cat),
-			txt(answersText(lang, x.Answers, questions(x.ScriptVersion))), txt(x.Notes), txt(x.ScriptVersion), sip, talk, txt(rec), txt(chk))
+			txt(answersText(lang, x.Answers, questions(x.ScriptVersion))), txt(x.Notes), txt(versionWords(lang, x.ScriptVersion)), sip, talk, txt(rec), txt(chk))
 	}
 	if wantsXLSX(r) {
 		h.writeXLSX(w, r, tb, "calls_"+f.Range.From.Format("20060102")+"_"+f.Range.To.Format("20060102"))
@@ -470,12 +470,13 @@ func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
 	}
 	type form struct {
 		store.DirectorCallOutcomesRow
-		Label, Saved, Appointment, Callback string
-		Answers                             []answerLine
+		Label, Saved, Appointment, Callback, Version string
+		Answers                                      []answerLine
 	}
 	var forms []form
 	for _, o := range outs {
-		f := form{DirectorCallOutcomesRow: o, Label: o.LabelZh, Saved: o.CreatedAt.In(u.location()).Format("2006-01-02 15:04")}
+		f := form{DirectorCallOutcomesRow: o, Label: o.LabelZh, Saved: o.CreatedAt.In(u.location()).Format("2006-01-02 15:04"),
+			Version: versionWords(lang, o.ScriptVersion)}
 		if lang == langEN {
 			f.Label = o.LabelEn
 		}
@@ -492,8 +493,13 @@ func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
+			qs := h.questionTexts(ctx, u.DealerID)(o.ScriptVersion)
 			for _, k := range keys {
-				f.Answers = append(f.Answers, answerLine{k, fmt.Sprint(ans[k])})
+				q := qs[k]
+				if q == "" {
+					q = k
+				}
+				f.Answers = append(f.Answers, answerLine{q, answerValue(lang, ans[k])})
 			}
 		}
 		forms = append(forms, f)
@@ -568,4 +574,22 @@ func callQuality(lang string, c store.DirectorGetCallRow) []qualityRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// versionWords writes a script version ("recall@0+due_not_come@3") in words: each
+// campaign's name and its version (内置版 for the built-in one).
+func versionWords(lang, version string) string {
+	if version == "" {
+		return ""
+	}
+	var parts []string
+	for _, p := range strings.Split(version, "+") {
+		code, n, _ := strings.Cut(p, "@")
+		v := strings.Replace(t(lang, "script.v"), "%s", n, 1)
+		if n == "0" || n == "" {
+			v = t(lang, "script.v_builtin")
+		}
+		parts = append(parts, t(lang, "c."+code)+"（"+v+"）")
+	}
+	return strings.Join(parts, " + ")
 }

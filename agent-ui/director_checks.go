@@ -24,15 +24,16 @@ type rubricItem struct {
 	Active bool   `json:"active"`
 }
 
-// defaultRubric is the rubric of a dealer that has not edited its own (100 points).
+// defaultRubric is the rubric of a dealer that has not edited its own (100 points), in
+// the dealer's words (Chinese), as a dealer's own rubric is.
 var defaultRubric = []rubricItem{
-	{"greeting", "问候与自我介绍 Greeting and self-introduction", 10, 10, true},
-	{"identity", "核实客户身份 Identity check", 10, 20, true},
-	{"reason", "说明来电原因并给出提醒 Reason and reminder given", 20, 30, true},
-	{"satisfaction", "询问满意度 Satisfaction asked", 15, 40, true},
-	{"objections", "异议处理 Objections handled", 15, 50, true},
-	{"closing", "预约或结束语 Appointment or closing", 15, 60, true},
-	{"courtesy", "礼貌用语 Courtesy", 15, 70, true},
+	{"greeting", "问候与自我介绍", 10, 10, true},
+	{"identity", "核实客户身份", 10, 20, true},
+	{"reason", "说明来电原因并给出提醒", 20, 30, true},
+	{"satisfaction", "询问满意度", 15, 40, true},
+	{"objections", "异议处理", 15, 50, true},
+	{"closing", "预约或结束语", 15, 60, true},
+	{"courtesy", "礼貌用语", 15, 70, true},
 }
 
 // passPercent is the share of the points a call needs to pass by default.

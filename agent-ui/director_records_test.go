@@ -36,7 +36,7 @@ func TestRecordsShowTheOutcomeForm(t *testing.T) {
 	body = strings.ReplaceAll(htmlUnescape(body), "&#43;", "+")
 	for _, want := range []string{"预约时间", "抱怨类别", "问题回答", "备注",
 		"2030-03-04 18:30", "等待时间", "您反映的问题现在解决了吗？：部分解决", "客户还有哪些要求？：要个说法", "客户说上次等太久",
-		"complaint@0+maintenance@0", fmt.Sprintf(`href="/director/calls/%d"`, call),
+		"抱怨回访（内置版） + 定保（内置版）", fmt.Sprintf(`href="/director/calls/%d"`, call),
 		"李娜女士", "未通话", "车已卖给朋友"} {
 		require.Contains(t, body, want)
 	}

@@ -25,6 +25,8 @@ type handler struct {
 	cluster *cluster
 	// login bounds the password checks of logins.
 	login *loginGuard
+	// complaintKick asks the complaint loop to sweep now (complaint_notices.go).
+	complaintKick chan struct{}
 
 	// wbPending holds agent summaries changed since the last wallboard flush, by dealer
 	// and user.

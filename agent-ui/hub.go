@@ -13,9 +13,11 @@ type hub struct {
 	log     *slog.Logger
 	ops     chan hubOp
 	clients map[*client]bool
-	// byUser and boards index the clients by user, and the wallboards by dealer.
+	// byUser and boards index the clients by user, and the wallboards by dealer; notes
+	// the directors' notice connections (any page they have open) by dealer.
 	byUser map[int64]map[*client]bool
 	boards map[int64]map[*client]bool
+	notes  map[int64]map[*client]bool
 }
 
 type hubOpKind int
@@ -28,6 +30,7 @@ const (
 	opWatched
 	opToClient
 	opCloseSession
+	opToNotes
 )
 
 type hubOp struct {
@@ -42,7 +45,7 @@ type hubOp struct {
 
 func newHub(log *slog.Logger) *hub {
 	return &hub{log: log, ops: make(chan hubOp, 4096), clients: map[*client]bool{},
-		byUser: map[int64]map[*client]bool{}, boards: map[int64]map[*client]bool{}}
+		byUser: map[int64]map[*client]bool{}, boards: map[int64]map[*client]bool{}, notes: map[int64]map[*client]bool{}}
 }
 
 // run serves the hub until ctx ends, then closes every client.
@@ -65,11 +68,7 @@ func (h *hub) apply(op hubOp) {
 	case opRegister:
 		c := op.c
 		h.clients[c] = true
-		index := h.byUser
-		key := c.user.ID
-		if c.wallboard {
-			index, key = h.boards, c.user.DealerID
-		}
+		index, key := h.indexOf(c)
 		if index[key] == nil {
 			index[key] = map[*client]bool{}
 		}
@@ -96,6 +95,10 @@ func (h *hub) apply(op hubOp) {
 		for c := range h.boards[op.dealerID] {
 			h.deliver(c, op.data)
 		}
+	case opToNotes:
+		for c := range h.notes[op.dealerID] {
+			h.deliver(c, op.data)
+		}
 	case opWatched:
 		ids := make([]int64, 0, len(h.boards))
 		for id := range h.boards {
@@ -108,15 +111,23 @@ func (h *hub) apply(op hubOp) {
 // remove drops a registered client and closes its send channel.
 func (h *hub) remove(c *client) {
 	delete(h.clients, c)
-	index, key := h.byUser, c.user.ID
-	if c.wallboard {
-		index, key = h.boards, c.user.DealerID
-	}
+	index, key := h.indexOf(c)
 	delete(index[key], c)
 	if len(index[key]) == 0 {
 		delete(index, key)
 	}
 	close(c.send)
+}
+
+// indexOf is the index a client is kept in, and its key there.
+func (h *hub) indexOf(c *client) (map[int64]map[*client]bool, int64) {
+	switch {
+	case c.wallboard:
+		return h.boards, c.user.DealerID
+	case c.notify:
+		return h.notes, c.user.DealerID
+	}
+	return h.byUser, c.user.ID
 }
 
 // deliver queues data for a client; a client too slow to keep up is dropped (its
@@ -174,6 +185,11 @@ func (h *hub) toClient(ctx context.Context, c *client, data []byte) {
 // toDirectors sends data to every wallboard of a dealer.
 func (h *hub) toDirectors(ctx context.Context, dealerID int64, data []byte) {
 	h.do(ctx, hubOp{kind: opToDirectors, dealerID: dealerID, data: data})
+}
+
+// toNotes sends data to every directors' notice connection of a dealer.
+func (h *hub) toNotes(ctx context.Context, dealerID int64, data []byte) {
+	h.do(ctx, hubOp{kind: opToNotes, dealerID: dealerID, data: data})
 }
 
 // watchedDealers returns the dealers that have a wallboard open.

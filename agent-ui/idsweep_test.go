@@ -27,10 +27,13 @@ var idRoutes = []struct {
 	{"GET /director/calls/{id}", func(f idFixtures) int64 { return f.call }, []string{"director1"}},
 	{"GET /director/recordings/{id}", func(f idFixtures) int64 { return f.call }, []string{"director1"}},
 	{"POST /director/calls/{id}/score", func(f idFixtures) int64 { return f.call }, []string{"director1"}},
+	{"GET /director/complaints/{id}", func(f idFixtures) int64 { return f.complaint }, []string{"director1"}},
+	{"POST /director/complaints/{id}", func(f idFixtures) int64 { return f.complaint }, []string{"director1"}},
+	{"POST /director/low-scores/{id}", func(f idFixtures) int64 { return f.lowScore }, []string{"director1"}},
 }
 
 // idFixtures are one dealer's ids.
-type idFixtures struct{ customer, call int64 }
+type idFixtures struct{ customer, call, complaint, lowScore int64 }
 
 // TestIDSweepCrossDealer requests every id route with another dealer's ids, as each role
 // that may use it: 404 everywhere, nothing of the other dealer in the answer. The same
@@ -41,6 +44,8 @@ func TestIDSweepCrossDealer(t *testing.T) {
 	at := time.Now().Add(-time.Hour)
 	own := idFixtures{customer: b.customers["王建国"], call: b.addCall(t, b.dealer.ID, "agent1", "王建国", at, time.Minute, b.recDir)}
 	other := idFixtures{customer: b.customers["外店客户"], call: b.addCall(t, b.other.ID, "agentx", "外店客户", at, time.Minute, b.recDir)}
+	own.complaint, own.lowScore = b.addComplaintAndLowScore(t, b.dealer.ID, "agent1", "王建国", own.call)
+	other.complaint, other.lowScore = b.addComplaintAndLowScore(t, b.other.ID, "agentx", "外店客户", other.call)
 	clients := map[string]*http.Client{}
 	for _, name := range []string{"agent1", "director1"} {
 		clients[name] = b.login(t, name)
@@ -50,7 +55,7 @@ func TestIDSweepCrossDealer(t *testing.T) {
 		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
 		var form url.Values
 		if method == http.MethodPost {
-			form = url.Values{"csrf": {b.csrfOf(t, c, "/director/calls")}, "comment": {"sweep"}}
+			form = url.Values{"csrf": {b.csrfOf(t, c, "/director/calls")}, "comment": {"sweep"}, "action": {"note"}, "note": {"sweep"}}
 			for _, it := range defaultRubric {
 				form.Set("s_"+it.Key, "0")
 			}
@@ -70,7 +75,7 @@ func TestIDSweepCrossDealer(t *testing.T) {
 			require.Less(t, code, 400, "%s as %s with its own dealer's id", rt.pattern, name)
 		}
 	}
-	require.Equal(t, 5, tried)
+	require.Equal(t, 8, tried)
 	var scored int
 	require.NoError(t, b.db.QueryRow(t.Context(), `SELECT count(*) FROM spot_checks WHERE attempt_id = $1`, other.call).Scan(&scored))
 	require.Zero(t, scored, "the other dealer's call was scored")

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/scripts"
 	"github.com/huifang/huifang/store"
 )
 
@@ -110,6 +111,7 @@ func (a *agent) outcomeLocked(m outcomeMsg) {
 	}
 	a.rememberSavedLocked(m.ClientID)
 	a.callsDone++
+	a.h.kickComplaints() // a complaint it opened is told to directors at once (complaint_notices.go)
 	a.h.audit(ctx, &a.u, "call.outcome", "task", m.TaskID, map[string]any{"code": o.Code, "client_id": o.ClientID, "script_version": o.ScriptVersion})
 	saved := map[string]any{"type": "saved", "task_id": m.TaskID}
 	if win, err := a.h.deps.Queue.UndoWindow(ctx, a.u.DealerID); err != nil {
@@ -168,7 +170,7 @@ func (a *agent) checkOutcomeLocked(m outcomeMsg) (Outcome, string) {
 		if json.Unmarshal(m.Answers, &ans) != nil {
 			return Outcome{}, "bad_answers"
 		}
-		o.Answers = m.Answers
+		o.Answers = markScores(ans, a.task.script, m.Answers)
 	}
 	loc := a.u.location()
 	now := a.now()
@@ -275,4 +277,28 @@ func (a *agent) undoLocked(clientID string) {
 	a.h.audit(ctx, &a.u, "call.outcome_undone", "task", last.task.ID, map[string]any{"client_id": last.clientID})
 	a.sendLocked(ctx, map[string]any{"type": "undone", "task_id": last.task.ID, "client_id": last.clientID})
 	a.publishLocked(ctx)
+}
+
+// markScores marks the answers of the script's questions of kind score with
+// "kind": "score", so the queue counts them as 1-5 scores (queue.Scores: the
+// satisfaction report, the low-score list) and never a choice question's points.
+func markScores(ans map[string]any, s *scripts.Rendered, raw json.RawMessage) json.RawMessage {
+	if s == nil {
+		return raw
+	}
+	marked := false
+	for _, q := range s.Questions {
+		if v, ok := ans[q.ID].(map[string]any); ok && q.Kind == scripts.KindScore {
+			v["kind"] = scripts.KindScore
+			marked = true
+		}
+	}
+	if !marked {
+		return raw
+	}
+	b, err := json.Marshal(ans)
+	if err != nil {
+		return raw
+	}
+	return b
 }

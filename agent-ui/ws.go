@@ -28,6 +28,9 @@ type client struct {
 	// owner, with a cluster, is the process that owns the agent when it is not this
 	// one: the connection is served through it (cluster.go).
 	owner string
+	// notify marks a director's notice connection (view=notify): complaint notices
+	// only, from any page (static/notify.js).
+	notify bool
 }
 
 // websocket upgrades a logged-in user's request, refusing foreign origins, and serves
@@ -39,7 +42,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := r.URL.Query().Get("view")
-	if view == "wallboard" && !u.IsDirector() {
+	if (view == "wallboard" || view == "notify") && !u.IsDirector() {
 		h.fail(w, r, errForbidden)
 		return
 	}
@@ -53,9 +56,9 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &client{hub: h.hub, conn: conn, send: make(chan []byte, sendBuffer), user: *u,
-		session: sessionFrom(r).tokenHash, wallboard: view == "wallboard"}
+		session: sessionFrom(r).tokenHash, wallboard: view == "wallboard", notify: view == "notify"}
 	ctx := context.WithoutCancel(r.Context())
-	if h.cluster != nil && !c.wallboard {
+	if h.cluster != nil && !c.wallboard && !c.notify {
 		owner, err := h.cluster.claim(ctx, u.ID)
 		if err != nil {
 			// Without Redis the agent is served here, as by a console of its own, and
@@ -77,6 +80,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		wctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		go h.cluster.watchOwner(wctx, c, c.owner)
+	case c.notify:
 	default:
 		h.agents.get(*u).attach(ctx)
 	}
@@ -96,7 +100,7 @@ type inMsg struct {
 func (c *client) readPump(h *handler) {
 	ctx := context.Background()
 	var a *agent
-	if !c.wallboard && c.owner == "" {
+	if !c.wallboard && !c.notify && c.owner == "" {
 		a = h.agents.get(c.user)
 	}
 	defer func() {

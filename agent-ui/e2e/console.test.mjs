@@ -157,7 +157,7 @@ test("an agent works calls and the director sees them live", async () => {
   const rows = director.locator("#dlist tbody tr");
   assert.ok((await rows.count()) >= 5);
   assert.match(await rows.first().textContent(), /已接通完成/);
-  assert.match(await rows.first().textContent(), /@\d/);
+  assert.match(await rows.first().textContent(), /（(内置版|第 \d+ 版)）/, "the script version in words");
   await director.screenshot({ path: join(artifacts, "calls.png"), fullPage: true });
 
   // A director edits a script: a new version, used by the next calls.
@@ -467,3 +467,94 @@ test("an agent with a registered phone calls through the SIP gateway and the sim
       phone.kill("SIGTERM");
     }
   });
+
+// shanghaiDay is the day in Asia/Shanghai (the demo dealer's zone) days from now.
+function shanghaiDay(days) {
+  return new Date(Date.now() + 8 * 3600e3 + days * 86400e3).toISOString().slice(0, 10);
+}
+
+// queueOf builds the demo dealer's queue as of day and lists it (huifang queue build/list).
+function queueOf(day) {
+  const bin = process.env.HUIFANG_BIN, dealer = process.env.E2E_DEALER || "E2E";
+  execFileSync(bin, ["queue", "build", "--dealer", dealer, "--date", day]);
+  return execFileSync(bin, ["queue", "list", "--dealer", dealer, "--date", day, "--json"]).toString()
+    .split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// Last in the file: building the queue as of later days expires what today's tests need.
+test("a score of 1 opens a complaint; the director sees it live, assigns, responds, resolves; the satisfaction call is due three days later", async () => {
+  const director = await login("director1");
+  await director.goto(base + "/director/complaints");
+  await director.waitForSelector('#notices[data-connected="1"]');
+
+  const agent = await login("agent3");
+  await agent.waitForSelector("#conn.on");
+  await agent.selectOption("#mode", "preview");
+  if (await agent.locator("#btn-ready").isEnabled()) await agent.click("#btn-ready");
+  // A task whose script has a score question (skip the others, with a reason).
+  for (let i = 0; ; i++) {
+    assert.ok(i < 10, "a task with a score question within ten");
+    await waitPhase(agent, "preview");
+    await agent.waitForSelector("#card h2");
+    if (await agent.locator('#f-questions fieldset[data-kind="score"]').count()) break;
+    const old = await taskID(agent);
+    await agent.keyboard.press("F6");
+    await agent.selectOption("#skip-reason", { index: 1 });
+    await agent.click("#skip-confirm");
+    await agent.waitForFunction((o) => document.getElementById("card").dataset.taskId !== o, old);
+  }
+  const salutation = (await agent.locator("#card h2").textContent()).trim();
+  await agent.keyboard.press("F5");
+  await agent.waitForSelector('#timer[data-call-state="answered"]');
+  await agent.click("#btn-hangup");
+  await waitPhase(agent, "wrapup");
+  await agent.selectOption("#f-code", "reached");
+  // A score of 1: the console asks whether to open a complaint; yes makes it one.
+  let asked = "";
+  agent.once("dialog", (d) => { asked = d.message(); d.accept(); });
+  await agent.locator('#f-questions fieldset[data-kind="score"] input[type=radio]').first().check();
+  await agent.waitForFunction(() => document.getElementById("f-code").value === "complaint");
+  assert.match(asked, /低分/);
+  assert.ok(await agent.locator("#f-complaint").isVisible(), "the complaint's category is asked");
+  await agent.selectOption("#f-complaint", "repair_quality");
+  await agent.fill("#f-notes", "保养后发动机异响，客户很生气");
+  await agent.keyboard.press("Control+Enter");
+  await agent.waitForSelector("#flash:has-text('抱怨')");
+
+  // Live on the director's page, without a reload.
+  const notice = director.locator("#notices .notice.n-opened", { hasText: "保养后发动机异响" });
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /维修质量/, "the category in words");
+  await director.screenshot({ path: join(artifacts, "complaint-notice.png"), fullPage: true });
+  await Promise.all([director.waitForURL(/\/director\/complaints\/\d+$/), notice.locator("a").click()]);
+  const id = director.url().match(/(\d+)$/)[1];
+  assert.match(await director.locator("#complaint-description").textContent(), /保养后发动机异响/);
+  assert.match(await director.locator("#complaint-owner").textContent(), /赵强/, "the service director owns it");
+  assert.equal(await director.locator("#complaint-call").count(), 1, "the call it came from");
+
+  // Assign, respond, resolve.
+  await director.selectOption("#f-owner", { label: "系统管理员" });
+  await Promise.all([director.waitForURL(/saved=assign/), director.click("#form-assign button")]);
+  assert.match(await director.locator("#complaint-owner").textContent(), /系统管理员/);
+  await director.fill("#form-respond textarea", "已致电道歉，约明天上午来店检查");
+  await Promise.all([director.waitForURL(/saved=respond/), director.click("#form-respond button")]);
+  await director.fill("#form-resolve textarea", "更换正时皮带，客户试车确认无异响");
+  await Promise.all([director.waitForURL(/saved=resolve/), director.click("#form-resolve button")]);
+  assert.match(await director.locator("#complaint-status").textContent(), /已解决/);
+  assert.ok((await director.locator("#timeline tr").count()) >= 4, "opened, assigned, responded, resolved");
+  await director.screenshot({ path: join(artifacts, "complaint.png"), fullPage: true });
+
+  // The low-score list has the call, with its complaint.
+  await director.goto(base + "/director/low-scores");
+  assert.match(await director.locator("#lowscores").textContent(), new RegExp("#" + id));
+
+  // The satisfaction call: not on D+2, in the queue on D+3.
+  const customer = Number(execFileSync("psql", [process.env.DATABASE_URL, "-qAtc",
+    `SELECT customer_id FROM complaints WHERE id = ${Number(id)}`]).toString().trim());
+  const complaintTask = (day) => queueOf(day).find((t) => t.customer_id === customer && t.campaigns.includes("complaint"));
+  assert.equal(complaintTask(shanghaiDay(2)), undefined, "not before D+3");
+  const t3 = complaintTask(shanghaiDay(3));
+  assert.ok(t3, "the satisfaction call is in the queue three days later");
+  assert.match(JSON.stringify(t3), /满意度回访/);
+  assert.ok(salutation.length > 0);
+});

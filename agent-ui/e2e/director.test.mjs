@@ -93,7 +93,9 @@ test("a director finds an agent's calls, plays one, scores it; the agent sees th
   await Promise.all([director.waitForURL(/\/director\/calls\/\d+$/), rows.first().locator("a").first().click()]);
   const callURL = director.url();
   assert.match(await director.locator("#call-reasons").textContent(), /\S/);
-  assert.equal(await director.locator(".script-version").first().textContent(), "maintenance@1");
+  // The script version in words (issue 13 item 10), its code kept in data-version.
+  assert.equal(await director.locator(".script-version").first().getAttribute("data-version"), "maintenance@1");
+  assert.equal(await director.locator(".script-version").first().textContent(), "定保（第 1 版）");
   await director.waitForSelector("#player");
   await director.evaluate(() => document.getElementById("player").play());
   await director.waitForFunction(() => document.getElementById("player").currentTime > 0.3);

@@ -25,6 +25,8 @@
 
   var ws = null, backoff = 500, state = null, hello = null, shownTask = 0;
   var clientID = null;
+  // askedLow: the low-score question was asked for this form (lowScore).
+  var askedLow = false;
   // pending is an outcome sent but not yet confirmed; it is sent again after a reconnect
   // with the same client id, and the server saves it once.
   var pending = null;
@@ -239,6 +241,7 @@
     $("outcome").reset();
     $("f-questions").textContent = "";
     clientID = t ? newID() : null;
+    askedLow = false;
     showWhen();
     if (!t) return;
     var c = t.card;
@@ -247,10 +250,33 @@
     var dl = el("dl");
     function row(k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v === "" || v === null || v === undefined ? T("card.none") : v)); }
     row(T("card.phone"), c.phone);
-    if (c.grade) row(T("card.grade"), c.grade);
+    if (c.grade) row(T("card.grade"), M["grade." + c.grade] || c.grade);
     if (c.consultant) row(T("card.consultant"), c.consultant);
     row(T("card.attempts"), t.attempts);
     card.appendChild(dl);
+
+    // A complaint comes first, with its story: what it was, who handles it, how it was
+    // answered and resolved (issue 17 item 7); category names as on the outcome form.
+    if (c.complaints.length) {
+      var ks = section(T("card.complaint_story"));
+      ks.id = "card-complaints";
+      c.complaints.forEach(function (x) {
+        var k = el("div", "complaint" + (x.serious ? " serious" : ""));
+        k.dataset.complaint = x.id;
+        k.appendChild(el("p", "bad", [x.opened_on, M["cc." + x.category] || x.category, T("card.ks." + x.status),
+          x.serious ? T("card.k_serious") : ""].join(" ").trim()));
+        var kd = el("dl");
+        function krow(key, v) { if (v) { kd.appendChild(el("dt", null, T(key))); kd.appendChild(el("dd", null, v)); } }
+        krow("card.k_said", x.description);
+        krow("card.k_owner", x.owner);
+        krow("card.k_response", x.response);
+        krow("card.k_resolution", x.resolution);
+        krow("card.k_resolved_at", x.resolved_at);
+        k.appendChild(kd);
+        ks.appendChild(k);
+      });
+      card.appendChild(ks);
+    }
 
     var rs = section(T("card.reasons"));
     var ul = el("ul", "reasons");
@@ -293,11 +319,6 @@
     });
     card.appendChild(ch);
 
-    var cs = section(T("card.complaints"));
-    if (!c.complaints.length) cs.appendChild(el("p", null, T("card.none")));
-    c.complaints.forEach(function (x) { cs.appendChild(el("p", "bad", [x.opened_on, x.category, x.description].join(" "))); });
-    card.appendChild(cs);
-
     renderScript(t.script);
     var vsel = $("f-vehicle");
     vsel.textContent = "";
@@ -308,12 +329,20 @@
     });
   }
 
+  // versionWords writes "recall@0+due_not_come@3" as the campaigns' names and versions.
+  function versionWords(v) {
+    return (v || "").split("+").filter(Boolean).map(function (p) {
+      var i = p.indexOf("@"), code = i < 0 ? p : p.slice(0, i), n = i < 0 ? "" : p.slice(i + 1);
+      return T("c." + code) + "（" + (n === "0" || n === "" ? T("script.v_builtin") : T("script.v").replace("%s", n)) + "）";
+    }).join(" + ");
+  }
+
   // The script's texts are plain text: they are shown with textContent (el), never as HTML.
   function renderScript(s) {
     var box = $("script");
     if (!s) return;
     var h = el("h2", null, T("script.title") + " · " + s.title);
-    h.appendChild(el("small", "ver", " " + T("script.version") + " " + s.version));
+    h.appendChild(el("small", "ver", " " + T("script.version") + " " + versionWords(s.version)));
     box.appendChild(h);
     box.appendChild(el("h3", null, T("script.opening")));
     box.appendChild(el("div", "say", s.opening));
@@ -413,6 +442,26 @@
     var all = Array.prototype.slice.call(document.querySelectorAll("#f-questions fieldset.q"));
     var nx = all[all.indexOf(f) + 1];
     (nx ? nx.querySelector("input") : $("f-notes")).focus();
+    lowScore(f);
+  }
+
+  // lowScore asks once per form, when a score question gets a 1 or a 2, whether to open a
+  // complaint; yes turns the outcome into the complaint outcome and asks for its category.
+  // Either way the low score reaches the directors' low-score list with the outcome.
+  function lowScore(f) {
+    var qs = state && state.task && state.task.script ? state.task.script.questions : [];
+    var q = qs.filter(function (x) { return x.id === f.dataset.qid; })[0];
+    var r = f.querySelector("input:checked");
+    if (!q || q.kind !== "score" || !r || askedLow || effect() === "complaint") return;
+    var sc = q.options[Number(r.value)].score;
+    if (sc !== 1 && sc !== 2) return;
+    askedLow = true;
+    if (!window.confirm(T("low.ask"))) return;
+    var o = $("f-code").querySelector('option[data-effect="complaint"]:not([disabled])');
+    if (!o) return;
+    $("f-code").value = o.value;
+    showWhen();
+    $("f-complaint").focus();
   }
 
   function typing(t) {
@@ -479,6 +528,10 @@
   $("f-code").addEventListener("change", showWhen);
   $("f-mileage").addEventListener("input", showWhen);
   $("btn-undo").addEventListener("click", undo);
+  $("f-questions").addEventListener("change", function (e) {
+    var f = e.target.closest ? e.target.closest("fieldset.q") : null;
+    if (f) lowScore(f);
+  });
   $("outcome").addEventListener("submit", submitOutcome);
   $("skip-form").addEventListener("submit", function (e) {
     if (!$("skip-reason").value) { e.preventDefault(); $("skip-reason").focus(); return; }

@@ -1,0 +1,255 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huifang/huifang/store"
+)
+
+// The figures of docs/domain.md "Figures, defined" about satisfaction and complaints,
+// each defined here once; every page (the satisfaction report, the complaints page, the
+// low-score list, the spot-check page) and every export asks these functions, and each
+// figure's list of calls or complaints comes from the same predicate.
+
+// Satisfaction dimensions: what a satisfaction figure is per.
+const (
+	ByCampaign = "campaign"
+	ByAgent    = "agent"
+	ByAdvisor  = "advisor"
+	ByMonth    = "month"
+	ByCategory = "category"
+)
+
+// ErrBadDimension is returned for a dimension a figure is not given per.
+var ErrBadDimension = errors.New("queue: unknown figure dimension")
+
+// SatisfactionRow is the satisfaction (CSI) of one group over a period: N scores (1-5)
+// given by calls whose outcome fell on a day of the period, their sum, and how many were
+// 4 or 5.
+type SatisfactionRow struct {
+	// Key is the campaign code, the agent's user id, the advisor's name or the month
+	// (YYYY-MM); Label is the agent's name for agents, else Key.
+	Key   string
+	Label string
+	// Total marks the row of the whole period.
+	Total bool
+	N     int64
+	Sum   int64
+	High  int64
+}
+
+// Mean is the mean score (0 without scores).
+func (r SatisfactionRow) Mean() float64 {
+	if r.N == 0 {
+		return 0
+	}
+	return float64(r.Sum) / float64(r.N)
+}
+
+// Share45 is the share of scores of 4 or 5, 0..1 (0 without scores).
+func (r SatisfactionRow) Share45() float64 {
+	if r.N == 0 {
+		return 0
+	}
+	return float64(r.High) / float64(r.N)
+}
+
+// satisfactionKey is the SQL of each dimension's group key over call_scores s.
+func satisfactionKey(by string) (string, error) {
+	switch by {
+	case ByCampaign:
+		return "s.campaign", nil
+	case ByAgent:
+		return "COALESCE(s.agent_user_id, 0)::text", nil
+	case ByAdvisor:
+		return "s.advisor", nil
+	case ByMonth:
+		return "to_char(s.day, 'YYYY-MM')", nil
+	}
+	return "", fmt.Errorf("%w %q", ErrBadDimension, by)
+}
+
+// Satisfaction is the satisfaction figure of dealerID per by (ByCampaign, ByAgent,
+// ByAdvisor, ByMonth) over the days from..to (both included): every 1-5 score of a call
+// of those days (call_scores, written with each outcome; a call with two scored
+// questions counts twice): the whole period first (Total), then each group in key order.
+func Satisfaction(ctx context.Context, db store.DBTX, dealerID int64, from, to time.Time, by string) ([]SatisfactionRow, error) {
+	key, err := satisfactionKey(by)
+	if err != nil {
+		return nil, err
+	}
+	// The key expression is one of the constants above, never user input.
+	rows, err := db.Query(ctx, `
+		SELECT COALESCE(g.k, ''), COALESCE(CASE WHEN $4 = 'agent' THEN (SELECT COALESCE(NULLIF(u.display_name, ''), u.username)
+		           FROM users u WHERE u.id::text = g.k) END, g.k, ''), g.total, g.n, g.sum, g.high
+		FROM (SELECT `+key+` AS k, GROUPING(`+key+`) = 1 AS total, count(*) AS n, sum(s.score) AS sum,
+		             count(*) FILTER (WHERE s.score >= 4) AS high
+		      FROM call_scores s WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3
+		      GROUP BY ROLLUP (`+key+`)) g
+		ORDER BY g.total DESC, g.k`, dealerID, from, to, by)
+	if err != nil {
+		return nil, fmt.Errorf("satisfaction by %s: %w", by, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SatisfactionRow, error) {
+		var r SatisfactionRow
+		err := row.Scan(&r.Key, &r.Label, &r.Total, &r.N, &r.Sum, &r.High)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("satisfaction by %s: %w", by, err)
+	}
+	if len(out) == 0 {
+		out = []SatisfactionRow{{Total: true}}
+	}
+	return out, nil
+}
+
+// ScoredCall is one score behind a satisfaction figure.
+type ScoredCall struct {
+	OutcomeID int64
+	AttemptID int64
+	Day       time.Time
+	Agent     string
+	Customer  string
+	Campaign  string
+	Advisor   string
+	Question  string
+	Score     int
+}
+
+// SatisfactionCalls lists the scores behind one figure of Satisfaction (the same days,
+// the same group key; all for the whole period), at most limit, newest first; high
+// keeps only the 4-5 scores.
+func SatisfactionCalls(ctx context.Context, db store.DBTX, dealerID int64, from, to time.Time, by, key string, all, high bool, limit int) ([]ScoredCall, error) {
+	expr, err := satisfactionKey(by)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, `
+		SELECT s.outcome_id, COALESCE(s.attempt_id, 0), s.day,
+		       COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u WHERE u.id = s.agent_user_id), ''),
+		       c.name, s.campaign, s.advisor, s.question, s.score
+		FROM call_scores s JOIN customers c ON c.id = s.customer_id
+		WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3 AND ($7 OR `+expr+` = $4) AND (NOT $5 OR s.score >= 4)
+		ORDER BY s.day DESC, s.outcome_id DESC LIMIT $6`, dealerID, from, to, key, high, limit, all)
+	if err != nil {
+		return nil, fmt.Errorf("satisfaction calls: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ScoredCall, error) {
+		var c ScoredCall
+		err := row.Scan(&c.OutcomeID, &c.AttemptID, &c.Day, &c.Agent, &c.Customer, &c.Campaign, &c.Advisor, &c.Question, &c.Score)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("satisfaction calls: %w", err)
+	}
+	return out, nil
+}
+
+// ComplaintFigureRow is the complaint figures of one group (a category or a month of
+// opening) over a period; see ComplaintFigures for each definition.
+type ComplaintFigureRow struct {
+	Key string
+	// Total marks the row of the whole period.
+	Total bool
+	// Opened counts the complaints opened in the period; Reached the calls that reached a
+	// customer in the period (the same for every group: the base of Per100).
+	Opened  int64
+	Reached int64
+	// Responded counts those with a first response; MedianResponse is its median time.
+	Responded      int64
+	MedianResponse time.Duration
+	// Due counts those whose resolution deadline has passed or that are resolved;
+	// InTime those of them resolved by the deadline.
+	Due    int64
+	InTime int64
+	// Reopened counts those reopened at least once.
+	Reopened int64
+}
+
+// Per100 is complaints per 100 reached calls.
+func (r ComplaintFigureRow) Per100() float64 {
+	if r.Reached == 0 {
+		return 0
+	}
+	return 100 * float64(r.Opened) / float64(r.Reached)
+}
+
+// InTimeShare is the share resolved in time, 0..1.
+func (r ComplaintFigureRow) InTimeShare() float64 {
+	if r.Due == 0 {
+		return 0
+	}
+	return float64(r.InTime) / float64(r.Due)
+}
+
+// ReopenRate is the share reopened, 0..1.
+func (r ComplaintFigureRow) ReopenRate() float64 {
+	if r.Opened == 0 {
+		return 0
+	}
+	return float64(r.Reopened) / float64(r.Opened)
+}
+
+// ComplaintFigures are the complaint figures of docs/domain.md per by (ByCategory or
+// ByMonth of opening) over the days from..to, the whole period first (Total):
+//
+//   - complaints per 100 reached calls: complaints opened (opened_on) in the period per
+//     100 outcomes of the period whose code says the customer was reached;
+//   - median time to first response: responded_at - opened_at of those with a response;
+//   - share resolved in time: of those resolved or past their resolution deadline at
+//     now, the ones resolved by the deadline;
+//   - reopen rate: of those opened, the ones reopened at least once.
+func ComplaintFigures(ctx context.Context, db store.DBTX, dealerID int64, from, to, now time.Time, by string) ([]ComplaintFigureRow, error) {
+	var key string
+	switch by {
+	case ByCategory:
+		key = "k.category"
+	case ByMonth:
+		key = "to_char(k.opened_on, 'YYYY-MM')"
+	default:
+		return nil, fmt.Errorf("%w %q", ErrBadDimension, by)
+	}
+	var reached int64
+	if err := db.QueryRow(ctx, `
+		SELECT count(*) FROM call_outcomes o
+		JOIN dealers d ON d.id = o.dealer_id
+		WHERE o.dealer_id = $1 AND o.created_at >= ($2::date::timestamp AT TIME ZONE d.time_zone)
+		  AND o.created_at < (($3::date + 1)::timestamp AT TIME ZONE d.time_zone)
+		  AND o.code IN (SELECT oc.code FROM outcome_codes oc WHERE oc.reached AND (oc.dealer_id = $1 OR oc.dealer_id IS NULL))`,
+		dealerID, from, to).Scan(&reached); err != nil {
+		return nil, fmt.Errorf("complaint figures: reached calls: %w", err)
+	}
+	rows, err := db.Query(ctx, `
+		SELECT COALESCE(`+key+`, ''), GROUPING(`+key+`) = 1, count(*),
+		       count(*) FILTER (WHERE k.responded_at IS NOT NULL),
+		       COALESCE(EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY k.responded_at - k.opened_at)), 0)::float8,
+		       count(*) FILTER (WHERE k.resolved_at IS NOT NULL OR k.resolve_due <= $4),
+		       count(*) FILTER (WHERE k.resolved_at IS NOT NULL AND k.resolved_at <= k.resolve_due),
+		       count(*) FILTER (WHERE k.reopened > 0)
+		FROM complaints k
+		WHERE k.dealer_id = $1 AND k.opened_on BETWEEN $2 AND $3
+		GROUP BY ROLLUP (`+key+`) ORDER BY 2 DESC, 1`, dealerID, from, to, now)
+	if err != nil {
+		return nil, fmt.Errorf("complaint figures by %s: %w", by, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ComplaintFigureRow, error) {
+		r := ComplaintFigureRow{Reached: reached}
+		var secs float64
+		err := row.Scan(&r.Key, &r.Total, &r.Opened, &r.Responded, &secs, &r.Due, &r.InTime, &r.Reopened)
+		r.MedianResponse = time.Duration(secs * float64(time.Second))
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complaint figures by %s: %w", by, err)
+	}
+	if len(out) == 0 {
+		out = []ComplaintFigureRow{{Total: true, Reached: reached}}
+	}
+	return out, nil
+}

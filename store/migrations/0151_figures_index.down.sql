@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS call_outcomes_dealer_created_idx;
