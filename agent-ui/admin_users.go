@@ -71,7 +71,7 @@ func (h *handler) adminUsersRender(w http.ResponseWriter, r *http.Request, statu
 		w.WriteHeader(status)
 	}
 	h.render(w, r, "admin_users.html", map[string]any{"Page": "admin/users", "A": adminWords(langFrom(r)),
-		"Users": lines, "Error": msg, "Form": form, "Done": r.URL.Query().Get("done"), "Roles": []string{roleAgent, roleDirector, roleAdmin},
+		"Users": lines, "Error": msg, "Form": form, "Done": r.URL.Query().Get("done"), "Roles": []string{roleAgent, roleDirector, roleAdmin, roleServiceDesk},
 		"Secret": secret})
 }
 
@@ -203,7 +203,7 @@ func adminRefusal(lang, username string, err error) string {
 		if strings.Contains(msg, "own role") {
 			return "不能修改自己的角色；请让另一位管理员修改。"
 		}
-		return "角色只能是坐席、总监或管理员。"
+		return "角色只能是坐席、总监、管理员或服务前台。"
 	case strings.Contains(msg, "display name"):
 		return "姓名最多 64 个字。"
 	case strings.Contains(msg, "confirm the password reset"):

@@ -91,7 +91,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	}{
 		{"bad user name", "li na", roleAgent, "long-enough-1", "用户名“li na”不能用"},
 		{"chinese user name", "赵敏", roleAgent, "long-enough-1", "中文姓名请填在“姓名”一栏"},
-		{"bad role", "li", "boss", "long-enough-1", "角色只能是坐席、总监或管理员"},
+		{"bad role", "li", "boss", "long-enough-1", "角色只能是坐席、总监、管理员或服务前台"},
 		{"short password", "li", roleAgent, "short", "密码至少要 8 位"},
 		{"taken at the dealer", "agent1", roleAgent, "long-enough-1", "用户名“agent1”已有人使用"},
 		{"taken at another dealer", "agentx", roleAgent, "long-enough-1", "用户名“agentx”已有人使用（本店或其他门店）"},
@@ -259,7 +259,7 @@ func TestAdminEditsNameAndRole(t *testing.T) {
 
 	// Refused, in Chinese, nothing changed: a bad role, a name too long, one's own role.
 	for _, tc := range []struct{ name, username, display, role, want string }{
-		{"bad role", "agent1", "小李", "boss", "角色只能是坐席、总监或管理员"},
+		{"bad role", "agent1", "小李", "boss", "角色只能是坐席、总监、管理员或服务前台"},
 		{"long name", "agent1", strings.Repeat("长", 65), roleAgent, "姓名最多 64 个字"},
 		{"own role", "admin1", "管理员", roleAgent, "不能修改自己的角色"},
 	} {

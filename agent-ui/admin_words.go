@@ -19,6 +19,7 @@ var adminText = map[string][2]string{
 	"agent":          {"坐席", "Agent"},
 	"director":       {"总监", "Director"},
 	"admin":          {"管理员", "Admin"},
+	"service_desk":   {"服务前台", "Service desk"},
 	"add":            {"新增用户", "Add a user"},
 	"password":       {"密码（至少 8 位）", "Password (8 or more characters)"},
 	"new_password":   {"新密码", "New password"},

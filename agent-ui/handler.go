@@ -140,6 +140,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 			home = "/login"
 		} else if u.Role == roleDirector || u.Role == roleAdmin {
 			home = "/director"
+		} else if u.Role == roleServiceDesk {
+			home = "/desk"
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)

@@ -24,6 +24,7 @@ func langFrom(r *http.Request) string {
 var messages = map[string][2]string{
 	"app.name":               {"回访工作台", "Huifang console"},
 	"nav.console":            {"外呼工作台", "Console"},
+	"nav.desk":               {"服务前台", "Service desk"},
 	"nav.wallboard":          {"监控大屏", "Wallboard"},
 	"nav.calls":              {"通话记录", "Call records"},
 	"nav.scripts":            {"话术管理", "Scripts"},

@@ -30,10 +30,16 @@ var idRoutes = []struct {
 	{"GET /director/complaints/{id}", func(f idFixtures) int64 { return f.complaint }, []string{"director1"}},
 	{"POST /director/complaints/{id}", func(f idFixtures) int64 { return f.complaint }, []string{"director1"}},
 	{"POST /director/low-scores/{id}", func(f idFixtures) int64 { return f.lowScore }, []string{"director1"}},
+	{"POST /desk/appointments/{id}/arrive", func(f idFixtures) int64 { return f.appointments[0] }, []string{"desk1", "director1"}},
+	{"POST /desk/appointments/{id}/cancel", func(f idFixtures) int64 { return f.appointments[1] }, []string{"desk1", "director1"}},
 }
 
 // idFixtures are one dealer's ids.
-type idFixtures struct{ customer, call, complaint, lowScore int64 }
+type idFixtures struct {
+	customer, call, complaint, lowScore int64
+	// appointments are today's, one per desk route (an arrival cannot be cancelled).
+	appointments []int64
+}
 
 // TestIDSweepCrossDealer requests every id route with another dealer's ids, as each role
 // that may use it: 404 everywhere, nothing of the other dealer in the answer. The same
@@ -46,8 +52,13 @@ func TestIDSweepCrossDealer(t *testing.T) {
 	other := idFixtures{customer: b.customers["外店客户"], call: b.addCall(t, b.other.ID, "agentx", "外店客户", at, time.Minute, b.recDir)}
 	own.complaint, own.lowScore = b.addComplaintAndLowScore(t, b.dealer.ID, "agent1", "王建国", own.call)
 	other.complaint, other.lowScore = b.addComplaintAndLowScore(t, b.other.ID, "agentx", "外店客户", other.call)
+	for i := 0; i < 2; i++ {
+		own.appointments = append(own.appointments, b.addAppointment(t, b.dealer.ID, own.customer, localToday(10, 0, 0), "booked"))
+		other.appointments = append(other.appointments, b.addAppointment(t, b.other.ID, other.customer, localToday(10, 0, 0), "booked"))
+	}
+	b.addDeskUser(t, b.dealer.ID, "desk1")
 	clients := map[string]*http.Client{}
-	for _, name := range []string{"agent1", "director1"} {
+	for _, name := range []string{"agent1", "director1", "desk1"} {
 		clients[name] = b.login(t, name)
 	}
 	request := func(c *http.Client, pattern string, id int64) (int, string) {
@@ -55,7 +66,11 @@ func TestIDSweepCrossDealer(t *testing.T) {
 		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
 		var form url.Values
 		if method == http.MethodPost {
-			form = url.Values{"csrf": {b.csrfOf(t, c, "/director/calls")}, "comment": {"sweep"}, "action": {"note"}, "note": {"sweep"}}
+			csrfPage := "/director/calls"
+			if strings.HasPrefix(path, "/desk") {
+				csrfPage = "/desk"
+			}
+			form = url.Values{"csrf": {b.csrfOf(t, c, csrfPage)}, "comment": {"sweep"}, "action": {"note"}, "note": {"sweep"}}
 			for _, it := range defaultRubric {
 				form.Set("s_"+it.Key, "0")
 			}
@@ -71,11 +86,14 @@ func TestIDSweepCrossDealer(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, code, "%s as %s with the other dealer's id", rt.pattern, name)
 			require.NotContains(t, body, "外店", "%s as %s", rt.pattern, name)
 			tried++
+			if strings.HasPrefix(rt.pattern, "POST /desk") && name != rt.users[0] {
+				continue // marked by the first user already
+			}
 			code, _ = request(c, rt.pattern, rt.id(own))
 			require.Less(t, code, 400, "%s as %s with its own dealer's id", rt.pattern, name)
 		}
 	}
-	require.Equal(t, 8, tried)
+	require.Equal(t, 12, tried)
 	var scored int
 	require.NoError(t, b.db.QueryRow(t.Context(), `SELECT count(*) FROM spot_checks WHERE attempt_id = $1`, other.call).Scan(&scored))
 	require.Zero(t, scored, "the other dealer's call was scored")
@@ -91,7 +109,7 @@ func TestIDSweepCoversEveryRoute(t *testing.T) {
 		swept[rt.pattern] = true
 	}
 	re := regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+ [^"]*\{[^"]*)"`)
-	for _, file := range []string{"routes.go", "director_routes.go"} {
+	for _, file := range []string{"routes.go", "director_routes.go", "desk.go"} {
 		src, err := os.ReadFile(file)
 		require.NoError(t, err)
 		for _, m := range re.FindAllStringSubmatch(string(src), -1) {

@@ -9,14 +9,17 @@ func (h *handler) register(mux *http.ServeMux) {
 		return h.secure(h.authed(fn, roleDirector, roleAdmin))
 	}
 	public := func(fn http.HandlerFunc) http.Handler { return h.secure(fn) }
+	everyone := func(fn http.HandlerFunc) http.Handler {
+		return h.secure(h.authed(fn, roleAgent, roleDirector, roleAdmin, roleServiceDesk))
+	}
 
 	mux.Handle("GET /login", public(h.loginPage))
 	mux.Handle("POST /login", public(h.loginSubmit))
-	mux.Handle("POST /logout", anyRole(h.logout))
+	mux.Handle("POST /logout", everyone(h.logout))
 	mux.Handle("POST /lang", public(h.switchLang))
 	mux.Handle("GET /static/{sum}/{file}", public(h.staticFile))
 
-	mux.Handle("GET /{$}", anyRole(h.home))
+	mux.Handle("GET /{$}", everyone(h.home))
 	mux.Handle("GET /console", anyRole(h.consolePage))
 	mux.Handle("GET /customers/{id}", anyRole(h.customerCard))
 	mux.Handle("GET /ws", anyRole(h.websocket))
@@ -31,6 +34,7 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("POST /scripts/{campaign}", directors(h.scriptSave))
 	mux.Handle("POST /scripts/{campaign}/preview", directors(h.scriptPreview))
 	h.directorRoutes(mux)
+	h.deskRoutes(mux)
 	mux.Handle("GET /admin/users", directors(h.adminUsers))
 	mux.Handle("POST /admin/users", h.secure(h.authed(h.adminUsersSave, roleAdmin)))
 	mux.Handle("GET /admin/integration", directors(h.adminIntegration))

@@ -19,12 +19,15 @@ import (
 )
 
 const (
-	sessionCookie    = "huifang_session"
-	loginCSRFCookie  = "huifang_login_csrf"
-	langCookie       = "huifang_lang"
-	roleAgent        = "agent"
-	roleDirector     = "director"
-	roleAdmin        = "admin"
+	sessionCookie   = "huifang_session"
+	loginCSRFCookie = "huifang_login_csrf"
+	langCookie      = "huifang_lang"
+	roleAgent       = "agent"
+	roleDirector    = "director"
+	roleAdmin       = "admin"
+	// roleServiceDesk (服务前台) sees the service desk only: today's and tomorrow's
+	// appointments and the showroom registration; routes must name it to let it in.
+	roleServiceDesk  = "service_desk"
 	csrfField        = "csrf"
 	maxFormBodyBytes = 1 << 20
 )
@@ -47,6 +50,13 @@ func (u *user) Name() string {
 	}
 	return u.Username
 }
+
+// IsServiceDesk reports whether the user is the service desk (服务前台), who sees the desk only.
+func (u *user) IsServiceDesk() bool { return u.Role == roleServiceDesk }
+
+// staffRoles are the roles a route without a role list lets in: every role but the
+// service desk, which sees only the routes that name it.
+var staffRoles = []string{roleAgent, roleDirector, roleAdmin}
 
 // IsDirector reports whether the user may see the directors' pages.
 func (u *user) IsDirector() bool { return u.Role == roleDirector || u.Role == roleAdmin }
@@ -147,7 +157,10 @@ func (h *handler) authed(fn http.HandlerFunc, roles ...string) http.HandlerFunc 
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey, s))
-		if len(roles) > 0 && !slices.Contains(roles, s.user.Role) {
+		if len(roles) == 0 {
+			roles = staffRoles
+		}
+		if !slices.Contains(roles, s.user.Role) {
 			h.fail(w, r, errForbidden)
 			return
 		}

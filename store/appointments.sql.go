@@ -7,9 +7,132 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const appointmentStatusOf = `-- name: AppointmentStatusOf :one
+SELECT status, day FROM appointments WHERE id = $1 AND dealer_id = $2
+`
+
+type AppointmentStatusOfParams struct {
+	ID       int64 `json:"id"`
+	DealerID int64 `json:"dealer_id"`
+}
+
+type AppointmentStatusOfRow struct {
+	Status string    `json:"status"`
+	Day    time.Time `json:"day"`
+}
+
+func (q *Queries) AppointmentStatusOf(ctx context.Context, arg AppointmentStatusOfParams) (AppointmentStatusOfRow, error) {
+	row := q.db.QueryRow(ctx, appointmentStatusOf, arg.ID, arg.DealerID)
+	var i AppointmentStatusOfRow
+	err := row.Scan(&i.Status, &i.Day)
+	return i, err
+}
+
+const deskAppointments = `-- name: DeskAppointments :many
+SELECT a.id, a.customer_id, a.at, a.day, a.kind, a.advisor, a.status, a.status_at, a.source,
+       c.phone, c.name, c.title, COALESCE(v.plate, '')::text AS plate, COALESCE(v.model, '')::text AS model,
+       x.arrived
+FROM appointments a
+JOIN customers c ON c.id = a.customer_id
+JOIN appointment_arrivals x ON x.id = a.id
+LEFT JOIN vehicles v ON v.id = a.vehicle_id
+WHERE a.dealer_id = $1 AND a.day = ANY ($2::date[]) AND a.status <> 'rescheduled'
+ORDER BY a.day, a.at, a.id
+`
+
+type DeskAppointmentsParams struct {
+	DealerID int64       `json:"dealer_id"`
+	Days     []time.Time `json:"days"`
+}
+
+type DeskAppointmentsRow struct {
+	ID         int64       `json:"id"`
+	CustomerID int64       `json:"customer_id"`
+	At         time.Time   `json:"at"`
+	Day        time.Time   `json:"day"`
+	Kind       string      `json:"kind"`
+	Advisor    string      `json:"advisor"`
+	Status     string      `json:"status"`
+	StatusAt   *time.Time  `json:"status_at"`
+	Source     string      `json:"source"`
+	Phone      string      `json:"phone"`
+	Name       string      `json:"name"`
+	Title      string      `json:"title"`
+	Plate      string      `json:"plate"`
+	Model      string      `json:"model"`
+	Arrived    pgtype.Bool `json:"arrived"`
+}
+
+// The service desk's list: the dealer's appointments on the given days that were not
+// replaced by a later booking, with their arrival (appointment_arrivals).
+func (q *Queries) DeskAppointments(ctx context.Context, arg DeskAppointmentsParams) ([]DeskAppointmentsRow, error) {
+	rows, err := q.db.Query(ctx, deskAppointments, arg.DealerID, arg.Days)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DeskAppointmentsRow{}
+	for rows.Next() {
+		var i DeskAppointmentsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.At,
+			&i.Day,
+			&i.Kind,
+			&i.Advisor,
+			&i.Status,
+			&i.StatusAt,
+			&i.Source,
+			&i.Phone,
+			&i.Name,
+			&i.Title,
+			&i.Plate,
+			&i.Model,
+			&i.Arrived,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const deskSetAppointmentStatus = `-- name: DeskSetAppointmentStatus :execrows
+UPDATE appointments SET status = $1::text, status_at = $2, updated_at = $2
+WHERE id = $3 AND dealer_id = $4 AND status = 'booked' AND day = ANY ($5::date[])
+`
+
+type DeskSetAppointmentStatusParams struct {
+	Status   string      `json:"status"`
+	Now      *time.Time  `json:"now"`
+	ID       int64       `json:"id"`
+	DealerID int64       `json:"dealer_id"`
+	Days     []time.Time `json:"days"`
+}
+
+// The desk marks a booked appointment of one of the given days arrived or cancelled.
+func (q *Queries) DeskSetAppointmentStatus(ctx context.Context, arg DeskSetAppointmentStatusParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deskSetAppointmentStatus,
+		arg.Status,
+		arg.Now,
+		arg.ID,
+		arg.DealerID,
+		arg.Days,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
 
 const setWorkshopHours = `-- name: SetWorkshopHours :execrows
 UPDATE dealers SET workshop_open = $1::time, workshop_close = $2::time, workshop_days = $3::smallint[]

@@ -63,13 +63,13 @@ func ValidateUsername(username string) error {
 	return nil
 }
 
-// ValidateRole checks a role: agent, director or admin.
+// ValidateRole checks a role: agent, director, admin or service_desk (服务前台).
 func ValidateRole(role string) error {
 	switch role {
-	case "agent", "director", "admin":
+	case "agent", "director", "admin", "service_desk":
 		return nil
 	}
-	return fmt.Errorf("%w: role %q: use agent, director or admin", ErrInvalidUser, role)
+	return fmt.Errorf("%w: role %q: use agent, director, admin or service_desk", ErrInvalidUser, role)
 }
 
 // SIPRealm is the digest realm of the gateway's registrar; an agent's stored HA1 is

@@ -201,7 +201,7 @@ func cmdUserAdd(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "user add")
 	t := userFlags(fs)
 	name := fs.String("name", "", "display name, such as 客服 王芳 (agents who are sales consultants: the name in the vehicles' consultant column)")
-	role := fs.String("role", "", "agent, director or admin (required)")
+	role := fs.String("role", "", "agent, director, admin or service_desk (服务前台) (required)")
 	pwFile := fs.String("password-file", "", "read the login password from this file (default: stdin when piped, else generated and printed once)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -1,0 +1,160 @@
+package agentui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
+)
+
+// addDeskUser makes a service desk (服务前台) user of the dealer.
+func (b *bundle) addDeskUser(t *testing.T, dealer int64, name string) {
+	t.Helper()
+	hash, err := store.HashPassword(testPassword)
+	require.NoError(t, err)
+	_, err = store.New(b.db).CreateUser(context.Background(), store.CreateUserParams{DealerID: dealer, Username: name,
+		DisplayName: "前台小张", Role: roleServiceDesk, PasswordHash: hash})
+	require.NoError(t, err)
+}
+
+// addAppointment books an appointment of a customer at a time (status booked unless given).
+func (b *bundle) addAppointment(t *testing.T, dealer, customer int64, at time.Time, status string) int64 {
+	t.Helper()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	l := at.In(loc)
+	var id int64
+	require.NoError(t, b.db.QueryRow(context.Background(), `INSERT INTO appointments (dealer_id, customer_id, at, day, kind, advisor, status, source)
+		VALUES ($1, $2, $3, $4, 'maintenance', '王工', $5, 'director') RETURNING id`, dealer, customer, at,
+		time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC), status).Scan(&id))
+	return id
+}
+
+// localToday is today at hh:mm in the dealer's zone.
+func localToday(hh, mm, days int) time.Time {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	n := time.Now().In(loc)
+	return time.Date(n.Year(), n.Month(), n.Day()+days, hh, mm, 0, 0, loc)
+}
+
+// The service desk role sees the desk and nothing else: every other route of the console,
+// page or action, answers 403, whatever routes are added later; home sends it to the desk.
+func TestDeskRoleSeesOnlyTheDesk(t *testing.T) {
+	b := setup(t, nil)
+	b.addDeskUser(t, b.dealer.ID, "desk1")
+	c := b.login(t, "desk1")
+	resp, err := c.Get(b.srv.URL + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/desk", resp.Header.Get("Location"), "home is the desk")
+	tok := b.csrfOf(t, c, "/desk")
+	re := regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) ([^"]*)"`)
+	allowed := map[string]bool{"GET /desk": true, "POST /desk/appointments/{id}/arrive": true, "POST /desk/appointments/{id}/cancel": true,
+		"GET /login": true, "POST /login": true, "POST /lang": true, "GET /static/{sum}/{file}": true, "GET /{$}": true, "POST /logout": true}
+	files := []string{"routes.go", "director_routes.go", "director_sms.go", "desk.go"}
+	tried := 0
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			if allowed[m[1]+" "+m[2]] {
+				continue
+			}
+			path := strings.NewReplacer("{id}", "1", "{campaign}", "recall", "{$}", "").Replace(m[2])
+			path = regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(path, "x")
+			var form url.Values
+			if m[1] == http.MethodPost {
+				form = url.Values{"csrf": {tok}}
+			}
+			resp, body := b.do(t, c, m[1], path, form, nil)
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s as the service desk: %s", m[1], path, body)
+			tried++
+		}
+	}
+	require.Greater(t, tried, 30)
+	// The WebSocket of the agents' console too.
+	resp, _ = b.do(t, c, http.MethodGet, "/ws", nil, map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"})
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	// And agents do not see the desk.
+	resp, _ = b.do(t, b.login(t, "agent1"), http.MethodGet, "/desk", nil, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
+
+// The desk lists today's and tomorrow's appointments (masked phones, not the rescheduled
+// ones nor other days), marks an arrival, cancels, and exports a day with full phones.
+func TestDeskPage(t *testing.T) {
+	b := setup(t, nil)
+	b.addDeskUser(t, b.dealer.ID, "desk1")
+	wang, li := b.customers["王建国"], b.customers["李娜"]
+	today := b.addAppointment(t, b.dealer.ID, wang, localToday(9, 30, 0), "booked")
+	tomorrow := b.addAppointment(t, b.dealer.ID, li, localToday(14, 0, 1), "booked")
+	b.addAppointment(t, b.dealer.ID, li, localToday(10, 0, 1), "rescheduled")
+	later := b.addAppointment(t, b.dealer.ID, li, localToday(10, 0, 2), "booked")
+	other := b.addAppointment(t, b.other.ID, b.customers["外店客户"], localToday(11, 0, 0), "booked")
+	c := b.login(t, "desk1")
+	resp, body := b.do(t, c, http.MethodGet, "/desk", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	for _, want := range []string{"今天的预约", "明天的预约", "王建国先生", "139****0001", "09:30", "14:00", "保养", "王工", "已预约", "导出 Excel", "打印"} {
+		require.Contains(t, body, want)
+	}
+	require.NotContains(t, body, "13900000001")
+	require.NotContains(t, body, "外店")
+	require.Equal(t, 2, strings.Count(body, `class="appt`), "today's and tomorrow's, not the rescheduled one nor the day after")
+	require.NotContains(t, body, "appt-"+strconv.FormatInt(later, 10))
+
+	tok := b.csrfOf(t, c, "/desk")
+	post := func(path string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, b.srv.URL+path, strings.NewReader(url.Values{"csrf": {tok}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw := make([]byte, 1<<16)
+		n, _ := resp.Body.Read(raw)
+		return resp.StatusCode, string(raw[:n])
+	}
+	code, _ := post("/desk/appointments/" + strconv.FormatInt(today, 10) + "/arrive")
+	require.Equal(t, http.StatusSeeOther, code)
+	_, page := b.do(t, c, http.MethodGet, "/desk?done=arrived", nil, nil)
+	require.Contains(t, page, "已标记到店")
+	code, _ = post("/desk/appointments/" + strconv.FormatInt(tomorrow, 10) + "/cancel")
+	require.Equal(t, http.StatusSeeOther, code)
+	var st1, st2 string
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT (SELECT status FROM appointments WHERE id = $1), (SELECT status FROM appointments WHERE id = $2)`, today, tomorrow).Scan(&st1, &st2))
+	require.Equal(t, []string{"arrived", "cancelled"}, []string{st1, st2})
+	var audits int
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action IN ('appointment.arrived', 'appointment.cancelled') AND user_id IS NOT NULL`).Scan(&audits))
+	require.Equal(t, 2, audits)
+	// Once arrived it cannot be cancelled; the day after tomorrow is not the desk's; another
+	// dealer's appointment does not exist here.
+	r1, _ := b.do(t, c, http.MethodPost, "/desk/appointments/"+strconv.FormatInt(today, 10)+"/cancel", url.Values{"csrf": {tok}}, nil)
+	require.Equal(t, http.StatusConflict, r1.StatusCode)
+	r2, _ := b.do(t, c, http.MethodPost, "/desk/appointments/"+strconv.FormatInt(later, 10)+"/arrive", url.Values{"csrf": {tok}}, nil)
+	require.Equal(t, http.StatusConflict, r2.StatusCode)
+	r3, _ := b.do(t, c, http.MethodPost, "/desk/appointments/"+strconv.FormatInt(other, 10)+"/arrive", url.Values{"csrf": {tok}}, nil)
+	require.Equal(t, http.StatusNotFound, r3.StatusCode)
+
+	day := localToday(0, 0, 0).Format(dayLayout)
+	resp, x := b.do(t, c, http.MethodGet, "/desk?format=xlsx&day="+day, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Type"), "spreadsheet")
+	require.NotEmpty(t, x)
+	resp, _ = b.do(t, c, http.MethodGet, "/desk?format=xlsx&day=2020-01-01", nil, nil)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	resp, body = b.do(t, c, http.MethodGet, "/desk?print=1", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "desk.js")
+	require.NotContains(t, body, `action="/desk/appointments`)
+	// Directors see the desk too.
+	resp, _ = b.do(t, b.login(t, "director1"), http.MethodGet, "/desk", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
