@@ -126,7 +126,10 @@ type agent struct {
 	mu sync.Mutex
 	u  user
 
-	conns       int
+	conns int
+	// remote counts the connections served through other console processes (cluster):
+	// only while there is one are the agent's messages published for them.
+	remote      int
 	status      string
 	pauseReason string
 	mode        string
@@ -613,7 +616,7 @@ func (a *agent) sendLocked(ctx context.Context, v any) {
 		return
 	}
 	a.h.hub.toUser(ctx, a.u.ID, b)
-	if a.h.cluster != nil {
+	if a.h.cluster != nil && a.remote > 0 {
 		a.h.cluster.toUser(ctx, a.u.ID, b)
 	}
 }

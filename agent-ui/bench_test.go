@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
@@ -76,7 +77,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // at the same moment and take their next task (end to end, through the test queue on
 // Postgres). Figures are printed and reported as metrics; run with
 // go test -run '^$' -bench ConsoleLoad -benchtime 1x ./agent-ui/
-func BenchmarkConsoleLoad(b *testing.B) {
+func BenchmarkConsoleLoad(b *testing.B) { benchConsoleLoad(b, false) }
+
+// BenchmarkConsoleLoadCluster is BenchmarkConsoleLoad on two console processes sharing
+// one Redis (Deps.Cluster): half the wallboards on each; every odd agent is owned by the
+// first process (a connection there stays open) and works through a connection to the
+// second, so its every message and state crosses Redis twice; every even agent works on
+// the first directly (its changes are saved to Redis and published to the second's
+// wallboards).
+func BenchmarkConsoleLoadCluster(b *testing.B) { benchConsoleLoad(b, true) }
+
+func benchConsoleLoad(b *testing.B, cluster bool) {
 	const agentsN, wallboardsN, takersN, rounds = 1000, 10, 200, 5
 	ctx := context.Background()
 	db := storetest.New(b)
@@ -101,17 +112,29 @@ func BenchmarkConsoleLoad(b *testing.B) {
 	require.NoError(b, err)
 
 	tq := &timedQueue{Queue: &testQueue{db: db}}
-	srv := httptest.NewUnstartedServer(nil)
-	c, err := New(Config{PublicURL: "http://" + srv.Listener.Addr().String(), TakeRetry: time.Hour},
-		Deps{DB: db, Queue: tq, Figures: testFigures{db: db}, Dialer: newFakeDialer(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(b, err)
-	srv.Config.Handler = c.Handler()
-	srv.Start()
-	defer srv.Close()
-	c.Start(ctx)
-	defer func() { _ = c.Shutdown(ctx) }()
+	var shared redis.UniversalClient
+	if cluster {
+		shared = storetest.NewRedis(b).Client
+	}
+	start := func() *httptest.Server {
+		srv := httptest.NewUnstartedServer(nil)
+		c, err := New(Config{PublicURL: "http://" + srv.Listener.Addr().String(), TakeRetry: time.Hour},
+			Deps{DB: db, Queue: tq, Figures: testFigures{db: db}, Dialer: newFakeDialer(), Cluster: shared,
+				Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		require.NoError(b, err)
+		srv.Config.Handler = c.Handler()
+		srv.Start()
+		c.Start(ctx)
+		b.Cleanup(func() { srv.Close(); _ = c.Shutdown(ctx) })
+		return srv
+	}
+	srv := start()
+	second := srv
+	if cluster {
+		second = start()
+	}
 
-	dial := func(name, query string) *benchAgent {
+	dialTo := func(srv *httptest.Server, name, query string) *benchAgent {
 		h := http.Header{}
 		h.Set("Cookie", sessionCookie+"=tok-"+name)
 		h.Set("Origin", srv.URL)
@@ -133,6 +156,7 @@ func BenchmarkConsoleLoad(b *testing.B) {
 		}()
 		return a
 	}
+	dial := func(name, query string) *benchAgent { return dialTo(srv, name, query) }
 	wait := func(a *benchAgent, ok func(benchMsg) bool) bool {
 		timeout := time.After(30 * time.Second)
 		for {
@@ -157,7 +181,7 @@ func BenchmarkConsoleLoad(b *testing.B) {
 	var boardLat []time.Duration
 	var boardsWG sync.WaitGroup
 	for i := 1; i <= wallboardsN; i++ {
-		w := dial(fmt.Sprintf("d%d", i), "?view=wallboard")
+		w := dialTo(map[bool]*httptest.Server{true: second, false: srv}[i%2 == 0], fmt.Sprintf("d%d", i), "?view=wallboard")
 		defer w.conn.Close()
 		boardsWG.Add(1)
 		go func() {
@@ -190,7 +214,19 @@ func BenchmarkConsoleLoad(b *testing.B) {
 	}
 	agentsList := make([]*benchAgent, agentsN)
 	for i := range agentsList {
-		agentsList[i] = dial(fmt.Sprintf("a%d", i+1), "")
+		name := fmt.Sprintf("a%d", i+1)
+		if cluster && i%2 == 1 {
+			owner := dial(name, "")
+			require.True(b, wait(owner, func(m benchMsg) bool { return m.Type == "state" }))
+			go func() {
+				for range owner.msgs {
+				}
+			}()
+			defer owner.conn.Close()
+			agentsList[i] = dialTo(second, name, "")
+		} else {
+			agentsList[i] = dial(name, "")
+		}
 		defer agentsList[i].conn.Close()
 	}
 	for _, a := range agentsList {
@@ -259,6 +295,9 @@ func BenchmarkConsoleLoad(b *testing.B) {
 		close(start)
 		wg.Wait()
 
+		if len(eventLat) != agentsN*rounds {
+			fmt.Printf("answered %d of %d events\n", len(eventLat), agentsN*rounds)
+		}
 		require.Len(b, eventLat, agentsN*rounds, "every agent event answered")
 		require.Len(b, takeLat, takersN, "every taker got a task")
 		boardMu.Lock()
@@ -270,8 +309,12 @@ func BenchmarkConsoleLoad(b *testing.B) {
 		b.ReportMetric(ms(percentile(eventLat, 0.99)), "event-p99-ms")
 		b.ReportMetric(ms(percentile(bl, 0.99)), "wallboard-p99-ms")
 		b.ReportMetric(ms(percentile(takeLat, 0.99)), "take-p99-ms")
-		fmt.Printf("console load: %d agents x %d events in 10 s: p50 %.1f ms, p99 %.1f ms; %d wallboards saw %d changes: p50 %.1f ms, p99 %.1f ms; %d agents take at once: p50 %.1f ms, p99 %.1f ms (in the queue's Take: p50 %.1f ms, p99 %.1f ms)\n",
-			agentsN, rounds, ms(percentile(eventLat, 0.5)), ms(percentile(eventLat, 0.99)),
+		label := "console load"
+		if cluster {
+			label = "console load, two processes (odd agents through the other)"
+		}
+		fmt.Printf("%s: %d agents x %d events in 10 s: p50 %.1f ms, p99 %.1f ms; %d wallboards saw %d changes: p50 %.1f ms, p99 %.1f ms; %d agents take at once: p50 %.1f ms, p99 %.1f ms (in the queue's Take: p50 %.1f ms, p99 %.1f ms)\n",
+			label, agentsN, rounds, ms(percentile(eventLat, 0.5)), ms(percentile(eventLat, 0.99)),
 			wallboardsN, len(bl), ms(percentile(bl, 0.5)), ms(percentile(bl, 0.99)),
 			takersN, ms(percentile(takeLat, 0.5)), ms(percentile(takeLat, 0.99)),
 			ms(percentile(inQueue, 0.5)), ms(percentile(inQueue, 0.99)))

@@ -350,8 +350,16 @@ func (cl *cluster) apply(ctx context.Context, in clusterIn) {
 	a := cl.h.agents.get(in.User)
 	switch in.Kind {
 	case "attach":
+		a.mu.Lock()
+		a.remote++
+		a.mu.Unlock()
 		a.attach(ctx)
 	case "detach":
+		a.mu.Lock()
+		if a.remote > 0 {
+			a.remote--
+		}
+		a.mu.Unlock()
 		a.detach(ctx)
 	case "msg":
 		if in.Msg.Type == "rtc_offer" || in.Msg.Type == "rtc_end" {
