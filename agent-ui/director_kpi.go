@@ -17,7 +17,8 @@ import (
 // kpis are the director's figures over a range of days. The definitions:
 //   - first-maintenance return rate (首保进场率): of the vehicles whose first-maintenance
 //     window closed in the range (due by the dealer's rule, time or projected mileage, as
-//     the queue's own schedule computes it; closing first_maintenance_grace days later),
+//     the queue's own schedule computes it with the facts known at the range's end;
+//     closing first_maintenance_grace days later),
 //     the share with a maintenance visit between delivery and the close (Figures);
 //   - follow-up rate (回访率) per campaign: of the tasks with a reason of the campaign
 //     that fell due in the range (due day in the range, not suppressed), the share reached

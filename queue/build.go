@@ -154,6 +154,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	args["dealer"] = p.DealerID
 	args["day"] = day
 	args["tz"] = dealer.TimeZone
+	args["first_only"] = 0
 	// lock is the last day of the previous month: the day due_not_come's list is made.
 	lock := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 	args["lock"] = lock

@@ -37,10 +37,12 @@ func Schedule(ctx context.Context, db *pgxpool.Pool, dealerID int64, days []time
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	return scheduleTx(ctx, tx, dealerID, days)
+	return scheduleTx(ctx, tx, dealerID, days, false)
 }
 
-func scheduleTx(ctx context.Context, tx pgx.Tx, dealerID int64, days []time.Time) (map[time.Time][]VehicleDue, error) {
+// scheduleTx is Schedule in tx; firstOnly counts no maintenance visit, so every vehicle's
+// row is its first maintenance as known on the day.
+func scheduleTx(ctx context.Context, tx pgx.Tx, dealerID int64, days []time.Time, firstOnly bool) (map[time.Time][]VehicleDue, error) {
 	rules, err := LoadRules(ctx, tx, dealerID)
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
@@ -50,7 +52,10 @@ func scheduleTx(ctx context.Context, tx pgx.Tx, dealerID int64, days []time.Time
 		return nil, fmt.Errorf("schedule: dealer %d: %w", dealerID, err)
 	}
 	args := rules.namedArgs()
-	args["dealer"], args["tz"] = dealerID, tz
+	args["dealer"], args["tz"], args["first_only"] = dealerID, tz, 0
+	if firstOnly {
+		args["first_only"] = 1
+	}
 	if _, err := execFile(ctx, tx, "00_tables.sql", args); err != nil {
 		return nil, fmt.Errorf("schedule: scratch tables: %w", err)
 	}
@@ -98,8 +103,7 @@ type FirstMaintenanceDue struct {
 	// VehicleID and CustomerID name the vehicle and its owner.
 	VehicleID, CustomerID int64
 	// Delivery is the delivery day; Due the first maintenance's due day by the dealer's
-	// rule (time or projected mileage) as known the day before the first maintenance visit,
-	// or on the period's last day when there was none.
+	// rule (time or projected mileage) with the facts known on the period's last day.
 	Delivery, Due time.Time
 	// ByMileage is true when the projected mileage set the due day.
 	ByMileage bool
@@ -107,12 +111,13 @@ type FirstMaintenanceDue struct {
 	Came *time.Time
 }
 
-// FirstMaintenanceReturn lists the vehicles whose first maintenance fell due in [from, to]
-// by the dealer's own rule (the queue's schedule, time or projected mileage, the dealer's
-// settings), each with whether a maintenance visit came between delivery and its due day +
-// first_maintenance_grace: the first-maintenance return rate is the share that came. The
-// due day of a vehicle that came is the one known the day before that visit, as the queue
-// knew it when it called.
+// FirstMaintenanceReturn lists the vehicles whose first maintenance fell due by the
+// dealer's own rule (the queue's schedule, 12_vehicles.sql: time or projected mileage, the
+// dealer's settings, the facts known on the period's last day) with its window (due +
+// first_maintenance_grace) closing in [from, to], each with whether a maintenance visit
+// came between delivery and the window's close: the first-maintenance return rate is the
+// share that came. One pass of the schedule, counting no maintenance visit, so that a
+// vehicle that came has its first maintenance's due day too.
 func FirstMaintenanceReturn(ctx context.Context, db *pgxpool.Pool, dealerID int64, from, to time.Time) ([]FirstMaintenanceDue, error) {
 	from, to = dayOf(from), dayOf(to)
 	tx, err := db.Begin(ctx)
@@ -124,19 +129,32 @@ func FirstMaintenanceReturn(ctx context.Context, db *pgxpool.Pool, dealerID int6
 	if err != nil {
 		return nil, err
 	}
-	months, grace := rules.Get("first_maintenance_months"), rules.Get("first_maintenance_grace")
-	// The vehicles that came for a first maintenance by the end of the period and could
-	// have fallen due in it (due is between delivery and delivery + months).
-	rows, err := tx.Query(ctx, `SELECT v.id, min(w.day)::date
-		FROM vehicles v JOIN workshop_visits w ON w.vehicle_id = v.id AND w.kind = 'maintenance' AND w.day >= v.delivery_day
-		WHERE v.dealer_id = $1 AND v.delivery_day IS NOT NULL AND v.delivery_day + $4::int <= $3::date
-		  AND (v.delivery_day + make_interval(months => $5::int))::date + $4::int >= $2::date
-		GROUP BY v.id HAVING min(w.day) <= $3::date`, dealerID, from, to, grace, months)
+	grace := rules.Get("first_maintenance_grace")
+	sched, err := scheduleTx(ctx, tx, dealerID, []time.Time{to}, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []FirstMaintenanceDue
+	var ids []int64
+	for _, v := range sched[to] {
+		if v.Due == nil || v.Delivery == nil {
+			continue
+		}
+		end := v.Due.AddDate(0, 0, grace)
+		if end.Before(from) || end.After(to) {
+			continue
+		}
+		out = append(out, FirstMaintenanceDue{VehicleID: v.VehicleID, CustomerID: v.CustomerID, Delivery: *v.Delivery, Due: *v.Due,
+			ByMileage: v.KmDue != nil && v.TimeDue != nil && v.KmDue.Before(*v.TimeDue)})
+		ids = append(ids, v.VehicleID)
+	}
+	rows, err := tx.Query(ctx, `SELECT w.vehicle_id, min(w.day)::date FROM workshop_visits w JOIN vehicles v ON v.id = w.vehicle_id
+		WHERE w.vehicle_id = ANY($1) AND w.kind = 'maintenance' AND w.day >= v.delivery_day AND w.day <= $2::date
+		GROUP BY w.vehicle_id`, ids, to)
 	if err != nil {
 		return nil, fmt.Errorf("first maintenance return: %w", err)
 	}
-	firstVisit := map[int64]time.Time{}
-	days := []time.Time{to}
+	first := map[int64]time.Time{}
 	for rows.Next() {
 		var id int64
 		var d time.Time
@@ -144,48 +162,15 @@ func FirstMaintenanceReturn(ctx context.Context, db *pgxpool.Pool, dealerID int6
 			rows.Close()
 			return nil, fmt.Errorf("first maintenance return: %w", err)
 		}
-		firstVisit[id] = d
-		days = append(days, d.AddDate(0, 0, -1))
+		first[id] = d
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("first maintenance return: %w", err)
 	}
-	sched, err := scheduleTx(ctx, tx, dealerID, days)
-	if err != nil {
-		return nil, err
-	}
-	var out []FirstMaintenanceDue
-	in := func(due time.Time) bool {
-		end := due.AddDate(0, 0, grace)
-		return !end.Before(from) && !end.After(to)
-	}
-	add := func(v VehicleDue, came *time.Time) {
-		if v.Due == nil || v.Delivery == nil || !in(*v.Due) {
-			return
-		}
-		f := FirstMaintenanceDue{VehicleID: v.VehicleID, CustomerID: v.CustomerID, Delivery: *v.Delivery, Due: *v.Due,
-			ByMileage: v.KmDue != nil && v.TimeDue != nil && v.KmDue.Before(*v.TimeDue)}
-		if came != nil && !came.After(v.Due.AddDate(0, 0, grace)) {
-			f.Came = came
-		}
-		out = append(out, f)
-	}
-	for _, v := range sched[to] {
-		if v.MaintenanceCount == 0 {
-			if _, ok := firstVisit[v.VehicleID]; !ok {
-				add(v, nil)
-			}
-		}
-	}
-	for _, d := range days[1:] {
-		for _, v := range sched[dayOf(d)] {
-			fv, ok := firstVisit[v.VehicleID]
-			if ok && v.MaintenanceCount == 0 && dayOf(fv.AddDate(0, 0, -1)).Equal(dayOf(d)) {
-				fv := fv
-				add(v, &fv)
-				delete(firstVisit, v.VehicleID)
-			}
+	for i := range out {
+		if d, ok := first[out[i].VehicleID]; ok && !d.After(out[i].Due.AddDate(0, 0, grace)) {
+			out[i].Came = &d
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -10,9 +10,9 @@ import (
 )
 
 // TestFirstMaintenanceReturnUsesTheQueueSchedule: the return rate's due days are the
-// queue's (time or projected mileage, the dealer's settings), the due day of a vehicle
-// that came is the one known the day before its visit, and the window closes after the
-// dealer's grace days.
+// queue's (time or projected mileage, the dealer's settings, the facts known at the
+// period's end), a vehicle that came has its first due day too, and the window closes
+// after the dealer's grace days.
 func TestFirstMaintenanceReturnUsesTheQueueSchedule(t *testing.T) {
 	db := storetest.New(t)
 	var seq atomic.Int64
@@ -21,12 +21,12 @@ func TestFirstMaintenanceReturnUsesTheQueueSchedule(t *testing.T) {
 	c1 := f.customer(cust{})
 	f.vehicle(c1, veh{Delivery: "2026-03-10"})
 	// By mileage: 1,000 km per 30 days reaches 5,000 km on 2026-09-29
-	// (readings known before it came), closes 10-29; came 2026-10-20.
+	// closes 10-29; came 2026-10-20.
 	c2 := f.customer(cust{})
 	v2 := f.vehicle(c2, veh{Delivery: "2026-05-01"})
 	f.reading(v2, "2026-06-01", 1000)
 	f.reading(v2, "2026-07-01", 2000)
-	f.visit(v2, "2026-10-20", "maintenance", 5600)
+	f.visit(v2, "2026-10-20", "maintenance", -1)
 	// By time, came after the close (delivered 2026-04-20: due 10-20, closes 11-19; came 11-25).
 	c3 := f.customer(cust{})
 	v3 := f.vehicle(c3, veh{Delivery: "2026-04-20"})

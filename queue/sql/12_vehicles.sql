@@ -8,6 +8,8 @@
 --     when the projected mileage reaches first_maintenance_km;
 --   later: the last maintenance visit + maintenance_months, or maintenance_km more than
 --     the mileage at that visit.
+-- @first_only = 1 (figures only, never the build) counts no maintenance visit: every
+-- vehicle's row is then its first maintenance as the facts known on the day give it.
 -- Months are added with Postgres interval arithmetic, which clamps to the month's end
 -- (2026-08-31 + 6 months = 2027-02-28, and 2028-02-29 + 12 months = 2029-02-28).
 -- Mileage is projected on the straight line through the two latest readings known on the
@@ -21,11 +23,11 @@ WITH w AS (
     SELECT w.vehicle_id,
            max(w.day) AS last_visit_t,
            max(w.day) FILTER (WHERE w.day <= @lock::date) AS last_visit_e,
-           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS last_maint_t,
-           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)
+           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND @first_only::int = 0 AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS last_maint_t,
+           max(w.day) FILTER (WHERE w.kind = 'maintenance' AND @first_only::int = 0 AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)
                                 AND w.day <= @lock::date) AS last_maint_e,
-           count(*) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS maint_count_t,
-           count(*) FILTER (WHERE w.kind = 'maintenance' AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)
+           count(*) FILTER (WHERE w.kind = 'maintenance' AND @first_only::int = 0 AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)) AS maint_count_t,
+           count(*) FILTER (WHERE w.kind = 'maintenance' AND @first_only::int = 0 AND (v.delivery_day IS NULL OR w.day >= v.delivery_day)
                               AND w.day <= @lock::date) AS maint_count_e
     FROM workshop_visits w
     JOIN vehicles v ON v.id = w.vehicle_id
