@@ -53,7 +53,7 @@ func (h *handler) directorsOf(r *http.Request, dealerID int64) ([]directorUser, 
 type complaintRow struct {
 	queue.ComplaintItem
 	CategoryName, StatusName, SeverityName, SourceName, OverdueName string
-	Opened, Age, Due                                                string
+	Opened, Age, Due, RespondDueS, ResolveDueS                      string
 }
 
 func (h *handler) complaintRow(r *http.Request, k queue.ComplaintItem) complaintRow {
@@ -63,6 +63,12 @@ func (h *handler) complaintRow(r *http.Request, k queue.ComplaintItem) complaint
 		Opened: k.OpenedAt.In(loc).Format("2006-01-02 15:04")}
 	if k.Overdue != "" {
 		row.OverdueName = cword(lang, "nd."+k.Overdue)
+	}
+	if k.RespondDue != nil {
+		row.RespondDueS = k.RespondDue.In(loc).Format("2006-01-02 15:04")
+	}
+	if k.ResolveDue != nil {
+		row.ResolveDueS = k.ResolveDue.In(loc).Format("2006-01-02 15:04")
 	}
 	if k.Active() {
 		row.Age = ageWords(lang, h.deps.Now().Sub(k.OpenedAt))

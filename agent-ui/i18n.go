@@ -234,6 +234,7 @@ var messages = map[string][2]string{
 	"cc.attitude":            {"服务态度", "Attitude"},
 	"cc.sales":               {"销售过程", "Sales"},
 	"cc.other":               {"其他", "Other"},
+	"cn.reopened":            {"抱怨重新开启", "Complaint reopened"},
 	"cn.opened":              {"新抱怨", "New complaint"},
 	"cn.respond_overdue":     {"抱怨首次回复已超时", "Complaint: first response overdue"},
 	"cn.resolve_overdue":     {"抱怨解决已超时", "Complaint: resolution overdue"},

@@ -506,12 +506,13 @@ func IsLowScore(score int) bool { return score >= 1 && score <= 2 }
 // Complaint notices (ComplaintNotice.Kind): what the directors are told at once.
 const (
 	NoticeOpened         = "opened"
+	NoticeReopened       = "reopened"
 	NoticeRespondOverdue = "respond_overdue"
 	NoticeResolveOverdue = "resolve_overdue"
 )
 
 // ComplaintNotice is one thing the directors of a dealer are told about a complaint: it
-// opened (or reopened), or it passed a deadline.
+// opened, it reopened, or it passed a deadline.
 type ComplaintNotice struct {
 	DealerID    int64     `json:"-"`
 	ComplaintID int64     `json:"complaint_id"`
@@ -571,7 +572,8 @@ func claimNotices(ctx context.Context, tx pgx.Tx, dealerID int64, now time.Time)
 	rows, err := tx.Query(ctx, `
 		WITH n AS (
 		    SELECT k.id,
-		           CASE WHEN k.told_open_at IS NULL THEN 'opened'
+		           CASE WHEN k.told_open_at IS NULL AND k.reopened > 0 THEN 'reopened'
+		                WHEN k.told_open_at IS NULL THEN 'opened'
 		                WHEN k.status = 'open' AND k.respond_due <= $2 AND k.told_respond_overdue_at IS NULL THEN 'respond_overdue'
 		                WHEN k.status IN ('open', 'responded') AND k.resolve_due <= $2 AND k.told_resolve_overdue_at IS NULL THEN 'resolve_overdue'
 		           END AS kind
@@ -581,7 +583,7 @@ func claimNotices(ctx context.Context, tx pgx.Tx, dealerID int64, now time.Time)
 		    FOR UPDATE OF k SKIP LOCKED
 		)
 		UPDATE complaints k SET
-		    told_open_at = CASE WHEN n.kind = 'opened' THEN $2 ELSE k.told_open_at END,
+		    told_open_at = CASE WHEN n.kind IN ('opened', 'reopened') THEN $2 ELSE k.told_open_at END,
 		    told_respond_overdue_at = CASE WHEN n.kind = 'respond_overdue' THEN $2 ELSE k.told_respond_overdue_at END,
 		    told_resolve_overdue_at = CASE WHEN n.kind = 'resolve_overdue' THEN $2 ELSE k.told_resolve_overdue_at END
 		FROM n WHERE k.id = n.id AND n.kind IS NOT NULL
@@ -607,7 +609,7 @@ func claimNotices(ctx context.Context, tx pgx.Tx, dealerID int64, now time.Time)
 		return nil, fmt.Errorf("complaint notices of dealer %d: %w", dealerID, err)
 	}
 	for _, n := range ns {
-		if n.Kind == NoticeOpened {
+		if n.Kind == NoticeOpened || n.Kind == NoticeReopened {
 			continue
 		}
 		if err := complaintEvent(ctx, tx, dealerID, n.ComplaintID, now, nil, "overdue", "",
@@ -669,7 +671,7 @@ func smsNotices(ctx context.Context, tx pgx.Tx, dealerID int64, ns []ComplaintNo
 
 // ComplaintNoticeText is a notice in Chinese words, as the SMS says it.
 func ComplaintNoticeText(n ComplaintNotice) string {
-	what := map[string]string{NoticeOpened: "新抱怨", NoticeRespondOverdue: "抱怨首次回复已超时", NoticeResolveOverdue: "抱怨处理已超时"}[n.Kind]
+	what := map[string]string{NoticeOpened: "新抱怨", NoticeReopened: "抱怨重新开启", NoticeRespondOverdue: "抱怨首次回复已超时", NoticeResolveOverdue: "抱怨处理已超时"}[n.Kind]
 	sev := ""
 	if n.Severity == SeveritySerious {
 		sev = "（严重）"

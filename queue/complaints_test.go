@@ -149,6 +149,7 @@ func TestComplaintLife(t *testing.T) {
 	ns, err = SweepComplaints(ctx, b.db, again.Add(2*time.Minute))
 	require.NoError(t, err)
 	require.Len(t, ns, 1, "a reopened complaint is told again")
+	require.Equal(t, NoticeReopened, ns[0].Kind)
 	require.Equal(t, SeveritySerious, ns[0].Severity)
 
 	// Resolved again; a new satisfaction call; satisfied (5): closed.
