@@ -501,7 +501,8 @@ func (a *agent) snapLocked() agentSnap {
 
 // restoreLocked takes over an agent from its saved state. A countdown becomes the
 // preview it started from; a call in progress ended with the process that placed it
-// (its gateway hung it up), so the agent goes on to wrap-up.
+// (its gateway hung it up before recording it), so the task is back in preview, not
+// counted as an attempt; a wrap-up stays a wrap-up.
 func (a *agent) restoreLocked(ctx context.Context, s agentSnap) {
 	a.status, a.pauseReason, a.mode, a.phase, a.since = s.Status, s.PauseReason, s.Mode, s.Phase, s.Since
 	a.notice, a.noticeUntil, a.offlineSince, a.awayStatus = s.Notice, s.NoticeUntil, s.OfflineSince, s.AwayStatus
@@ -528,17 +529,10 @@ func (a *agent) restoreLocked(ctx context.Context, s agentSnap) {
 	case phaseCountdown:
 		a.phase = phasePreview
 	case phaseCall:
-		if a.call == nil {
-			a.phase = phasePreview
-			break
-		}
-		a.call.state, a.call.ended, a.call.hangupBy = CallEnded, a.now(), "system"
-		if a.call.answered.IsZero() {
-			a.call.result = "trunk_failure"
-		} else {
-			a.call.result = "answered"
-		}
-		a.phase = phaseWrapup
+		// The call ended with the process whose gateway placed it, before that gateway
+		// recorded it: for the queue there was no call, and no attempt is counted. The
+		// task stays on the agent's screen, to call again or skip with a reason.
+		a.call, a.phase, a.notice = nil, phasePreview, "call_lost"
 	}
 	if a.task == nil && a.phase != phaseIdle {
 		a.phase = phaseIdle

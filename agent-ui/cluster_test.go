@@ -95,8 +95,8 @@ func TestClusterAgentOnAnyProcess(t *testing.T) {
 	board.until("agent1 on a call on B's wallboard", isWallboardWith("agent1", phaseCall))
 
 	// A dies mid-call. B closes the tab it served through A once A's lease runs out;
-	// the browser reconnects to B, which resumes the agent: the call ended with A,
-	// wrap-up of the same task.
+	// the browser reconnects to B, which resumes the agent: the call ended with A before
+	// A recorded it, so the same task is back in preview, not counted, to call again.
 	a.die()
 	_ = onB.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
@@ -107,10 +107,17 @@ func TestClusterAgentOnAnyProcess(t *testing.T) {
 		}
 	}
 	again := b.agentWS(t, agent)
-	st = again.until("wrap-up after the takeover", isState(phaseWrapup))
+	st = again.until("the task back in preview after the takeover", isState(phasePreview))
 	require.Equal(t, taskID, taskOf(st)["id"])
-	c, _ := st["call"].(map[string]any)
-	require.Equal(t, true, c["answered"], "the call was answered before A died")
+	require.Equal(t, "call_lost", st["notice"])
+	require.Nil(t, st["call"])
+	again.send(map[string]any{"type": "call"})
+	call = b.dialer.next(t)
+	require.EqualValues(t, a.tasks["王建国"], call.req.TaskID, "B, the owner now, places the call again")
+	call.events <- CallEvent{State: CallAnswered, At: time.Now()}
+	call.events <- CallEvent{State: CallEnded, At: time.Now(), Result: "answered", HangupBy: "customer"}
+	close(call.events)
+	again.until("wrap-up on B", isState(phaseWrapup))
 
 	outcome := map[string]any{"type": "outcome", "client_id": "cluster-0001", "task_id": taskID, "code": "refused"}
 	again.send(outcome)

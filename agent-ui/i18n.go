@@ -78,6 +78,7 @@ var messages = map[string][2]string{
 	"notice.holiday":         {"今天是休息日，开放时间", "Holiday; opens"},
 	"notice.take_failed":     {"获取任务失败，稍后重试", "Could not get a task; retrying"},
 	"notice.dial_failed":     {"呼叫失败，请重试或跳过", "The call could not be placed; try again or skip"},
+	"notice.call_lost":       {"服务器停止，通话已中断（不计拨打次数），请重拨或跳过", "The call was cut off when its server stopped (not counted as an attempt); call again or skip"},
 	"notice.offline":         {"连接已断开，正在重连……", "Disconnected; reconnecting..."},
 	"phone.title":            {"网页电话", "Browser phone"},
 	"phone.mic":              {"麦克风", "Microphone"},

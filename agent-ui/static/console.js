@@ -126,7 +126,7 @@
     var notice = "";
     if (m.notice) notice = T("notice." + m.notice) + (m.notice_until ? " " + m.notice_until : "");
     if (m.task && m.task.flagged) notice = (notice ? notice + " · " : "") + T("notice.flagged");
-    setNotice(notice, m.notice === "dial_failed" || m.notice === "take_failed" || m.notice === "phone_offline");
+    setNotice(notice, m.notice === "dial_failed" || m.notice === "take_failed" || m.notice === "phone_offline" || m.notice === "call_lost");
     var taskID = m.task ? m.task.id : 0;
     if (taskID !== shownTask) {
       shownTask = taskID;
