@@ -11,9 +11,9 @@
 // recovery time after the fault ends. It prints the table README.md shows.
 //
 // The quick parts of the same experiments run in `make test`: queue's
-// TestSMSSenderKilledMidCampaignSendsNoneTwice, TestRelayRedoesABuildRedisLost,
-// TestSMSRedisRestartLosesNothing, TestRelayRedoesTheTaskOfAKilledWorker and
-// TestSMSAcceptedIsRecordedThroughAPostgresRestart, telephony/sms's
-// TestReportBatchesDoNotDeadlock, agent-ui's TestLoginBurstFromOneAddress and telephony's
-// TestJunkFloodIsQuietAndHarmless.
+// TestRelayRedoesABuildRedisLost and TestRelayRedoesTheTaskOfAKilledWorker (a worker
+// process killed holding a build), queue/notify's TestSMSSenderKilledMidCampaignSendsNoneTwice,
+// TestSMSRedisRestartLosesNothing and TestSMSAcceptedIsRecordedThroughAPostgresRestart,
+// telephony/sms's TestReportBatchesDoNotDeadlock and TestStrandedAliyunMessagesSettledByAliyun,
+// agent-ui's TestLoginBurstFromOneAddress and telephony's TestJunkFloodIsQuietAndHarmless.
 package faults
