@@ -1,17 +1,12 @@
 package agentui
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/huifang/huifang/queue/notify"
-	"github.com/huifang/huifang/store"
 )
 
 // smsTables are the director's campaign figures since a day, as the page and the xlsx
@@ -89,9 +84,6 @@ type smsTemplateLine struct {
 	Chars, Parts int
 }
 
-// smsCodeRe is what a template code may be.
-var smsCodeRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
-
 // smsSample are the values a template's sample message is rendered with.
 var smsSample = map[string]string{"customer": "王先生", "name": "王", "title": "先生", "plate": "粤A12345", "model": "轩逸",
 	"due_day": "12月1日", "date": "2026年11月23日"}
@@ -144,8 +136,8 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 }
 
 // directorSMSTemplatesSave saves a template (code, kind, title, body, provider_code: its
-// id at the cloud SMS provider), validated as the
-// campaign command does, the signature (what=signature), or the quiet hours of marketing
+// id at the cloud SMS provider; notify.SaveSMSTemplate, as the CLI's sms template), the
+// signature (notify.SaveSMSSignature) (what=signature), or the quiet hours of marketing
 // SMS (what=quiet: quiet_start and quiet_end as HH:MM, only wider than 21:00-08:00,
 // notify.ParseQuietHours); each save is audited. Bad input shows the page again with the
 // error and saves nothing.
@@ -166,20 +158,12 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	if r.PostForm.Get("what") == "signature" {
-		sig := strings.TrimSpace(strings.Trim(strings.TrimSpace(r.PostForm.Get("signature")), "【】"))
-		if sig == "" || len([]rune(sig)) > 20 {
-			h.smsTemplatesPage(w, r, http.StatusBadRequest, "sms signature: give 1 to 20 characters (without 【】)", nil)
+		_, err := notify.SaveSMSSignature(ctx, h.deps.DB, u.DealerID, r.PostForm.Get("signature"), u.ID)
+		var fe *notify.FieldError
+		if errors.As(err, &fe) {
+			h.smsTemplatesPage(w, r, http.StatusBadRequest, fe.Msg, nil)
 			return
 		}
-		detail, _ := json.Marshal(map[string]string{"signature": sig})
-		err := store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
-			q := store.New(tx)
-			if err := q.SetDealerSMSSignature(ctx, store.SetDealerSMSSignatureParams{Signature: sig, ID: u.DealerID}); err != nil {
-				return err
-			}
-			return q.InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "sms_signature.save",
-				SubjectType: "dealer", SubjectID: &u.DealerID, Detail: detail})
-		})
 		if err != nil {
 			h.fail(w, r, fmt.Errorf("director: save sms signature: %w", err))
 			return
@@ -190,22 +174,10 @@ func (h *handler) directorSMSTemplatesSave(w http.ResponseWriter, r *http.Reques
 	t := notify.SMSTemplate{Code: strings.TrimSpace(r.PostForm.Get("code")), Kind: r.PostForm.Get("kind"),
 		Title: strings.TrimSpace(r.PostForm.Get("title")), Body: strings.TrimSpace(r.PostForm.Get("body")),
 		ProviderCode: strings.TrimSpace(r.PostForm.Get("provider_code"))}
-	if !smsCodeRe.MatchString(t.Code) {
-		h.smsTemplatesPage(w, r, http.StatusBadRequest, fmt.Sprintf("sms template code %q must be 1-32 of a-z, 0-9 and _", t.Code), &t)
-		return
-	}
-	detail, _ := json.Marshal(map[string]string{"code": t.Code, "kind": t.Kind, "title": t.Title, "body": t.Body, "provider_code": t.ProviderCode})
-	err := store.WithTx(ctx, h.deps.DB, func(tx pgx.Tx) error {
-		if err := notify.SaveSMSTemplate(ctx, tx, u.DealerID, t, u.ID); err != nil {
-			return err
-		}
-		return store.New(tx).InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "sms_template.save",
-			SubjectType: "sms_template", Detail: detail})
-	})
-	// SaveSMSTemplate refuses a bad kind or body before it writes; show those to the director.
-	if bad := (t.Kind != "service" && t.Kind != "marketing") || notify.ValidateTemplate(t.Body) != nil ||
-		notify.ValidateProviderCode(t.ProviderCode) != nil; err != nil && bad {
-		h.smsTemplatesPage(w, r, http.StatusBadRequest, err.Error(), &t)
+	err := notify.SaveSMSTemplate(ctx, h.deps.DB, u.DealerID, t, u.ID)
+	var fe *notify.FieldError
+	if errors.As(err, &fe) {
+		h.smsTemplatesPage(w, r, http.StatusBadRequest, fe.Msg, &t)
 		return
 	}
 	if err != nil {

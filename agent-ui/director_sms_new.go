@@ -2,27 +2,19 @@ package agentui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
-	"github.com/huifang/huifang/store/phone"
 )
-
-// campaignCodeRe is what a campaign run code typed by a director may be.
-var campaignCodeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_:.\-]{0,63}$`)
 
 // maxPromptChars bounds a message-call prompt's text.
 const maxPromptChars = 500
@@ -41,16 +33,6 @@ type campaignForm struct {
 	Prompt    string
 	// Preview asks to check the form and count the audience without starting.
 	Preview bool
-}
-
-// campaignAudience is a form's audience resolved against the dealer's customers.
-type campaignAudience struct {
-	// IDs are the customers, for an audience of customers (pasted ids and phones).
-	IDs []int64
-	// Count is how many customers the audience holds.
-	Count int
-	// Unknown are pasted ids and phones that are not the dealer's customers.
-	Unknown []string
 }
 
 // campaignResult is what the page shows after a start.
@@ -220,7 +202,10 @@ func (h *handler) directorSMSNewStart(w http.ResponseWriter, r *http.Request) {
 		err = badCampaign("what must be sms or calls, got %q", f.What)
 	}
 	var pe *promptError
+	var fe *notify.FieldError
 	switch {
+	case errors.As(err, &fe):
+		h.smsNewPage(w, r, http.StatusBadRequest, fe.Msg, f, nil)
 	case errors.Is(err, errCampaignInput):
 		h.smsNewPage(w, r, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "campaign: "), f, nil)
 	case errors.As(err, &pe):
@@ -239,193 +224,9 @@ type promptError struct{ err error }
 func (e *promptError) Error() string { return "render prompt: " + e.err.Error() }
 func (e *promptError) Unwrap() error { return e.err }
 
-// checkCampaignCode refuses a malformed code and one already used by the other channel,
-// and returns the existing campaign of that code (nil when new).
-func (h *handler) checkCampaignCode(ctx context.Context, dealerID int64, code, channel string) (*store.SmsCampaign, error) {
-	if !campaignCodeRe.MatchString(code) {
-		return nil, badCampaign("campaign code %q must be 1-64 of letters, digits and _ : . - (starting with a letter or digit)", code)
-	}
-	c, err := h.q().GetSMSCampaignByCode(ctx, store.GetSMSCampaignByCodeParams{DealerID: dealerID, Code: code})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("campaign %s: %w", code, err)
-	}
-	if c.Channel != channel {
-		other := "an SMS campaign"
-		if c.Channel == "message_call" {
-			other = "a message-call campaign"
-		}
-		return nil, badCampaign("campaign code %q is already used by %s; choose another code", code, other)
-	}
-	return &c, nil
-}
-
-// resolveAudience checks the form's audience and counts its customers: a day's reasons
-// of campaigns, the day's birthdays, or pasted customer ids and phones (one or more a
-// line, separated by commas or spaces) resolved to the dealer's customers.
-func (h *handler) resolveAudience(ctx context.Context, dealerID int64, day time.Time, f campaignForm) (*campaignAudience, error) {
-	q := h.q()
-	a := &campaignAudience{}
-	switch f.Audience {
-	case "reasons":
-		if len(f.Reasons) == 0 {
-			return nil, badCampaign("choose at least one campaign whose customers due today get it")
-		}
-		seen := map[int64]bool{}
-		for _, c := range f.Reasons {
-			if !knownCampaign(c) {
-				return nil, badCampaign("unknown campaign %q", c)
-			}
-			rows, err := q.AudienceReasons(ctx, store.AudienceReasonsParams{DealerID: dealerID, Campaign: c, Day: day})
-			if err != nil {
-				return nil, fmt.Errorf("campaign audience: %w", err)
-			}
-			for _, r := range rows {
-				if !seen[r.ID] {
-					seen[r.ID] = true
-					a.IDs = append(a.IDs, r.ID)
-				}
-			}
-		}
-		if len(a.IDs) == 0 {
-			return nil, badCampaign("no customer has a reason of %s due today", strings.Join(f.Reasons, ", "))
-		}
-	case "birthdays":
-		rows, err := q.AudienceBirthdays(ctx, store.AudienceBirthdaysParams{DealerID: dealerID, Day: day})
-		if err != nil {
-			return nil, fmt.Errorf("campaign audience: %w", err)
-		}
-		for _, r := range rows {
-			a.IDs = append(a.IDs, r.ID)
-		}
-		if len(a.IDs) == 0 {
-			return nil, badCampaign("no customer has a birthday today")
-		}
-	case "customers":
-		ids, phones, err := parseCustomerList(f.Customers)
-		if err != nil {
-			return nil, err
-		}
-		if len(ids) == 0 && len(phones) == 0 {
-			return nil, badCampaign("paste at least one customer id or phone")
-		}
-		seen := map[int64]bool{}
-		if len(ids) > 0 {
-			found, err := q.CustomersByIDs(ctx, store.CustomersByIDsParams{DealerID: dealerID, Ids: ids})
-			if err != nil {
-				return nil, fmt.Errorf("campaign audience: %w", err)
-			}
-			ok := map[int64]bool{}
-			for _, id := range found {
-				ok[id] = true
-			}
-			for _, id := range ids {
-				if !ok[id] {
-					a.Unknown = append(a.Unknown, strconv.FormatInt(id, 10))
-				} else if !seen[id] {
-					seen[id] = true
-					a.IDs = append(a.IDs, id)
-				}
-			}
-		}
-		if len(phones) > 0 {
-			found, err := q.CustomersByPhones(ctx, store.CustomersByPhonesParams{DealerID: dealerID, Phones: phones})
-			if err != nil {
-				return nil, fmt.Errorf("campaign audience: %w", err)
-			}
-			byPhone := map[string]int64{}
-			for _, c := range found {
-				byPhone[c.Phone] = c.ID
-			}
-			for _, p := range phones {
-				id, ok := byPhone[p]
-				if !ok {
-					a.Unknown = append(a.Unknown, p)
-				} else if !seen[id] {
-					seen[id] = true
-					a.IDs = append(a.IDs, id)
-				}
-			}
-		}
-		if len(a.IDs) == 0 {
-			return nil, badCampaign("none of the pasted ids or phones is a customer of this dealer: %s", strings.Join(a.Unknown, ", "))
-		}
-	default:
-		return nil, badCampaign("choose an audience: reasons, birthdays or customers")
-	}
-	a.Count = len(a.IDs)
-	return a, nil
-}
-
-// knownCampaign says whether c is a queue campaign code.
-func knownCampaign(c string) bool {
-	for _, k := range campaignCodes {
-		if k == c {
-			return true
-		}
-	}
-	return false
-}
-
-// maxPasted bounds how many ids and phones one paste may hold.
-const maxPasted = 20000
-
-// parseCustomerList reads pasted customer ids and phones: a token of up to 6 digits is a
-// customer id, anything else a phone (normalised as the importer does).
-func parseCustomerList(s string) (ids []int64, phones []string, err error) {
-	var bad []string
-	n := 0
-	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("\n\r,，;；、", r) }) {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		// A phone written with spaces ("139 0000 0001") is one phone.
-		if p, perr := phone.Normalize(line); perr == nil && len(p) >= 7 {
-			phones = append(phones, p)
-			n++
-			continue
-		}
-		for _, tok := range strings.Fields(line) {
-			n++
-			if len(tok) <= 6 && isDigits(tok) {
-				id, _ := strconv.ParseInt(tok, 10, 64)
-				if id <= 0 {
-					bad = append(bad, tok)
-					continue
-				}
-				ids = append(ids, id)
-				continue
-			}
-			p, perr := phone.Normalize(tok)
-			if perr != nil {
-				bad = append(bad, fmt.Sprintf("%s (%v)", tok, perr))
-				continue
-			}
-			phones = append(phones, p)
-		}
-	}
-	if n > maxPasted {
-		return nil, nil, badCampaign("paste at most %d customers, got %d", maxPasted, n)
-	}
-	if len(bad) > 0 {
-		if len(bad) > 5 {
-			bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
-		}
-		return nil, nil, badCampaign("not a customer id or a phone: %s", strings.Join(bad, "; "))
-	}
-	return ids, phones, nil
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
+// audienceInput is the form's audience as notify takes it.
+func (f campaignForm) audienceInput() notify.AudienceInput {
+	return notify.AudienceInput{Kind: f.Audience, Reasons: f.Reasons, Customers: f.Customers}
 }
 
 // queueDay is the dealer's calendar day at 00:00 UTC, as the queue keeps days.
@@ -433,27 +234,16 @@ func queueDay(local time.Time) time.Time {
 	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// startSMSCampaign validates the SMS form and starts the campaign.
+// startSMSCampaign reads the SMS form's send time and hands the rest to notify: the
+// preview runs the checks and the audience of the start (CheckSMSBroadcast,
+// ResolveAudience) and stores nothing; the start is StartSMSBroadcast, audited there.
 func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignResult, error) {
 	u := userFrom(r)
 	ctx := r.Context()
-	existing, err := h.checkCampaignCode(ctx, u.DealerID, f.Code, "sms")
-	if err != nil {
-		return nil, err
-	}
-	if f.Template == "" {
-		return nil, badCampaign("choose a template")
-	}
-	tmpl, err := notify.LoadSMSTemplate(ctx, h.deps.DB, u.DealerID, f.Template)
-	if err != nil {
-		return nil, badCampaign("template %q: %v", f.Template, err)
-	}
-	if existing != nil && existing.Template != tmpl.Code {
-		return nil, badCampaign("campaign %q was started with template %s; start it again with that template or choose another code", f.Code, existing.Template)
-	}
 	now := h.deps.Now()
 	var sendAt time.Time
 	if f.SendAt != "" {
+		var err error
 		sendAt, err = time.ParseInLocation("2006-01-02T15:04", f.SendAt, u.location())
 		if err != nil {
 			return nil, badCampaign("send time %q: want YYYY-MM-DDTHH:MM", f.SendAt)
@@ -466,12 +256,17 @@ func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignRe
 		}
 	}
 	day := queueDay(h.today(u))
-	aud, err := h.resolveAudience(ctx, u.DealerID, day, f)
+	p := notify.SMSBroadcastParams{DealerID: u.DealerID, Code: f.Code, Template: f.Template, Day: day, SendAt: sendAt, Now: now, CreatedBy: u.ID}
+	tmpl, err := notify.CheckSMSBroadcast(ctx, h.deps.DB, p)
+	if err != nil {
+		return nil, err
+	}
+	aud, err := notify.ResolveAudience(ctx, h.deps.DB, u.DealerID, day, f.audienceInput())
 	if err != nil {
 		return nil, err
 	}
 	if f.Preview {
-		out := &campaignResult{Code: f.Code, Preview: true, Audience: aud.Count, Unknown: aud.Unknown}
+		out := &campaignResult{Code: f.Code, Preview: true, Audience: len(aud.CustomerIDs), Unknown: aud.Unknown}
 		d, err := h.q().GetDealerSMS(ctx, u.DealerID)
 		if err != nil {
 			return nil, fmt.Errorf("director: sms preview: %w", err)
@@ -485,31 +280,13 @@ func (h *handler) startSMSCampaign(r *http.Request, f campaignForm) (*campaignRe
 		}
 		return out, nil
 	}
-	var sa notify.SMSAudience
-	switch f.Audience {
-	case "reasons":
-		sa.Reasons = f.Reasons
-	case "birthdays":
-		sa.Birthdays = true
-	default:
-		sa.CustomerIDs = aud.IDs
-	}
-	res, err := notify.StartSMSBroadcast(ctx, h.deps.DB, notify.SMSBroadcastParams{DealerID: u.DealerID, Code: f.Code, Template: tmpl.Code,
-		Audience: sa, Day: day, SendAt: sendAt, Now: now, CreatedBy: u.ID})
+	p.Audience = aud.SMS
+	res, err := notify.StartSMSBroadcast(ctx, h.deps.DB, p)
 	if err != nil {
-		return nil, fmt.Errorf("director: start sms campaign: %w", err)
+		return nil, err
 	}
-	out := &campaignResult{Code: f.Code, Queued: res.Queued, Held: res.Held, Suppressed: res.Suppressed, Existing: res.Existing,
-		Skipped: res.Skipped, Errors: res.Errors, Unknown: aud.Unknown}
-	detail, _ := json.Marshal(map[string]any{"code": f.Code, "template": tmpl.Code, "audience": f.Audience, "reasons": f.Reasons,
-		"customers": aud.Count, "unknown": aud.Unknown, "send_at": f.SendAt, "queued": res.Queued, "held": res.Held,
-		"suppressed": res.Suppressed, "existing": res.Existing, "skipped": res.Skipped})
-	err = store.New(h.deps.DB).InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "sms_campaign.start",
-		SubjectType: "sms_campaign", SubjectID: &res.CampaignID, Detail: detail})
-	if err != nil {
-		return nil, fmt.Errorf("director: audit sms campaign: %w", err)
-	}
-	return out, nil
+	return &campaignResult{Code: f.Code, Queued: res.Queued, Held: res.Held, Suppressed: res.Suppressed, Existing: res.Existing,
+		Skipped: res.Skipped, Errors: res.Errors, Unknown: aud.Unknown}, nil
 }
 
 // promptFile is where a campaign's prompt is written: <PromptsDir>/<dealer id>/<code>.wav.
@@ -519,14 +296,15 @@ func (h *handler) promptFile(dealerID int64, code string) string {
 }
 
 // startCallCampaign validates the message-call form, renders the prompt (unless the
-// campaign exists: its prompt is kept) and adds the targets.
+// broadcast exists: its prompt is kept) and adds the targets (notify's checks and
+// audience, as the preview; audited by StartMessageCallBroadcast).
 func (h *handler) startCallCampaign(r *http.Request, f campaignForm) (*campaignResult, error) {
 	u := userFrom(r)
 	ctx := r.Context()
 	if h.deps.RenderPrompt == nil || h.cfg.PromptsDir == "" {
-		return nil, &promptError{errors.New("this console has no prompt renderer or prompts directory; message-call campaigns are started with huifang campaign calls")}
+		return nil, &promptError{errors.New("this console has no prompt renderer or prompts directory; message-call broadcasts are started with huifang broadcast calls")}
 	}
-	existing, err := h.checkCampaignCode(ctx, u.DealerID, f.Code, "message_call")
+	existing, err := notify.CheckBroadcastCode(ctx, h.deps.DB, u.DealerID, f.Code, notify.ChannelMessageCall)
 	if err != nil {
 		return nil, err
 	}
@@ -536,12 +314,12 @@ func (h *handler) startCallCampaign(r *http.Request, f campaignForm) (*campaignR
 	if n := len([]rune(f.Prompt)); n > maxPromptChars {
 		return nil, badCampaign("the prompt has %d characters; at most %d", n, maxPromptChars)
 	}
-	aud, err := h.resolveAudience(ctx, u.DealerID, queueDay(h.today(u)), f)
+	aud, err := notify.ResolveAudience(ctx, h.deps.DB, u.DealerID, queueDay(h.today(u)), f.audienceInput())
 	if err != nil {
 		return nil, err
 	}
 	if f.Preview {
-		return &campaignResult{Code: f.Code, Calls: true, Preview: true, Audience: aud.Count, Unknown: aud.Unknown, Sample: f.Prompt,
+		return &campaignResult{Code: f.Code, Calls: true, Preview: true, Audience: len(aud.CustomerIDs), Unknown: aud.Unknown, Sample: f.Prompt,
 			PromptKept: existing != nil}, nil
 	}
 	path, kept := h.promptFile(u.DealerID, f.Code), existing != nil
@@ -557,21 +335,13 @@ func (h *handler) startCallCampaign(r *http.Request, f campaignForm) (*campaignR
 		}
 	}
 	res, err := notify.StartMessageCallBroadcast(ctx, h.deps.DB, notify.MessageCallBroadcastParams{DealerID: u.DealerID, Code: f.Code,
-		PromptPath: path, CustomerIDs: aud.IDs, CreatedBy: u.ID})
+		PromptPath: path, CustomerIDs: aud.CustomerIDs, CreatedBy: u.ID, PromptText: f.Prompt, Audience: aud})
 	if err != nil {
 		if !kept {
 			_ = os.Remove(path)
 		}
-		return nil, fmt.Errorf("director: start message-call campaign: %w", err)
-	}
-	detail, _ := json.Marshal(map[string]any{"code": f.Code, "prompt": f.Prompt, "prompt_path": path, "prompt_kept": kept,
-		"audience": f.Audience, "reasons": f.Reasons, "customers": aud.Count, "unknown": aud.Unknown,
-		"added": res.Added, "suppressed": res.Suppressed})
-	err = store.New(h.deps.DB).InsertAudit(ctx, store.InsertAuditParams{DealerID: &u.DealerID, UserID: &u.ID, Action: "message_call_campaign.start",
-		SubjectType: "sms_campaign", SubjectID: &res.CampaignID, Detail: detail})
-	if err != nil {
-		return nil, fmt.Errorf("director: audit message-call campaign: %w", err)
+		return nil, err
 	}
 	return &campaignResult{Code: f.Code, Calls: true, Added: res.Added, Suppressed: res.Suppressed,
-		Existing: aud.Count - res.Added - res.Suppressed, PromptKept: kept, Unknown: aud.Unknown}, nil
+		Existing: len(aud.CustomerIDs) - res.Added - res.Suppressed, PromptKept: kept, Unknown: aud.Unknown}, nil
 }

@@ -96,7 +96,7 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 		form url.Values
 		err  string
 	}{
-		{url.Values{"code": {"bad code!"}, "template": {"leave_store_care"}, "audience": {"customers"}, "customers": {"13900000001"}}, "campaign code"},
+		{url.Values{"code": {"bad code!"}, "template": {"leave_store_care"}, "audience": {"customers"}, "customers": {"13900000001"}}, "broadcast code"},
 		{url.Values{"code": {"offer-1"}, "template": {"nosuch"}, "audience": {"customers"}, "customers": {"13900000001"}}, "template"},
 		{url.Values{"code": {"offer-1"}, "template": {"leave_store_care"}, "audience": {"customers"}, "customers": {"  "}}, "paste at least one"},
 		{url.Values{"code": {"offer-1"}, "template": {"leave_store_care"}, "audience": {"customers"}, "customers": {"13900000001, 电话"}}, "not a customer id or a phone"},
@@ -191,7 +191,7 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 	require.NoError(t, err)
 	resp, body = post(url.Values{"code": {"recall-1"}, "template": {"holiday"}, "audience": {"customers"}, "customers": {"13900000001"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	require.Contains(t, body, "already used by a message-call campaign")
+	require.Contains(t, body, "already used by a message-call broadcast")
 }
 
 func TestDirectorStartsMessageCallCampaign(t *testing.T) {
@@ -210,7 +210,7 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 		form url.Values
 		err  string
 	}{
-		{url.Values{"code": {"call 1"}, "prompt": {prompt}, "audience": {"customers"}, "customers": {"13900000001"}}, "campaign code"},
+		{url.Values{"code": {"call 1"}, "prompt": {prompt}, "audience": {"customers"}, "customers": {"13900000001"}}, "broadcast code"},
 		{url.Values{"code": {"call-1"}, "prompt": {" "}, "audience": {"customers"}, "customers": {"13900000001"}}, "write the prompt"},
 		{url.Values{"code": {"call-1"}, "prompt": {strings.Repeat("好", 501)}, "audience": {"customers"}, "customers": {"13900000001"}}, "at most 500"},
 		{url.Values{"code": {"call-1"}, "prompt": {prompt}, "audience": {"customers"}, "customers": {"13900000009"}}, "none of the pasted"},
@@ -277,7 +277,7 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 	require.NoError(t, err)
 	resp, body = post(url.Values{"code": {"offer-9"}, "prompt": {prompt}, "audience": {"customers"}, "customers": {"13900000001"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	require.Contains(t, body, "already used by an SMS campaign")
+	require.Contains(t, body, "already used by an SMS broadcast")
 }
 
 func TestDirectorSMSNewWithoutRenderer(t *testing.T) {
@@ -289,6 +289,6 @@ func TestDirectorSMSNewWithoutRenderer(t *testing.T) {
 	resp, body := b.do(t, d, http.MethodPost, "/director/sms/new", url.Values{"csrf": {tok}, "what": {"calls"}, "code": {"call-1"},
 		"prompt": {"您好"}, "audience": {"customers"}, "customers": {"13900000001"}}, nil)
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
-	require.Contains(t, body, "huifang campaign calls")
+	require.Contains(t, body, "huifang broadcast calls")
 	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,20 +15,23 @@ import (
 	"github.com/huifang/huifang/telephony/sms"
 )
 
-// parseIDs reads "1,2,3".
-func parseIDs(s string) ([]int64, error) {
-	var out []int64
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		id, err := strconv.ParseInt(f, 10, 64)
-		if err != nil || id <= 0 {
-			return nil, fmt.Errorf("%w: bad customer id %q", errUsage, f)
-		}
-		out = append(out, id)
+// audienceFlags reads the audience flags of broadcast sms: exactly one of --birthdays,
+// --reasons and --customers.
+func audienceFlags(birthdays bool, reasons, customers string) (notify.AudienceInput, error) {
+	var in []notify.AudienceInput
+	if birthdays {
+		in = append(in, notify.AudienceInput{Kind: notify.AudienceBirthdays})
 	}
-	return out, nil
+	if reasons != "" {
+		in = append(in, notify.AudienceInput{Kind: notify.AudienceReasons, Reasons: strings.Split(reasons, ",")})
+	}
+	if customers != "" {
+		in = append(in, notify.AudienceInput{Kind: notify.AudienceCustomers, Customers: customers})
+	}
+	if len(in) != 1 {
+		return notify.AudienceInput{}, fmt.Errorf("%w: give exactly one audience: --birthdays, --reasons or --customers", errUsage)
+	}
+	return in[0], nil
 }
 
 // cmdBroadcastSMS starts an SMS broadcast (群发) (the sms part sends it).
@@ -41,23 +43,17 @@ func cmdBroadcastSMS(ctx context.Context, env *cliEnv, args []string) error {
 	date := fs.String("date", "", "the dealer's day the audience is taken on, YYYY-MM-DD (default today)")
 	birthdays := fs.Bool("birthdays", false, "audience: customers whose birthday is that day")
 	reasons := fs.String("reasons", "", "audience: customers with a queue reason of these campaigns due that day (comma-separated)")
-	customers := fs.String("customers", "", "audience: these customer ids (comma-separated)")
+	customers := fs.String("customers", "", "audience: these customer ids or phones (comma-separated)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dealer == "" || *code == "" || *tmpl == "" {
 		return fmt.Errorf("%w: --dealer, --code and --template are required", errUsage)
 	}
-	var aud notify.SMSAudience
-	aud.Birthdays = *birthdays
-	if *reasons != "" {
-		aud.Reasons = strings.Split(*reasons, ",")
-	}
-	ids, err := parseIDs(*customers)
+	in, err := audienceFlags(*birthdays, *reasons, *customers)
 	if err != nil {
 		return err
 	}
-	aud.CustomerIDs = ids
 	pool, err := cliDB(ctx, env)
 	if err != nil {
 		return err
@@ -67,7 +63,14 @@ func cmdBroadcastSMS(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := notify.StartSMSBroadcast(ctx, pool, notify.SMSBroadcastParams{DealerID: d.ID, Code: *code, Template: *tmpl, Audience: aud, Day: day})
+	aud, err := notify.ResolveAudience(ctx, pool, d.ID, day, in)
+	if err != nil {
+		return err
+	}
+	for _, u := range aud.Unknown {
+		fmt.Fprintf(env.stdout, "  not a customer of %s: %s\n", d.Code, u)
+	}
+	res, err := notify.StartSMSBroadcast(ctx, pool, notify.SMSBroadcastParams{DealerID: d.ID, Code: *code, Template: *tmpl, Audience: aud.SMS, Day: day})
 	if err != nil {
 		return err
 	}
@@ -87,15 +90,14 @@ func cmdBroadcastCalls(ctx context.Context, env *cliEnv, args []string) error {
 	code := fs.String("code", "", "broadcast code (required)")
 	prompt := fs.String("prompt", "", "prompt WAV (8000 Hz, 16-bit mono); with --prompt-text, where to write it")
 	text := fs.String("prompt-text", "", "Mandarin text to render with espeak-ng instead of a recorded prompt")
-	customers := fs.String("customers", "", "customer ids (comma-separated, required)")
+	customers := fs.String("customers", "", "customer ids or phones (comma-separated, required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dealer == "" || *code == "" || *prompt == "" || *customers == "" {
 		return fmt.Errorf("%w: --dealer, --code, --prompt and --customers are required", errUsage)
 	}
-	ids, err := parseIDs(*customers)
-	if err != nil {
+	if err := notify.ValidateBroadcastCode(*code); err != nil {
 		return err
 	}
 	path, err := filepath.Abs(*prompt)
@@ -112,11 +114,19 @@ func cmdBroadcastCalls(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	d, _, err := queueDealerDay(ctx, pool, *dealer, "")
+	d, day, err := queueDealerDay(ctx, pool, *dealer, "")
 	if err != nil {
 		return err
 	}
-	res, err := notify.StartMessageCallBroadcast(ctx, pool, notify.MessageCallBroadcastParams{DealerID: d.ID, Code: *code, PromptPath: path, CustomerIDs: ids})
+	aud, err := notify.ResolveAudience(ctx, pool, d.ID, day, notify.AudienceInput{Kind: notify.AudienceCustomers, Customers: *customers})
+	if err != nil {
+		return err
+	}
+	for _, u := range aud.Unknown {
+		fmt.Fprintf(env.stdout, "  not a customer of %s: %s\n", d.Code, u)
+	}
+	res, err := notify.StartMessageCallBroadcast(ctx, pool, notify.MessageCallBroadcastParams{DealerID: d.ID, Code: *code, PromptPath: path,
+		CustomerIDs: aud.CustomerIDs, PromptText: *text, Audience: aud})
 	if err != nil {
 		return err
 	}
@@ -160,10 +170,11 @@ func cmdSMSTemplate(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if *signature != "" {
-		if err := store.New(pool).SetDealerSMSSignature(ctx, store.SetDealerSMSSignatureParams{Signature: strings.Trim(*signature, "【】"), ID: d.ID}); err != nil {
+		sig, err := notify.SaveSMSSignature(ctx, pool, d.ID, *signature, 0)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "dealer %s signature 【%s】\n", d.Code, strings.Trim(*signature, "【】"))
+		fmt.Fprintf(env.stdout, "dealer %s signature 【%s】\n", d.Code, sig)
 	}
 	if *quiet != "" {
 		if err := notify.SaveQuietHours(ctx, pool, d.ID, hours.StartText(), hours.EndText(), 0); err != nil {

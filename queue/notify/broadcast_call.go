@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -67,8 +66,13 @@ type MessageCallBroadcastParams struct {
 	PromptPath string
 	// CustomerIDs are the owners to call.
 	CustomerIDs []int64
-	// CreatedBy is the director who started it; zero for none.
+	// CreatedBy is the user who started it, recorded in the audit
+	// (message_call_campaign.start) in the same transaction; zero for none (the CLI).
 	CreatedBy int64
+	// PromptText is the prompt's text, for the audit; Audience is the audience as given
+	// (ResolveAudience), for the audit; both may be empty.
+	PromptText string
+	Audience   *Audience
 }
 
 // MessageCallBroadcastResult counts the targets StartMessageCallBroadcast added.
@@ -82,12 +86,19 @@ type MessageCallBroadcastResult struct {
 // StartMessageCallBroadcast records the broadcast and one target per owner: pending, or
 // suppressed for do-not-call and invalid numbers.
 func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageCallBroadcastParams) (*MessageCallBroadcastResult, error) {
-	if p.Code == "" || p.PromptPath == "" {
-		return nil, errors.New("message-call broadcast: code and prompt are required")
+	if err := ValidateBroadcastCode(p.Code); err != nil {
+		return nil, err
+	}
+	if p.PromptPath == "" {
+		return nil, fieldErr("prompt", "message-call broadcast %s: the prompt is required", p.Code)
 	}
 	res := &MessageCallBroadcastResult{}
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		q := store.New(tx)
+		existing, err := CheckBroadcastCode(ctx, tx, p.DealerID, p.Code, ChannelMessageCall)
+		if err != nil {
+			return err
+		}
 		var by *int64
 		if p.CreatedBy > 0 {
 			by = &p.CreatedBy
@@ -97,9 +108,6 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 		})
 		if err != nil {
 			return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
-		}
-		if camp.Channel != "message_call" {
-			return fmt.Errorf("message-call broadcast %s: the code belongs to an SMS broadcast", p.Code)
 		}
 		res.CampaignID = camp.ID
 		rows, err := q.AudienceCustomers(ctx, store.AudienceCustomersParams{DealerID: p.DealerID, Ids: p.CustomerIDs})
@@ -134,7 +142,16 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 				res.Suppressed++
 			}
 		}
-		return nil
+		if p.CreatedBy == 0 {
+			return nil
+		}
+		d := map[string]any{"code": p.Code, "prompt": p.PromptText, "prompt_path": camp.PromptPath, "prompt_kept": existing != nil,
+			"customers": len(p.CustomerIDs), "added": res.Added, "suppressed": res.Suppressed}
+		if p.Audience != nil {
+			d["audience"], d["reasons"], d["unknown"] = p.Audience.SMS.kind(), p.Audience.SMS.Reasons, p.Audience.Unknown
+		}
+		detail, _ := json.Marshal(d)
+		return audit(ctx, q, p.DealerID, p.CreatedBy, "message_call_campaign.start", "sms_campaign", &camp.ID, detail)
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,9 @@ type SMSAudience struct {
 	Reasons []string
 	// CustomerIDs: these customers of the dealer.
 	CustomerIDs []int64
+	// Unknown are pasted ids and phones that matched no customer (ResolveAudience); they
+	// are only recorded in the audit.
+	Unknown []string
 }
 
 // SMSBroadcastParams starts an SMS broadcast.
@@ -41,7 +44,8 @@ type SMSBroadcastParams struct {
 	SendAt time.Time
 	// Now is the clock; zero means time.Now().
 	Now time.Time
-	// CreatedBy is the director who started it; zero for the scheduler.
+	// CreatedBy is the user who started it, recorded in the audit (sms_campaign.start) in
+	// the same transaction; zero for the scheduler's daily broadcasts and the CLI.
 	CreatedBy int64
 }
 
@@ -80,9 +84,6 @@ type recipient struct {
 // or queued; queued messages get one sms:batch outbox row per
 // SMSBatchSize messages.
 func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastParams) (*SMSBroadcastResult, error) {
-	if p.Code == "" || p.Template == "" {
-		return nil, errors.New("sms broadcast: code and template are required")
-	}
 	n := 0
 	if p.Audience.Birthdays {
 		n++
@@ -94,7 +95,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 		n++
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("sms broadcast %s: give exactly one audience (birthdays, reasons or customers)", p.Code)
+		return nil, fieldErr("audience", "sms broadcast %s: give exactly one audience (birthdays, reasons or customers)", p.Code)
 	}
 	if p.Now.IsZero() {
 		p.Now = time.Now()
@@ -113,9 +114,9 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 		if err != nil {
 			return fmt.Errorf("sms broadcast %s: dealer time zone %q: %w", p.Code, dealer.TimeZone, err)
 		}
-		tmpl, err := LoadSMSTemplate(ctx, tx, p.DealerID, p.Template)
+		tmpl, err := CheckSMSBroadcast(ctx, tx, p)
 		if err != nil {
-			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
+			return err
 		}
 		var by *int64
 		if p.CreatedBy > 0 {
@@ -128,7 +129,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
 		res.CampaignID = camp.ID
-		recips, err := audience(ctx, q, p, loc)
+		recips, err := audience(ctx, q, p)
 		if err != nil {
 			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
@@ -211,12 +212,61 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 				}
 			}
 		}
-		return flush()
+		if err := flush(); err != nil {
+			return err
+		}
+		if p.CreatedBy == 0 {
+			return nil // the daily broadcasts, the scheduler's
+		}
+		var sendAt string
+		if !p.SendAt.IsZero() {
+			sendAt = p.SendAt.In(loc).Format("2006-01-02T15:04")
+		}
+		detail, _ := json.Marshal(map[string]any{"code": p.Code, "template": tmpl.Code, "audience": p.Audience.kind(),
+			"reasons": p.Audience.Reasons, "customers": len(recips), "unknown": p.Audience.Unknown, "send_at": sendAt,
+			"queued": res.Queued, "held": res.Held, "suppressed": res.Suppressed, "existing": res.Existing, "skipped": res.Skipped})
+		return audit(ctx, q, p.DealerID, p.CreatedBy, "sms_campaign.start", "sms_campaign", &camp.ID, detail)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// CheckSMSBroadcast checks p as StartSMSBroadcast does before it stores anything (the
+// code, not used by a message-call broadcast; the template, known and the same as when
+// the code was started before) and returns the template; the director's preview calls it
+// with the same parameters as the start. Faults are *FieldError.
+func CheckSMSBroadcast(ctx context.Context, db store.DBTX, p SMSBroadcastParams) (SMSTemplate, error) {
+	if err := ValidateBroadcastCode(p.Code); err != nil {
+		return SMSTemplate{}, err
+	}
+	if p.Template == "" {
+		return SMSTemplate{}, fieldErr("template", "sms broadcast %s: choose a template", p.Code)
+	}
+	existing, err := CheckBroadcastCode(ctx, db, p.DealerID, p.Code, ChannelSMS)
+	if err != nil {
+		return SMSTemplate{}, err
+	}
+	tmpl, err := LoadSMSTemplate(ctx, db, p.DealerID, p.Template)
+	if err != nil {
+		return SMSTemplate{}, fieldErr("template", "template %q: %v", p.Template, err)
+	}
+	if existing != nil && existing.Template != tmpl.Code {
+		return SMSTemplate{}, fieldErr("template", "broadcast %q was started with template %s; start it again with that template or choose another code", p.Code, existing.Template)
+	}
+	return tmpl, nil
+}
+
+// kind names the audience as AudienceInput does.
+func (a SMSAudience) kind() string {
+	switch {
+	case a.Birthdays:
+		return AudienceBirthdays
+	case len(a.Reasons) > 0:
+		return AudienceReasons
+	}
+	return AudienceCustomers
 }
 
 // smsGate decides whether a new message to r is queued or suppressed, and why.
@@ -253,7 +303,7 @@ func customerVars(name, title, plate, model string) map[string]string {
 }
 
 // audience lists the broadcast's recipients.
-func audience(ctx context.Context, q *store.Queries, p SMSBroadcastParams, loc *time.Location) ([]recipient, error) {
+func audience(ctx context.Context, q *store.Queries, p SMSBroadcastParams) ([]recipient, error) {
 	var out []recipient
 	switch {
 	case p.Audience.Birthdays:

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -170,28 +171,49 @@ func gsmLen(s string) int {
 	return n
 }
 
-// SaveSMSTemplate validates and stores a dealer's template (a director's edit).
-func SaveSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, t SMSTemplate, userID int64) error {
+// ValidateSMSTemplate checks a template as a director writes it: its code (1-32 of a-z,
+// 0-9 and _), its kind (service or marketing), its text (ValidateTemplate) and its code at
+// the cloud provider (ValidateProviderCode); each fault is a *FieldError naming the field
+// (code, kind, body, provider_code).
+func ValidateSMSTemplate(t SMSTemplate) error {
+	if !templateCodeRe.MatchString(t.Code) {
+		return fieldErr("code", "sms template code %q must be 1-32 of a-z, 0-9 and _", t.Code)
+	}
 	if t.Kind != "service" && t.Kind != "marketing" {
-		return fmt.Errorf("sms template %s: kind %q is not service or marketing", t.Code, t.Kind)
+		return fieldErr("kind", "sms template %s: kind %q is not service or marketing", t.Code, t.Kind)
 	}
 	if err := ValidateTemplate(t.Body); err != nil {
-		return fmt.Errorf("sms template %s: %w", t.Code, err)
+		return fieldErr("body", "sms template %s: %v", t.Code, err)
 	}
+	if err := ValidateProviderCode(strings.TrimSpace(t.ProviderCode)); err != nil {
+		return fieldErr("provider_code", "sms template %s: %v", t.Code, err)
+	}
+	return nil
+}
+
+// SaveSMSTemplate checks a dealer's template (ValidateSMSTemplate) and stores it with an
+// audit row (sms_template.save, by userID; zero is the operator at the command line), in
+// one transaction (a savepoint when db is a transaction).
+func SaveSMSTemplate(ctx context.Context, db txStarter, dealerID int64, t SMSTemplate, userID int64) error {
+	t.Code, t.Title, t.Body = strings.TrimSpace(t.Code), strings.TrimSpace(t.Title), strings.TrimSpace(t.Body)
 	t.ProviderCode = strings.TrimSpace(t.ProviderCode)
-	if err := ValidateProviderCode(t.ProviderCode); err != nil {
-		return fmt.Errorf("sms template %s: %w", t.Code, err)
+	if err := ValidateSMSTemplate(t); err != nil {
+		return err
 	}
 	var by *int64
 	if userID > 0 {
 		by = &userID
 	}
-	if _, err := store.New(db).UpsertSMSTemplate(ctx, store.UpsertSMSTemplateParams{
-		DealerID: dealerID, Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode, UpdatedBy: by,
-	}); err != nil {
-		return fmt.Errorf("sms template %s: %w", t.Code, err)
-	}
-	return nil
+	detail, _ := json.Marshal(map[string]string{"code": t.Code, "kind": t.Kind, "title": t.Title, "body": t.Body, "provider_code": t.ProviderCode})
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		if _, err := q.UpsertSMSTemplate(ctx, store.UpsertSMSTemplateParams{
+			DealerID: dealerID, Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode, UpdatedBy: by,
+		}); err != nil {
+			return fmt.Errorf("sms template %s: %w", t.Code, err)
+		}
+		return audit(ctx, q, dealerID, userID, "sms_template.save", "sms_template", nil, detail)
+	})
 }
 
 // LoadSMSTemplate returns the dealer's template code, or the default one.
