@@ -58,6 +58,9 @@ func (cl *cluster) stateKey(userID int64) string {
 func (cl *cluster) wbKey(dealerID int64) string  { return fmt.Sprintf("%swb:%d", cl.prefix, dealerID) }
 func (cl *cluster) inChannel(proc string) string { return cl.prefix + "in:" + proc }
 
+// holdingKey is the set of agents whose saved state holds a task.
+func (cl *cluster) holdingKey() string { return cl.prefix + "holding" }
+
 // opTimeout bounds each Redis operation of an agent's action: with Redis down the
 // console goes on in each process alone rather than waiting.
 const opTimeout = time.Second
@@ -200,7 +203,15 @@ func (cl *cluster) save(ctx context.Context, a *agent) {
 	defer cancel()
 	b, err := json.Marshal(a.snapLocked())
 	if err == nil {
-		err = cl.rdb.Set(ctx, cl.stateKey(a.u.ID), b, stateTTL).Err()
+		_, err = cl.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, cl.stateKey(a.u.ID), b, stateTTL)
+			if a.task != nil {
+				p.SAdd(ctx, cl.holdingKey(), a.u.ID)
+			} else {
+				p.SRem(ctx, cl.holdingKey(), a.u.ID)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		cl.h.log.Error("console cluster: save agent state", "user", a.u.Username, "err", err)
@@ -391,6 +402,7 @@ func (cl *cluster) keepLeases(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		cl.adoptOrphans(ctx)
 		for _, a := range cl.h.agents.list() {
 			a.mu.Lock()
 			idle := a.conns == 0 && a.task == nil && a.phase == phaseIdle
@@ -415,6 +427,49 @@ func (cl *cluster) keepLeases(ctx context.Context) {
 				cl.h.agents.drop(a)
 			}
 		}
+	}
+}
+
+// adoptOrphans takes over the agents holding a task whose owner is gone (a process
+// killed, its agents' browsers closed): the agent shows offline, and the offline sweep
+// gives a task not yet called back to the queue after the grace, as for any agent who
+// left. Whichever process claims the lease first adopts the agent.
+func (cl *cluster) adoptOrphans(ctx context.Context) {
+	ids, err := cl.rdb.SMembers(ctx, cl.holdingKey()).Result()
+	if err != nil || len(ids) == 0 {
+		return
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		n, _ := strconv.ParseInt(id, 10, 64)
+		keys[i] = cl.ownerKey(n)
+	}
+	owners, err := cl.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return
+	}
+	for i, o := range owners {
+		if o != nil {
+			continue
+		}
+		id, _ := strconv.ParseInt(ids[i], 10, 64)
+		if other, err := cl.claim(ctx, id); err != nil || other != "" {
+			continue
+		}
+		s, ok := cl.load(ctx, id)
+		if !ok || s.User.ID != id {
+			_ = cl.rdb.SRem(ctx, cl.holdingKey(), ids[i]).Err()
+			_ = releaseScript.Run(ctx, cl.rdb, []string{cl.ownerKey(id)}, cl.proc).Err()
+			continue
+		}
+		s.User.TimeZone = s.TZ
+		a := cl.h.agents.get(s.User)
+		cl.h.log.Info("console cluster: adopted an agent whose process is gone", "user", s.User.Username)
+		a.mu.Lock()
+		ctx2, cancel := actionCtx()
+		a.publishLocked(ctx2)
+		cancel()
+		a.mu.Unlock()
 	}
 }
 
@@ -453,6 +508,9 @@ func (cl *cluster) watchOwner(ctx context.Context, c *client, owner string) {
 
 // agentSnap is an agent's state as saved in Redis.
 type agentSnap struct {
+	// User and TZ say whose state it is, for a process adopting an agent nobody owns.
+	User         user      `json:"user"`
+	TZ           string    `json:"tz"`
 	Status       string    `json:"status"`
 	PauseReason  string    `json:"pause_reason"`
 	Mode         string    `json:"mode"`
@@ -481,7 +539,7 @@ type callSnap struct {
 }
 
 func (a *agent) snapLocked() agentSnap {
-	s := agentSnap{Status: a.status, PauseReason: a.pauseReason, Mode: a.mode, Phase: a.phase, Since: a.since,
+	s := agentSnap{User: a.u, TZ: a.u.TimeZone, Status: a.status, PauseReason: a.pauseReason, Mode: a.mode, Phase: a.phase, Since: a.since,
 		Notice: a.notice, NoticeUntil: a.noticeUntil, OfflineSince: a.offlineSince, AwayStatus: a.awayStatus,
 		Saved: a.saved, CallsDone: a.callsDone}
 	if a.conns == 0 && s.OfflineSince.IsZero() {

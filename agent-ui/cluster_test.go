@@ -139,3 +139,36 @@ func isTimeout(err error) bool {
 	var ne interface{ Timeout() bool }
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// TestClusterAdoptsOrphanedAgent: an agent with a task on screen works on process A,
+// which dies; the agent never comes back. B adopts the agent once A's lease has run out
+// (shown offline), and after the offline grace the task goes back to the queue.
+func TestClusterAdoptsOrphanedAgent(t *testing.T) {
+	ctx := context.Background()
+	r := storetest.NewRedis(t)
+	cfg := func(c *Config) { c.ClusterLease = 600 * time.Millisecond; c.WallboardFlush = 50 * time.Millisecond }
+	a := setupFull(t, cfg, nil, nil, r.Client)
+	b := a.peer(t, cfg, r)
+	agent := a.login(t, "agent1")
+	ws := a.agentWS(t, agent)
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	ws.until("the task", isState(phasePreview))
+	taken := func() bool {
+		var by *int64
+		require.NoError(t, a.db.QueryRow(ctx, `SELECT taken_by FROM call_tasks WHERE id = $1`, a.tasks["王建国"]).Scan(&by))
+		return by != nil
+	}
+	require.True(t, taken())
+
+	a.die()
+	require.Eventually(t, func() bool { return b.agentOf("agent1") != nil }, 10*time.Second, 20*time.Millisecond, "B adopts the agent")
+	ag := b.agentOf("agent1")
+	ag.mu.Lock()
+	status, phase := ag.status, ag.phase
+	ag.mu.Unlock()
+	require.Equal(t, statusOffline, status)
+	require.Equal(t, phasePreview, phase)
+	require.True(t, taken(), "within the grace the task stays the agent's")
+	b.advance(2 * time.Minute)
+	require.Eventually(t, func() bool { return !taken() }, 10*time.Second, 20*time.Millisecond, "after the grace the task is back in the queue")
+}
