@@ -180,11 +180,48 @@ type LowScoreItem struct {
 }
 
 // LowScores lists the dealer's low-score calls (docs/domain.md "Low satisfaction
-// scores"): the ones not acknowledged (acked false) with those without a complaint
-// first, oldest first; or the acknowledged ones (acked true), newest first.
+// scores"): the ones not acknowledged (acked false), those without a complaint first,
+// each group newest first; or the acknowledged ones (acked true), the latest
+// acknowledgement first. At most limit. The ids are found first, walking the low scores
+// newest first (call_scores_low_idx) and stopping at the limit, then described.
 func LowScores(ctx context.Context, db store.DBTX, dealerID int64, acked bool, limit int) ([]LowScoreItem, error) {
 	if limit <= 0 {
 		limit = 500
+	}
+	var ids []int64
+	collect := func(q string, args ...any) error {
+		rows, err := db.Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("low scores: %w", err)
+		}
+		more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("low scores: %w", err)
+		}
+		ids = append(ids, more...)
+		return nil
+	}
+	if acked {
+		if err := collect(`SELECT a.outcome_id FROM low_score_acks a WHERE a.dealer_id = $1 ORDER BY a.at DESC LIMIT $2`, dealerID, limit); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, withComplaint := range []bool{false, true} {
+			if len(ids) >= limit {
+				break
+			}
+			if err := collect(`
+				SELECT s.outcome_id FROM call_scores s
+				WHERE s.dealer_id = $1 AND s.score <= 2
+				  AND NOT EXISTS (SELECT 1 FROM low_score_acks a WHERE a.outcome_id = s.outcome_id)
+				  AND EXISTS (SELECT 1 FROM complaints k WHERE k.outcome_id = s.outcome_id) = $2
+				GROUP BY s.outcome_id ORDER BY s.outcome_id DESC LIMIT $3`, dealerID, withComplaint, limit-len(ids)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	rows, err := db.Query(ctx, `
 		SELECT s.outcome_id, COALESCE(min(s.attempt_id), 0), min(s.day), min(s.customer_id), min(c.name),
@@ -195,15 +232,12 @@ func LowScores(ctx context.Context, db store.DBTX, dealerID int64, acked bool, l
 		       COALESCE(min(a.note), '')
 		FROM call_scores s JOIN customers c ON c.id = s.customer_id
 		LEFT JOIN low_score_acks a ON a.outcome_id = s.outcome_id
-		WHERE s.dealer_id = $1 AND s.score <= 2 AND ((a.outcome_id IS NOT NULL) = $2)
-		GROUP BY s.outcome_id
-		ORDER BY CASE WHEN NOT $2 THEN EXISTS (SELECT 1 FROM complaints k WHERE k.outcome_id = s.outcome_id) END,
-		         CASE WHEN NOT $2 THEN s.outcome_id END ASC, min(a.at) DESC
-		LIMIT $3`, dealerID, acked, limit)
+		WHERE s.outcome_id = ANY($1) AND s.score <= 2
+		GROUP BY s.outcome_id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("low scores: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (LowScoreItem, error) {
+	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (LowScoreItem, error) {
 		var l LowScoreItem
 		err := row.Scan(&l.OutcomeID, &l.AttemptID, &l.Day, &l.CustomerID, &l.Customer, &l.Agent, &l.Campaign, &l.Questions, &l.Score,
 			&l.ComplaintID, &l.AckedAt, &l.AckedBy, &l.AckNote)
@@ -211,6 +245,16 @@ func LowScores(ctx context.Context, db store.DBTX, dealerID int64, acked bool, l
 	})
 	if err != nil {
 		return nil, fmt.Errorf("low scores: %w", err)
+	}
+	byID := make(map[int64]LowScoreItem, len(got))
+	for _, l := range got {
+		byID[l.OutcomeID] = l
+	}
+	out := make([]LowScoreItem, 0, len(ids))
+	for _, id := range ids {
+		if l, ok := byID[id]; ok {
+			out = append(out, l)
+		}
 	}
 	return out, nil
 }
