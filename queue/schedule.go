@@ -59,7 +59,8 @@ func scheduleTx(ctx context.Context, tx pgx.Tx, dealerID int64, days []time.Time
 	if _, err := execFile(ctx, tx, "00_tables.sql", args); err != nil {
 		return nil, fmt.Errorf("schedule: scratch tables: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+	// The build's settings (see BuildTx): hash joins, room to sort, no JIT compiling.
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`); err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	out := map[time.Time][]VehicleDue{}
