@@ -242,7 +242,10 @@ func (p *smsPart) start(ctx context.Context) error {
 		defer daily.Stop()
 		calls := time.NewTicker(15 * time.Second)
 		defer calls.Stop()
+		notices := time.NewTicker(time.Minute)
+		defer notices.Stop()
 		p.daily(ctx)
+		p.notices(ctx)
 		for {
 			select {
 			case <-ctx.Done():
@@ -259,6 +262,8 @@ func (p *smsPart) start(ctx context.Context) error {
 				p.daily(ctx)
 			case <-calls.C:
 				p.messageCalls(ctx)
+			case <-notices.C:
+				p.notices(ctx)
 			}
 		}
 	}()
@@ -303,6 +308,27 @@ func (p *smsPart) daily(ctx context.Context) {
 		}
 		if _, err := notify.DailySMSBroadcasts(ctx, p.d.db, d.ID, day, now); err != nil && ctx.Err() == nil {
 			p.log.Error("daily sms", "dealer", d.Code, "err", err)
+		}
+	}
+}
+
+// notices queues every dealer's appointment reminders and thank-you SMS that are due now
+// (notify.QueueServiceNotices); run every minute, so "at once" is within a minute.
+func (p *smsPart) notices(ctx context.Context) {
+	dealers, err := store.New(p.d.db).ListDealers(ctx)
+	if err != nil {
+		p.log.Error("service notices", "err", err)
+		return
+	}
+	now := time.Now()
+	for _, d := range dealers {
+		res, err := notify.QueueServiceNotices(ctx, p.d.db, d.ID, now)
+		if err != nil && ctx.Err() == nil {
+			p.log.Error("service notices", "dealer", d.Code, "err", err)
+			continue
+		}
+		if res.Reminders+res.ThankYous+res.Suppressed > 0 {
+			p.log.Info("service notices queued", "dealer", d.Code, "reminders", res.Reminders, "thank_you", res.ThankYous, "suppressed", res.Suppressed)
 		}
 	}
 }

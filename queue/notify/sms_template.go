@@ -39,6 +39,10 @@ type SMSTemplate struct {
 var DefaultSMSTemplates = map[string]SMSTemplate{
 	"leave_store_care": {Code: "leave_store_care", Kind: "service", Title: "离店关怀短信",
 		Body: "{customer}您好，感谢您今天光临{dealer}！如有任何疑问，欢迎随时联系我们，祝您生活愉快。"},
+	"appointment_reminder": {Code: "appointment_reminder", Kind: "service", Title: "预约到店提醒",
+		Body: "{customer}您好，提醒您已预约{date}到{dealer}，届时恭候您的光临。如需改期请来电。"},
+	"thank_you": {Code: "thank_you", Kind: "service", Title: "进厂感谢短信",
+		Body: "{customer}您好，感谢您今天光临{dealer}售后服务中心，祝您用车愉快！如有任何问题，欢迎随时联系我们。"},
 	"birthday": {Code: "birthday", Kind: "marketing", Title: "生日祝福",
 		Body: "{customer}，{dealer}全体员工祝您生日快乐，万事如意！"},
 	"holiday": {Code: "holiday", Kind: "marketing", Title: "节日问候",
