@@ -24,18 +24,6 @@ func newQueueRedis(t testing.TB) *redis.Client {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// waitFor polls cond every 50ms for at most limit.
-func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // taskIDs lists the ids of the tasks in a state ("pending" or "scheduled") of the default queue.
 func taskIDs(t testing.TB, rdb *redis.Client, state string) []string {
 	t.Helper()
@@ -79,11 +67,11 @@ func TestRelayEnqueuesEachRowOnceWithTwoRelays(t *testing.T) {
 		want = append(want, fmt.Sprintf("outbox:%d", id))
 	}
 	sort.Strings(want)
-	waitFor(t, 10*time.Second, "outbox relayed", func() bool {
+	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE relayed_at IS NULL`).Scan(&n))
 		return n == 0
-	})
+	}, 10*time.Second, 50*time.Millisecond, "outbox relayed")
 	for _, r := range relays {
 		r.Shutdown()
 	}

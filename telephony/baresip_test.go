@@ -1,7 +1,6 @@
 package telephony
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -16,26 +15,26 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/huifang/huifang/store/storetest"
 	"github.com/huifang/huifang/telephony/media"
 )
 
 // startBaresip runs baresip (Debian package baresip) as an agent's softphone: it logs in
 // by calling the gateway (answering the digest challenge with the agent's password) and
 // speaks a 440 Hz tone, for at most seconds.
-func startBaresip(t *testing.T, gw, user, password string, seconds int) *syncBuffer {
+func startBaresip(t *testing.T, gw, user, password string, seconds int) *storetest.SyncBuffer {
 	t.Helper()
 	return startBaresipVia(t, gw, "", user, password, seconds)
 }
 
 // startBaresipVia is startBaresip over a transport ("" for UDP, "tls" for SIP over TLS;
 // baresip does not check the gateway's certificate).
-func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds int) *syncBuffer {
+func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds int) *storetest.SyncBuffer {
 	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not installed (Debian package baresip); CI installs it")
@@ -52,7 +51,7 @@ func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds
 }
 
 // tryBaresip starts baresip once; ok is false when it could not bind its ports.
-func tryBaresip(t *testing.T, gw, transport, user, password string, seconds int) (*syncBuffer, bool) {
+func tryBaresip(t *testing.T, gw, transport, user, password string, seconds int) (*storetest.SyncBuffer, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	// A 440 Hz tone as the agent's voice (baresip's ausine needs 48 kHz; aufile plays a WAV).
@@ -77,7 +76,7 @@ func tryBaresip(t *testing.T, gw, transport, user, password string, seconds int)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+10)*time.Second)
 	cmd := exec.CommandContext(ctx, "baresip", "-f", dir, "-t", strconv.Itoa(seconds), "-e", "/dial sip:login@"+gw+params)
-	out := &syncBuffer{}
+	out := &storetest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
@@ -119,24 +118,6 @@ func TestBaresipAgentBridged(t *testing.T) {
 	require.Greater(t, media.RMS(left), 300.0, "customer's voice on the left")
 	require.Greater(t, media.RMS(right), 300.0, "baresip's tone on the right")
 	require.Zero(t, res.AgentRTP.Lost)
-}
-
-// syncBuffer is a bytes.Buffer a process may write while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestBaresipOverTLS logs baresip in as an agent over SIP over TLS (the gateway's TLS

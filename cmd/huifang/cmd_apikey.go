@@ -43,9 +43,35 @@ func cmdAPIKeyCreate(ctx context.Context, env *cliEnv, args []string) error {
 
 // cmdAPIKeyList prints a dealer's API keys (never the keys themselves).
 func cmdAPIKeyList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "apikey list")
+	return dealerList(ctx, env, args, "apikey list", "one JSON object per key per line",
+		[]string{"id", "name", "key starts", "created", "revoked"},
+		func(ctx context.Context, q *store.Queries, dealerID int64) ([]any, [][]string, error) {
+			keys, err := q.ListAPIKeys(ctx, dealerID)
+			if err != nil {
+				return nil, nil, err
+			}
+			var objs []any
+			var rows [][]string
+			for _, k := range keys {
+				objs = append(objs, map[string]any{"id": k.ID, "name": k.Name, "prefix": k.Prefix, "created_at": k.CreatedAt, "revoked_at": k.RevokedAt})
+				revoked := "-"
+				if k.RevokedAt != nil {
+					revoked = k.RevokedAt.Format(time.DateTime)
+				}
+				rows = append(rows, []string{strconv.FormatInt(k.ID, 10), k.Name, k.Prefix + "…", k.CreatedAt.Format(time.DateTime), revoked})
+			}
+			return objs, rows, nil
+		})
+}
+
+// dealerList runs a "<thing> list" command: --dealer CODE [--json]. load returns the
+// dealer's records as JSON objects (printed one a line with --json) and as table rows
+// (printed under head).
+func dealerList(ctx context.Context, env *cliEnv, args []string, name, jsonUsage string, head []string,
+	load func(ctx context.Context, q *store.Queries, dealerID int64) (objs []any, rows [][]string, err error)) error {
+	fs := newFlagSet(env, name)
 	dealer := fs.String("dealer", "", "dealer code (required)")
-	asJSON := fs.Bool("json", false, "one JSON object per key per line")
+	asJSON := fs.Bool("json", false, jsonUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,28 +83,20 @@ func cmdAPIKeyList(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	keys, err := store.New(pool).ListAPIKeys(ctx, d.ID)
+	objs, rows, err := load(ctx, store.New(pool), d.ID)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(env.stdout)
-		for _, k := range keys {
-			if err := enc.Encode(map[string]any{"id": k.ID, "name": k.Name, "prefix": k.Prefix, "created_at": k.CreatedAt, "revoked_at": k.RevokedAt}); err != nil {
+		for _, o := range objs {
+			if err := enc.Encode(o); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	rows := [][]string{{"id", "name", "key starts", "created", "revoked"}}
-	for _, k := range keys {
-		revoked := "-"
-		if k.RevokedAt != nil {
-			revoked = k.RevokedAt.Format(time.DateTime)
-		}
-		rows = append(rows, []string{strconv.FormatInt(k.ID, 10), k.Name, k.Prefix + "…", k.CreatedAt.Format(time.DateTime), revoked})
-	}
-	writeTable(env.stdout, rows)
+	writeTable(env.stdout, append([][]string{head}, rows...))
 	return nil
 }
 

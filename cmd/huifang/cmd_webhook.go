@@ -48,39 +48,21 @@ func cmdWebhookAdd(ctx context.Context, env *cliEnv, args []string) error {
 
 // cmdWebhookList prints a dealer's webhook endpoints (never their secrets).
 func cmdWebhookList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "webhook list")
-	dealer := fs.String("dealer", "", "dealer code (required)")
-	asJSON := fs.Bool("json", false, "one JSON object per webhook per line")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *dealer == "" {
-		return fmt.Errorf("%w: --dealer is required", errUsage)
-	}
-	pool, d, err := apiDealer(ctx, env, *dealer)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	hooks, err := store.New(pool).ListWebhookEndpoints(ctx, d.ID)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(env.stdout)
-		for _, h := range hooks {
-			if err := enc.Encode(map[string]any{"id": h.ID, "url": h.Url, "events": h.Events, "active": h.Active, "created_at": h.CreatedAt}); err != nil {
-				return err
+	return dealerList(ctx, env, args, "webhook list", "one JSON object per webhook per line",
+		[]string{"id", "url", "events", "active", "created"},
+		func(ctx context.Context, q *store.Queries, dealerID int64) ([]any, [][]string, error) {
+			hooks, err := q.ListWebhookEndpoints(ctx, dealerID)
+			if err != nil {
+				return nil, nil, err
 			}
-		}
-		return nil
-	}
-	rows := [][]string{{"id", "url", "events", "active", "created"}}
-	for _, h := range hooks {
-		rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.Url, strings.Join(h.Events, ","), strconv.FormatBool(h.Active), h.CreatedAt.Format(time.DateTime)})
-	}
-	writeTable(env.stdout, rows)
-	return nil
+			var objs []any
+			var rows [][]string
+			for _, h := range hooks {
+				objs = append(objs, map[string]any{"id": h.ID, "url": h.Url, "events": h.Events, "active": h.Active, "created_at": h.CreatedAt})
+				rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.Url, strings.Join(h.Events, ","), strconv.FormatBool(h.Active), h.CreatedAt.Format(time.DateTime)})
+			}
+			return objs, rows, nil
+		})
 }
 
 // cmdWebhookRemove stops a dealer's webhook endpoint.

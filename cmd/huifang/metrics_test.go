@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,26 +21,8 @@ import (
 	"github.com/huifang/huifang/store/storetest"
 )
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logLines returns the JSON log lines written so far.
-func (s *syncBuffer) logLines(t *testing.T) []map[string]any {
+func logLines(t *testing.T, s *storetest.SyncBuffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(s.String()))
@@ -55,7 +36,7 @@ func (s *syncBuffer) logLines(t *testing.T) []map[string]any {
 
 // servedProcess is `huifang serve` (or worker) running inside the test.
 type servedProcess struct {
-	logs        *syncBuffer
+	logs        *storetest.SyncBuffer
 	metricsAddr string
 	httpAddr    string
 	// stop ends the process as SIGTERM does and returns its error (once; the cleanup
@@ -75,7 +56,7 @@ func startServe(t *testing.T, db *storetest.DB, rdb *storetest.Redis, name strin
 	for k, v := range extra {
 		vars[k] = v
 	}
-	logs := &syncBuffer{}
+	logs := &storetest.SyncBuffer{}
 	env := &cliEnv{stdout: io.Discard, stderr: logs, getenv: func(k string) string { return vars[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -110,7 +91,7 @@ func startServe(t *testing.T, db *storetest.DB, rdb *storetest.Redis, name strin
 			return true
 		default:
 		}
-		for _, l := range logs.logLines(t) {
+		for _, l := range logLines(t, logs) {
 			switch l["msg"] {
 			case "metrics listening":
 				p.metricsAddr, _ = l["addr"].(string)
@@ -248,7 +229,7 @@ func TestServeMetricsMoveWithWork(t *testing.T) {
 
 	// Every log line is JSON and every HTTP line has a request id.
 	var httpLines int
-	for _, l := range p.logs.logLines(t) {
+	for _, l := range logLines(t, p.logs) {
 		if _, ok := l["path"]; ok {
 			httpLines++
 			require.Regexp(t, regexp.MustCompile(`^[0-9a-f]{16}$`), l["request_id"], fmt.Sprint(l))

@@ -83,17 +83,17 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 		require.NoError(t, db.QueryRow(ctx, `SELECT status FROM sms_messages WHERE id = $1`, id).Scan(&s))
 		return s
 	}
-	waitUntil(t, "the delivery report", func() bool { return status(smsID) == "delivered" })
+	require.Eventually(t, func() bool { return status(smsID) == "delivered" }, 20*time.Second, 50*time.Millisecond, "the delivery report")
 	var provider string
 	require.NoError(t, db.QueryRow(ctx, `SELECT provider FROM sms_messages WHERE id = $1`, smsID).Scan(&provider))
 	require.Equal(t, "kannel", provider)
 
 	// The visitor replies TD.
 	k.SendMO("+8613911112222", "106900001", "TD")
-	waitUntil(t, "the opt-out", func() bool {
+	require.Eventually(t, func() bool {
 		c, err := q.GetSMSConsent(ctx, store.GetSMSConsentParams{DealerID: dealer.ID, Phone: "13911112222"})
 		return err == nil && c.State == "opted_out"
-	})
+	}, 20*time.Second, 50*time.Millisecond, "the opt-out")
 
 	// The next marketing SMS goes to another owner, not to the visitor.
 	var other int64
@@ -122,15 +122,6 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 	// Nothing more reaches the SMSC (each message once).
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, k.Received(), 2)
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // notifyHandlers returns notify's SMS handler with sender, for a test worker's Handlers.

@@ -70,12 +70,6 @@ func newQueueRedis(t testing.TB) *redis.Client {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// waitFor waits up to limit for cond, checking every 50ms.
-func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	require.Eventually(t, cond, limit, 50*time.Millisecond, "waiting for %s", what)
-}
-
 // notifyHandlers returns notify's handler for the queue worker's Handlers, with sender
 // and the clock now.
 func (b *workBundle) notifyHandlers(t testing.TB, sender Sender, now func() time.Time) map[string]asynq.Handler {

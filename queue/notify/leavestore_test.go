@@ -134,16 +134,16 @@ func TestShowroomVisitReachesTheQueue(t *testing.T) {
 
 	var campaigns []string
 	// The bound is generous for -race on a busy machine; it takes seconds.
-	waitFor(t, 60*time.Second, "the same-day visit task", func() bool {
+	require.Eventually(t, func() bool {
 		err := b.db.QueryRow(ctx, `SELECT campaigns FROM call_tasks WHERE customer_id = $1 AND status = 'open'`, res.CustomerID).Scan(&campaigns)
 		return err == nil
-	})
+	}, 60*time.Second, 50*time.Millisecond, "the same-day visit task")
 	require.Contains(t, campaigns, queue.CampaignSameDayVisit)
-	waitFor(t, 60*time.Second, "the leave-store SMS sent by the development sender", func() bool {
+	require.Eventually(t, func() bool {
 		var status, provider string
 		require.NoError(t, b.db.QueryRow(ctx, `SELECT status, provider FROM sms_messages WHERE id = $1`, res.SMSID).Scan(&status, &provider))
 		return status == "sent" && provider == "dev-log"
-	})
+	}, 60*time.Second, 50*time.Millisecond, "the leave-store SMS sent by the development sender")
 }
 
 func TestSMSSendHandler(t *testing.T) {

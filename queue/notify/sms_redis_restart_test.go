@@ -54,7 +54,7 @@ func (r *ownRedis) start() {
 	require.NoError(r.t, r.cmd.Start())
 	c := redis.NewClient(&redis.Options{Addr: r.addr()})
 	defer c.Close()
-	waitFor(r.t, 10*time.Second, "redis-server answers", func() bool { return c.Ping(context.Background()).Err() == nil })
+	require.Eventually(r.t, func() bool { return c.Ping(context.Background()).Err() == nil }, 10*time.Second, 50*time.Millisecond, "redis-server answers")
 }
 
 // kill stops the server with SIGKILL, as a crash would.
@@ -128,11 +128,11 @@ func TestSMSRedisRestartLosesNothing(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, w.Start())
 			defer w.Shutdown()
-			waitFor(t, 60*time.Second, "every message sent", func() bool {
+			require.Eventually(t, func() bool {
 				var left int
 				require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_messages WHERE status <> 'sent'`).Scan(&left))
 				return left == 0
-			})
+			}, 60*time.Second, 50*time.Millisecond, "every message sent")
 			require.EqualValues(t, n, p.total.Load(), "each message submitted once")
 			require.Equal(t, 1, p.maxCount())
 		})

@@ -74,7 +74,7 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 		return w
 	}
 	w1 := start()
-	waitFor(t, 30*time.Second, "a part of the batch", func() bool { return p.total.Load() >= 60 })
+	require.Eventually(t, func() bool { return p.total.Load() >= 60 }, 30*time.Second, 50*time.Millisecond, "a part of the batch")
 	w1.Shutdown()
 	stopped := p.total.Load()
 	require.Less(t, stopped, int64(n-5), "the worker stopped mid-batch")
@@ -98,7 +98,7 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 
 	w2 := start()
 	defer w2.Shutdown()
-	waitFor(t, 60*time.Second, "every message sent", func() bool {
+	require.Eventually(t, func() bool {
 		var left int
 		require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_messages WHERE status <> 'sent'`).Scan(&left))
 		if left > 0 && left < 20 {
@@ -107,7 +107,7 @@ func TestSMSWorkerStoppedMidBatchSendsNothingTwice(t *testing.T) {
 			t.Logf("left %d: %s %s", left, st, e)
 		}
 		return left == 0
-	})
+	}, 60*time.Second, 50*time.Millisecond, "every message sent")
 	require.EqualValues(t, n, p.total.Load(), "each message submitted once")
 	require.Equal(t, 1, p.maxCount())
 	for _, id := range msgs {

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store/storetest"
 )
 
 // Sipp is one sipp process playing a scenario.
@@ -24,7 +25,7 @@ type Sipp struct {
 	Port int
 	done chan struct{} // closed when sipp exits
 	err  error         // sipp's exit error, set before done closes
-	out  *syncBuffer
+	out  *storetest.SyncBuffer
 }
 
 // Require skips the test when sipp (Debian package sip-tester) is not installed.
@@ -152,7 +153,7 @@ func start(t testing.TB, o Options, calls int) (r *Sipp, bindFailed bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", args...)
 	cmd.Dir = dir
-	out := &syncBuffer{}
+	out := &storetest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	r = &Sipp{Port: port, done: make(chan struct{}), out: out}
@@ -217,21 +218,3 @@ func (r *Sipp) Wait(t testing.TB) error {
 
 // TrunkURI returns sipp's address as a trunk URI, sip:127.0.0.1:PORT.
 func (r *Sipp) TrunkURI() string { return "sip:127.0.0.1:" + strconv.Itoa(r.Port) }
-
-// syncBuffer collects sipp's output while the test may read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -64,16 +64,6 @@ func (r *rig) status(t *testing.T, id int64) string {
 	return s
 }
 
-// eventually polls cond for up to 15s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting: %s", what)
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestKannelSubmitDeliveryReportAndOptOut(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
@@ -88,22 +78,22 @@ func TestKannelSubmitDeliveryReportAndOptOut(t *testing.T) {
 	require.Len(t, got, 1)
 	require.Equal(t, kanneltest.MT{From: "10690000", To: "13912345678", Text: body}, got[0])
 
-	eventually(t, "delivery report", func() bool { return r.status(t, id) == "delivered" })
+	require.Eventually(t, func() bool { return r.status(t, id) == "delivered" }, 15*time.Second, 50*time.Millisecond, "delivery report")
 	// Kannel sends the "submitted" (8) and "delivered" (1) reports at once; the batcher
 	// stores one report per message per statement, so the second may land a batch later.
-	eventually(t, "both reports stored", func() bool {
+	require.Eventually(t, func() bool {
 		kinds := r.eventKinds(t, id)
 		return slices.Contains(kinds, "delivered") && slices.Contains(kinds, "submitted")
-	})
+	}, 15*time.Second, 50*time.Millisecond, "both reports stored")
 	require.Equal(t, "delivered", r.status(t, id), "a late 'accepted' does not undo 'delivered'")
 
 	// A marketing message waits in the queue; the customer replies 退订 through the SMSC.
 	queued := r.message(t, "13912345678", "marketing", "【测试4S店】保养提醒")
 	r.k.SendMO("8613912345678", "10690000", "退订")
-	eventually(t, "opt-out", func() bool {
+	require.Eventually(t, func() bool {
 		c, err := store.New(r.db).GetSMSConsent(ctx, store.GetSMSConsentParams{DealerID: r.dealer, Phone: "13912345678"})
 		return err == nil && c.State == "opted_out"
-	})
+	}, 15*time.Second, 50*time.Millisecond, "opt-out")
 	c, err := store.New(r.db).GetSMSConsent(ctx, store.GetSMSConsentParams{DealerID: r.dealer, Phone: "13912345678"})
 	require.NoError(t, err)
 	require.Equal(t, "sms_reply", c.Source)
@@ -119,7 +109,7 @@ func TestKannelSubmitDeliveryReportAndOptOut(t *testing.T) {
 	id2 := r.message(t, "13900000002", "service", "Hello")
 	_, err = r.sender.Submit(ctx, store.OutgoingSMS{ID: id2, Phone: "13900000002", Body: "Hello"})
 	require.NoError(t, err)
-	eventually(t, "second delivery", func() bool { return r.status(t, id2) == "delivered" })
+	require.Eventually(t, func() bool { return r.status(t, id2) == "delivered" }, 15*time.Second, 50*time.Millisecond, "second delivery")
 	require.Equal(t, "Hello", r.k.Received()[1].Text)
 }
 
@@ -129,13 +119,13 @@ func TestKannelReplyNotOptOut(t *testing.T) {
 	id := r.message(t, "13900000003", "marketing", "【测试4S店】生日快乐")
 	_, err := r.sender.Submit(ctx, store.OutgoingSMS{ID: id, Phone: "13900000003", Body: "【测试4S店】生日快乐"})
 	require.NoError(t, err)
-	eventually(t, "delivered", func() bool { return r.status(t, id) == "delivered" })
+	require.Eventually(t, func() bool { return r.status(t, id) == "delivered" }, 15*time.Second, 50*time.Millisecond, "delivered")
 	r.k.SendMO("13900000003", "10690000", "谢谢")
-	eventually(t, "reply stored", func() bool {
+	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, r.db.QueryRow(ctx, `SELECT count(*) FROM sms_replies WHERE phone = '13900000003'`).Scan(&n))
 		return n == 1
-	})
+	}, 15*time.Second, 50*time.Millisecond, "reply stored")
 	_, err = store.New(r.db).GetSMSConsent(ctx, store.GetSMSConsentParams{DealerID: r.dealer, Phone: "13900000003"})
 	require.Error(t, err, "a thank-you is not an opt-out")
 }
