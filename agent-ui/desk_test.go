@@ -158,3 +158,30 @@ func TestDeskPage(t *testing.T) {
 	resp, _ = b.do(t, b.login(t, "director1"), http.MethodGet, "/desk", nil, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// The director's daily check shows thank-you SMS sent against the day's workshop-visit
+// customers, and the figure opens the list.
+func TestDailyCheckThankYouLine(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	day := localToday(0, 0, 0).Format(dayLayout)
+	for _, name := range []string{"王建国", "李娜"} {
+		_, err := b.db.Exec(ctx, `INSERT INTO workshop_visits (dealer_id, vehicle_id, customer_id, day, kind, type_label)
+			SELECT dealer_id, id, customer_id, $2::date, 'repair', '钣喷' FROM vehicles WHERE customer_id = $1`, b.customers[name], day)
+		require.NoError(t, err)
+	}
+	_, err := b.db.Exec(ctx, `INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key, sent_at)
+		VALUES ($1, $2, '13900000001', 'service', 'thank_you', '感谢', 'sent', $3, now())`, b.dealer.ID, b.customers["王建国"],
+		"thank_you:"+strconv.FormatInt(b.customers["王建国"], 10)+":"+day)
+	require.NoError(t, err)
+	d := b.login(t, "director1")
+	resp, body := b.do(t, d, http.MethodGet, "/director/daily?day="+day, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "感谢短信已发 / 进厂客户")
+	require.Regexp(t, `id="thanks-vs-visits"><a href="/director/daily/thanks\?day=`+day+`">1 / 2</a>`, body)
+	resp, body = b.do(t, d, http.MethodGet, "/director/daily/thanks?day="+day, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "王建国先生")
+	require.Contains(t, body, "李娜女士")
+	require.Contains(t, body, "钣喷")
+}

@@ -151,8 +151,20 @@ func (h *handler) directorDaily(w http.ResponseWriter, r *http.Request) {
 			sent++
 		}
 	}
+	thanks, err := h.q().DirectorThankYouSMS(r.Context(), store.DirectorThankYouSMSParams{DealerID: u.DealerID, Day: dateOnly(rg.From)})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var thanked int64
+	for _, v := range thanks {
+		if v.SmsStatus == "sent" || v.SmsStatus == "delivered" {
+			thanked++
+		}
+	}
 	h.renderDirector(w, r, "director_daily.html", map[string]any{"Table": tb, "XLSX": xlsxURL(r), "Day": day,
-		"Visits": len(visits), "SMSSent": sent, "SMSLink": "/director/daily/sms?day=" + day})
+		"Visits": len(visits), "SMSSent": sent, "SMSLink": "/director/daily/sms?day=" + day,
+		"Workshop": len(thanks), "ThanksSent": thanked, "ThanksLink": "/director/daily/thanks?day=" + day})
 }
 
 // directorDailyList is the list behind one daily-check figure.
@@ -228,4 +240,34 @@ func (h *handler) directorDailySMS(w http.ResponseWriter, r *http.Request) {
 		tb.add(txt(v.ArrivedAt.In(loc).Format("15:04")), txt(left), txt(v.CustomerName+v.CustomerTitle), txt(v.Consultant), txt(st), txt(sent))
 	}
 	h.renderTable(w, r, tb, "leave_store_sms_"+day.Format("20060102"), nil)
+}
+
+// directorDailyThanks lists the day's workshop-visit customers with their thank-you SMS.
+func (h *handler) directorDailyThanks(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	lang := langFrom(r)
+	day, err := parseDay(r.FormValue("day"), u.location(), h.today(u))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rows, err := h.q().DirectorThankYouSMS(r.Context(), store.DirectorThankYouSMSParams{DealerID: u.DealerID, Day: dateOnly(day)})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	loc := u.location()
+	tb := &table{Title: dword(lang, "workshop_visits") + " · " + day.Format(dayLayout), Head: []string{dword(lang, "customer"),
+		dword(lang, "work_type"), dword(lang, "sms_status"), dword(lang, "time")}}
+	for _, v := range rows {
+		sent, st := "", v.SmsStatus
+		if v.SentAt != nil {
+			sent = v.SentAt.In(loc).Format("15:04")
+		}
+		if st == "" {
+			st = "–"
+		}
+		tb.add(txt(v.CustomerName+v.CustomerTitle), txt(v.Labels), txt(st), txt(sent))
+	}
+	h.renderTable(w, r, tb, "thank_you_sms_"+day.Format("20060102"), nil)
 }

@@ -25,6 +25,7 @@ func (h *handler) directorRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /director/daily", dir(h.directorDaily))
 	mux.Handle("GET /director/daily/list", dir(h.directorDailyList))
 	mux.Handle("GET /director/daily/sms", dir(h.directorDailySMS))
+	mux.Handle("GET /director/daily/thanks", dir(h.directorDailyThanks))
 	mux.Handle("GET /director/kpi", dir(h.directorKPI))
 	mux.Handle("GET /director/kpi/list", dir(h.directorKPIList))
 	mux.Handle("GET /director/customer-changes", dir(h.directorCustomerChanges))

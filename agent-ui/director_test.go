@@ -74,7 +74,7 @@ func TestDirectorAccessRules(t *testing.T) {
 	require.NoError(t, err)
 
 	pages := []string{"/director/calls", fmt.Sprintf("/director/calls/%d", call), fmt.Sprintf("/director/recordings/%d", call),
-		"/director/checks", "/director/settings", "/director/daily", "/director/daily/list?kind=due", "/director/daily/sms",
+		"/director/checks", "/director/settings", "/director/daily", "/director/daily/list?kind=due", "/director/daily/sms", "/director/daily/thanks",
 		"/director/kpi", "/director/kpi/list?kpi=agents", "/director/due-not-come", "/director/calls?format=xlsx"}
 	a1 := b.login(t, "agent1")
 	for _, p := range pages {

@@ -134,6 +134,61 @@ func (q *Queries) DeskSetAppointmentStatus(ctx context.Context, arg DeskSetAppoi
 	return result.RowsAffected(), nil
 }
 
+const directorThankYouSMS = `-- name: DirectorThankYouSMS :many
+SELECT w.customer_id, c.name AS customer_name, c.title AS customer_title,
+       string_agg(DISTINCT w.type_label, '/')::text AS labels,
+       COALESCE(m.status, '')::text AS sms_status, m.sent_at
+FROM workshop_visits w
+JOIN customers c ON c.id = w.customer_id
+LEFT JOIN sms_messages m ON m.dealer_id = w.dealer_id
+     AND m.idempotency_key = 'thank_you:' || w.customer_id::text || ':' || to_char(w.day, 'YYYY-MM-DD')
+WHERE w.dealer_id = $1 AND w.day = $2
+GROUP BY w.customer_id, c.name, c.title, m.status, m.sent_at
+ORDER BY w.customer_id
+`
+
+type DirectorThankYouSMSParams struct {
+	DealerID int64     `json:"dealer_id"`
+	Day      time.Time `json:"day"`
+}
+
+type DirectorThankYouSMSRow struct {
+	CustomerID    int64      `json:"customer_id"`
+	CustomerName  string     `json:"customer_name"`
+	CustomerTitle string     `json:"customer_title"`
+	Labels        string     `json:"labels"`
+	SmsStatus     string     `json:"sms_status"`
+	SentAt        *time.Time `json:"sent_at"`
+}
+
+// A day's workshop-visit customers with their thank-you SMS (the director's daily check).
+func (q *Queries) DirectorThankYouSMS(ctx context.Context, arg DirectorThankYouSMSParams) ([]DirectorThankYouSMSRow, error) {
+	rows, err := q.db.Query(ctx, directorThankYouSMS, arg.DealerID, arg.Day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DirectorThankYouSMSRow{}
+	for rows.Next() {
+		var i DirectorThankYouSMSRow
+		if err := rows.Scan(
+			&i.CustomerID,
+			&i.CustomerName,
+			&i.CustomerTitle,
+			&i.Labels,
+			&i.SmsStatus,
+			&i.SentAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setWorkshopHours = `-- name: SetWorkshopHours :execrows
 UPDATE dealers SET workshop_open = $1::time, workshop_close = $2::time, workshop_days = $3::smallint[]
 WHERE id = $4

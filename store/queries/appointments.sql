@@ -23,3 +23,16 @@ WHERE id = @id AND dealer_id = @dealer_id AND status = 'booked' AND day = ANY (@
 
 -- name: AppointmentStatusOf :one
 SELECT status, day FROM appointments WHERE id = @id AND dealer_id = @dealer_id;
+
+-- name: DirectorThankYouSMS :many
+-- A day's workshop-visit customers with their thank-you SMS (the director's daily check).
+SELECT w.customer_id, c.name AS customer_name, c.title AS customer_title,
+       string_agg(DISTINCT w.type_label, '/')::text AS labels,
+       COALESCE(m.status, '')::text AS sms_status, m.sent_at
+FROM workshop_visits w
+JOIN customers c ON c.id = w.customer_id
+LEFT JOIN sms_messages m ON m.dealer_id = w.dealer_id
+     AND m.idempotency_key = 'thank_you:' || w.customer_id::text || ':' || to_char(w.day, 'YYYY-MM-DD')
+WHERE w.dealer_id = @dealer_id AND w.day = @day
+GROUP BY w.customer_id, c.name, c.title, m.status, m.sent_at
+ORDER BY w.customer_id;
