@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,33 +93,21 @@ func BenchmarkSatisfactionAndComplaintPages(b *testing.B) {
 		run  func(dealer int64) error
 	}{
 		{"satisfaction page, 30 days", func(d int64) error {
-			for _, by := range satisfactionDims {
-				if _, err := queue.Satisfaction(ctx, pool, d, from, to, by); err != nil {
-					return err
-				}
+			if _, err := queue.Satisfaction(ctx, pool, d, from, to); err != nil {
+				return err
 			}
-			for _, by := range []string{queue.ByCategory, queue.ByMonth} {
-				if _, err := queue.ComplaintFigures(ctx, pool, d, from, to, benchNow, by); err != nil {
-					return err
-				}
-			}
-			return nil
+			_, err := queue.ComplaintFigures(ctx, pool, d, from, to, benchNow)
+			return err
 		}},
 		{"satisfaction page, 365 days", func(d int64) error {
-			for _, by := range satisfactionDims {
-				if _, err := queue.Satisfaction(ctx, pool, d, to.Add(-364*day), to, by); err != nil {
-					return err
-				}
+			if _, err := queue.Satisfaction(ctx, pool, d, to.Add(-364*day), to); err != nil {
+				return err
 			}
-			for _, by := range []string{queue.ByCategory, queue.ByMonth} {
-				if _, err := queue.ComplaintFigures(ctx, pool, d, to.Add(-364*day), to, benchNow, by); err != nil {
-					return err
-				}
-			}
-			return nil
+			_, err := queue.ComplaintFigures(ctx, pool, d, to.Add(-364*day), to, benchNow)
+			return err
 		}},
 		{"one figure's calls (an agent, 30 days)", func(d int64) error {
-			_, err := queue.SatisfactionCalls(ctx, pool, d, from, to, queue.ByAgent, "1", false, false, 2000)
+			_, err := queue.SatisfactionCalls(ctx, pool, d, from, to, queue.ByAgent, strconv.FormatInt(d, 10), false, false, 500)
 			return err
 		}},
 		{"complaints page, active", func(d int64) error {
@@ -130,7 +119,7 @@ func BenchmarkSatisfactionAndComplaintPages(b *testing.B) {
 			return err
 		}},
 		{"low-score list", func(d int64) error {
-			_, err := queue.LowScores(ctx, pool, d, false, 500)
+			_, err := queue.LowScores(ctx, pool, d, false, 200)
 			return err
 		}},
 	}

@@ -17,7 +17,7 @@ import (
 func (h *handler) directorLowScores(w http.ResponseWriter, r *http.Request) {
 	u, lang := userFrom(r), langFrom(r)
 	acked := r.FormValue("acked") == "1"
-	items, err := queue.LowScores(r.Context(), h.deps.DB, u.DealerID, acked, 500)
+	items, err := queue.LowScores(r.Context(), h.deps.DB, u.DealerID, acked, 200)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -86,12 +86,18 @@ func (h *handler) directorSatisfaction(w http.ResponseWriter, r *http.Request) {
 	from, to := dateOnly(rg.From), dateOnly(rg.To)
 	period := url.Values{"from": {rg.From.Format(dayLayout)}, "to": {rg.To.Format(dayLayout)}}
 	var tables []figureTable
+	sat, err := queue.Satisfaction(r.Context(), h.deps.DB, u.DealerID, from, to)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	figs, err := queue.ComplaintFigures(r.Context(), h.deps.DB, u.DealerID, from, to, h.deps.Now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	for _, by := range satisfactionDims {
-		rows, err := queue.Satisfaction(r.Context(), h.deps.DB, u.DealerID, from, to, by)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
+		rows := sat[by]
 		ft := figureTable{ID: "sat-" + by, Title: cword(lang, "by_"+by),
 			Head: []string{cword(lang, by), cword(lang, "scores"), cword(lang, "mean"), cword(lang, "share45")}}
 		for _, x := range rows {
@@ -118,11 +124,7 @@ func (h *handler) directorSatisfaction(w http.ResponseWriter, r *http.Request) {
 		tables = append(tables, ft)
 	}
 	for _, by := range []string{queue.ByCategory, queue.ByMonth} {
-		rows, err := queue.ComplaintFigures(r.Context(), h.deps.DB, u.DealerID, from, to, h.deps.Now(), by)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
+		rows := figs[by]
 		ft := figureTable{ID: "cmp-" + by, Title: cword(lang, "cfigures") + " · " + cword(lang, "by_"+by),
 			Head: []string{cword(lang, by), cword(lang, "opened_n"), cword(lang, "per100"), cword(lang, "median_resp"), cword(lang, "in_time"), cword(lang, "reopen_rate")}}
 		for _, x := range rows {
@@ -191,7 +193,7 @@ func (h *handler) directorSatisfactionCalls(w http.ResponseWriter, r *http.Reque
 	}
 	by := r.FormValue("by")
 	calls, err := queue.SatisfactionCalls(r.Context(), h.deps.DB, u.DealerID, dateOnly(rg.From), dateOnly(rg.To), by, r.FormValue("key"),
-		r.FormValue("all") == "1", r.FormValue("high") == "1", 2000)
+		r.FormValue("all") == "1", r.FormValue("high") == "1", 500)
 	if errors.Is(err, queue.ErrBadDimension) {
 		h.fail(w, r, errUser(http.StatusBadRequest, "统计维度选得不对", "unknown dimension"))
 		return

@@ -74,37 +74,74 @@ func satisfactionKey(by string) (string, error) {
 	return "", fmt.Errorf("%w %q", ErrBadDimension, by)
 }
 
-// Satisfaction is the satisfaction figure of dealerID per by (ByCampaign, ByAgent,
-// ByAdvisor, ByMonth) over the days from..to (both included): every 1-5 score of a call
-// of those days (call_scores, written with each outcome; a call with two scored
-// questions counts twice): the whole period first (Total), then each group in key order.
-func Satisfaction(ctx context.Context, db store.DBTX, dealerID int64, from, to time.Time, by string) ([]SatisfactionRow, error) {
-	key, err := satisfactionKey(by)
-	if err != nil {
-		return nil, err
+// groupingDim is the dimension of a GROUPING() value of Satisfaction's query (a bit set
+// for each key not grouped by); "" for the whole period, ok false for none.
+func groupingDim(g int) (string, bool) {
+	switch g {
+	case 7:
+		return ByCampaign, true
+	case 11:
+		return ByAgent, true
+	case 13:
+		return ByAdvisor, true
+	case 14:
+		return ByMonth, true
+	case 15:
+		return "", true
 	}
-	// The key expression is one of the constants above, never user input.
+	return "", false
+}
+
+// Satisfaction is the satisfaction figure (CSI) of dealerID over the days from..to
+// (both included), per campaign, agent, service advisor and month (ByCampaign, ByAgent,
+// ByAdvisor, ByMonth), all in one pass over the scores: every 1-5 score of a call of
+// those days (call_scores, written with each outcome; a call with two scored questions
+// counts twice). Each dimension's rows start with the whole period (Total), then each
+// group in key order.
+func Satisfaction(ctx context.Context, db store.DBTX, dealerID int64, from, to time.Time) (map[string][]SatisfactionRow, error) {
 	rows, err := db.Query(ctx, `
-		SELECT COALESCE(g.k, ''), COALESCE(CASE WHEN $4 = 'agent' THEN (SELECT COALESCE(NULLIF(u.display_name, ''), u.username)
-		           FROM users u WHERE u.id::text = g.k) END, g.k, ''), g.total, g.n, g.sum, g.high
-		FROM (SELECT `+key+` AS k, GROUPING(`+key+`) = 1 AS total, count(*) AS n, sum(s.score) AS sum,
-		             count(*) FILTER (WHERE s.score >= 4) AS high
-		      FROM call_scores s WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3
-		      GROUP BY ROLLUP (`+key+`)) g
-		ORDER BY g.total DESC, g.k`, dealerID, from, to, by)
+		SELECT g.g, COALESCE(g.k_campaign, g.k_agent, g.k_advisor, g.k_month, ''),
+		       COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u WHERE u.id::text = g.k_agent), ''),
+		       g.n, g.sum, g.high
+		FROM (SELECT GROUPING(k_campaign, k_agent, k_advisor, k_month) AS g, k_campaign, k_agent, k_advisor, k_month,
+		             count(*) AS n, sum(score) AS sum, count(*) FILTER (WHERE score >= 4) AS high
+		      FROM (SELECT s.campaign AS k_campaign, COALESCE(s.agent_user_id, 0)::text AS k_agent, s.advisor AS k_advisor,
+		                   to_char(s.day, 'YYYY-MM') AS k_month, s.score
+		            FROM call_scores s WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3) x
+		      GROUP BY GROUPING SETS ((), (k_campaign), (k_agent), (k_advisor), (k_month))) g
+		ORDER BY g.g, 2`, dealerID, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("satisfaction by %s: %w", by, err)
+		return nil, fmt.Errorf("satisfaction: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SatisfactionRow, error) {
+	out := map[string][]SatisfactionRow{}
+	total := SatisfactionRow{Total: true}
+	for rows.Next() {
+		var g int
 		var r SatisfactionRow
-		err := row.Scan(&r.Key, &r.Label, &r.Total, &r.N, &r.Sum, &r.High)
-		return r, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("satisfaction by %s: %w", by, err)
+		if err := rows.Scan(&g, &r.Key, &r.Label, &r.N, &r.Sum, &r.High); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("satisfaction: %w", err)
+		}
+		by, ok := groupingDim(g)
+		if !ok {
+			continue
+		}
+		if by == "" {
+			r.Total = true
+			total = r
+			continue
+		}
+		if by != ByAgent || r.Label == "" {
+			r.Label = r.Key
+		}
+		out[by] = append(out[by], r)
 	}
-	if len(out) == 0 {
-		out = []SatisfactionRow{{Total: true}}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("satisfaction: %w", err)
+	}
+	for _, by := range []string{ByCampaign, ByAgent, ByAdvisor, ByMonth} {
+		out[by] = append([]SatisfactionRow{total}, out[by]...)
 	}
 	return out, nil
 }
@@ -196,8 +233,9 @@ func (r ComplaintFigureRow) ReopenRate() float64 {
 	return float64(r.Reopened) / float64(r.Opened)
 }
 
-// ComplaintFigures are the complaint figures of docs/domain.md per by (ByCategory or
-// ByMonth of opening) over the days from..to, the whole period first (Total):
+// ComplaintFigures are the complaint figures of docs/domain.md per category and per
+// month of opening (ByCategory, ByMonth) over the days from..to, each dimension's rows
+// starting with the whole period (Total), in one pass over the complaints:
 //
 //   - complaints per 100 reached calls: complaints opened (opened_on) in the period per
 //     100 outcomes of the period whose code says the customer was reached;
@@ -205,16 +243,7 @@ func (r ComplaintFigureRow) ReopenRate() float64 {
 //   - share resolved in time: of those resolved or past their resolution deadline at
 //     now, the ones resolved by the deadline;
 //   - reopen rate: of those opened, the ones reopened at least once.
-func ComplaintFigures(ctx context.Context, db store.DBTX, dealerID int64, from, to, now time.Time, by string) ([]ComplaintFigureRow, error) {
-	var key string
-	switch by {
-	case ByCategory:
-		key = "k.category"
-	case ByMonth:
-		key = "to_char(k.opened_on, 'YYYY-MM')"
-	default:
-		return nil, fmt.Errorf("%w %q", ErrBadDimension, by)
-	}
+func ComplaintFigures(ctx context.Context, db store.DBTX, dealerID int64, from, to, now time.Time) (map[string][]ComplaintFigureRow, error) {
 	var reached int64
 	if err := db.QueryRow(ctx, `
 		SELECT count(*) FROM call_outcomes o
@@ -226,30 +255,46 @@ func ComplaintFigures(ctx context.Context, db store.DBTX, dealerID int64, from, 
 		return nil, fmt.Errorf("complaint figures: reached calls: %w", err)
 	}
 	rows, err := db.Query(ctx, `
-		SELECT COALESCE(`+key+`, ''), GROUPING(`+key+`) = 1, count(*),
-		       count(*) FILTER (WHERE k.responded_at IS NOT NULL),
-		       COALESCE(EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY k.responded_at - k.opened_at)), 0)::float8,
-		       count(*) FILTER (WHERE k.resolved_at IS NOT NULL OR k.resolve_due <= $4),
-		       count(*) FILTER (WHERE k.resolved_at IS NOT NULL AND k.resolved_at <= k.resolve_due),
-		       count(*) FILTER (WHERE k.reopened > 0)
-		FROM complaints k
-		WHERE k.dealer_id = $1 AND k.opened_on BETWEEN $2 AND $3
-		GROUP BY ROLLUP (`+key+`) ORDER BY 2 DESC, 1`, dealerID, from, to, now)
+		SELECT GROUPING(k_category, k_month), COALESCE(k_category, k_month, ''), count(*),
+		       count(*) FILTER (WHERE responded_at IS NOT NULL),
+		       COALESCE(EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY responded_at - opened_at)), 0)::float8,
+		       count(*) FILTER (WHERE resolved_at IS NOT NULL OR resolve_due <= $4),
+		       count(*) FILTER (WHERE resolved_at IS NOT NULL AND resolved_at <= resolve_due),
+		       count(*) FILTER (WHERE reopened > 0)
+		FROM (SELECT k.category AS k_category, to_char(k.opened_on, 'YYYY-MM') AS k_month, k.responded_at, k.opened_at,
+		             k.resolved_at, k.resolve_due, k.reopened
+		      FROM complaints k WHERE k.dealer_id = $1 AND k.opened_on BETWEEN $2 AND $3) x
+		GROUP BY GROUPING SETS ((), (k_category), (k_month)) ORDER BY 1 DESC, 2`, dealerID, from, to, now)
 	if err != nil {
-		return nil, fmt.Errorf("complaint figures by %s: %w", by, err)
+		return nil, fmt.Errorf("complaint figures: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ComplaintFigureRow, error) {
+	total := ComplaintFigureRow{Total: true, Reached: reached}
+	out := map[string][]ComplaintFigureRow{}
+	for rows.Next() {
 		r := ComplaintFigureRow{Reached: reached}
+		var g int
 		var secs float64
-		err := row.Scan(&r.Key, &r.Total, &r.Opened, &r.Responded, &secs, &r.Due, &r.InTime, &r.Reopened)
+		if err := rows.Scan(&g, &r.Key, &r.Opened, &r.Responded, &secs, &r.Due, &r.InTime, &r.Reopened); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("complaint figures: %w", err)
+		}
 		r.MedianResponse = time.Duration(secs * float64(time.Second))
-		return r, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("complaint figures by %s: %w", by, err)
+		switch g {
+		case 3:
+			r.Total = true
+			total = r
+		case 1:
+			out[ByCategory] = append(out[ByCategory], r)
+		case 2:
+			out[ByMonth] = append(out[ByMonth], r)
+		}
 	}
-	if len(out) == 0 {
-		out = []ComplaintFigureRow{{Total: true, Reached: reached}}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("complaint figures: %w", err)
+	}
+	for _, by := range []string{ByCategory, ByMonth} {
+		out[by] = append([]ComplaintFigureRow{total}, out[by]...)
 	}
 	return out, nil
 }

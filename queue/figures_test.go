@@ -39,8 +39,9 @@ func TestFigures(t *testing.T) {
 	add(a2, "reached", "2026-12-01", 1)
 	add(a2, "no_answer", "2026-11-21", 0) // not reached: not in the base of per-100
 	from, to := day("2026-11-01"), day("2026-11-30")
-	rows, err := Satisfaction(ctx, b.db, b.dealer, from, to, ByAgent)
+	sat, err := Satisfaction(ctx, b.db, b.dealer, from, to)
 	require.NoError(t, err)
+	rows := sat[ByAgent]
 	require.Len(t, rows, 3)
 	require.True(t, rows[0].Total)
 	require.Equal(t, int64(4), rows[0].N)
@@ -52,10 +53,14 @@ func TestFigures(t *testing.T) {
 	calls, err := SatisfactionCalls(ctx, b.db, b.dealer, from, to, ByAgent, rows[1].Key, false, true, 100)
 	require.NoError(t, err)
 	require.Len(t, calls, 2, "agent1's 4-5 scores behind the share")
-	months, err := Satisfaction(ctx, b.db, b.dealer, day("2026-11-01"), day("2026-12-31"), ByMonth)
+	sat, err = Satisfaction(ctx, b.db, b.dealer, day("2026-11-01"), day("2026-12-31"))
 	require.NoError(t, err)
+	months := sat[ByMonth]
 	require.Equal(t, []string{"", "2026-11", "2026-12"}, []string{months[0].Key, months[1].Key, months[2].Key})
-	_, err = Satisfaction(ctx, b.db, b.dealer, from, to, "nope")
+	require.Equal(t, int64(5), months[0].N)
+	require.Equal(t, "post_service", sat[ByCampaign][1].Key)
+	require.Equal(t, "王顾问", sat[ByAdvisor][1].Key)
+	_, err = SatisfactionCalls(ctx, b.db, b.dealer, from, to, "nope", "", false, false, 10)
 	require.ErrorIs(t, err, ErrBadDimension)
 
 	// Complaints in November: one responded after 2 h and resolved in time, one responded
@@ -80,8 +85,9 @@ func TestFigures(t *testing.T) {
 	open("parts", "2026-11-25 09:00")
 	open("parts", "2026-12-02 09:00")
 	now := b.at(t, "2026-12-10 09:00")
-	figs, err := ComplaintFigures(ctx, b.db, b.dealer, from, to, now, ByCategory)
+	cf, err := ComplaintFigures(ctx, b.db, b.dealer, from, to, now)
 	require.NoError(t, err)
+	figs := cf[ByCategory]
 	require.Len(t, figs, 3)
 	all := figs[0]
 	require.True(t, all.Total)
@@ -97,8 +103,9 @@ func TestFigures(t *testing.T) {
 	require.Equal(t, int64(1), figs[1].Opened)
 	require.Equal(t, "price", figs[2].Key)
 	require.Equal(t, int64(2), figs[2].Opened)
-	byMonth, err := ComplaintFigures(ctx, b.db, b.dealer, from, day("2026-12-31"), now, ByMonth)
+	cf, err = ComplaintFigures(ctx, b.db, b.dealer, from, day("2026-12-31"), now)
 	require.NoError(t, err)
+	byMonth := cf[ByMonth]
 	require.Equal(t, []string{"", "2026-11", "2026-12"}, []string{byMonth[0].Key, byMonth[1].Key, byMonth[2].Key})
 	list, err := ListComplaints(ctx, b.db, ComplaintFilter{DealerID: b.dealer, Now: now, Category: "price", From: from, To: to})
 	require.NoError(t, err)
