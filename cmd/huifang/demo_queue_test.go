@@ -5,14 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/huifang/huifang/queue"
 
 	"github.com/huifang/huifang/store/storetest"
 )
@@ -76,31 +72,4 @@ func TestDemoHitsEveryCampaign(t *testing.T) {
 		"lapsed_24m", "base_care", "birthday"} {
 		require.Positive(t, seen[c], "no demo customer is in campaign %s (seen %v)", c, seen)
 	}
-}
-
-// TestImportEnqueuesBuild checks that an import asks the workers for a queue rebuild.
-func TestImportEnqueuesBuild(t *testing.T) {
-	ctx := context.Background()
-	env, _, errb, r := testEnvRedis(t, storetest.NewDB(t).URL)
-	rdb := r.Client
-
-	file := filepath.Join(t.TempDir(), "owners.csv")
-	require.NoError(t, os.WriteFile(file, []byte("客户姓名,手机号,车架号,交车日期\n张三,13900000001,LSVAB2L10PA000001,2026-11-19\n"), 0o644))
-	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "IMP", file}), errb.String())
-
-	// asynq keeps a scheduled task's id in the queue's scheduled set.
-	ids, err := rdb.ZRange(ctx, "asynq:{default}:scheduled", 0, -1).Result()
-	require.NoError(t, err)
-	require.Len(t, ids, 1, errb.String())
-	require.True(t, strings.HasPrefix(ids[0], "build:"), ids[0])
-	typ, err := rdb.HGet(ctx, "asynq:{default}:t:"+ids[0], "msg").Result()
-	require.NoError(t, err)
-	require.Contains(t, typ, queue.TypeBuild)
-
-	// A dry run writes nothing and asks for nothing.
-	require.NoError(t, rdb.FlushDB(ctx).Err())
-	require.Equal(t, 0, runWith(ctx, env, []string{"import", "--dealer", "IMP", "--dry-run", file}), errb.String())
-	n, err := rdb.ZCard(ctx, "asynq:{default}:scheduled").Result()
-	require.NoError(t, err)
-	require.Zero(t, n)
 }
