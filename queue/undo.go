@@ -67,6 +67,8 @@ SELECT jsonb_build_object(
   'sms', coalesce((SELECT jsonb_agg(jsonb_build_object('id', m.id, 'status', m.status, 'error', m.error))
         FROM sms_messages m WHERE m.dealer_id = $1 AND m.phone = $3 AND m.status = 'queued'), '[]'),
   'consent', (SELECT to_jsonb(x) FROM sms_consent x WHERE x.dealer_id = $1 AND x.phone = $3),
+  'complaints', coalesce((SELECT jsonb_agg(to_jsonb(k)) FROM complaints k WHERE k.customer_id IN (SELECT id FROM cs)), '[]'),
+  'complaint_events_above', (SELECT coalesce(max(id), 0) FROM complaint_events),
   'complaints_above', (SELECT coalesce(max(id), 0) FROM complaints),
   'appointments_above', (SELECT coalesce(max(id), 0) FROM appointments),
   'history_above', (SELECT coalesce(max(id), 0) FROM prospect_history),
@@ -97,8 +99,12 @@ func keepSnapshot(ctx context.Context, tx pgx.Tx, dealerID, outcomeID, customerI
 
 // restoreSQL puts back what the snapshot (@before) read, in one transaction: statement by statement.
 var restoreSQL = []string{
-	// Complaints and appointments the outcome created go; bookings it rescheduled are booked again.
+	// Complaints and appointments the outcome created go, with the complaint events it
+	// wrote; bookings it rescheduled are booked again (complaints it closed or reopened are
+	// put back by restoreRows).
 	`DELETE FROM complaints WHERE id IN (SELECT jsonb_array_elements_text(@before::jsonb->'created_complaints')::bigint)`,
+	`DELETE FROM complaint_events WHERE id > (@before::jsonb->>'complaint_events_above')::bigint
+	   AND complaint_id IN (SELECT (k->>'id')::bigint FROM jsonb_array_elements(@before::jsonb->'complaints') k)`,
 	`DELETE FROM appointments WHERE id IN (SELECT jsonb_array_elements_text(@before::jsonb->'created_appointments')::bigint)`,
 	`UPDATE appointments a SET status = x.status, status_at = x.status_at
 	 FROM jsonb_to_recordset(@before::jsonb->'appointments') AS x(id bigint, status text, status_at timestamptz)
@@ -221,6 +227,9 @@ func UndoOutcomeTx(ctx context.Context, tx pgx.Tx, p UndoParams) (*UndoResult, e
 			return nil, fmt.Errorf("undo outcome %s: restore step %d: %w", p.ClientID, i+1, err)
 		}
 	}
+	if err := restoreRows(ctx, tx, "complaints", before, "complaints"); err != nil {
+		return nil, fmt.Errorf("undo outcome %s: %w", p.ClientID, err)
+	}
 	q := store.New(tx)
 	if err := audit(ctx, q, p.DealerID, p.AgentUserID, "call.outcome_undone", taskID, map[string]any{
 		"client_id": p.ClientID, "code": code, "outcome": row, "restored": before,
@@ -237,4 +246,21 @@ func UndoOutcomeTx(ctx context.Context, tx pgx.Tx, p UndoParams) (*UndoResult, e
 		res.AttemptID = *attemptID
 	}
 	return res, nil
+}
+
+// restoreRows puts every column of the rows of table kept in the snapshot's key back as
+// they were (the rows still there; the columns as the table has them now, so columns other
+// features add are restored too).
+func restoreRows(ctx context.Context, tx pgx.Tx, table string, before json.RawMessage, key string) error {
+	var set string
+	if err := tx.QueryRow(ctx, `SELECT string_agg(format('%I = x.%I', column_name, column_name), ', ' ORDER BY ordinal_position)
+		FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name <> 'id'`, table).Scan(&set); err != nil {
+		return fmt.Errorf("restore %s: %w", table, err)
+	}
+	stmt := fmt.Sprintf(`UPDATE %[1]s t SET %[2]s FROM jsonb_populate_recordset(NULL::%[1]s, $1::jsonb->$2) AS x WHERE t.id = x.id`,
+		pgx.Identifier{table}.Sanitize(), set)
+	if _, err := tx.Exec(ctx, stmt, before, key); err != nil {
+		return fmt.Errorf("restore %s: %w", table, err)
+	}
+	return nil
 }

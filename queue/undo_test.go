@@ -20,7 +20,8 @@ func (b *workBundle) state(t testing.TB, customer int64, phone string) string {
 		'customer', (SELECT to_jsonb(c) - 'updated_at' FROM customers c WHERE id = $1),
 		'vehicles', (SELECT jsonb_agg(jsonb_build_object('active', active, 'inactive_on', inactive_on) ORDER BY id) FROM vehicles WHERE customer_id = $1),
 		'readings', (SELECT jsonb_agg(jsonb_build_object('day', o.day, 'km', o.km) ORDER BY o.day) FROM odometer_readings o JOIN vehicles v ON v.id = o.vehicle_id WHERE v.customer_id = $1),
-		'complaints', (SELECT count(*) FROM complaints WHERE customer_id = $1),
+		'complaints', (SELECT jsonb_agg(jsonb_build_object('id', id, 'status', status, 'closed_on', closed_on, 'severity', severity) ORDER BY id) FROM complaints WHERE customer_id = $1),
+		'complaint_events', (SELECT count(*) FROM complaint_events e JOIN complaints k ON k.id = e.complaint_id WHERE k.customer_id = $1),
 		'appointments', (SELECT jsonb_agg(jsonb_build_object('id', id, 'status', status) ORDER BY id) FROM appointments WHERE customer_id = $1),
 		'dnc', (SELECT count(*) FROM do_not_call WHERE phone = $2),
 		'sms', (SELECT jsonb_agg(status ORDER BY id) FROM sms_messages WHERE phone = $2),
@@ -135,4 +136,31 @@ func TestUndoLimits(t *testing.T) {
 	require.NoError(t, err)
 	_, err = UndoOutcome(ctx, b.db, UndoParams{DealerID: b.dealer, AgentUserID: b.agents[0], ClientID: "f2", Now: now.Add(2 * time.Minute)})
 	require.ErrorIs(t, err, ErrUndoTooLate, "undo off")
+}
+
+// TestUndoSatisfactionCallPutsTheComplaintBack: the satisfaction call that closed a
+// resolved complaint is undone: the complaint is resolved again and its "closed" event gone.
+func TestUndoSatisfactionCallPutsTheComplaintBack(t *testing.T) {
+	t.Parallel()
+	b := newWorkBundle(t, 1)
+	ctx := context.Background()
+	now := b.at(t, "2026-11-23 10:00")
+	id := b.addTask(t, taskOpts{phone: "13900000051", campaigns: []string{"complaint"}})
+	c := b.customerOf(t, id)
+	var k int64
+	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO complaints (dealer_id, customer_id, opened_on, closed_on, category, description, status, source)
+		VALUES ($1, $2, '2026-11-10', '2026-11-18', '服务态度', '等太久', 'resolved', 'call') RETURNING id`, b.dealer, c).Scan(&k))
+	_, err := b.db.Exec(ctx, `UPDATE call_task_reasons SET occurrence = 'k' || $2::bigint || ':closed', facts = jsonb_build_object('complaint_id', $2::bigint) WHERE task_id = $1`, id, k)
+	require.NoError(t, err)
+	b.call(t, id, true, now)
+	before := b.state(t, c, "13900000051")
+	_, err = RecordOutcome(ctx, b.db, OutcomeParams{DealerID: b.dealer, AgentUserID: b.agents[0], TaskID: id, ClientID: "sat", Code: "reached", Now: now,
+		Answers: json.RawMessage(`{"satisfaction":{"kind":"score","score":5}}`)})
+	require.NoError(t, err)
+	var status string
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT status FROM complaints WHERE id = $1`, k).Scan(&status))
+	require.Equal(t, "closed", status, "a 5 closes the resolved complaint")
+	_, err = UndoOutcome(ctx, b.db, UndoParams{DealerID: b.dealer, AgentUserID: b.agents[0], ClientID: "sat", Now: now.Add(10 * time.Second)})
+	require.NoError(t, err)
+	require.Equal(t, before, b.state(t, c, "13900000051"))
 }
