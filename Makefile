@@ -11,7 +11,7 @@ export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/huifang?sslmo
 export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export HUIFANG_HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run run-sms security test test-go test-e2e services tools bench faults fmt vet sqlc clean
+.PHONY: all build run run-sms security test test-go test-e2e services tools bench faults test-cluster fmt vet sqlc clean
 
 all: build
 
@@ -72,6 +72,12 @@ bench: services
 ## Its quick parts (queue and telephony/sms tests) run in make test.
 faults: tools
 	$(GO) test -tags faults -count=1 -v -timeout 60m -run TestFaults ./cmd/huifang/faults
+
+## test-cluster: the whole-system test of issue 16 (about two minutes; CI runs it after make test):
+## two serve processes built from this tree, agents on both, one SIGKILLed mid-calls, the other
+## stopped with SIGTERM while a fresh one takes over (cmd/huifang/clustertest).
+test-cluster: services
+	$(GO) test -tags cluster -count=1 -v -timeout 10m ./cmd/huifang/clustertest
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -109,6 +109,27 @@ func (as *agents) list() []*agent {
 	return list
 }
 
+// waitCalls waits until no agent of this process is on a call, or until half of ctx's
+// time is left (all of it when ctx has no deadline is not waited: a minute at most).
+func (as *agents) waitCalls(ctx context.Context) {
+	limit := time.Now().Add(time.Minute)
+	if d, ok := ctx.Deadline(); ok {
+		limit = time.Now().Add(time.Until(d) / 2)
+	}
+	for time.Now().Before(limit) && ctx.Err() == nil {
+		busy := false
+		for _, a := range as.list() {
+			a.mu.Lock()
+			busy = busy || a.phase == phaseCall
+			a.mu.Unlock()
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // stopAll stops every agent's timers.
 func (as *agents) stopAll() {
 	for _, a := range as.list() {
@@ -325,7 +346,7 @@ func (a *agent) handle(ctx context.Context, m inMsg) {
 
 // takeNextLocked asks the queue for the next task when the agent is ready and idle.
 func (a *agent) takeNextLocked() {
-	if a.stopped || a.status != statusReady || a.phase != phaseIdle || a.conns == 0 {
+	if a.stopped || a.h.draining.Load() || a.status != statusReady || a.phase != phaseIdle || a.conns == 0 {
 		return
 	}
 	a.stopTimersLocked()
@@ -446,7 +467,7 @@ func (a *agent) dialLocked() {
 		a.errorLocked("no_task_to_call")
 		return
 	}
-	if a.status != statusReady || a.stopped || a.conns == 0 {
+	if a.status != statusReady || a.stopped || a.h.draining.Load() || a.conns == 0 {
 		if a.phase == phaseCountdown {
 			a.stopTimersLocked()
 			a.phase = phasePreview

@@ -91,12 +91,17 @@ func (c *Console) Start(ctx context.Context) {
 	}
 }
 
-// Shutdown stops the hub (closing every WebSocket) and the agents' timers, and waits for
-// them at most until ctx ends. Live calls are not hung up: the gateway owns them.
+// Shutdown drains, then stops the hub (closing every WebSocket) and the agents' timers,
+// and waits for them at most until ctx ends. Draining: no agent of this process takes a
+// task or places a call any more, and the calls in progress are waited for (until half
+// of ctx's time is left), so that their gateway records them before the agents move to
+// another process. Live calls are not hung up: the gateway owns them.
 func (c *Console) Shutdown(ctx context.Context) error {
 	if c.cancel == nil {
 		return nil
 	}
+	c.h.draining.Store(true)
+	c.h.agents.waitCalls(ctx)
 	c.h.agents.stopAll()
 	if c.h.cluster != nil {
 		c.h.cluster.releaseAll(ctx)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/huifang/huifang/store"
 )
@@ -23,6 +24,8 @@ type handler struct {
 	agents  *agents
 	// cluster is nil when the console runs in one process only.
 	cluster *cluster
+	// draining is set at shutdown: no task is taken and no call placed any more.
+	draining atomic.Bool
 	// login bounds the password checks of logins.
 	login *loginGuard
 	// complaintKick asks the complaint loop to sweep now (complaint_notices.go).
