@@ -9,18 +9,6 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// deskRoutes adds the service desk (服务前台): today's and tomorrow's appointments, their
-// print view and Excel export, marking an arrival and cancelling. The service desk role
-// sees these routes and nothing else; directors and admins see them too.
-func (h *handler) deskRoutes(mux *http.ServeMux) {
-	desk := func(fn http.HandlerFunc) http.Handler {
-		return h.secure(h.authed(fn, roleServiceDesk, roleDirector, roleAdmin))
-	}
-	mux.Handle("GET /desk", desk(h.deskPage))
-	mux.Handle("POST /desk/appointments/{id}/arrive", desk(h.deskArrive))
-	mux.Handle("POST /desk/appointments/{id}/cancel", desk(h.deskCancel))
-}
-
 // deskDays are the desk's days: today and tomorrow in the dealer's zone, as the store's
 // dates (00:00 UTC).
 func (h *handler) deskDays(u *user) []time.Time {

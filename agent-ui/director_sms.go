@@ -241,16 +241,3 @@ func (h *handler) directorSMSConsentSave(w http.ResponseWriter, r *http.Request)
 	}
 	http.Redirect(w, r, "/director/sms/consent?saved=1&phone="+urlQuery(phone), http.StatusSeeOther)
 }
-
-// directorSMSRoutes adds the campaign pages to mux, each wrapped by dir (directors and
-// admins of the dealer).
-func (h *handler) directorSMSRoutes(mux *http.ServeMux, dir func(http.HandlerFunc) http.Handler) {
-	mux.Handle("GET /director/sms", dir(h.directorSMS))
-	mux.Handle("GET /director/sms/templates", dir(h.directorSMSTemplates))
-	mux.Handle("POST /director/sms/templates", dir(h.directorSMSTemplatesSave))
-	mux.Handle("GET /director/sms/consent", dir(h.directorSMSConsent))
-	mux.Handle("POST /director/sms/consent", dir(h.directorSMSConsentSave))
-	mux.Handle("GET /director/sms/new", dir(h.directorSMSNew))
-	mux.Handle("POST /director/sms/new", dir(h.directorSMSNewStart))
-	mux.Handle("POST /director/sms/uncertain", dir(h.directorSMSUncertainDecide))
-}
