@@ -3,9 +3,13 @@ package agentui
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 )
 
@@ -42,6 +46,12 @@ type deskDay struct {
 // exports one of the two days, ?print=1 is the page to print. Phones are masked on the
 // page and full in the export, which is audited.
 func (h *handler) deskPage(w http.ResponseWriter, r *http.Request) {
+	h.renderDesk(w, r, http.StatusOK, nil, "")
+}
+
+// renderDesk renders the desk page (or its export) with the registration form's values and
+// error, if any, under status.
+func (h *handler) renderDesk(w http.ResponseWriter, r *http.Request, status int, form map[string]string, formErr string) {
 	u := userFrom(r)
 	lang := langFrom(r)
 	days := h.deskDays(u)
@@ -83,8 +93,16 @@ func (h *handler) deskPage(w http.ResponseWriter, r *http.Request) {
 		}
 		out[i].Lines = append(out[i].Lines, deskLineOf(a, lang, loc, true))
 	}
+	if form == nil {
+		form = map[string]string{"arrived_at": h.deps.Now().In(loc).Format("2006-01-02T15:04")}
+	}
+	if status != http.StatusOK {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+	}
 	h.render(w, r, "desk.html", map[string]any{"Page": "desk", "W": deskWords(lang), "Days": out,
-		"Print": r.FormValue("print") == "1", "Done": deskDone(lang, r.FormValue("done")), "Error": r.FormValue("error")})
+		"Print": r.FormValue("print") == "1", "Done": deskDone(lang, r.FormValue("done")), "Form": form, "FormError": formErr,
+		"Levels": []string{"", "H", "A", "B", "C"}})
 }
 
 // deskDone is the confirmation after a change.
@@ -94,6 +112,8 @@ func deskDone(lang, done string) string {
 		return dsk(lang, "done_arrived")
 	case "cancelled":
 		return dsk(lang, "done_cancel")
+	case "visit":
+		return dsk(lang, "done_visit")
 	}
 	return ""
 }
@@ -136,4 +156,78 @@ func (h *handler) deskMark(w http.ResponseWriter, r *http.Request, status string
 	default:
 		http.Redirect(w, r, "/desk?done="+status, http.StatusSeeOther)
 	}
+}
+
+// visitFieldZH names a showroom visit's field in Chinese, with what is expected.
+var visitFieldZH = map[string]string{
+	"phone":        "电话号码不对：请填 11 位手机号，或带区号的座机号",
+	"arrived_at":   "到店时间不对：请填日期和时间",
+	"left_at":      "离店时间不对：不能早于到店时间",
+	"title":        "称呼只能是先生或女士",
+	"intent_level": "意向级别只能是 H、A、B、C 或不填",
+}
+
+// deskVisit registers a showroom visitor (前台登记, POST /desk/visits) through the same
+// functions as huifang visit and the API: queue.RecordShowroomVisit (the prospect, the
+// visit, the same-day call through a rebuild) and notify.LeaveStoreSMSTx (the leave-store
+// SMS once the leave time is known), in one transaction. Bad input names the field in the
+// page, and nothing is stored.
+func (h *handler) deskVisit(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r)
+	loc := u.location()
+	form := map[string]string{}
+	for _, k := range []string{"phone", "name", "title", "consultant", "arrived_at", "left_at", "intent_level", "note"} {
+		form[k] = strings.TrimSpace(r.PostForm.Get(k))
+	}
+	refuse := func(field string) {
+		h.renderDesk(w, r, http.StatusBadRequest, form, visitFieldZH[field])
+	}
+	parse := func(v string) (time.Time, bool) {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
+		return t, err == nil
+	}
+	arrived, ok := parse(form["arrived_at"])
+	if !ok {
+		refuse("arrived_at")
+		return
+	}
+	var left *time.Time
+	if form["left_at"] != "" {
+		l, ok := parse(form["left_at"])
+		if !ok {
+			refuse("left_at")
+			return
+		}
+		left = &l
+	}
+	switch form["intent_level"] {
+	case "", "H", "A", "B", "C":
+	default:
+		refuse("intent_level")
+		return
+	}
+	v := queue.ShowroomVisit{DealerID: u.DealerID, Phone: form["phone"], Name: trimTo(form["name"], 40), Title: form["title"],
+		ArrivedAt: arrived, LeftAt: left, Consultant: trimTo(form["consultant"], 40), IntentLevel: form["intent_level"],
+		Note: trimTo(form["note"], 500)}
+	var visitID int64
+	err := store.WithTx(r.Context(), h.deps.DB, func(tx pgx.Tx) error {
+		res, err := queue.RecordShowroomVisit(r.Context(), tx, v)
+		if err != nil {
+			return err
+		}
+		visitID = res.VisitID
+		_, err = notify.LeaveStoreSMSTx(r.Context(), tx, res)
+		return err
+	})
+	var fe *queue.FieldError
+	if errors.As(err, &fe) {
+		refuse(fe.Field)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.audit(r.Context(), u, "showroom.visit", "showroom_visit", visitID, map[string]any{"source": "desk"})
+	http.Redirect(w, r, "/desk?done=visit", http.StatusSeeOther)
 }

@@ -57,7 +57,7 @@ func TestDeskRoleSeesOnlyTheDesk(t *testing.T) {
 	require.Equal(t, "/desk", resp.Header.Get("Location"), "home is the desk")
 	tok := b.csrfOf(t, c, "/desk")
 	re := regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) ([^"]*)"`)
-	allowed := map[string]bool{"GET /desk": true, "POST /desk/appointments/{id}/arrive": true, "POST /desk/appointments/{id}/cancel": true,
+	allowed := map[string]bool{"GET /desk": true, "POST /desk/appointments/{id}/arrive": true, "POST /desk/appointments/{id}/cancel": true, "POST /desk/visits": true,
 		"GET /login": true, "POST /login": true, "POST /lang": true, "GET /static/{sum}/{file}": true, "GET /{$}": true, "POST /logout": true}
 	files := []string{"routes.go"}
 	tried := 0
@@ -184,4 +184,55 @@ func TestDailyCheckThankYouLine(t *testing.T) {
 	require.Contains(t, body, "王建国先生")
 	require.Contains(t, body, "李娜女士")
 	require.Contains(t, body, "钣喷")
+}
+
+// Front desk registration (前台登记): the desk records a showroom visitor through
+// queue.RecordShowroomVisit, so the prospect, the visit, the leave-store SMS and the
+// same-day rebuild follow; a bad phone or times name the field and store nothing.
+func TestDeskRegistersShowroomVisitor(t *testing.T) {
+	b := setup(t, nil)
+	b.addDeskUser(t, b.dealer.ID, "desk1")
+	ctx := context.Background()
+	c := b.login(t, "desk1")
+	tok := b.csrfOf(t, c, "/desk")
+	count := func(sql string) int {
+		var n int
+		require.NoError(t, b.db.QueryRow(ctx, sql, b.dealer.ID).Scan(&n))
+		return n
+	}
+	visit := func(phone, arrived, left string) url.Values {
+		return url.Values{"csrf": {tok}, "phone": {phone}, "name": {"钱多多"}, "title": {"女士"}, "consultant": {"张伟"},
+			"arrived_at": {arrived}, "left_at": {left}, "intent_level": {"A"}}
+	}
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"bad phone", visit("123", "2026-12-02T10:00", "2026-12-02T11:00"), "电话号码不对"},
+		{"left before arriving", visit("13812345678", "2026-12-02T10:00", "2026-12-02T09:00"), "离店时间不对"},
+		{"no arrival", visit("13812345678", "", ""), "到店时间不对"},
+		{"bad intent", func() url.Values { v := visit("13812345678", "2026-12-02T10:00", ""); v.Set("intent_level", "Z"); return v }(), "意向级别"},
+	} {
+		resp, body := b.do(t, c, http.MethodPost, "/desk/visits", tc.form, nil)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, tc.name)
+		require.Contains(t, body, tc.want, tc.name)
+		require.Contains(t, body, `id="visit-form"`, "the form stays, in the page layout")
+	}
+	require.Zero(t, count(`SELECT count(*) FROM showroom_visits WHERE dealer_id = $1`))
+	require.Zero(t, count(`SELECT count(*) FROM customers WHERE dealer_id = $1 AND phone = '13812345678'`))
+
+	resp, _ := b.do(t, c, http.MethodPost, "/desk/visits", visit("138 1234 5678", "2026-12-02T10:00", "2026-12-02T11:30"), nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, 1, count(`SELECT count(*) FROM showroom_visits v JOIN customers c ON c.id = v.customer_id
+		WHERE v.dealer_id = $1 AND c.phone = '13812345678' AND c.name = '钱多多' AND v.consultant = '张伟' AND v.intent_level = 'A' AND v.left_at IS NOT NULL`))
+	require.Equal(t, 1, count(`SELECT count(*) FROM sms_messages WHERE dealer_id = $1 AND template = 'leave_store_care' AND status = 'queued'`))
+	require.Equal(t, 1, count(`SELECT count(*) FROM outbox WHERE dealer_id = $1 AND task_type = 'queue:build' AND payload->>'day' = '2026-12-02'`))
+	// Directors register too; agents do not.
+	d := b.login(t, "director1")
+	resp, _ = b.do(t, d, http.MethodPost, "/desk/visits", url.Values{"csrf": {b.csrfOf(t, d, "/desk")}, "phone": {"13812345679"}, "arrived_at": {"2026-12-02T12:00"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	a := b.login(t, "agent1")
+	resp, _ = b.do(t, a, http.MethodPost, "/desk/visits", url.Values{"csrf": {b.csrfOf(t, a, "/console")}, "phone": {"13812345670"}, "arrived_at": {"2026-12-02T12:00"}}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }

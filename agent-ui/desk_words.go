@@ -31,6 +31,18 @@ var deskText = map[string][2]string{
 	"done_cancel":  {"已取消预约", "Appointment cancelled"},
 	"confirm":      {"确认取消这个预约？", "Cancel this appointment?"},
 	"day":          {"日期", "Day"},
+	"done_visit":   {"已登记到店客户，离店后发送关怀短信，当晚回访", "Visitor registered: the leave-store SMS follows when they leave, the call this evening"},
+	"register":     {"前台登记（展厅到店客户）", "Showroom visitor registration"},
+	"name":         {"姓名", "Name"},
+	"title_f":      {"称呼", "Title"},
+	"mr":           {"先生", "Mr"},
+	"ms":           {"女士", "Ms"},
+	"consultant":   {"销售顾问", "Consultant"},
+	"arrived_at":   {"到店时间", "Arrived"},
+	"left_at":      {"离店时间", "Left"},
+	"intent":       {"意向级别", "Intent level"},
+	"note":         {"备注", "Note"},
+	"save":         {"登记", "Register"},
 }
 
 // dsk returns a desk word in lang.

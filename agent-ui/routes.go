@@ -90,6 +90,7 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("GET /desk", desk(h.deskPage))
 	mux.Handle("POST /desk/appointments/{id}/arrive", desk(h.deskArrive))
 	mux.Handle("POST /desk/appointments/{id}/cancel", desk(h.deskCancel))
+	mux.Handle("POST /desk/visits", desk(h.deskVisit))
 
 	mux.Handle("GET /admin/users", directors(h.adminUsers))
 	mux.Handle("POST /admin/users", admins(h.adminUsersSave))
