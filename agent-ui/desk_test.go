@@ -212,7 +212,11 @@ func TestDeskRegistersShowroomVisitor(t *testing.T) {
 		{"bad phone", visit("123", "2026-12-02T10:00", "2026-12-02T11:00"), "电话号码不对"},
 		{"left before arriving", visit("13812345678", "2026-12-02T10:00", "2026-12-02T09:00"), "离店时间不对"},
 		{"no arrival", visit("13812345678", "", ""), "到店时间不对"},
-		{"bad intent", func() url.Values { v := visit("13812345678", "2026-12-02T10:00", ""); v.Set("intent_level", "Z"); return v }(), "意向级别"},
+		{"bad intent", func() url.Values {
+			v := visit("13812345678", "2026-12-02T10:00", "")
+			v.Set("intent_level", "Z")
+			return v
+		}(), "意向级别"},
 	} {
 		resp, body := b.do(t, c, http.MethodPost, "/desk/visits", tc.form, nil)
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode, tc.name)
