@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -65,6 +66,12 @@ type complaintOut struct {
 	Status      string  `json:"status"`
 	Category    string  `json:"category"`
 	Description string  `json:"description"`
+	// State, Severity, Owner and the deadlines are the complaint's life (queue/complaints.go).
+	State      string  `json:"state"`
+	Severity   string  `json:"severity"`
+	Owner      string  `json:"owner"`
+	RespondDue *string `json:"respond_due"`
+	ResolveDue *string `json:"resolve_due"`
 }
 
 // getComplaints lists the dealer's complaints by id: GET /api/v1/complaints[?status=open]
@@ -118,6 +125,10 @@ func (s *Server) getComplaints(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, o)
 	}
+	if err := s.complaintLife(r.Context(), out); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, complaintList{Complaints: out, NextCursor: next})
 }
 
@@ -141,4 +152,42 @@ func decodeCursor(s string) (time.Time, int64, error) {
 		return time.Time{}, 0, fmt.Errorf("bad cursor")
 	}
 	return time.UnixMicro(us), id, nil
+}
+
+// complaintLife adds each complaint's state, severity, owner and deadlines.
+func (s *Server) complaintLife(ctx context.Context, out []complaintOut) error {
+	if len(out) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(out))
+	at := map[int64]int{}
+	for i, o := range out {
+		ids[i], at[o.ID] = o.ID, i
+	}
+	rows, err := s.db.Query(ctx, `SELECT k.id, k.status, k.severity,
+		COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u WHERE u.id = k.owner_user_id), ''),
+		k.respond_due, k.resolve_due FROM complaints k WHERE k.id = ANY($1)`, ids)
+	if err != nil {
+		return fmt.Errorf("complaints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var state, severity, owner string
+		var respond, resolve *time.Time
+		if err := rows.Scan(&id, &state, &severity, &owner, &respond, &resolve); err != nil {
+			return fmt.Errorf("complaints: %w", err)
+		}
+		o := &out[at[id]]
+		o.State, o.Severity, o.Owner = state, severity, owner
+		if respond != nil {
+			v := respond.UTC().Format(time.RFC3339)
+			o.RespondDue = &v
+		}
+		if resolve != nil {
+			v := resolve.UTC().Format(time.RFC3339)
+			o.ResolveDue = &v
+		}
+	}
+	return rows.Err()
 }

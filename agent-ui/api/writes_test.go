@@ -135,6 +135,8 @@ func TestCustomersWorkshopComplaintsOdometer(t *testing.T) {
 	list := out["complaints"].([]any)
 	require.Len(t, list, 1)
 	require.Equal(t, "closed", list[0].(map[string]any)["status"])
+	require.Equal(t, "resolved", list[0].(map[string]any)["state"], "closed_on is the day it was resolved; the satisfaction call closes it")
+	require.Equal(t, "normal", list[0].(map[string]any)["severity"])
 	st, _, out = b.call(http.MethodGet, "/api/v1/complaints", b.otherKy, nil)
 	require.Equal(t, 200, st)
 	require.Empty(t, out["complaints"], "another dealer sees none")
