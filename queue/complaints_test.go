@@ -240,3 +240,45 @@ func TestScores(t *testing.T) {
 	require.True(t, IsLowScore(2))
 	require.False(t, IsLowScore(3))
 }
+
+// With complaint_sms on, each notice queues one service SMS to each director or admin
+// with a mobile (once, whatever the number of sweeps), through the outbox.
+func TestComplaintNoticeSMS(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newWorkBundle(t, 1)
+	d1 := b.director(t, "d1")
+	b.director(t, "d2") // no mobile: no SMS
+	_, err := b.db.Exec(ctx, `UPDATE users SET mobile = '13800000001' WHERE id = $1`, d1)
+	require.NoError(t, err)
+	task := b.addTask(t, taskOpts{phone: "13900000041"})
+	var cust int64
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT customer_id FROM call_tasks WHERE id = $1`, task).Scan(&cust))
+	now := b.at(t, "2026-11-23 10:00")
+	_, err = OpenComplaint(ctx, b.db, OpenComplaintParams{DealerID: b.dealer, CustomerID: cust, Category: "price",
+		Description: "太贵", Source: ComplaintFromAPI, Now: now})
+	require.NoError(t, err)
+	sms := func() int {
+		var n int
+		require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM sms_messages WHERE template = 'complaint_alert' AND phone = '13800000001'`).Scan(&n))
+		return n
+	}
+	_, err = SweepComplaints(ctx, b.db, now.Add(time.Second))
+	require.NoError(t, err)
+	require.Zero(t, sms(), "complaint_sms is off by default")
+
+	require.NoError(t, SaveSetting(ctx, b.db, b.dealer, "complaint_sms", 1))
+	ns, err := SweepComplaints(ctx, b.db, now.Add(25*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, ns, 1)
+	require.Equal(t, 1, sms(), "the overdue notice, to the director with a mobile")
+	var body string
+	var outbox int
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT body FROM sms_messages WHERE template = 'complaint_alert'`).Scan(&body))
+	require.Contains(t, body, "抱怨首次回复已超时")
+	require.NoError(t, b.db.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE task_type = $1`, TypeSMSSend).Scan(&outbox))
+	require.Equal(t, 1, outbox)
+	_, err = SweepComplaints(ctx, b.db, now.Add(26*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 1, sms(), "once")
+}
