@@ -36,15 +36,17 @@ type aliyunDetails struct {
 	} `json:"SmsSendDetailDTOs"`
 }
 
-// ConfirmLaterError is Confirm's answer for a message Aliyun does not list yet, claimed
-// less than ConfirmAfter ago: ask again later (Later reports true).
+// ConfirmLaterError is Confirm's answer for a message the provider does not list yet,
+// claimed less than ConfirmAfter ago: ask again later (Later reports true).
 type ConfirmLaterError struct {
+	// Provider is the provider asked (aliyun, tencent).
+	Provider string
 	// ID is our message id.
 	ID int64
 }
 
 func (e *ConfirmLaterError) Error() string {
-	return fmt.Sprintf("aliyun sms: message %d not listed yet; ask again later", e.ID)
+	return fmt.Sprintf("%s sms: message %d not listed yet; ask again later", e.Provider, e.ID)
 }
 
 // Later reports that the question should be asked again later.
@@ -83,7 +85,7 @@ func (a *Aliyun) Confirm(ctx context.Context, m store.OutgoingSMS, claimedAt tim
 		}
 	}
 	if now.Sub(claimedAt) < a.cfg.ConfirmAfter {
-		return false, false, "", &ConfirmLaterError{ID: m.ID}
+		return false, false, "", &ConfirmLaterError{Provider: "aliyun", ID: m.ID}
 	}
 	return false, true, "", nil
 }

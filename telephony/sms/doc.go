@@ -24,7 +24,9 @@
 // retries); this package only speaks to the gateway. Kannel, Aliyun and Tencent values
 // satisfy the queue's Provider interface by their method sets (Submit takes a
 // store.OutgoingSMS); cmd wires them together. Their errors (Error) say whether a
-// failure is permanent, may be retried, or leaves the message in doubt.
+// failure is permanent, may be retried, or leaves the message in doubt. Aliyun and
+// Tencent also say, for a message left in 'sending', whether they accepted it (Confirm,
+// the queue's Confirmer).
 //
 // RenderPrompt renders a message-call prompt in Mandarin offline with espeak-ng, as the
 // 8000 Hz WAV the gateway's message-call path plays. The kanneltest sub-package runs a

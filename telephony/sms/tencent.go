@@ -34,6 +34,13 @@ type TencentConfig struct {
 	Scheme string
 	// Timeout bounds one request; zero means 10s.
 	Timeout time.Duration
+	// ConfirmAfter is how long after its claim Confirm waits for a message Tencent does
+	// not list (its status report may come a little later) before it gives up and
+	// leaves the message to a person; before that Confirm asks to be called again.
+	// Zero means 2 minutes, as for Aliyun.
+	ConfirmAfter time.Duration
+	// Now is Confirm's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Tencent submits messages to Tencent Cloud SMS through its Go SDK: the template
@@ -64,6 +71,12 @@ func NewTencent(cfg TencentConfig) (*Tencent, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.ConfirmAfter <= 0 {
+		cfg.ConfirmAfter = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	p := profile.NewClientProfile()
 	switch strings.ToLower(cfg.Scheme) {
