@@ -240,3 +240,34 @@ func TestDeskRegistersShowroomVisitor(t *testing.T) {
 	resp, _ = b.do(t, a, http.MethodPost, "/desk/visits", url.Values{"csrf": {b.csrfOf(t, a, "/console")}, "phone": {"13812345670"}, "arrived_at": {"2026-12-02T12:00"}}, nil)
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
+
+// The arrival and no-show rates: appointments that fell due (a past day of the range, not
+// cancelled nor rescheduled), arrived at the desk or by a workshop visit that day; each
+// figure opens its list.
+func TestArrivalAndNoShowRates(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	wang, li, zhao := b.customers["王建国"], b.customers["李娜"], b.customers["赵回电"]
+	b.addAppointment(t, b.dealer.ID, wang, localToday(9, 0, -1), "booked")
+	b.addAppointment(t, b.dealer.ID, li, localToday(10, 0, -1), "booked")
+	b.addAppointment(t, b.dealer.ID, zhao, localToday(11, 0, -1), "cancelled")
+	b.addAppointment(t, b.dealer.ID, zhao, localToday(11, 0, 0), "booked") // today: not fallen due yet
+	yesterday := localToday(0, 0, -1).Format(dayLayout)
+	_, err := b.db.Exec(ctx, `INSERT INTO workshop_visits (dealer_id, vehicle_id, customer_id, day, kind, type_label)
+		SELECT dealer_id, id, customer_id, $2::date, 'maintenance', '保养' FROM vehicles WHERE customer_id = $1`, wang, yesterday)
+	require.NoError(t, err)
+	d := b.login(t, "director1")
+	rq := "from=" + localToday(0, 0, -7).Format(dayLayout) + "&to=" + localToday(0, 0, 0).Format(dayLayout)
+	resp, body := b.do(t, d, http.MethodGet, "/director/kpi?"+rq, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "到店率")
+	require.Contains(t, body, "爽约率")
+	require.Equal(t, 2, strings.Count(body, "1 / 2"), "arrival 1 of 2, no-show 1 of 2")
+	_, body = b.do(t, d, http.MethodGet, "/director/kpi/list?kpi=arrival&only=no&"+rq, nil, nil)
+	require.Contains(t, body, "李娜")
+	require.NotContains(t, body, "王建国")
+	require.NotContains(t, body, "赵回电")
+	_, body = b.do(t, d, http.MethodGet, "/director/kpi/list?kpi=arrival&only=yes&"+rq, nil, nil)
+	require.Contains(t, body, "王建国")
+	require.NotContains(t, body, "李娜")
+}

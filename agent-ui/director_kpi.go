@@ -382,7 +382,24 @@ func (h *handler) directorKPI(w http.ResponseWriter, r *http.Request) {
 		}
 		return zh
 	}
+	appts, err := h.appointmentsFellDue(r, u, rg)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var arrived int64
+	for _, a := range appts {
+		if a.Arrived.Bool {
+			arrived++
+		}
+	}
+	due := int64(len(appts))
 	cards := []kpiCard{
+		{ID: "arrival", Title: word("到店率", "Arrival rate"), Value: pct(arrived, due),
+			Detail: fmt.Sprintf("%d / %d", arrived, due), Href: lst("arrival", ""),
+			Chart: barChart([]bar{{word("已到店", "Arrived"), arrived, lst("arrival", "&only=yes")}, {word("未到店", "No-show"), due - arrived, lst("arrival", "&only=no")}})},
+		{ID: "no_show", Title: word("爽约率", "No-show rate"), Value: pct(due-arrived, due),
+			Detail: fmt.Sprintf("%d / %d", due-arrived, due), Href: lst("arrival", "&only=no")},
 		{ID: "first_maintenance", Title: word("首保进场率", "First-maintenance return rate"), Value: pct(k.FirstCame, k.FirstDue),
 			Detail: fmt.Sprintf("%d / %d", k.FirstCame, k.FirstDue), Href: lst("first_maintenance", ""),
 			Chart: barChart([]bar{{word("已进场", "Came"), k.FirstCame, lst("first_maintenance", "&only=yes")}, {word("未进场", "Not come"), k.FirstDue - k.FirstCame, lst("first_maintenance", "&only=no")}})},
@@ -485,6 +502,19 @@ func (h *handler) directorKPIList(w http.ResponseWriter, r *http.Request) {
 	}
 	tb := &table{Title: name + " · " + rg.From.Format(dayLayout) + " – " + rg.To.Format(dayLayout)}
 	switch name {
+	case "arrival":
+		appts, err := h.appointmentsFellDue(r, u, rg)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		loc := u.location()
+		tb.Head = []string{dword(lang, "customer"), word(lang, "预约时间", "appointment"), word(lang, "服务顾问", "advisor"), word(lang, "到店", "arrived")}
+		for _, a := range appts {
+			if keep(a.Arrived.Bool) {
+				tb.add(cust(a.CustomerID, a.CustomerName, a.CustomerTitle), txt(a.At.In(loc).Format("2006-01-02 15:04")), txt(a.Advisor), yes(a.Arrived.Bool))
+			}
+		}
 	case "first_maintenance":
 		tb.Head = []string{dword(lang, "customer"), dword(lang, "plate"), dword(lang, "model"), word(lang, "交车日", "delivery"), dword(lang, "due_day"),
 			word(lang, "依据", "by"), word(lang, "进场日", "came")}
@@ -698,4 +728,21 @@ func taskStatusName(lang, status string, calls int64) string {
 		return s
 	}
 	return status
+}
+
+// appointmentsFellDue are the appointments behind the arrival and no-show rates: booked for
+// a day of the range up to yesterday (today's may still arrive), not cancelled nor
+// rescheduled, with their arrival (store.DirectorAppointmentsFellDue, the one definition).
+// Arrival rate = arrived / fell due; no-show rate = not arrived / fell due.
+func (h *handler) appointmentsFellDue(r *http.Request, u *user, rg dayRange) ([]store.DirectorAppointmentsFellDueRow, error) {
+	last := dateOnly(rg.To)
+	if y := dateOnly(h.today(u)).AddDate(0, 0, -1); y.Before(last) {
+		last = y
+	}
+	rows, err := h.q().DirectorAppointmentsFellDue(r.Context(), store.DirectorAppointmentsFellDueParams{DealerID: u.DealerID,
+		FromDay: dateOnly(rg.From), LastDay: last})
+	if err != nil {
+		return nil, fmt.Errorf("kpi appointments: %w", err)
+	}
+	return rows, nil
 }

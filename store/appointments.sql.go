@@ -134,6 +134,71 @@ func (q *Queries) DeskSetAppointmentStatus(ctx context.Context, arg DeskSetAppoi
 	return result.RowsAffected(), nil
 }
 
+const directorAppointmentsFellDue = `-- name: DirectorAppointmentsFellDue :many
+SELECT a.id, a.customer_id, c.name AS customer_name, c.title AS customer_title, c.phone, a.at, a.day, a.kind, a.advisor,
+       x.arrived
+FROM appointments a
+JOIN appointment_arrivals x ON x.id = a.id
+JOIN customers c ON c.id = a.customer_id
+WHERE a.dealer_id = $1 AND a.day >= $2 AND a.day <= $3
+  AND a.status NOT IN ('cancelled', 'rescheduled')
+ORDER BY a.day, a.at, a.id
+`
+
+type DirectorAppointmentsFellDueParams struct {
+	DealerID int64     `json:"dealer_id"`
+	FromDay  time.Time `json:"from_day"`
+	LastDay  time.Time `json:"last_day"`
+}
+
+type DirectorAppointmentsFellDueRow struct {
+	ID            int64       `json:"id"`
+	CustomerID    int64       `json:"customer_id"`
+	CustomerName  string      `json:"customer_name"`
+	CustomerTitle string      `json:"customer_title"`
+	Phone         string      `json:"phone"`
+	At            time.Time   `json:"at"`
+	Day           time.Time   `json:"day"`
+	Kind          string      `json:"kind"`
+	Advisor       string      `json:"advisor"`
+	Arrived       pgtype.Bool `json:"arrived"`
+}
+
+// The appointments that fell due in [from_day, last_day] (the one definition of the arrival
+// and no-show rates, docs/domain.md "Appointments"): booked for a day of the range that has
+// passed, not cancelled nor replaced by a later booking, with their arrival
+// (appointment_arrivals).
+func (q *Queries) DirectorAppointmentsFellDue(ctx context.Context, arg DirectorAppointmentsFellDueParams) ([]DirectorAppointmentsFellDueRow, error) {
+	rows, err := q.db.Query(ctx, directorAppointmentsFellDue, arg.DealerID, arg.FromDay, arg.LastDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DirectorAppointmentsFellDueRow{}
+	for rows.Next() {
+		var i DirectorAppointmentsFellDueRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.CustomerName,
+			&i.CustomerTitle,
+			&i.Phone,
+			&i.At,
+			&i.Day,
+			&i.Kind,
+			&i.Advisor,
+			&i.Arrived,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const directorThankYouSMS = `-- name: DirectorThankYouSMS :many
 SELECT w.customer_id, c.name AS customer_name, c.title AS customer_title,
        string_agg(DISTINCT w.type_label, '/')::text AS labels,

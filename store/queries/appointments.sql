@@ -36,3 +36,17 @@ LEFT JOIN sms_messages m ON m.dealer_id = w.dealer_id
 WHERE w.dealer_id = @dealer_id AND w.day = @day
 GROUP BY w.customer_id, c.name, c.title, m.status, m.sent_at
 ORDER BY w.customer_id;
+
+-- name: DirectorAppointmentsFellDue :many
+-- The appointments that fell due in [from_day, last_day] (the one definition of the arrival
+-- and no-show rates, docs/domain.md "Appointments"): booked for a day of the range that has
+-- passed, not cancelled nor replaced by a later booking, with their arrival
+-- (appointment_arrivals).
+SELECT a.id, a.customer_id, c.name AS customer_name, c.title AS customer_title, c.phone, a.at, a.day, a.kind, a.advisor,
+       x.arrived
+FROM appointments a
+JOIN appointment_arrivals x ON x.id = a.id
+JOIN customers c ON c.id = a.customer_id
+WHERE a.dealer_id = @dealer_id AND a.day >= @from_day AND a.day <= @last_day
+  AND a.status NOT IN ('cancelled', 'rescheduled')
+ORDER BY a.day, a.at, a.id;
