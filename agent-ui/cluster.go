@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/huifang/huifang/store"
 )
 
 // cluster shares the console between any number of processes on one Redis (Deps.Cluster),
@@ -588,8 +590,15 @@ func (a *agent) restoreLocked(ctx context.Context, s agentSnap) {
 		a.phase = phasePreview
 	case phaseCall:
 		// The call ended with the process whose gateway placed it, before that gateway
-		// recorded it: for the queue there was no call, and no attempt is counted. The
-		// task stays on the agent's screen, to call again or skip with a reason.
+		// finished its record: the record is closed as a trunk failure, not a customer
+		// attempt. The task stays on the agent's screen, to call again or skip.
+		if a.call != nil && a.call.id != "" {
+			now := a.now()
+			if _, err := store.New(a.h.deps.DB).CloseLostCallAttempt(ctx, store.CloseLostCallAttemptParams{
+				EndedAt: &now, DealerID: &a.u.DealerID, CallID: a.call.id}); err != nil {
+				a.h.log.Error("console cluster: close the lost call's record", "user", a.u.Username, "call", a.call.id, "err", err)
+			}
+		}
 		a.call, a.phase, a.notice = nil, phasePreview, "call_lost"
 	}
 	if a.task == nil && a.phase != phaseIdle {

@@ -12,6 +12,28 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const closeLostCallAttempt = `-- name: CloseLostCallAttempt :execrows
+UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = $1
+WHERE dealer_id = $2 AND call_id = $3 AND outcome = ''
+`
+
+type CloseLostCallAttemptParams struct {
+	EndedAt  *time.Time `json:"ended_at"`
+	DealerID *int64     `json:"dealer_id"`
+	CallID   string     `json:"call_id"`
+}
+
+// CloseLostCallAttempt ends a call attempt its gateway never finished (the process
+// placing it died or stopped mid-call) as a trunk failure, which is not a customer
+// attempt; a finished attempt is left as it is.
+func (q *Queries) CloseLostCallAttempt(ctx context.Context, arg CloseLostCallAttemptParams) (int64, error) {
+	result, err := q.db.Exec(ctx, closeLostCallAttempt, arg.EndedAt, arg.DealerID, arg.CallID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteSipBinding = `-- name: DeleteSipBinding :exec
 DELETE FROM sip_bindings WHERE username = $1
 `

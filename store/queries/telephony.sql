@@ -50,3 +50,10 @@ DELETE FROM sip_bindings WHERE username = $1;
 -- name: ListLiveSipBindings :many
 -- ListLiveSipBindings returns the bindings that have not expired at @now.
 SELECT * FROM sip_bindings WHERE expires_at > @now::timestamptz ORDER BY username;
+
+-- name: CloseLostCallAttempt :execrows
+-- CloseLostCallAttempt ends a call attempt its gateway never finished (the process
+-- placing it died or stopped mid-call) as a trunk failure, which is not a customer
+-- attempt; a finished attempt is left as it is.
+UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = @ended_at
+WHERE dealer_id = @dealer_id AND call_id = @call_id AND outcome = '';
