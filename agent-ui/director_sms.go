@@ -132,7 +132,7 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 	}
 	h.renderDirector(w, r, "director_sms_templates.html", map[string]any{"Templates": lines, "Signature": d.Signature,
 		"QuietStart": quietStart, "QuietEnd": quietEnd, "QuietDefault": notify.DefaultQuietHours.String(),
-		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(notify.TemplateVars, "} {") + "}"})
+		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(notify.TemplateVars(), "} {") + "}"})
 }
 
 // directorSMSTemplatesSave saves a template (code, kind, title, body, provider_code: its

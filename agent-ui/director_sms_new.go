@@ -149,8 +149,8 @@ func (h *handler) smsTemplateSamples(ctx context.Context, dealerID int64) ([]sms
 		return nil, fmt.Errorf("sms templates: %w", err)
 	}
 	byCode := map[string]smsTemplateLine{}
-	for code, t := range notify.DefaultSMSTemplates {
-		byCode[code] = smsTemplateLine{SMSTemplate: t}
+	for _, t := range notify.DefaultSMSTemplates() {
+		byCode[t.Code] = smsTemplateLine{SMSTemplate: t}
 	}
 	for _, t := range own {
 		byCode[t.Code] = smsTemplateLine{SMSTemplate: notify.SMSTemplate{Code: t.Code, Kind: t.Kind, Title: t.Title, Body: t.Body, ProviderCode: t.ProviderCode}, Own: true}

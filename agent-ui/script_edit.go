@@ -109,7 +109,7 @@ func (h *handler) showScriptEditor(w http.ResponseWriter, r *http.Request, s *sc
 	}
 	w.WriteHeader(status)
 	h.render(w, r, "script_edit.html", map[string]any{"Page": "scripts", "Campaign": campaign, "S": s,
-		"Questions": qs, "Objections": os, "Kinds": questionKinds, "Fields": scripts.Fields, "Shared": shared,
+		"Questions": qs, "Objections": os, "Kinds": questionKinds, "Fields": scripts.Fields(), "Shared": shared,
 		"Version": version, "History": versions, "Problems": problems, "ByField": byField, "Note": note,
 		"Preview": preview, "Sample": scripts.SampleVars(), "Saved": r.URL.Query().Get("saved")})
 }

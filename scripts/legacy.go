@@ -95,7 +95,7 @@ func legacyField(p *parse.PipeNode) (Field, error) {
 	if !ok || len(fn.Ident) != 1 {
 		return Field{}, fmt.Errorf("旧模板里有不允许的写法 {{%s}}（只允许变量和 if）", p)
 	}
-	for _, f := range Fields {
+	for _, f := range fields {
 		if f.Legacy == fn.Ident[0] {
 			return f, nil
 		}

@@ -2,6 +2,7 @@ package scripts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,9 +44,8 @@ type Field struct {
 	get    func(Vars) string
 }
 
-// Fields is the closed list of variables a script may use, in the order the editor lists
-// them.
-var Fields = []Field{
+// fields are the variables a script may use (Fields).
+var fields = []Field{
 	{Name: "称呼", Help: "姓氏加先生/女士，如 王先生；称谓不明时为全名", Legacy: "Salutation", get: func(v Vars) string { return v.Salutation }},
 	{Name: "客户姓名", Help: "客户全名", Legacy: "Name", get: func(v Vars) string { return v.Name }},
 	{Name: "称谓", Help: "先生、女士或空", Legacy: "Title", get: func(v Vars) string { return v.Title }},
@@ -58,8 +58,12 @@ var Fields = []Field{
 	{Name: "到期日", Help: "提醒事项的到期日，如 2026年6月1日", Legacy: "DueDay", get: func(v Vars) string { return v.DueDay }},
 }
 
+// Fields is the closed list of variables a script may use, in the order the editor lists
+// them.
+func Fields() []Field { return slices.Clone(fields) }
+
 func fieldIndex(name string) int {
-	for i, f := range Fields {
+	for i, f := range fields {
 		if f.Name == name {
 			return i
 		}
@@ -68,8 +72,8 @@ func fieldIndex(name string) int {
 }
 
 func fieldNames() string {
-	names := make([]string, len(Fields))
-	for i, f := range Fields {
+	names := make([]string, len(fields))
+	for i, f := range fields {
 		names[i] = "{" + f.Name + "}"
 	}
 	return strings.Join(names, "、")
@@ -231,7 +235,7 @@ func (t text) renderTo(b *strings.Builder, v Vars) {
 				s.optional.alt.renderTo(b, v)
 			}
 		case s.field >= 0:
-			b.WriteString(value(Fields[s.field], v))
+			b.WriteString(value(fields[s.field], v))
 		default:
 			b.WriteString(s.lit)
 		}
@@ -241,7 +245,7 @@ func (t text) renderTo(b *strings.Builder, v Vars) {
 // complete says whether every variable of the text has a value.
 func (t text) complete(v Vars) bool {
 	for _, s := range t {
-		if s.field >= 0 && value(Fields[s.field], v) == "" {
+		if s.field >= 0 && value(fields[s.field], v) == "" {
 			return false
 		}
 	}

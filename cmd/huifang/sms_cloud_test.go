@@ -163,7 +163,7 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 
 		// No provider template code yet: refused for good, naming the template.
 		require.NoError(t, notify.SaveSMSTemplate(ctx, db, dealer.ID, notify.SMSTemplate{Code: "leave_store_care", Kind: "service",
-			Body: notify.DefaultSMSTemplates["leave_store_care"].Body}, 0))
+			Body: leaveStoreBody(t)}, 0))
 		first := visit(fmt.Sprintf("1391111000%d", i))
 		require.Error(t, sender.Send(ctx, notify.SMS{ID: first}))
 		status, _, _, errText := row(first)
@@ -172,7 +172,7 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 
 		// With the code the message goes out.
 		require.NoError(t, notify.SaveSMSTemplate(ctx, db, dealer.ID, notify.SMSTemplate{Code: "leave_store_care", Kind: "service",
-			Body: notify.DefaultSMSTemplates["leave_store_care"].Body, ProviderCode: c.code}, 0))
+			Body: leaveStoreBody(t), ProviderCode: c.code}, 0))
 		phone := fmt.Sprintf("1392222000%d", i)
 		id := visit(phone)
 		require.NoError(t, sender.Send(ctx, notify.SMS{ID: id}))
@@ -198,4 +198,11 @@ func TestLeaveStoreSMSThroughCloudProviders(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "opted_out", consent.State)
 	}
+}
+
+// leaveStoreBody is the default text of the leave-store care SMS.
+func leaveStoreBody(t testing.TB) string {
+	d, ok := notify.DefaultSMSTemplate("leave_store_care")
+	require.True(t, ok)
+	return d.Body
 }

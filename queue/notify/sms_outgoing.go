@@ -12,7 +12,8 @@ import (
 // code, if any), which gives the order of the variables.
 func newSendClaim(id int64, phone, body string, attempts int, template string, vars json.RawMessage, signature, providerTemplate, templateBody string) *sendClaim {
 	if templateBody == "" {
-		templateBody = DefaultSMSTemplates[template].Body
+		d, _ := DefaultSMSTemplate(template)
+		templateBody = d.Body
 	}
 	// nil names: the template's text is unknown; empty: it has no variables.
 	var names []string

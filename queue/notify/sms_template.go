@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf16"
 
@@ -14,9 +15,12 @@ import (
 	"github.com/huifang/huifang/store"
 )
 
-// TemplateVars are the variables a template may use, in braces: {customer} is the
+// templateVars are the variables a template may use (TemplateVars).
+var templateVars = []string{"customer", "name", "title", "dealer", "plate", "model", "due_day", "date"}
+
+// TemplateVars returns the variables a template may use, in braces: {customer} is the
 // name and title ("王先生") or 尊敬的客户 when the name is unknown.
-var TemplateVars = []string{"customer", "name", "title", "dealer", "plate", "model", "due_day", "date"}
+func TemplateVars() []string { return slices.Clone(templateVars) }
 
 // SMSTemplate is a dealer's SMS text.
 type SMSTemplate struct {
@@ -33,10 +37,8 @@ type SMSTemplate struct {
 	ProviderCode string
 }
 
-// DefaultSMSTemplates are the texts a dealer starts with; a director's saved template of
-// the same code replaces one. Reminders and greetings are marketing: an opted-out number
-// does not get them.
-var DefaultSMSTemplates = map[string]SMSTemplate{
+// defaultSMSTemplates are the texts a dealer starts with (DefaultSMSTemplates).
+var defaultSMSTemplates = map[string]SMSTemplate{
 	"leave_store_care": {Code: "leave_store_care", Kind: "service", Title: "离店关怀短信",
 		Body: "{customer}您好，感谢您今天光临{dealer}！如有任何疑问，欢迎随时联系我们，祝您生活愉快。"},
 	"appointment_reminder": {Code: "appointment_reminder", Kind: "service", Title: "预约到店提醒",
@@ -55,6 +57,24 @@ var DefaultSMSTemplates = map[string]SMSTemplate{
 		Body: "{customer}，您的爱车{plate}将于{due_day}到期年检，{dealer}可为您提供年检前检测。"},
 }
 
+// DefaultSMSTemplates returns the texts a dealer starts with, by code; a director's saved
+// template of the same code replaces one. Reminders and greetings are marketing: an
+// opted-out number does not get them.
+func DefaultSMSTemplates() []SMSTemplate {
+	out := make([]SMSTemplate, 0, len(defaultSMSTemplates))
+	for _, t := range defaultSMSTemplates {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b SMSTemplate) int { return strings.Compare(a.Code, b.Code) })
+	return out
+}
+
+// DefaultSMSTemplate returns the default template of code, if there is one.
+func DefaultSMSTemplate(code string) (SMSTemplate, bool) {
+	t, ok := defaultSMSTemplates[code]
+	return t, ok
+}
+
 var varPattern = regexp.MustCompile(`\{([^{}]*)\}`)
 
 // providerCodePattern is what a cloud provider's template id looks like (SMS_123456789, 1234567).
@@ -70,12 +90,12 @@ func ValidateTemplate(body string) error {
 		return errors.New("sms template: leave out the signature 【...】, it is added from the dealer's settings")
 	}
 	known := map[string]bool{}
-	for _, v := range TemplateVars {
+	for _, v := range templateVars {
 		known[v] = true
 	}
 	for _, m := range varPattern.FindAllStringSubmatch(body, -1) {
 		if !known[m[1]] {
-			return fmt.Errorf("sms template: unknown variable {%s} (known: %s)", m[1], strings.Join(TemplateVars, ", "))
+			return fmt.Errorf("sms template: unknown variable {%s} (known: %s)", m[1], strings.Join(templateVars, ", "))
 		}
 	}
 	if rest := varPattern.ReplaceAllString(body, ""); strings.ContainsAny(rest, "{}") {
@@ -224,7 +244,7 @@ func SaveSMSTemplate(ctx context.Context, db txStarter, dealerID int64, t SMSTem
 func LoadSMSTemplate(ctx context.Context, db store.DBTX, dealerID int64, code string) (SMSTemplate, error) {
 	t, err := store.New(db).GetSMSTemplate(ctx, store.GetSMSTemplateParams{DealerID: dealerID, Code: code})
 	if errors.Is(err, pgx.ErrNoRows) {
-		d, ok := DefaultSMSTemplates[code]
+		d, ok := DefaultSMSTemplate(code)
 		if !ok {
 			return SMSTemplate{}, fmt.Errorf("sms template %q: the dealer has none and there is no default", code)
 		}
