@@ -11,6 +11,7 @@ import (
 
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
+	"github.com/huifang/huifang/store/storetest"
 )
 
 func TestSMSSegments(t *testing.T) {
@@ -66,16 +67,14 @@ func TestRenderSMS(t *testing.T) {
 // smsCust inserts a customer with a vehicle (plate) and returns its id.
 func (b *workBundle) smsCust(t testing.TB, name, phone string, valid bool, birthday string) int64 {
 	t.Helper()
-	var id int64
-	var bd any
+	ctx := context.Background()
+	o := storetest.CustomerOpts{DealerID: b.dealer, Name: name, Phone: phone, Invalid: !valid}
 	if birthday != "" {
-		bd = day(birthday)
+		bd := day(birthday)
+		o.Birthday = &bd
 	}
-	require.NoError(t, b.db.QueryRow(context.Background(), `INSERT INTO customers (dealer_id, name, title, phone, phone_valid, birthday)
-		VALUES ($1, $2, '先生', $3, $4, $5) RETURNING id`, b.dealer, name, phone, valid, bd).Scan(&id))
-	_, err := b.db.Exec(context.Background(), `INSERT INTO vehicles (dealer_id, customer_id, vin, plate, model) VALUES ($1, $2, $3, $4, '轩逸')`,
-		b.dealer, id, fmt.Sprintf("LVIN%013d", id), fmt.Sprintf("粤A%05d", id))
-	require.NoError(t, err)
+	id := storetest.Customer(ctx, t, b.db, o)
+	storetest.Vehicle(ctx, t, b.db, storetest.VehicleOpts{DealerID: b.dealer, CustomerID: id, Plate: fmt.Sprintf("粤A%05d", id)})
 	return id
 }
 
