@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
@@ -52,53 +51,16 @@ func TestServeThroughPgBouncerAndSentinel(t *testing.T) {
 	})
 
 	// An agent's whole call, through the console.
-	h := http.Header{}
-	h.Set("Cookie", "huifang_session=tok-pb")
-	h.Set("Origin", "http://console.test")
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+p.httpAddr+"/ws", h)
-	require.NoError(t, err)
-	defer conn.Close()
-	states := make(chan map[string]any, 64)
-	go func() {
-		defer close(states)
-		for {
-			var msg map[string]any
-			if err := conn.ReadJSON(&msg); err != nil {
-				return
-			}
-			states <- msg
-		}
-	}()
-	waitFor := func(what string, ok func(map[string]any) bool) map[string]any {
-		t.Helper()
-		deadline := time.After(20 * time.Second)
-		for {
-			select {
-			case msg, open := <-states:
-				require.True(t, open, "the console closed the socket waiting for %s", what)
-				if ok(msg) {
-					return msg
-				}
-			case <-deadline:
-				t.Fatalf("no %s", what)
-			}
-		}
-	}
-	phase := func(want string) func(map[string]any) bool {
-		return func(msg map[string]any) bool { return msg["type"] == "state" && msg["phase"] == want }
-	}
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "ready", "mode": "preview"}))
-	st := waitFor("a task on screen", phase("preview"))
+	ws := dialConsole(t, p.httpAddr, "tok-pb", "")
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	st := ws.until("a task on screen", statePhase("preview"))
 	taskID := st["task"].(map[string]any)["id"]
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "call"}))
-	waitFor("the answer", func(msg map[string]any) bool {
-		c, _ := msg["call"].(map[string]any)
-		return msg["type"] == "state" && c != nil && c["state"] == "answered"
-	})
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "hangup"}))
-	waitFor("wrap-up", phase("wrapup"))
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "outcome", "client_id": "pgbouncer-0001", "task_id": taskID, "code": "refused"}))
-	waitFor("no next task", phase("idle"))
+	ws.send(map[string]any{"type": "call"})
+	ws.until("the answer", callState("answered"))
+	ws.send(map[string]any{"type": "hangup"})
+	ws.until("wrap-up", statePhase("wrapup"))
+	ws.send(map[string]any{"type": "outcome", "client_id": "pgbouncer-0001", "task_id": taskID, "code": "refused"})
+	ws.until("no next task", statePhase("idle"))
 	var status string
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT status FROM call_tasks WHERE customer_id = $1`, customerID).Scan(&status))
 	require.NotEqual(t, "open", status, "the outcome closed the task")

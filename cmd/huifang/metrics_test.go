@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/huifang/huifang/store"
@@ -171,55 +170,18 @@ func TestServeMetricsMoveWithWork(t *testing.T) {
 
 	// The agent connects, takes the task, calls (the development dialer, no phone) and
 	// hangs up once answered, then saves the outcome.
-	h := http.Header{}
-	h.Set("Cookie", "huifang_session=tok-mt")
-	h.Set("Origin", "http://console.test")
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+p.httpAddr+"/ws", h)
-	require.NoError(t, err)
-	defer conn.Close()
-	states := make(chan map[string]any, 64)
-	go func() {
-		defer close(states)
-		for {
-			var msg map[string]any
-			if err := conn.ReadJSON(&msg); err != nil {
-				return
-			}
-			states <- msg
-		}
-	}()
-	waitFor := func(what string, ok func(map[string]any) bool) map[string]any {
-		t.Helper()
-		deadline := time.After(20 * time.Second)
-		for {
-			select {
-			case msg, open := <-states:
-				require.True(t, open, "the console closed the socket waiting for %s", what)
-				if ok(msg) {
-					return msg
-				}
-			case <-deadline:
-				t.Fatalf("no %s", what)
-			}
-		}
-	}
-	phase := func(want string) func(map[string]any) bool {
-		return func(msg map[string]any) bool { return msg["type"] == "state" && msg["phase"] == want }
-	}
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "ready", "mode": "preview"}))
-	st := waitFor("a task on screen", phase("preview"))
+	ws := dialConsole(t, p.httpAddr, "tok-mt", "")
+	ws.send(map[string]any{"type": "ready", "mode": "preview"})
+	st := ws.until("a task on screen", statePhase("preview"))
 	taskID := st["task"].(map[string]any)["id"]
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "call"}))
-	waitFor("the answer", func(msg map[string]any) bool {
-		c, _ := msg["call"].(map[string]any)
-		return msg["type"] == "state" && c != nil && c["state"] == "answered"
-	})
+	ws.send(map[string]any{"type": "call"})
+	ws.until("the answer", callState("answered"))
 	agents := `huifang_agents{phase="call",status="ready"}`
 	require.Equal(t, 1.0, p.scrape(t)[agents], "the agent is counted on a call")
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "hangup"}))
-	waitFor("wrap-up", phase("wrapup"))
-	require.NoError(t, conn.WriteJSON(map[string]any{"type": "outcome", "client_id": "metrics-0001", "task_id": taskID, "code": "refused"}))
-	waitFor("the next task or none", func(msg map[string]any) bool { return msg["type"] == "state" && msg["phase"] == "idle" })
+	ws.send(map[string]any{"type": "hangup"})
+	ws.until("wrap-up", statePhase("wrapup"))
+	ws.send(map[string]any{"type": "outcome", "client_id": "metrics-0001", "task_id": taskID, "code": "refused"})
+	ws.until("the next task or none", func(msg map[string]any) bool { return msg["type"] == "state" && msg["phase"] == "idle" })
 
 	m = p.scrape(t)
 	require.Zero(t, m[openTasks], "the task is closed: no open task left")
