@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -13,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 )
 
@@ -27,41 +24,18 @@ type workBundle struct {
 
 func newWorkBundle(t testing.TB, agents int) *workBundle {
 	t.Helper()
-	ctx := context.Background()
-	db := storetest.New(t)
-	q := store.New(db)
-	d, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "D1", Name: "测试4S店"})
-	require.NoError(t, err)
-	loc, err := time.LoadLocation(d.TimeZone)
-	require.NoError(t, err)
-	b := &workBundle{db: db, dealer: d.ID, loc: loc}
-	for i := 0; i < agents; i++ {
-		u, err := q.CreateUser(ctx, store.CreateUserParams{
-			DealerID: d.ID, Username: fmt.Sprintf("agent%d", i+1), DisplayName: fmt.Sprintf("坐席%d", i+1),
-			Role: "agent", PasswordHash: "x",
-		})
-		require.NoError(t, err)
-		b.agents = append(b.agents, u.ID)
-	}
-	return b
+	f := storetest.Dealer(t, agents)
+	return &workBundle{db: f.DB, dealer: f.ID, agents: f.Agents, loc: f.Loc}
 }
 
 // at returns the instant of a local wall-clock time "2006-01-02 15:04" at the dealer.
 func (b *workBundle) at(t testing.TB, s string) time.Time {
 	t.Helper()
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, b.loc)
-	require.NoError(t, err)
-	return v
+	return storetest.At(t, b.loc, s)
 }
 
 // day returns a calendar day as pgx gives it (00:00 UTC).
-func day(s string) time.Time {
-	v, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
+func day(s string) time.Time { return storetest.Day(s) }
 
 func newQueueRedis(t testing.TB) *redis.Client {
 	t.Helper()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+
+	"github.com/huifang/huifang/store"
 )
 
 // seq numbers the rows the factory makes, so defaults never collide.
@@ -75,4 +77,56 @@ func Vehicle(ctx context.Context, t testing.TB, db *pgxpool.Pool, o VehicleOpts)
 	require.NoError(t, db.QueryRow(ctx, `INSERT INTO vehicles (dealer_id, customer_id, vin, plate, model, delivery_day)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, o.DealerID, o.CustomerID, o.VIN, o.Plate, o.Model, o.Delivery).Scan(&id))
 	return id
+}
+
+// DealerFixture is a dealer "D1" on a database of its own, with its agents.
+type DealerFixture struct {
+	// DB is the test's own database.
+	DB *pgxpool.Pool
+	// ID is the dealer's id; Agents the agents' user ids (agent1, agent2, ...).
+	ID     int64
+	Agents []int64
+	// Loc is the dealer's time zone.
+	Loc *time.Location
+}
+
+// Dealer makes a database of its own with the dealer 测试4S店 (code D1) and agents agents
+// (agent1 .. agentN, shown as 坐席1 .. 坐席N).
+func Dealer(t testing.TB, agents int) *DealerFixture {
+	t.Helper()
+	ctx := context.Background()
+	db := New(t)
+	q := store.New(db)
+	d, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "D1", Name: "测试4S店"})
+	require.NoError(t, err)
+	loc, err := time.LoadLocation(d.TimeZone)
+	require.NoError(t, err)
+	f := &DealerFixture{DB: db, ID: d.ID, Loc: loc}
+	for i := 0; i < agents; i++ {
+		u, err := q.CreateUser(ctx, store.CreateUserParams{
+			DealerID: d.ID, Username: fmt.Sprintf("agent%d", i+1), DisplayName: fmt.Sprintf("坐席%d", i+1),
+			Role: "agent", PasswordHash: "x",
+		})
+		require.NoError(t, err)
+		f.Agents = append(f.Agents, u.ID)
+	}
+	return f
+}
+
+// At is the instant of a local wall-clock time "2006-01-02 15:04" in loc.
+func At(t testing.TB, loc *time.Location, s string) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	require.NoError(t, err)
+	return v
+}
+
+// Day is a calendar day "2006-01-02" as pgx gives a date (00:00 UTC); it panics on a bad
+// day, which is a mistake in the test itself.
+func Day(s string) time.Time {
+	v, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
