@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/scripts"
 )
 
@@ -277,11 +278,18 @@ func (a *agent) releaseOfflineLocked() {
 	ctx, cancel := actionCtx()
 	defer cancel()
 	a.stopTimersLocked()
-	if err := a.h.deps.Queue.Release(ctx, a.u.DealerID, a.u.ID, a.task.ID, "agent offline"); err != nil {
+	err := a.h.deps.Queue.Release(ctx, a.u.DealerID, a.u.ID, a.task.ID, "agent offline")
+	switch {
+	case errors.Is(err, queue.ErrNotTaken):
+		// The agent no longer holds it (released, expired or closed elsewhere): nothing to
+		// give back, and nothing to try again every second.
+		a.h.log.Info("task of an offline agent was no longer theirs", "user", a.u.Username, "task", a.task.ID)
+	case err != nil:
 		a.h.log.Error("release task of an offline agent", "user", a.u.Username, "task", a.task.ID, "err", err)
 		return
+	default:
+		a.h.log.Info("task of an offline agent returned to the queue", "user", a.u.Username, "task", a.task.ID)
 	}
-	a.h.log.Info("task of an offline agent returned to the queue", "user", a.u.Username, "task", a.task.ID)
 	a.task, a.call, a.phase = nil, nil, phaseIdle
 	a.publishLocked(ctx)
 }

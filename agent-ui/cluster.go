@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/huifang/huifang/store"
@@ -78,7 +79,25 @@ func newCluster(h *handler, rdb redis.UniversalClient, lease time.Duration) *clu
 		db = c.Options().DB
 	}
 	return &cluster{h: h, rdb: rdb, proc: hex.EncodeToString(b), lease: lease, queues: map[int64]chan clusterIn{},
-		prefix: fmt.Sprintf("huifang:console:%d:", db)}
+		prefix: fmt.Sprintf("huifang:console:%d:%s:", db, databaseTag(h.deps.DB))}
+}
+
+// databaseTag names the Postgres database the agents' tasks live in (its cluster's system
+// identifier, the database's name and oid, and the schema), so two deployments or a recreated database on one
+// Redis never take each other's agent states for their own: a state saved against another
+// database would show the agent a task that is not theirs. "" when it cannot be read.
+func databaseTag(db *pgxpool.Pool) string {
+	if db == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	var tag string
+	if err := db.QueryRow(ctx, `SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || current_database() ||
+		'/' || (SELECT oid FROM pg_database WHERE datname = current_database())::text || '/' || current_schema()`).Scan(&tag); err != nil {
+		return ""
+	}
+	return tag
 }
 
 // claimScript takes an agent's lease when nobody holds it, renews it when we do, and

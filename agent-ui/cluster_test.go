@@ -172,3 +172,15 @@ func TestClusterAdoptsOrphanedAgent(t *testing.T) {
 	b.advance(2 * time.Minute)
 	require.Eventually(t, func() bool { return !taken() }, 10*time.Second, 20*time.Millisecond, "after the grace the task is back in the queue")
 }
+
+// TestClusterKeysNameTheDatabase: two databases (here two schemas) on one Redis database never share agents'
+// states (a state saved against another database showed an agent a task not theirs, and
+// its release failed every second), while every process on the same database does.
+func TestClusterKeysNameTheDatabase(t *testing.T) {
+	a, b := storetest.New(t), storetest.New(t)
+	tagA, tagB := databaseTag(a), databaseTag(b)
+	require.NotEmpty(t, tagA)
+	require.NotEqual(t, tagA, tagB)
+	require.Equal(t, tagA, databaseTag(a), "the same database, the same tag")
+	require.Empty(t, databaseTag(nil))
+}

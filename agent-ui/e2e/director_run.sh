@@ -26,6 +26,9 @@ db="huifang_e2e_dir_$$_$(date +%s)"
 rec="$(mktemp -d)"
 export DATABASE_URL="$base_url/$db?sslmode=disable"
 export REDIS_URL="${E2E_REDIS_URL:-redis://127.0.0.1:6379/12}"
+# The run owns this Redis database: what an earlier run left there (agents' console
+# states, Asynq tasks) is not this run's.
+redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
 export E2E_PASSWORD="e2e-pass-123"
 export HUIFANG_BIN="$bin"
 export HUIFANG_RECORDINGS_DIR="$rec"

@@ -29,6 +29,9 @@ fi
 db="huifang_e2e_$$_$(date +%s)"
 export DATABASE_URL="$base_url/$db?sslmode=disable"
 export REDIS_URL="${E2E_REDIS_URL:-redis://127.0.0.1:6379/11}"
+# The run owns this Redis database: what an earlier run left there (agents' console
+# states, Asynq tasks) is not this run's.
+redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
 export E2E_PASSWORD="e2e-pass-123"
 export HUIFANG_BIN="$bin"
 cleanup() {
