@@ -170,7 +170,7 @@ func TestResolve(t *testing.T) {
 		{"#two-commands", true},
 		{"https://example.com/x", true},
 		{"docs/", true},
-		{"../shared/DOMAIN.md", false},
+		{"../outside/NOTES.md", false},
 		{"docs/missing.md", false},
 		{"docs/domain.md#no-such-heading", false},
 		{"/etc/passwd", false},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
@@ -63,12 +65,9 @@ func cmdBroadcastSMS(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	aud, err := notify.ResolveAudience(ctx, pool, d.ID, day, in)
+	aud, err := broadcastAudience(ctx, env, pool, d, day, in)
 	if err != nil {
 		return err
-	}
-	for _, u := range aud.Unknown {
-		fmt.Fprintf(env.stdout, "  not a customer of %s: %s\n", d.Code, u)
 	}
 	res, err := notify.StartSMSBroadcast(ctx, pool, notify.SMSBroadcastParams{DealerID: d.ID, Code: *code, Template: *tmpl, Audience: aud.SMS, Day: day})
 	if err != nil {
@@ -118,12 +117,9 @@ func cmdBroadcastCalls(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	aud, err := notify.ResolveAudience(ctx, pool, d.ID, day, notify.AudienceInput{Kind: notify.AudienceCustomers, Customers: *customers})
+	aud, err := broadcastAudience(ctx, env, pool, d, day, notify.AudienceInput{Kind: notify.AudienceCustomers, Customers: *customers})
 	if err != nil {
 		return err
-	}
-	for _, u := range aud.Unknown {
-		fmt.Fprintf(env.stdout, "  not a customer of %s: %s\n", d.Code, u)
 	}
 	res, err := notify.StartMessageCallBroadcast(ctx, pool, notify.MessageCallBroadcastParams{DealerID: d.ID, Code: *code, PromptPath: path,
 		CustomerIDs: aud.CustomerIDs, PromptText: *text, Audience: aud})
@@ -328,4 +324,17 @@ func cmdSMSConsent(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	writeTable(env.stdout, rows)
 	return nil
+}
+
+// broadcastAudience resolves a broadcast's audience as the preview and the start do, and
+// lists what the dealer does not know as a customer.
+func broadcastAudience(ctx context.Context, env *cliEnv, pool *pgxpool.Pool, d store.Dealer, day time.Time, in notify.AudienceInput) (*notify.Audience, error) {
+	aud, err := notify.ResolveAudience(ctx, pool, d.ID, day, in)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range aud.Unknown {
+		fmt.Fprintf(env.stdout, "  not a customer of %s: %s\n", d.Code, u)
+	}
+	return aud, nil
 }
