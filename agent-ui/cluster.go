@@ -605,8 +605,17 @@ func (a *agent) restoreLocked(ctx context.Context, s agentSnap) {
 			ended: c.Ended, result: c.Result, hangupBy: c.HangupBy}
 	}
 	switch a.phase {
-	case phaseCountdown:
+	case phaseCountdown, phasePreview:
 		a.phase = phasePreview
+		if a.task != nil {
+			// The process may have died between placing the call and saving that the
+			// agent was on it: such a call ended with it, as a trunk failure.
+			now, taskID := a.now(), a.task.ID
+			if _, err := store.New(a.h.deps.DB).CloseLostTaskCallAttempts(ctx, store.CloseLostTaskCallAttemptsParams{
+				EndedAt: &now, DealerID: &a.u.DealerID, TaskID: &taskID, AgentUserID: &a.u.ID}); err != nil {
+				a.h.log.Error("console cluster: close the lost call's record", "user", a.u.Username, "task", taskID, "err", err)
+			}
+		}
 	case phaseCall:
 		// The call ended with the process whose gateway placed it, before that gateway
 		// finished its record: the record is closed as a trunk failure, not a customer

@@ -34,6 +34,34 @@ func (q *Queries) CloseLostCallAttempt(ctx context.Context, arg CloseLostCallAtt
 	return result.RowsAffected(), nil
 }
 
+const closeLostTaskCallAttempts = `-- name: CloseLostTaskCallAttempts :execrows
+UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = $1
+WHERE dealer_id = $2 AND task_id = $3 AND agent_user_id = $4 AND outcome = ''
+`
+
+type CloseLostTaskCallAttemptsParams struct {
+	EndedAt     *time.Time `json:"ended_at"`
+	DealerID    *int64     `json:"dealer_id"`
+	TaskID      *int64     `json:"task_id"`
+	AgentUserID *int64     `json:"agent_user_id"`
+}
+
+// CloseLostTaskCallAttempts ends, as trunk failures, the unfinished call attempts of an
+// agent's task whose process died between placing the call and saving that the agent was
+// on it (the saved state still showed the task before the call).
+func (q *Queries) CloseLostTaskCallAttempts(ctx context.Context, arg CloseLostTaskCallAttemptsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, closeLostTaskCallAttempts,
+		arg.EndedAt,
+		arg.DealerID,
+		arg.TaskID,
+		arg.AgentUserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteSipBinding = `-- name: DeleteSipBinding :exec
 DELETE FROM sip_bindings WHERE username = $1
 `

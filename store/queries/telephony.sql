@@ -57,3 +57,10 @@ SELECT * FROM sip_bindings WHERE expires_at > @now::timestamptz ORDER BY usernam
 -- attempt; a finished attempt is left as it is.
 UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = @ended_at
 WHERE dealer_id = @dealer_id AND call_id = @call_id AND outcome = '';
+
+-- name: CloseLostTaskCallAttempts :execrows
+-- CloseLostTaskCallAttempts ends, as trunk failures, the unfinished call attempts of an
+-- agent's task whose process died between placing the call and saving that the agent was
+-- on it (the saved state still showed the task before the call).
+UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = @ended_at
+WHERE dealer_id = @dealer_id AND task_id = @task_id AND agent_user_id = @agent_user_id AND outcome = '';
