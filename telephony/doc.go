@@ -5,7 +5,9 @@
 // limits on concurrent calls and calls per second), follows each call's life cycle per
 // RFC 3261 (provisional responses, early media, ring timeout then CANCEL including the race
 // where a 200 arrives after the CANCEL, BYE from either side, re-INVITE refreshes) and
-// reports each attempt as a CallResult whose Outcome the queue's retry rules use.
+// reports each attempt as a CallResult whose Outcome the queue's retry rules use. An
+// attempt before its answer is a small state machine (invite.go: calling, proceeding,
+// cancel wanted, cancelling, ended), moved by each response class and timer.
 //
 // The Gateway keeps its own dialog registry: sipgo's transactions carry the messages, and
 // this package owns call state. Every call's goroutines end with the call.
