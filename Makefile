@@ -60,6 +60,7 @@ test-go:
 test-e2e: build
 	bash agent-ui/e2e/run.sh
 	E2E_TEST=webphone.test.mjs bash agent-ui/e2e/run.sh
+	E2E_TEST=desk.test.mjs bash agent-ui/e2e/run.sh
 	bash agent-ui/e2e/director_run.sh
 
 ## bench: the slow benchmarks whose figures are in README.md (run by hand, not in CI)

@@ -40,7 +40,7 @@ func loadAPIConfig(get func(name, def string) string) (apiConfig, error) {
 // registerAPI puts the JSON API's routes (/api/v1/...) on the HTTP part's mux.
 func registerAPI(d *deps) error {
 	srv, err := api.New(api.Config{DB: d.db, Log: d.log.With("part", "api"), PublicURL: d.cfg.PublicURL,
-		Rate: d.cfg.API.Rate, Burst: d.cfg.API.Burst, RecordingTTL: d.cfg.API.RecordingTTL, RecordingsDir: d.cfg.RecordingsDir})
+		Rate: d.cfg.API.Rate, Burst: d.cfg.API.Burst, RecordingTTL: d.cfg.API.RecordingTTL, RecordingsDir: d.cfg.RecordingsDir, Now: d.clock()})
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,16 @@ type deps struct {
 	metrics *metricsSet
 	// mux is the HTTP route table; parts add their routes before the HTTP part starts.
 	mux *http.ServeMux
+	// now is the process's clock (config.clock: the real one unless a test moved it).
+	now func() time.Time
+}
+
+// clock is d.now, or the real clock for deps made without one (tests that build deps by hand).
+func (d *deps) clock() func() time.Time {
+	if d.now == nil {
+		return time.Now
+	}
+	return d.now
 }
 
 func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
@@ -117,7 +127,10 @@ func openDeps(ctx context.Context, cfg *config, log *slog.Logger) (*deps, func()
 		db.Close()
 		return nil, nil, err
 	}
-	d := &deps{cfg: cfg, log: log, db: db, rdb: rdb, mux: http.NewServeMux()}
+	d := &deps{cfg: cfg, log: log, db: db, rdb: rdb, mux: http.NewServeMux(), now: cfg.clock()}
+	if !cfg.TestNow.IsZero() {
+		log.Warn("test clock: HUIFANG_TEST_NOW moved this process's clock", "now", d.now())
+	}
 	d.metrics = newMetricsSet(d)
 	return d, func() { _ = rdb.Close(); db.Close() }, nil
 }

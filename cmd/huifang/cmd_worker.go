@@ -53,7 +53,7 @@ func (p *workerPart) start(ctx context.Context) error {
 		return err
 	}
 	w, err := queue.NewWorker(queue.WorkerConfig{
-		DB: p.d.db, Redis: p.d.rdb, Log: log, Concurrency: p.d.cfg.Workers,
+		DB: p.d.db, Redis: p.d.rdb, Log: log, Concurrency: p.d.cfg.Workers, Now: p.d.clock(),
 		Metrics: p.d.metrics.queue, Handlers: map[string]asynq.Handler{notify.TaskPrefix: sms},
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func newSchedulerPart(d *deps) *schedulerPart { return &schedulerPart{d: d} }
 func (p *schedulerPart) name() string { return "scheduler" }
 
 func (p *schedulerPart) start(ctx context.Context) error {
-	s, err := queue.NewScheduler(queue.SchedulerConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "scheduler")})
+	s, err := queue.NewScheduler(queue.SchedulerConfig{DB: p.d.db, Redis: p.d.rdb, Log: p.d.log.With("part", "scheduler"), Now: p.d.clock()})
 	if err != nil {
 		return err
 	}

@@ -92,6 +92,23 @@ type config struct {
 	API apiConfig
 	// WebRTC is the browser phone's configuration (HUIFANG_WEBRTC_*, loadWebRTCConfig).
 	WebRTC telephony.WebRTCConfig
+	// TestNow is HUIFANG_TEST_NOW, for tests only (refused unless HUIFANG_TESTING=1): the
+	// instant (RFC 3339) the process's clock shows when it starts; the clock then runs on
+	// from there. Zero is the real clock. See config.clock.
+	TestNow time.Time
+}
+
+// clock is the process's clock: the real one, or with HUIFANG_TEST_NOW one that starts at
+// that instant and runs at the real pace (a fixed offset taken once, here). serve and
+// worker hand it to the parts that name days or due times: the console's pages (desk,
+// directors), the API, the scheduler's builds, the worker, the service notices and the
+// daily SMS campaigns. Calls themselves (gateway, attempts, outcomes) keep the real clock.
+func (c *config) clock() func() time.Time {
+	if c.TestNow.IsZero() {
+		return time.Now
+	}
+	offset := time.Until(c.TestNow)
+	return func() time.Time { return time.Now().Add(offset) }
 }
 
 // loadConfig reads the configuration from getenv, applies defaults and validates it.
@@ -218,6 +235,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	if v := get("HUIFANG_TEST_NOW", ""); v != "" {
+		if get("HUIFANG_TESTING", "") != "1" {
+			errs = append(errs, errors.New("HUIFANG_TEST_NOW moves the clock and is for tests only: it needs HUIFANG_TESTING=1 as well"))
+		} else if c.TestNow, err = time.Parse(time.RFC3339, v); err != nil {
+			errs = append(errs, fmt.Errorf("HUIFANG_TEST_NOW must be an RFC 3339 instant such as 2026-12-09T10:00:30+08:00, got %q", v))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)

@@ -51,7 +51,7 @@ func newConsolePart(d *deps, gw *gatewayPart) *consolePart {
 		RecordingsDir:  d.cfg.RecordingsDir,
 		PromptsDir:     promptsDir(d.cfg.RecordingsDir),
 	}, agentui.Deps{DB: d.db, Queue: queueAdapter{db: d.db}, Figures: figuresAdapter{db: d.db}, Dialer: dialer, WebPhone: phone, Log: d.log,
-		RenderPrompt: renderPrompt, Cluster: consoleCluster(d)})
+		Now: d.clock(), RenderPrompt: renderPrompt, Cluster: consoleCluster(d)})
 	if p.err == nil {
 		p.c.Register(d.mux)
 		p.err = registerAPI(d)

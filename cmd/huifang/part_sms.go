@@ -299,7 +299,7 @@ func (p *smsPart) daily(ctx context.Context) {
 		p.log.Error("daily sms", "err", err)
 		return
 	}
-	now := time.Now()
+	now := p.d.clock()()
 	for _, d := range dealers {
 		day, err := q.LocalDay(ctx, store.LocalDayParams{At: now, DealerID: d.ID})
 		if err != nil {
@@ -320,7 +320,7 @@ func (p *smsPart) notices(ctx context.Context) {
 		p.log.Error("service notices", "err", err)
 		return
 	}
-	now := time.Now()
+	now := p.d.clock()()
 	for _, d := range dealers {
 		res, err := notify.QueueServiceNotices(ctx, p.d.db, d.ID, now)
 		if err != nil && ctx.Err() == nil {
