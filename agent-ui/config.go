@@ -163,7 +163,7 @@ type Deps struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// RenderPrompt writes text spoken in Mandarin as an 8000 Hz WAV at path, for the
-	// message-call campaigns directors start (telephony/sms.RenderPrompt, wired by cmd);
+	// message-call campaigns directors start (telephony/media.RenderPrompt, wired by cmd);
 	// nil refuses such campaigns.
 	RenderPrompt func(ctx context.Context, text, path string) error
 	// Cluster, when set, shares agents, their messages and the wallboards with every

@@ -14,7 +14,7 @@ import (
 
 	"github.com/huifang/huifang/queue/notify"
 	"github.com/huifang/huifang/store"
-	"github.com/huifang/huifang/telephony/sms"
+	"github.com/huifang/huifang/telephony/media"
 )
 
 // audienceFlags reads the audience flags of broadcast sms: exactly one of --birthdays,
@@ -104,7 +104,7 @@ func cmdBroadcastCalls(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if *text != "" {
-		if _, err := sms.RenderPrompt(ctx, *text, path); err != nil {
+		if _, err := media.RenderPrompt(ctx, *text, path); err != nil {
 			return err
 		}
 	}

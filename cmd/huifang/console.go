@@ -15,7 +15,7 @@ import (
 	"github.com/huifang/huifang/queue"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony"
-	"github.com/huifang/huifang/telephony/sms"
+	"github.com/huifang/huifang/telephony/media"
 )
 
 // consolePart serves the agent console (agent-ui): its routes go on d.mux when the part
@@ -69,9 +69,9 @@ func promptsDir(recordings string) string {
 	return dir
 }
 
-// renderPrompt is the console's prompt renderer: espeak-ng through sms.RenderPrompt.
+// renderPrompt is the console's prompt renderer: espeak-ng through media.RenderPrompt.
 func renderPrompt(ctx context.Context, text, path string) error {
-	_, err := sms.RenderPrompt(ctx, text, path)
+	_, err := media.RenderPrompt(ctx, text, path)
 	return err
 }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/store/storetest"
 	"github.com/huifang/huifang/telephony"
+	"github.com/huifang/huifang/telephony/media"
 	"github.com/huifang/huifang/telephony/sipptest"
-	"github.com/huifang/huifang/telephony/sms"
 )
 
 // TestMessageCallCampaignThroughGatewayAndSipp runs a message-call campaign through the
@@ -37,7 +37,7 @@ func TestMessageCallCampaignThroughGatewayAndSipp(t *testing.T) {
 	require.NoError(t, db.QueryRow(ctx, `INSERT INTO customers (dealer_id, name, title, phone) VALUES ($1, '王', '先生', '13900000001') RETURNING id`,
 		dealer.ID).Scan(&cust))
 	prompt := filepath.Join(t.TempDir(), "recall.wav")
-	_, err = sms.RenderPrompt(ctx, "您好，这里是语音测试店。您的车辆需要召回检修，预约请按1，不感兴趣请按2，不希望再接到来电请按9。", prompt)
+	_, err = media.RenderPrompt(ctx, "您好，这里是语音测试店。您的车辆需要召回检修，预约请按1，不感兴趣请按2，不希望再接到来电请按9。", prompt)
 	require.NoError(t, err)
 	res, err := notify.StartMessageCallBroadcast(ctx, db, notify.MessageCallBroadcastParams{DealerID: dealer.ID, Code: "recall:test",
 		PromptPath: prompt, CustomerIDs: []int64{cust}})

@@ -29,57 +29,70 @@ func ReadWAV(path string) ([]int16, error) {
 
 // DecodeWAV reads a 16-bit PCM WAV stream at 8000 Hz and returns its first channel.
 func DecodeWAV(r io.Reader) ([]int16, error) {
+	samples, rate, err := decodeWAV(r)
+	if err != nil {
+		return nil, err
+	}
+	if rate != SampleRate {
+		return nil, fmt.Errorf("need 16-bit %d Hz audio, got %d Hz", SampleRate, rate)
+	}
+	return samples, nil
+}
+
+// decodeWAV reads a 16-bit PCM WAV stream at any rate and returns its first channel and
+// its rate. The data chunk may claim more than there is: a streamed WAV (espeak-ng's
+// --stdout) writes its sizes as 0xFFFFFFFF, and its data runs to the end of the stream.
+func decodeWAV(r io.Reader) ([]int16, int, error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("header: %w", err)
+		return nil, 0, fmt.Errorf("header: %w", err)
 	}
 	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return nil, errors.New("not a RIFF/WAVE file")
+		return nil, 0, errors.New("not a RIFF/WAVE file")
 	}
 	var channels, bits uint16
 	var rate uint32
 	for {
 		var ch [8]byte
 		if _, err := io.ReadFull(r, ch[:]); err != nil {
-			return nil, fmt.Errorf("no data chunk: %w", err)
+			return nil, 0, fmt.Errorf("no data chunk: %w", err)
 		}
 		size := binary.LittleEndian.Uint32(ch[4:])
-		if size > 1<<30 {
-			return nil, fmt.Errorf("chunk %q too large", ch[:4])
-		}
 		switch string(ch[:4]) {
 		case "fmt ":
+			if size < 16 || size > 1<<10 {
+				return nil, 0, fmt.Errorf("fmt chunk of %d bytes", size)
+			}
 			buf := make([]byte, size+size%2)
-			if _, err := io.ReadFull(r, buf); err != nil || size < 16 {
-				return nil, errors.New("short fmt chunk")
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return nil, 0, errors.New("short fmt chunk")
 			}
 			if format := binary.LittleEndian.Uint16(buf[0:]); format != 1 {
-				return nil, fmt.Errorf("format %d is not PCM", format)
+				return nil, 0, fmt.Errorf("format %d is not PCM", format)
 			}
 			channels = binary.LittleEndian.Uint16(buf[2:])
 			rate = binary.LittleEndian.Uint32(buf[4:])
 			bits = binary.LittleEndian.Uint16(buf[14:])
 		case "data":
-			if channels == 0 {
-				return nil, errors.New("data before fmt chunk")
+			if channels == 0 || rate == 0 {
+				return nil, 0, errors.New("data before fmt chunk")
 			}
-			if bits != 16 || rate != SampleRate {
-				return nil, fmt.Errorf("need 16-bit %d Hz audio, got %d-bit %d Hz", SampleRate, bits, rate)
+			if bits != 16 {
+				return nil, 0, fmt.Errorf("need 16-bit audio, got %d-bit", bits)
 			}
-			buf := make([]byte, size)
-			n, err := io.ReadFull(r, buf)
-			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("data: %w", err)
+			buf, err := io.ReadAll(io.LimitReader(r, int64(size)))
+			if err != nil {
+				return nil, 0, fmt.Errorf("data: %w", err)
 			}
 			frame := 2 * int(channels)
-			out := make([]int16, 0, n/frame)
-			for i := 0; i+frame <= n; i += frame {
+			out := make([]int16, 0, len(buf)/frame)
+			for i := 0; i+frame <= len(buf); i += frame {
 				out = append(out, int16(binary.LittleEndian.Uint16(buf[i:])))
 			}
-			return out, nil
+			return out, int(rate), nil
 		default:
-			if _, err := io.CopyN(io.Discard, r, int64(size+size%2)); err != nil {
-				return nil, fmt.Errorf("skip chunk: %w", err)
+			if _, err := io.CopyN(io.Discard, r, int64(size)+int64(size%2)); err != nil {
+				return nil, 0, fmt.Errorf("skip chunk: %w", err)
 			}
 		}
 	}

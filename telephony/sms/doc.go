@@ -28,7 +28,7 @@
 // Tencent also say, for a message left in 'sending', whether they accepted it (Confirm,
 // the queue's Confirmer).
 //
-// RenderPrompt renders a message-call prompt in Mandarin offline with espeak-ng, as the
-// 8000 Hz WAV the gateway's message-call path plays. The kanneltest sub-package runs a
-// real bearerbox, smsbox and fakesmsc for tests; BENCH.md has the throughput figures.
+// The kanneltest sub-package runs a real bearerbox, smsbox and fakesmsc for tests;
+// BENCH.md has the throughput figures. (Message-call prompts are rendered by
+// telephony/media.RenderPrompt.)
 package sms

@@ -1,7 +1,9 @@
-package sms
+package media
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/huifang/huifang/telephony/media"
 )
 
 func TestRenderPromptMandarin(t *testing.T) {
@@ -29,7 +29,7 @@ func TestRenderPromptMandarin(t *testing.T) {
 		}
 	}
 	require.Greater(t, loud, len(samples)/20)
-	back, err := media.ReadWAV(path)
+	back, err := ReadWAV(path)
 	require.NoError(t, err, "the gateway reads the prompt")
 	require.Equal(t, samples, back)
 
@@ -69,4 +69,18 @@ func TestRenderPromptRefusesBadText(t *testing.T) {
 		_, statErr := os.Stat(path)
 		require.True(t, os.IsNotExist(statErr), "nothing written for %q", tc.text)
 	}
+}
+
+// TestDecodeStreamedWAV reads a WAV as espeak-ng streams it: 22050 Hz, sizes 0xFFFFFFFF.
+func TestDecodeStreamedWAV(t *testing.T) {
+	h := wavHeader(1, 0xFFFFFFFF)
+	binary.LittleEndian.PutUint32(h[4:], 0xFFFFFFFF)
+	binary.LittleEndian.PutUint32(h[24:], 22050)
+	b := append(h, 1, 0, 2, 0, 0xff, 0xff)
+	samples, rate, err := decodeWAV(bytes.NewReader(b))
+	require.NoError(t, err)
+	require.Equal(t, 22050, rate)
+	require.Equal(t, []int16{1, 2, -1}, samples)
+	_, err = DecodeWAV(bytes.NewReader(b))
+	require.ErrorContains(t, err, "8000 Hz", "the gateway plays 8000 Hz only")
 }
