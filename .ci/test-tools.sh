@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-tools.sh installs what the tests drive for real: sipp and baresip (SIP peers),
 # Chromium (browser tests), Node.js with npm (playwright-core), Kannel with fakesmsc (SMS),
-# espeak-ng (message-call prompts), PgBouncer and redis-server (Sentinel) and sox (the
+# espeak-ng (message-call prompts), Kamailio (the SIP proxy of several gateways), PgBouncer and redis-server (Sentinel) and sox (the
 # browser phone test's tone), from Debian's packages.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -19,6 +19,10 @@ command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 # PgBouncer (transaction pooling) and redis-server's Sentinel mode, started by the tests.
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Kamailio, the SIP proxy in front of several gateways (deploy/kamailio/kamailio.cfg),
+# with its Postgres driver (agents' digest answers checked against sip_subscribers).
+[ -x /usr/sbin/kamailio ] || missing+=(kamailio)
+[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/db_postgres.so ] || ls /usr/lib/*/kamailio/modules/db_postgres.so >/dev/null 2>&1 || missing+=(kamailio-postgres-modules)
 # sox makes the browser phone test's fake-microphone tone.
 command -v sox >/dev/null 2>&1 || missing+=(sox)
 if [ ${#missing[@]} -gt 0 ]; then

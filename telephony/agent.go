@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -282,6 +284,15 @@ var ErrAgentNotConnected = errors.New("telephony: agent phone not connected")
 // called, or ctx ends.
 func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) (*CallResult, error) {
 	al := g.agents.get(username)
+	if al == nil && g.cfg.AgentProxy != "" {
+		// The agent's phone registered to the proxy: call it for this customer call.
+		end, err := g.legForCall(ctx, username)
+		if err != nil {
+			return nil, fmt.Errorf("dial for %s: %w", username, err)
+		}
+		defer end()
+		al = g.agents.get(username)
+	}
 	if al == nil {
 		return nil, fmt.Errorf("dial for %s: %w", username, ErrAgentNotConnected)
 	}
@@ -343,16 +354,22 @@ var ErrAgentNotRegistered = errors.New("telephony: agent phone not registered")
 // CallAgent calls the agent's registered phone at login; once answered, that call is the
 // agent's leg for the shift, onto which DialAgent bridges customers. It returns when the
 // leg ends: the agent hangs up, ctx ends (we hang up), or the gateway closes. The result
-// is not a customer attempt and is not stored.
+// is not a customer attempt and is not stored. A phone not registered here is called
+// through the AgentProxy when one is configured (Config.AgentProxy).
 func (g *Gateway) CallAgent(ctx context.Context, username string) (*CallResult, error) {
-	b, ok := g.registrar.lookup(username, time.Now())
-	if !ok {
-		return nil, fmt.Errorf("call %s: %w", username, ErrAgentNotRegistered)
+	return g.callAgent(ctx, username, nil)
+}
+
+// callAgent is CallAgent; up, when set, is called once the leg is up.
+func (g *Gateway) callAgent(ctx context.Context, username string, up func()) (*CallResult, error) {
+	t, agent, err := g.agentTarget(ctx, username)
+	if err != nil {
+		return nil, err
 	}
 	var al *agentLeg
 	p := DialParams{Kind: "agent_leg", CallerID: "huifang"}
 	p.bridge = func(c *Call) {
-		al = &agentLeg{agent: b.agent, leg: c.leg}
+		al = &agentLeg{agent: agent, leg: c.leg}
 		// The agent's voice goes to whichever customer is bridged at the moment.
 		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
 			al.mu.Lock()
@@ -374,15 +391,82 @@ func (g *Gateway) CallAgent(ctx context.Context, username string) (*CallResult, 
 		if old := g.agents.put(al); old != nil && old != al {
 			g.replaceAgentLeg(old)
 		}
-		g.log.Info("agent leg up (called)", "user", username, "call_id", c.CallID())
+		g.log.Info("agent leg up (called)", "user", username, "call_id", c.CallID(), "via_proxy", t.destination == g.cfg.AgentProxy)
 		defer g.agents.drop(al)
+		if up != nil {
+			up()
+		}
 		select {
 		case <-ctx.Done():
 		case <-g.done:
 		}
 		return nil
 	}
-	to := sip.Uri{Scheme: "sip", User: username, Host: b.contact.Host, Port: b.contact.Port}
-	return g.place(ctx, target{ruri: b.contact, to: to, transport: strings.ToUpper(b.transport), number: username,
-		peers: []string{sourceIP(b.source)}}, p)
+	return g.place(ctx, t, p)
+}
+
+// agentTarget is where the gateway calls the agent's phone: its binding here, or else the
+// AgentProxy, which knows the phone's location.
+func (g *Gateway) agentTarget(ctx context.Context, username string) (target, Agent, error) {
+	if b, ok := g.registrar.lookup(username, time.Now()); ok {
+		to := sip.Uri{Scheme: "sip", User: username, Host: b.contact.Host, Port: b.contact.Port}
+		return target{ruri: b.contact, to: to, transport: strings.ToUpper(b.transport), number: username,
+			peers: []string{sourceIP(b.source)}}, b.agent, nil
+	}
+	if g.cfg.AgentProxy == "" {
+		return target{}, Agent{}, fmt.Errorf("call %s: %w", username, ErrAgentNotRegistered)
+	}
+	agent, err := g.creds.lookup(ctx, username, g.cfg.Now())
+	if err != nil {
+		return target{}, Agent{}, fmt.Errorf("call %s through the agent proxy: %w", username, err)
+	}
+	host, portStr, _ := net.SplitHostPort(g.cfg.AgentProxy)
+	port, _ := strconv.Atoi(portStr)
+	uri := sip.Uri{Scheme: "sip", User: username, Host: host, Port: port}
+	// The phone answers through the proxy, which stays in the dialog (Record-Route), and
+	// sends its media straight to the gateway.
+	return target{ruri: uri, to: uri, transport: "UDP", destination: g.cfg.AgentProxy, number: username,
+		peers: []string{sourceIP(g.cfg.AgentProxy)}}, agent, nil
+}
+
+// ReachesAgent reports whether DialAgent can bridge a customer to the agent now: the
+// agent's leg is up here, or the agent's phone can be called through the AgentProxy.
+func (g *Gateway) ReachesAgent(username string) bool {
+	return g.AgentConnected(username) || g.cfg.AgentProxy != ""
+}
+
+// legForCall calls the agent's phone through the AgentProxy for one customer call and
+// waits until it answers; end hangs the leg up and waits for it to end.
+func (g *Gateway) legForCall(ctx context.Context, username string) (end func(), err error) {
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	upc := make(chan struct{})
+	done := make(chan struct{})
+	var (
+		res     *CallResult
+		callErr error
+	)
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer close(done)
+		res, callErr = g.callAgent(lctx, username, func() { close(upc) })
+	}()
+	end = func() {
+		cancel()
+		<-done
+	}
+	select {
+	case <-upc:
+		return end, nil
+	case <-done:
+		cancel()
+		if callErr != nil {
+			return nil, callErr
+		}
+		return nil, fmt.Errorf("call %s's phone through the agent proxy: %s %d %s: %w",
+			username, res.Outcome, res.SIPStatus, res.SIPReason, ErrAgentNotConnected)
+	case <-ctx.Done():
+		end()
+		return nil, fmt.Errorf("call %s's phone: %w", username, ctx.Err())
+	}
 }

@@ -91,7 +91,7 @@ func NewAgentDialer(cfg AgentDialerConfig) *AgentDialer {
 // call's record, after which the channel is closed. It fails with ErrAgentNotConnected
 // when the agent's phone is not connected and calls may not be simulated.
 func (d *AgentDialer) Dial(ctx context.Context, agentUsername string, p DialParams) (<-chan CallUpdate, error) {
-	if d.cfg.Gateway != nil && d.cfg.Gateway.AgentConnected(agentUsername) {
+	if d.cfg.Gateway != nil && d.cfg.Gateway.ReachesAgent(agentUsername) {
 		return d.dialGateway(ctx, agentUsername, p), nil
 	}
 	if d.cfg.Simulate {

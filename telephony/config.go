@@ -66,6 +66,13 @@ type Config struct {
 	MaxCallDuration time.Duration
 	// RecordingsDir is where call recordings are written when a call asks for one.
 	RecordingsDir string
+	// AgentProxy, HOST:PORT, is a SIP proxy that keeps the registrations of agents'
+	// phones (Kamailio with deploy/kamailio/kamailio.cfg), so that several gateways reach
+	// the same phones. An agent whose phone has no leg up on this gateway is called for
+	// each customer call by an INVITE to sip:AGENT@AgentProxy, which the proxy relays to
+	// the phone; the agent's leg then lasts as long as that call. Empty: phones register
+	// to this gateway's own registrar only.
+	AgentProxy string
 	// Realm is the digest realm of the registrar (default "huifang").
 	Realm string
 	// Credentials looks up agents' SIP passwords; nil refuses every REGISTER and INVITE
@@ -186,6 +193,11 @@ func (c Config) validate() error {
 	if c.Trunk.OutboundProxy != "" {
 		if _, _, err := net.SplitHostPort(c.Trunk.OutboundProxy); err != nil {
 			errs = append(errs, fmt.Errorf("outbound proxy %q: %w", c.Trunk.OutboundProxy, err))
+		}
+	}
+	if c.AgentProxy != "" {
+		if _, _, err := net.SplitHostPort(c.AgentProxy); err != nil {
+			errs = append(errs, fmt.Errorf("agent proxy %q: %w", c.AgentProxy, err))
 		}
 	}
 	switch c.Trunk.Format {

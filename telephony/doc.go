@@ -28,8 +28,14 @@
 // exception: its connection closed with the old process and only it can open a new one,
 // so it is unreachable until it registers again.
 //
+// With Config.AgentProxy, agents' phones register to a SIP proxy instead (Kamailio with
+// deploy/kamailio/kamailio.cfg, in front of several gateways): DialAgent then calls the
+// agent's phone through the proxy for each customer call (the leg ends with the call), so
+// any gateway reaches any agent and a call with its agent leg belongs to one gateway.
+//
 // Sub-packages: media (RTP, G.711, SDP, DTMF, WAV), simcarrier (the simulated carrier,
-// the default peer when no trunk is configured) and sipptest (sipp as a test peer).
+// the default peer when no trunk is configured), sipptest (sipp as a test peer) and
+// kamailiotest (Kamailio as a test proxy).
 // Benchmark figures are in BENCH.md.
 //
 // Nothing here is an open relay: only the dialer (this process) and registered,

@@ -49,6 +49,10 @@ type config struct {
 	SIPAddr string
 	// SIPTrunk is HUIFANG_SIP_TRUNK (sip:host:port); empty runs the simulated carrier.
 	SIPTrunk string
+	// SIPProxy is HUIFANG_SIP_PROXY, HOST:PORT of the Kamailio that keeps agents' phone
+	// registrations when several gateways run (deploy/kamailio/kamailio.cfg); empty:
+	// phones register to this gateway.
+	SIPProxy string
 	// SIPTrunkUser and SIPTrunkPassword are HUIFANG_SIP_TRUNK_USER and _PASSWORD.
 	SIPTrunkUser     string
 	SIPTrunkPassword string
@@ -135,6 +139,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		PublicURL:        get("HUIFANG_PUBLIC_URL", ""),
 		SIPAddr:          get("HUIFANG_SIP_ADDR", "127.0.0.1:5060"),
 		SIPTrunk:         get("HUIFANG_SIP_TRUNK", ""),
+		SIPProxy:         get("HUIFANG_SIP_PROXY", ""),
 		SIPTrunkUser:     get("HUIFANG_SIP_TRUNK_USER", ""),
 		SIPTrunkPassword: get("HUIFANG_SIP_TRUNK_PASSWORD", ""),
 		RecordingsDir:    get("HUIFANG_RECORDINGS_DIR", "./recordings"),

@@ -79,6 +79,7 @@ func newGatewayPart(d *deps) *gatewayPart {
 		AuthLockout:   d.cfg.SIPAuthLockout,
 		RTPTimeout:    d.cfg.SIPRTPTimeout,
 		Trunk:         tr,
+		AgentProxy:    d.cfg.SIPProxy,
 		RecordingsDir: d.cfg.RecordingsDir,
 		Credentials:   storeAgents{q: store.New(d.db)},
 		Bindings:      storeBindings{q: store.New(d.db)},
