@@ -233,8 +233,11 @@ func complaintEvent(ctx context.Context, tx pgx.Tx, dealerID, complaintID int64,
 type ComplaintAction struct {
 	DealerID    int64
 	ComplaintID int64
-	// UserID is the director (or admin) making the change.
+	// UserID is the director (or admin) making the change; zero when the dealer's own
+	// system makes it through the API (APIKeyID).
 	UserID int64
+	// APIKeyID is the API key making the change, when the API does; the audit row names it.
+	APIKeyID int64
 	// Kind is one of "assign", "respond", "resolve", "serious", "reopen", "note".
 	Kind string
 	// Owner is the new owner, for assign: a director or admin of the dealer.
@@ -293,7 +296,7 @@ func ChangeComplaintTx(ctx context.Context, tx pgx.Tx, a ComplaintAction) error 
 			Zh: "这条抱怨当前的状态不能做这个操作，请刷新页面后再看"}
 	}
 	user := nullID(a.UserID)
-	detail := map[string]any{}
+	detail := a.auditDetail(map[string]any{}) // the timeline names the API key too
 	var q string
 	var args []any
 	switch a.Kind {
@@ -353,7 +356,7 @@ func ChangeComplaintTx(ctx context.Context, tx pgx.Tx, a ComplaintAction) error 
 		if err := needNote("请填写重新开启的原因"); err != nil {
 			return err
 		}
-		return reopenComplaint(ctx, tx, a.DealerID, a.ComplaintID, a.Now, user, note, nil)
+		return reopenComplaint(ctx, tx, a.DealerID, a.ComplaintID, a.Now, user, note, detail, a.auditDetail(map[string]any{"note": note}))
 	case "note":
 		if err := needNote("请填写备注"); err != nil {
 			return err
@@ -370,12 +373,21 @@ func ChangeComplaintTx(ctx context.Context, tx pgx.Tx, a ComplaintAction) error 
 	if err := complaintEvent(ctx, tx, a.DealerID, a.ComplaintID, a.Now, user, kind, note, detail); err != nil {
 		return err
 	}
-	return auditComplaint(ctx, tx, a.DealerID, a.UserID, "complaint."+a.Kind, a.ComplaintID, map[string]any{"note": note, "owner": a.Owner})
+	return auditComplaint(ctx, tx, a.DealerID, a.UserID, "complaint."+a.Kind, a.ComplaintID, a.auditDetail(map[string]any{"note": note, "owner": a.Owner}))
+}
+
+// auditDetail adds the API key that made the change, when one did, to an audit row's detail.
+func (a ComplaintAction) auditDetail(d map[string]any) map[string]any {
+	if a.APIKeyID != 0 {
+		d["api_key"] = a.APIKeyID
+	}
+	return d
 }
 
 // reopenComplaint opens a resolved or closed complaint again: serious, deadlines from now
 // (the serious ones), the directors told again.
-func reopenComplaint(ctx context.Context, tx pgx.Tx, dealerID, id int64, now time.Time, user *int64, note string, detail map[string]any) error {
+// audit is the audit row's detail.
+func reopenComplaint(ctx context.Context, tx pgx.Tx, dealerID, id int64, now time.Time, user *int64, note string, detail, audit map[string]any) error {
 	r, err := LoadRules(ctx, tx, dealerID)
 	if err != nil {
 		return err
@@ -395,7 +407,7 @@ func reopenComplaint(ctx context.Context, tx pgx.Tx, dealerID, id int64, now tim
 	if user != nil {
 		uid = *user
 	}
-	return auditComplaint(ctx, tx, dealerID, uid, "complaint.reopen", id, map[string]any{"note": note})
+	return auditComplaint(ctx, tx, dealerID, uid, "complaint.reopen", id, audit)
 }
 
 // auditComplaint writes one audit_log row about a complaint.
@@ -465,7 +477,7 @@ func (e effector) afterOutcome(ctx context.Context, tx pgx.Tx, task store.LockCa
 			}
 			continue
 		}
-		if err := reopenComplaint(ctx, tx, e.dealerID, id, e.now, agent, "满意度回访不满意", detail); err != nil {
+		if err := reopenComplaint(ctx, tx, e.dealerID, id, e.now, agent, "满意度回访不满意", detail, map[string]any{"note": "满意度回访不满意"}); err != nil {
 			return err
 		}
 	}

@@ -73,6 +73,7 @@ var openAPITypes = map[string]reflect.Type{
 	"CallList":           reflect.TypeFor[callList](),
 	"Complaint":          reflect.TypeFor[complaintOut](),
 	"ComplaintList":      reflect.TypeFor[complaintList](),
+	"ComplaintPatch":     reflect.TypeFor[complaintPatch](),
 }
 
 // webhookBodyFields are the keys of the body webhook_emit (migration 0120) builds.

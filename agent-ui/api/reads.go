@@ -117,19 +117,24 @@ func (s *Server) getComplaints(w http.ResponseWriter, r *http.Request) {
 			next = &n
 			break
 		}
-		o := complaintOut{ID: k.ID, CustomerID: k.CustomerID, Phone: k.Phone, Name: k.Name, VIN: k.Vin,
-			OpenedOn: k.OpenedOn.Format(time.DateOnly), Status: "open", Category: k.Category, Description: k.Description}
-		if k.ClosedOn != nil {
-			d := k.ClosedOn.Format(time.DateOnly)
-			o.ClosedOn, o.Status = &d, "closed"
-		}
-		out = append(out, o)
+		out = append(out, complaintRow(k))
 	}
 	if err := s.complaintLife(r.Context(), out); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, complaintList{Complaints: out, NextCursor: next})
+}
+
+// complaintRow is a complaint as the API shows it, without its life (complaintLife).
+func complaintRow(k store.ListComplaintsAPIRow) complaintOut {
+	o := complaintOut{ID: k.ID, CustomerID: k.CustomerID, Phone: k.Phone, Name: k.Name, VIN: k.Vin,
+		OpenedOn: k.OpenedOn.Format(time.DateOnly), Status: "open", Category: k.Category, Description: k.Description}
+	if k.ClosedOn != nil {
+		d := k.ClosedOn.Format(time.DateOnly)
+		o.ClosedOn, o.Status = &d, "closed"
+	}
+	return o
 }
 
 // encodeCursor and decodeCursor carry a keyset position (a time and an id).

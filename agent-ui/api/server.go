@@ -103,6 +103,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/v1/odometer-readings", handler: s.postOdometerReading},
 		{pattern: "POST /api/v1/complaints", handler: s.postComplaint},
 		{pattern: "GET /api/v1/complaints", handler: s.getComplaints},
+		{pattern: "PATCH /api/v1/complaints/{id}", handler: s.patchComplaint},
 		{pattern: "POST /api/v1/prospects", handler: s.postProspect},
 		{pattern: "POST /api/v1/batch/{kind}", handler: s.postBatch},
 		{pattern: "GET /api/v1/tasks", handler: s.getTasks},
