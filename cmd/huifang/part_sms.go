@@ -3,18 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/huifang/huifang/queue/notify"
-	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/sms"
 )
 
@@ -196,168 +190,43 @@ func smsProvider(d *deps) (notify.Provider, error) {
 	return p, nil
 }
 
-// smsPart runs the SMS housekeeping (the providers' callbacks are smsCallbackPart's):
-// every few seconds it releases held messages and settles stranded claims
-// (notify.SMSSweep: confirmed by the provider where it can, else marked uncertain, never
-// sent again blindly), with one log line and huifang_recovered_total per recovery; every
-// ten minutes it starts each
-// dealer's daily SMS campaigns (birthdays, reminders), which adds nothing when they
-// already ran that day. With the SIP gateway it also places each dealer's due message
-// calls every 15 seconds (inside the calling window).
+// smsPart runs notify's Housekeeper (the SMS sweep, daily broadcasts, service notices
+// and, with a listening SIP gateway, the message calls); the providers' callbacks are
+// smsCallbackPart's.
 type smsPart struct {
-	d      *deps
-	gw     *gatewayPart
-	calls  bool
-	log    *slog.Logger
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	d  *deps
+	gw *gatewayPart
+	h  *notify.Housekeeper
 }
 
 func newSMSPart(d *deps, gw *gatewayPart) *smsPart {
-	return &smsPart{d: d, gw: gw, log: d.log.With("part", "sms")}
+	return &smsPart{d: d, gw: gw}
 }
 
 func (p *smsPart) name() string { return "sms" }
 
 func (p *smsPart) start(ctx context.Context) error {
-	// The sms part starts after the gateway part: a gateway that listens has a port.
-	p.calls = p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0")
 	provider, err := smsProvider(p.d)
 	if err != nil {
 		return err
 	}
-	sweeper := &notify.SMSSweep{DB: p.d.db, Log: p.log}
+	cfg := notify.HousekeeperConfig{DB: p.d.db, Log: p.d.log.With("part", "sms"), Now: p.d.clock(), Recovered: recoveredMetric(p.d)}
 	if c, ok := provider.(notify.Confirmer); ok {
-		sweeper.Confirmer = c
+		cfg.Confirmer = c
 	}
-	recovered := recoveredMetric(p.d)
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.cancel = cancel
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		sweep := time.NewTicker(5 * time.Second)
-		defer sweep.Stop()
-		daily := time.NewTicker(10 * time.Minute)
-		defer daily.Stop()
-		calls := time.NewTicker(15 * time.Second)
-		defer calls.Stop()
-		notices := time.NewTicker(time.Minute)
-		defer notices.Stop()
-		p.daily(ctx)
-		p.notices(ctx)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sweep.C:
-				res, err := sweeper.Run(ctx, time.Now())
-				if err != nil && ctx.Err() == nil {
-					p.log.Error("sms sweep", "err", err)
-				}
-				if res != nil {
-					p.logSweep(res, recovered)
-				}
-			case <-daily.C:
-				p.daily(ctx)
-			case <-calls.C:
-				p.messageCalls(ctx)
-			case <-notices.C:
-				p.notices(ctx)
-			}
-		}
-	}()
+	// The sms part starts after the gateway part: a gateway that listens has a port.
+	if p.gw != nil && p.gw.gw != nil && !strings.HasSuffix(p.gw.gw.Addr(), ":0") {
+		gw := p.gw.gw
+		cfg.Dialer = func() notify.MessageDialer { return newGatewayMessageDialer(gw) }
+	}
+	p.h = notify.NewHousekeeper(cfg)
+	p.h.Start(ctx)
 	return nil
 }
 
-// logSweep writes one line per sweep that changed anything and counts the recoveries:
-// stranded messages marked uncertain (with their ids), settled by the provider, released
-// again.
-func (p *smsPart) logSweep(res *notify.SMSSweepResult, recovered *prometheus.CounterVec) {
-	recovered.WithLabelValues("sms_uncertain").Add(float64(len(res.Uncertain)))
-	recovered.WithLabelValues("sms_confirmed").Add(float64(res.Confirmed))
-	recovered.WithLabelValues("sms_requeued").Add(float64(res.Requeued))
-	recovered.WithLabelValues("sms_rereleased").Add(float64(res.Rereleased))
-	switch {
-	case len(res.Uncertain) > 0 || res.Confirmed > 0 || res.Requeued > 0 || res.Rereleased > 0:
-		ids := res.Uncertain
-		if len(ids) > 20 {
-			ids = ids[:20]
-		}
-		p.log.Warn("sms sweep: recovered after a fault", "uncertain", len(res.Uncertain), "uncertain_ids", ids,
-			"confirmed", res.Confirmed, "requeued", res.Requeued, "rereleased", res.Rereleased, "released", res.Released)
-	case res.Released > 0:
-		p.log.Info("sms sweep", "released", res.Released)
-	}
-}
-
-// daily starts today's SMS campaigns of every dealer.
-func (p *smsPart) daily(ctx context.Context) {
-	q := store.New(p.d.db)
-	dealers, err := q.ListDealers(ctx)
-	if err != nil {
-		p.log.Error("daily sms", "err", err)
-		return
-	}
-	now := p.d.clock()()
-	for _, d := range dealers {
-		day, err := q.LocalDay(ctx, store.LocalDayParams{At: now, DealerID: d.ID})
-		if err != nil {
-			p.log.Error("daily sms", "dealer", d.Code, "err", err)
-			continue
-		}
-		if _, err := notify.DailySMSBroadcasts(ctx, p.d.db, d.ID, day, now); err != nil && ctx.Err() == nil {
-			p.log.Error("daily sms", "dealer", d.Code, "err", err)
-		}
-	}
-}
-
-// notices queues every dealer's appointment reminders and thank-you SMS that are due now
-// (notify.QueueServiceNotices); run every minute, so "at once" is within a minute.
-func (p *smsPart) notices(ctx context.Context) {
-	dealers, err := store.New(p.d.db).ListDealers(ctx)
-	if err != nil {
-		p.log.Error("service notices", "err", err)
-		return
-	}
-	now := p.d.clock()()
-	for _, d := range dealers {
-		res, err := notify.QueueServiceNotices(ctx, p.d.db, d.ID, now)
-		if err != nil && ctx.Err() == nil {
-			p.log.Error("service notices", "dealer", d.Code, "err", err)
-			continue
-		}
-		if res.Reminders+res.ThankYous+res.Suppressed > 0 {
-			p.log.Info("service notices queued", "dealer", d.Code, "reminders", res.Reminders, "thank_you", res.ThankYous, "suppressed", res.Suppressed)
-		}
-	}
-}
-
-// messageCalls places a round of due message calls for every dealer, when the gateway runs.
-func (p *smsPart) messageCalls(ctx context.Context) {
-	if !p.calls {
-		return
-	}
-	dealers, err := store.New(p.d.db).ListDealers(ctx)
-	if err != nil {
-		p.log.Error("message calls", "err", err)
-		return
-	}
-	dialer := newGatewayMessageDialer(p.gw.gw)
-	for _, d := range dealers {
-		res, err := notify.RunMessageCalls(ctx, p.d.db, dialer, notify.MessageCallRunParams{DealerID: d.ID})
-		if err != nil && ctx.Err() == nil {
-			p.log.Error("message calls", "dealer", d.Code, "err", err)
-		} else if res != nil && res.Called > 0 {
-			p.log.Info("message calls", "dealer", d.Code, "called", res.Called, "keys", res.Keys)
-		}
-	}
-}
-
 func (p *smsPart) shutdown(ctx context.Context) error {
-	if p.cancel == nil {
+	if p.h == nil {
 		return nil
 	}
-	p.cancel()
-	return stopWithin(ctx, "sms", p.wg.Wait)
+	return p.h.Shutdown(ctx)
 }

@@ -42,22 +42,20 @@
 // (sms_send.go, sms_batch.go): a rate-limit slot before each claim, a record the moment
 // the gateway accepts, and a message stranded in 'sending' is never resent blindly but
 // confirmed with the provider or marked 'uncertain' for a director (sms_sweep.go,
-// sms_uncertain.go). Worker heartbeats (worker.go, queue_workers) let the sweep find a
-// dead worker's claims in seconds.
+// sms_uncertain.go). The queue worker's heartbeats (queue_workers) let the sweep find a
+// dead worker's claims in seconds; each claim carries the worker's id (queue.WorkerID).
 //
-// # At most once, every message accounted for
+// # Housekeeping
 //
-// An SMS goes to the customer at most once (sms_send.go, sms_batch.go): a rate-limit slot
-// before each claim, a record the moment the gateway accepts, and a message stranded in
-// 'sending' is never resent blindly but confirmed with the provider or marked 'uncertain'
-// for a director (sms_sweep.go, sms_uncertain.go). The queue worker's heartbeats
-// (queue_workers) let the sweep find a dead worker's claims in seconds; each claim carries
-// the worker's id (queue.WorkerID).
+// A Housekeeper (housekeeper.go; cmd's sms part starts and stops it) runs the periodic
+// work in one goroutine on the process's clock: the sweep every 5 s, each dealer's daily
+// broadcasts every 10 minutes and service notices every minute (both also at start), and,
+// while the SIP gateway runs, a round of message calls every 15 s.
 //
 // # Message calls
 //
 // A recorded-message broadcast adds one target per owner; RunMessageCalls, called every few
-// seconds by cmd's sms part while the gateway runs, places the due calls inside the
+// seconds by the Housekeeper while the gateway runs, places the due calls inside the
 // dealer's calling window (queue.WindowClosed) through a MessageDialer and applies the key
 // pressed: 1 gives the owner a call task (a message_callback reason), 2 closes the target,
 // 9 puts the number on the do-not-call list and opts it out of marketing SMS; unanswered
