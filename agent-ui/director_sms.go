@@ -131,7 +131,7 @@ func (h *handler) smsTemplatesPage(w http.ResponseWriter, r *http.Request, statu
 		w.WriteHeader(status)
 	}
 	h.renderDirector(w, r, "director_sms_templates.html", map[string]any{"Templates": lines, "Signature": d.Signature,
-		"QuietStart": quietStart, "QuietEnd": quietEnd, "QuietDefault": notify.DefaultQuietHours.String(),
+		"QuietStart": quietStart, "QuietEnd": quietEnd, "QuietDefault": notify.DefaultQuietHours().String(),
 		"Form": form, "Error": msg, "Saved": r.FormValue("saved") != "", "Vars": "{" + strings.Join(notify.TemplateVars(), "} {") + "}"})
 }
 

@@ -19,9 +19,9 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-// OpenEnded is the expiry stored for an occurrence with no last day yet (a recall whose work
+// OpenEnded returns the expiry stored for an occurrence with no last day yet (a recall whose work
 // is not recorded). List shows it as no expiry.
-var OpenEnded = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+func OpenEnded() time.Time { return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }
 
 // BuildParams says which dealer's queue to build and as of which day.
 type BuildParams struct {

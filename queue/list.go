@@ -80,7 +80,7 @@ func List(ctx context.Context, db store.DBTX, p ListParams) ([]ListedTask, error
 		}
 		t.Priority = int(priority)
 		t.Due = t.DueDay.Format(time.DateOnly)
-		if !t.ExpiresDay.Equal(OpenEnded) {
+		if !t.ExpiresDay.Equal(OpenEnded()) {
 			s := t.ExpiresDay.Format(time.DateOnly)
 			t.Expires = &s
 		}

@@ -26,9 +26,9 @@ type QuietHours struct {
 	End time.Duration
 }
 
-// DefaultQuietHours are the quiet hours of the business rule, 21:00-08:00: what a dealer
+// DefaultQuietHours returns the quiet hours of the business rule, 21:00-08:00: what a dealer
 // without its own setting gets, and the narrowest a dealer may set.
-var DefaultQuietHours = QuietHours{Start: 21 * time.Hour, End: 8 * time.Hour}
+func DefaultQuietHours() QuietHours { return QuietHours{Start: 21 * time.Hour, End: 8 * time.Hour} }
 
 // The bounds of a dealer's quiet hours: a start in the afternoon or evening no later than
 // the rule's, an end in the morning no earlier than the rule's.
@@ -53,7 +53,7 @@ func ParseQuietHours(start, end string) (QuietHours, error) {
 	if err != nil {
 		return QuietHours{}, err
 	}
-	def := DefaultQuietHours
+	def := DefaultQuietHours()
 	switch {
 	case s > def.Start:
 		return QuietHours{}, fmt.Errorf("quiet hours must start at %s or earlier, got %s: marketing SMS are never sent between %s and %s",
@@ -121,7 +121,7 @@ func SaveQuietHours(ctx context.Context, db store.DBTX, dealerID int64, start, e
 // migration 0062: defaults filled in, never narrower than the rule); a time not given
 // is the rule's.
 func StoredQuietHours(start, end pgtype.Time) QuietHours {
-	h := DefaultQuietHours
+	h := DefaultQuietHours()
 	if start.Valid {
 		h.Start = queue.Clock(start)
 	}

@@ -47,7 +47,7 @@ func TestParseQuietHours(t *testing.T) {
 		require.NoError(t, err, "%s-%s", c.start, c.end)
 		require.NoError(t, ValidateQuietHours(c.start, c.end))
 		require.Equal(t, c.want, h.String())
-		require.True(t, h.Contains(DefaultQuietHours.Start) && h.Contains(DefaultQuietHours.End-time.Minute), "%s holds 21:00-08:00", h)
+		require.True(t, h.Contains(DefaultQuietHours().Start) && h.Contains(DefaultQuietHours().End-time.Minute), "%s holds 21:00-08:00", h)
 	}
 
 	for _, c := range []struct{ in, want, err string }{
@@ -83,16 +83,16 @@ func TestQuietHoursContainsAndNextEnd(t *testing.T) {
 		quiet bool
 		end   string
 	}{
-		{DefaultQuietHours, "2026-11-23 20:30", false, ""},
+		{DefaultQuietHours(), "2026-11-23 20:30", false, ""},
 		{wide, "2026-11-23 20:30", true, "2026-11-24 09:30"},
 		{wide, "2026-11-23 19:59", false, ""},
 		{wide, "2026-11-23 20:00", true, "2026-11-24 09:30"},
-		{DefaultQuietHours, "2026-11-24 08:30", false, ""},
+		{DefaultQuietHours(), "2026-11-24 08:30", false, ""},
 		{wide, "2026-11-24 08:30", true, "2026-11-24 09:30"},
 		{wide, "2026-11-24 09:30", false, ""},
-		{DefaultQuietHours, "2026-11-23 22:30", true, "2026-11-24 08:00"},
-		{DefaultQuietHours, "2026-11-24 07:59", true, "2026-11-24 08:00"},
-		{DefaultQuietHours, "2026-11-30 23:00", true, "2026-12-01 08:00"},
+		{DefaultQuietHours(), "2026-11-23 22:30", true, "2026-11-24 08:00"},
+		{DefaultQuietHours(), "2026-11-24 07:59", true, "2026-11-24 08:00"},
+		{DefaultQuietHours(), "2026-11-30 23:00", true, "2026-12-01 08:00"},
 	}
 	for _, c := range cases {
 		now := at(c.now)
