@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/huifang/huifang/queue"
@@ -50,6 +51,27 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request, status int, 
 	if refused && what == "window" {
 		window = queue.CallWindow{Start: r.PostForm.Get("start"), End: r.PostForm.Get("end"), SameDayEnd: r.PostForm.Get("same_day_end")}
 	}
+	hours, err := queue.LoadWorkshopHours(r.Context(), h.q(), u.DealerID)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("director rules: %w", err))
+		return
+	}
+	open := map[int]bool{}
+	for _, d := range hours.Days {
+		open[d] = true
+	}
+	if refused && what == "workshop" {
+		hours.Open, hours.Close, open = r.PostForm.Get("open"), r.PostForm.Get("close"), map[int]bool{}
+		for _, v := range r.PostForm["day"] {
+			if n, err := strconv.Atoi(v); err == nil {
+				open[n] = true
+			}
+		}
+	}
+	days := make([]workshopDay, 0, 7)
+	for d := 1; d <= 7; d++ {
+		days = append(days, workshopDay{N: d, Name: dword(langFrom(r), fmt.Sprintf("wd%d", d)), Open: open[d]})
+	}
 	var holDay, holName string
 	if refused && what == "holiday_add" {
 		holDay, holName = r.PostForm.Get("day"), r.PostForm.Get("name")
@@ -60,7 +82,15 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request, status int, 
 		w.WriteHeader(status)
 	}
 	h.renderDirector(w, r, "director_rules.html", map[string]any{"Settings": lines, "Window": window, "Holidays": rules.Holidays,
-		"HolidayDay": holDay, "HolidayName": holName, "Error": msg, "Saved": r.FormValue("saved") != ""})
+		"HolidayDay": holDay, "HolidayName": holName, "Error": msg, "Saved": r.FormValue("saved") != "",
+		"Workshop": hours, "WorkshopDays": days})
+}
+
+// workshopDay is one weekday's box of the workshop hours form.
+type workshopDay struct {
+	N    int
+	Name string
+	Open bool
 }
 
 // directorRulesSave changes the dealer's rules, audited as the director:
@@ -68,6 +98,8 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request, status int, 
 //     current value are saved, all in one transaction (queue.SaveSettings), and today's
 //     queue is rebuilt; reset=<key> instead puts that one setting back to its default;
 //   - what=window: start, end and same_day_end (HH:MM, queue.SaveCallWindow);
+//   - what=workshop: open, close (HH:MM) and the open days day=1..7, the workshop hours
+//     appointments must fall in (queue.SaveWorkshopHours, as huifang dealer workshop);
 //   - what=holiday_add (day YYYY-MM-DD, name) and what=holiday_remove (day).
 //
 // Bad input shows the page again with the error (400) and saves nothing.
@@ -106,6 +138,16 @@ func (h *handler) directorRulesSave(w http.ResponseWriter, r *http.Request) {
 		}
 	case "window":
 		err = queue.SaveCallWindow(ctx, h.deps.DB, u.DealerID, f.Get("start"), f.Get("end"), f.Get("same_day_end"), u.ID)
+	case "workshop":
+		hours := queue.WorkshopHours{Open: strings.TrimSpace(f.Get("open")), Close: strings.TrimSpace(f.Get("close"))}
+		for _, v := range f["day"] {
+			n, perr := strconv.Atoi(v)
+			if perr != nil {
+				n = 0 // refused below as not a weekday
+			}
+			hours.Days = append(hours.Days, n)
+		}
+		err = queue.SaveWorkshopHours(ctx, h.deps.DB, u.DealerID, hours, u.ID)
 	case "holiday_add":
 		_, err = queue.AddHoliday(ctx, h.deps.DB, u.DealerID, f.Get("day"), f.Get("name"), u.ID)
 	case "holiday_remove":

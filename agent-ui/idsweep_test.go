@@ -32,6 +32,9 @@ var idRoutes = []struct {
 	{"POST /director/low-scores/{id}", func(f idFixtures) int64 { return f.lowScore }, []string{"director1"}},
 	{"POST /desk/appointments/{id}/arrive", func(f idFixtures) int64 { return f.appointments[0] }, []string{"desk1", "director1"}},
 	{"POST /desk/appointments/{id}/cancel", func(f idFixtures) int64 { return f.appointments[1] }, []string{"desk1", "director1"}},
+	// After the desk's: a booking reschedules the customer's open ones.
+	{"GET /director/customers/{id}/appointment", func(f idFixtures) int64 { return f.customer }, []string{"director1"}},
+	{"POST /director/customers/{id}/appointment", func(f idFixtures) int64 { return f.customer }, []string{"director1"}},
 }
 
 // idFixtures are one dealer's ids.
@@ -70,7 +73,8 @@ func TestIDSweepCrossDealer(t *testing.T) {
 			if strings.HasPrefix(path, "/desk") {
 				csrfPage = "/desk"
 			}
-			form = url.Values{"csrf": {b.csrfOf(t, c, csrfPage)}, "comment": {"sweep"}, "action": {"note"}, "note": {"sweep"}}
+			form = url.Values{"csrf": {b.csrfOf(t, c, csrfPage)}, "comment": {"sweep"}, "action": {"note"}, "note": {"sweep"},
+				"at": {localToday(10, 0, 2).Format("2006-01-02T15:04")}, "kind": {"maintenance"}}
 			for _, it := range defaultRubric {
 				form.Set("s_"+it.Key, "0")
 			}
@@ -93,7 +97,7 @@ func TestIDSweepCrossDealer(t *testing.T) {
 			require.Less(t, code, 400, "%s as %s with its own dealer's id", rt.pattern, name)
 		}
 	}
-	require.Equal(t, 12, tried)
+	require.Equal(t, 14, tried)
 	var scored int
 	require.NoError(t, b.db.QueryRow(t.Context(), `SELECT count(*) FROM spot_checks WHERE attempt_id = $1`, other.call).Scan(&scored))
 	require.Zero(t, scored, "the other dealer's call was scored")

@@ -62,6 +62,8 @@ func (h *handler) register(mux *http.ServeMux) {
 	mux.Handle("GET /director/kpi", directors(h.directorKPI))
 	mux.Handle("GET /director/kpi/list", directors(h.directorKPIList))
 	mux.Handle("GET /director/customer-changes", directors(h.directorCustomerChanges))
+	mux.Handle("GET /director/customers/{id}/appointment", directors(h.directorAppointment))
+	mux.Handle("POST /director/customers/{id}/appointment", directors(h.directorAppointmentBook))
 	mux.Handle("GET /director/due-not-come", directors(h.directorDueNotCome))
 	mux.Handle("GET /director/complaints", directors(h.directorComplaints))
 	mux.Handle("POST /director/complaints", directors(h.directorComplaintOpen))
