@@ -24,10 +24,8 @@ type agentLeg struct {
 	leg *leg
 	web *webPhone
 
-	mu sync.Mutex
-	// toCustomer gets the agent's audio while bridged.
-	toCustomer func(pkt *rtp.Packet, codec media.Codec, samples []int16)
-	events     func(pkt *rtp.Packet)
+	// toCustomer gets the agent's audio and events while bridged.
+	toCustomer bridgeSink
 }
 
 // relay sends the bridged customer's audio to the agent's phone.
@@ -180,25 +178,7 @@ func (g *Gateway) agentCallIn(agent Agent, req *sip.Request, tx sip.ServerTransa
 	l.allowMediaFromPeers()
 	l.localSDP = answer
 	al := &agentLeg{agent: agent, leg: l}
-	sess.Start(media.Handler{
-		Audio: func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
-			al.mu.Lock()
-			f := al.toCustomer
-			al.mu.Unlock()
-			if f != nil {
-				f(pkt, codec, samples)
-			}
-		},
-		Event: func(pkt *rtp.Packet) {
-			al.mu.Lock()
-			f := al.events
-			al.mu.Unlock()
-			if f != nil {
-				f(pkt)
-			}
-		},
-		DTMF: l.pushDTMF,
-	})
+	sess.Start(media.Handler{Audio: al.toCustomer.audio, Event: al.toCustomer.event, DTMF: l.pushDTMF})
 	g.dialogs.add(l)
 
 	res := sip.NewResponseFromRequest(req, 200, "OK", answer)
@@ -306,18 +286,15 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 	}
 	p.bridge = func(c *Call) {
 		custSess := c.leg.media
-		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+		c.relay.set(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
 			_, _ = al.relay(pkt, codec, samples)
 		}, al.relayEvent)
-		al.mu.Lock()
-		al.toCustomer = func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+		al.toCustomer.set(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
 			ts, _ := custSess.Relay(pkt, codec, samples)
 			if rec := c.rec.Load(); rec != nil {
 				rec.Write(media.Agent, ts, samples)
 			}
-		}
-		al.events = func(pkt *rtp.Packet) { _ = custSess.RelayEvent(pkt) }
-		al.mu.Unlock()
+		}, func(pkt *rtp.Packet) { _ = custSess.RelayEvent(pkt) })
 		c.mu.Lock()
 		c.bridgedAt = time.Now()
 		c.mu.Unlock()
@@ -325,10 +302,8 @@ func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) 
 	onAnswer := p.OnAnswer
 	p.OnAnswer = func(ctx context.Context, c *Call) error {
 		defer func() {
-			al.mu.Lock()
-			al.toCustomer, al.events = nil, nil
-			al.mu.Unlock()
-			c.setRelay(nil, nil)
+			al.toCustomer.set(nil, nil)
+			c.relay.set(nil, nil)
 		}()
 		if onAnswer != nil {
 			go func() { _ = onAnswer(ctx, c) }()
@@ -371,21 +346,7 @@ func (g *Gateway) callAgent(ctx context.Context, username string, up func()) (*C
 	p.bridge = func(c *Call) {
 		al = &agentLeg{agent: agent, leg: c.leg}
 		// The agent's voice goes to whichever customer is bridged at the moment.
-		c.setRelay(func(pkt *rtp.Packet, codec media.Codec, samples []int16) {
-			al.mu.Lock()
-			f := al.toCustomer
-			al.mu.Unlock()
-			if f != nil {
-				f(pkt, codec, samples)
-			}
-		}, func(pkt *rtp.Packet) {
-			al.mu.Lock()
-			f := al.events
-			al.mu.Unlock()
-			if f != nil {
-				f(pkt)
-			}
-		})
+		c.relay.set(al.toCustomer.audio, al.toCustomer.event)
 	}
 	p.OnAnswer = func(ctx context.Context, c *Call) error {
 		if old := g.agents.put(al); old != nil && old != al {

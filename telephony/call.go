@@ -60,8 +60,7 @@ type Call struct {
 	rec       atomic.Pointer[media.Recorder]
 	mu        sync.Mutex
 	hangupBy  string
-	relay     func(pkt *rtp.Packet, codec media.Codec, samples []int16)
-	events    func(pkt *rtp.Packet)
+	relay     bridgeSink // the customer's audio and events, to the agent (B2BUA)
 	digits    string
 	bridgedAt time.Time
 }
@@ -117,30 +116,46 @@ func (c *Call) startMedia() {
 			if rec := c.rec.Load(); rec != nil {
 				rec.Write(media.Customer, pkt.Timestamp, samples)
 			}
-			c.mu.Lock()
-			relay := c.relay
-			c.mu.Unlock()
-			if relay != nil {
-				relay(pkt, codec, samples)
-			}
+			c.relay.audio(pkt, codec, samples)
 		},
-		Event: func(pkt *rtp.Packet) {
-			c.mu.Lock()
-			ev := c.events
-			c.mu.Unlock()
-			if ev != nil {
-				ev(pkt)
-			}
-		},
-		DTMF: l.pushDTMF,
+		Event: c.relay.event,
+		DTMF:  l.pushDTMF,
 	})
 }
 
-// setRelay sets where the customer's audio and events go besides the recorder (the B2BUA).
-func (c *Call) setRelay(audio func(*rtp.Packet, media.Codec, []int16), events func(*rtp.Packet)) {
-	c.mu.Lock()
-	c.relay, c.events = audio, events
-	c.mu.Unlock()
+// bridgeSink is where one side's audio and telephone events go while it is bridged: the
+// other side of the B2BUA, set and cleared while the leg runs (read under its lock).
+type bridgeSink struct {
+	mu       sync.Mutex
+	toAudio  func(pkt *rtp.Packet, codec media.Codec, samples []int16)
+	toEvents func(pkt *rtp.Packet)
+}
+
+// set sets where audio and events go; nils drop them.
+func (s *bridgeSink) set(audio func(*rtp.Packet, media.Codec, []int16), events func(*rtp.Packet)) {
+	s.mu.Lock()
+	s.toAudio, s.toEvents = audio, events
+	s.mu.Unlock()
+}
+
+// audio passes a packet of audio on, if anything is set.
+func (s *bridgeSink) audio(pkt *rtp.Packet, codec media.Codec, samples []int16) {
+	s.mu.Lock()
+	f := s.toAudio
+	s.mu.Unlock()
+	if f != nil {
+		f(pkt, codec, samples)
+	}
+}
+
+// event passes a telephone event on, if anything is set.
+func (s *bridgeSink) event(pkt *rtp.Packet) {
+	s.mu.Lock()
+	f := s.toEvents
+	s.mu.Unlock()
+	if f != nil {
+		f(pkt)
+	}
 }
 
 // noBuild is the request option that leaves a request exactly as we built it.

@@ -260,12 +260,7 @@ func (wp *webPhone) readTrack(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote,
 		}
 		codec = media.Codec(pkt.PayloadType)
 		pcm = codec.Decode(pcm[:0], pkt.Payload)
-		al.mu.Lock()
-		f := al.toCustomer
-		al.mu.Unlock()
-		if f != nil {
-			f(pkt, codec, pcm)
-		}
+		al.toCustomer.audio(pkt, codec, pcm)
 	}
 }
 
