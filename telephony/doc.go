@@ -33,9 +33,9 @@
 // agent's phone through the proxy for each customer call (the leg ends with the call), so
 // any gateway reaches any agent and a call with its agent leg belongs to one gateway.
 //
-// Sub-packages: media (RTP, G.711, SDP, DTMF, WAV), simcarrier (the simulated carrier,
-// the default peer when no trunk is configured), sipptest (sipp as a test peer) and
-// kamailiotest (Kamailio as a test proxy).
+// Sub-packages: media (RTP, G.711, SDP, DTMF, WAV, message-call prompts rendered with
+// espeak-ng), simcarrier (the simulated carrier, the default peer when no trunk is
+// configured), sipptest (sipp as a test peer) and kamailiotest (Kamailio as a test proxy).
 // Benchmark figures are in BENCH.md.
 //
 // Nothing here is an open relay: only the dialer (this process) and registered,
