@@ -310,7 +310,7 @@ func (q *Queries) DirectorFindCustomers(ctx context.Context, arg DirectorFindCus
 }
 
 const directorGetCall = `-- name: DirectorGetCall :one
-SELECT a.id, a.dealer_id, a.task_id, a.customer_id, a.agent_user_id, a.kind, a.call_id, a.trunk, a.from_uri, a.to_number, a.invite_at, a.ring_at, a.answer_at, a.end_at, a.sip_status, a.sip_reason, a.hangup_by, a.outcome, a.dtmf, a.recording_path, a.created_at, a.recording_purged_at, a.customer_packets, a.customer_lost, a.customer_jitter_ms, a.customer_rtt_ms, a.customer_mos, a.agent_packets, a.agent_lost, a.agent_jitter_ms, a.agent_rtt_ms, a.agent_mos, a.mos, COALESCE(u.display_name, u.username, '')::text AS agent_name,
+SELECT a.id, a.dealer_id, a.task_id, a.customer_id, a.agent_user_id, a.kind, a.call_id, a.trunk, a.from_uri, a.to_number, a.invite_at, a.ring_at, a.answer_at, a.end_at, a.sip_status, a.sip_reason, a.hangup_by, a.outcome, a.dtmf, a.recording_path, a.created_at, a.recording_purged_at, a.customer_packets, a.customer_lost, a.customer_jitter_ms, a.customer_rtt_ms, a.customer_mos, a.agent_packets, a.agent_lost, a.agent_jitter_ms, a.agent_rtt_ms, a.agent_mos, a.mos, a.gateway_id, COALESCE(u.display_name, u.username, '')::text AS agent_name,
        COALESCE(t.campaigns, '{}')::text[] AS campaigns, COALESCE(t.status, '')::text AS task_status
 FROM call_attempts a
 LEFT JOIN users u ON u.id = a.agent_user_id
@@ -357,6 +357,7 @@ type DirectorGetCallRow struct {
 	AgentRttMs        pgtype.Float4 `json:"agent_rtt_ms"`
 	AgentMos          pgtype.Float4 `json:"agent_mos"`
 	Mos               pgtype.Float4 `json:"mos"`
+	GatewayID         string        `json:"gateway_id"`
 	AgentName         string        `json:"agent_name"`
 	Campaigns         []string      `json:"campaigns"`
 	TaskStatus        string        `json:"task_status"`
@@ -399,6 +400,7 @@ func (q *Queries) DirectorGetCall(ctx context.Context, arg DirectorGetCallParams
 		&i.AgentRttMs,
 		&i.AgentMos,
 		&i.Mos,
+		&i.GatewayID,
 		&i.AgentName,
 		&i.Campaigns,
 		&i.TaskStatus,

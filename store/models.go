@@ -108,6 +108,7 @@ type CallAttempt struct {
 	AgentRttMs        pgtype.Float4 `json:"agent_rtt_ms"`
 	AgentMos          pgtype.Float4 `json:"agent_mos"`
 	Mos               pgtype.Float4 `json:"mos"`
+	GatewayID         string        `json:"gateway_id"`
 }
 
 type CallAttemptEffect struct {
@@ -313,6 +314,14 @@ type DoNotCall struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+type Gateway struct {
+	ID          string    `json:"id"`
+	SipAddr     string    `json:"sip_addr"`
+	StartedAt   time.Time `json:"started_at"`
+	HeartbeatAt time.Time `json:"heartbeat_at"`
+	Draining    bool      `json:"draining"`
+}
+
 type LoginFailure struct {
 	ID       int64     `json:"id"`
 	Username string    `json:"username"`
@@ -468,6 +477,11 @@ type SipBinding struct {
 	Transport string    `json:"transport"`
 	ExpiresAt time.Time `json:"expires_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type SipSubscriber struct {
+	Username string `json:"username"`
+	Ha1      string `json:"ha1"`
 }
 
 type SmsCampaign struct {

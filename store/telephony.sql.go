@@ -12,6 +12,59 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const closeDeadGatewayAttempts = `-- name: CloseDeadGatewayAttempts :many
+UPDATE call_attempts a
+SET outcome = 'trunk_failure', hangup_by = 'system', end_at = $1::timestamptz,
+    sip_reason = CASE WHEN a.sip_reason = '' THEN 'gateway lost' ELSE a.sip_reason END
+WHERE a.outcome = '' AND a.gateway_id <> ''
+  AND NOT EXISTS (SELECT 1 FROM gateways g WHERE g.id = a.gateway_id AND g.heartbeat_at >= $2::timestamptz)
+RETURNING a.id, a.dealer_id, a.task_id, a.agent_user_id, a.call_id, a.gateway_id
+`
+
+type CloseDeadGatewayAttemptsParams struct {
+	Now       time.Time `json:"now"`
+	LiveAfter time.Time `json:"live_after"`
+}
+
+type CloseDeadGatewayAttemptsRow struct {
+	ID          int64  `json:"id"`
+	DealerID    *int64 `json:"dealer_id"`
+	TaskID      *int64 `json:"task_id"`
+	AgentUserID *int64 `json:"agent_user_id"`
+	CallID      string `json:"call_id"`
+	GatewayID   string `json:"gateway_id"`
+}
+
+// CloseDeadGatewayAttempts ends, as trunk failures (not customer attempts), the unfinished
+// call attempts of gateways that hold no lease renewed since @live_after (their process
+// died, or stopped without finishing them), and returns them.
+func (q *Queries) CloseDeadGatewayAttempts(ctx context.Context, arg CloseDeadGatewayAttemptsParams) ([]CloseDeadGatewayAttemptsRow, error) {
+	rows, err := q.db.Query(ctx, closeDeadGatewayAttempts, arg.Now, arg.LiveAfter)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CloseDeadGatewayAttemptsRow{}
+	for rows.Next() {
+		var i CloseDeadGatewayAttemptsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.DealerID,
+			&i.TaskID,
+			&i.AgentUserID,
+			&i.CallID,
+			&i.GatewayID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const closeLostCallAttempt = `-- name: CloseLostCallAttempt :execrows
 UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = $1
 WHERE dealer_id = $2 AND call_id = $3 AND outcome = ''
@@ -62,6 +115,29 @@ func (q *Queries) CloseLostTaskCallAttempts(ctx context.Context, arg CloseLostTa
 	return result.RowsAffected(), nil
 }
 
+const deleteDeadGateways = `-- name: DeleteDeadGateways :execrows
+DELETE FROM gateways WHERE heartbeat_at < $1::timestamptz
+`
+
+// DeleteDeadGateways forgets the leases not renewed since @live_after.
+func (q *Queries) DeleteDeadGateways(ctx context.Context, liveAfter time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteDeadGateways, liveAfter)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteGateway = `-- name: DeleteGateway :exec
+DELETE FROM gateways WHERE id = $1
+`
+
+// DeleteGateway gives the lease up (a gateway that stopped cleanly).
+func (q *Queries) DeleteGateway(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, deleteGateway, id)
+	return err
+}
+
 const deleteSipBinding = `-- name: DeleteSipBinding :exec
 DELETE FROM sip_bindings WHERE username = $1
 `
@@ -73,7 +149,7 @@ func (q *Queries) DeleteSipBinding(ctx context.Context, username string) error {
 }
 
 const getCallAttemptByCallID = `-- name: GetCallAttemptByCallID :one
-SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at, recording_purged_at, customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos, agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos FROM call_attempts WHERE call_id = $1
+SELECT id, dealer_id, task_id, customer_id, agent_user_id, kind, call_id, trunk, from_uri, to_number, invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf, recording_path, created_at, recording_purged_at, customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos, agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos, gateway_id FROM call_attempts WHERE call_id = $1
 `
 
 func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (CallAttempt, error) {
@@ -113,8 +189,65 @@ func (q *Queries) GetCallAttemptByCallID(ctx context.Context, callID string) (Ca
 		&i.AgentRttMs,
 		&i.AgentMos,
 		&i.Mos,
+		&i.GatewayID,
 	)
 	return i, err
+}
+
+const heartbeatGateway = `-- name: HeartbeatGateway :exec
+INSERT INTO gateways (id, sip_addr, started_at, heartbeat_at, draining)
+VALUES ($1, $2, $3::timestamptz, $3::timestamptz, $4)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, draining = EXCLUDED.draining,
+    sip_addr = EXCLUDED.sip_addr
+`
+
+type HeartbeatGatewayParams struct {
+	ID       string    `json:"id"`
+	SipAddr  string    `json:"sip_addr"`
+	Now      time.Time `json:"now"`
+	Draining bool      `json:"draining"`
+}
+
+// HeartbeatGateway takes or renews the gateway's lease at @now.
+func (q *Queries) HeartbeatGateway(ctx context.Context, arg HeartbeatGatewayParams) error {
+	_, err := q.db.Exec(ctx, heartbeatGateway,
+		arg.ID,
+		arg.SipAddr,
+		arg.Now,
+		arg.Draining,
+	)
+	return err
+}
+
+const listGateways = `-- name: ListGateways :many
+SELECT id, sip_addr, started_at, heartbeat_at, draining FROM gateways ORDER BY heartbeat_at DESC, id
+`
+
+// ListGateways returns the gateways' leases, newest first.
+func (q *Queries) ListGateways(ctx context.Context) ([]Gateway, error) {
+	rows, err := q.db.Query(ctx, listGateways)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Gateway{}
+	for rows.Next() {
+		var i Gateway
+		if err := rows.Scan(
+			&i.ID,
+			&i.SipAddr,
+			&i.StartedAt,
+			&i.HeartbeatAt,
+			&i.Draining,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listLiveSipBindings = `-- name: ListLiveSipBindings :many
@@ -157,7 +290,7 @@ INSERT INTO call_attempts (
     invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf,
     recording_path,
     customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos,
-    agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos
+    agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos, gateway_id
 ) VALUES (
     $1, $2, $3, $4,
     $5, $6, $7, $8, $9,
@@ -167,7 +300,7 @@ INSERT INTO call_attempts (
     $23::real, $24::real,
     $25::bigint, $26::bigint, $27::real,
     $28::real, $29::real,
-    LEAST($24::real, $29::real)
+    LEAST($24::real, $29::real), $30
 )
 ON CONFLICT (call_id) DO UPDATE SET
     ring_at = EXCLUDED.ring_at, answer_at = EXCLUDED.answer_at, end_at = EXCLUDED.end_at,
@@ -213,6 +346,7 @@ type SaveCallAttemptParams struct {
 	AgentJitterMs    pgtype.Float4 `json:"agent_jitter_ms"`
 	AgentRttMs       pgtype.Float4 `json:"agent_rtt_ms"`
 	AgentMos         pgtype.Float4 `json:"agent_mos"`
+	GatewayID        string        `json:"gateway_id"`
 }
 
 // Call records written by the SIP gateway (telephony).
@@ -248,6 +382,7 @@ func (q *Queries) SaveCallAttempt(ctx context.Context, arg SaveCallAttemptParams
 		arg.AgentJitterMs,
 		arg.AgentRttMs,
 		arg.AgentMos,
+		arg.GatewayID,
 	)
 	var id int64
 	err := row.Scan(&id)

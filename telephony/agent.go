@@ -263,6 +263,9 @@ var ErrAgentNotConnected = errors.New("telephony: agent phone not connected")
 // right). It returns when the call ends: the customer or the agent hangs up, Hangup is
 // called, or ctx ends.
 func (g *Gateway) DialAgent(ctx context.Context, username string, p DialParams) (*CallResult, error) {
+	if g.Draining() {
+		return nil, fmt.Errorf("dial for %s: %w", username, ErrDraining)
+	}
 	al := g.agents.get(username)
 	if al == nil && g.cfg.AgentProxy != "" {
 		// The agent's phone registered to the proxy: call it for this customer call.

@@ -180,6 +180,10 @@ func (g *Gateway) Dial(ctx context.Context, p DialParams) (*CallResult, error) {
 	if g.trunk.Host == "" {
 		return nil, ErrNoTrunk
 	}
+	if !g.inflight.enter() {
+		return nil, fmt.Errorf("dial: %w", ErrDraining)
+	}
+	defer g.inflight.leave()
 	number, err := RewriteNumber(p.To, g.cfg.Trunk.Format, g.cfg.Trunk.CountryCode)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -249,7 +253,15 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 
 	res := &CallResult{
 		CallID: l.callID, Trunk: t.trunk, From: l.local.String(), To: t.number,
-		Kind: kind, Meta: p.Meta,
+		Kind: kind, Meta: p.Meta, Gateway: g.cfg.ID,
+	}
+	if t.log && g.cfg.CallLog != nil && g.cfg.ID != "" {
+		// The record exists, unfinished and naming this gateway, before the INVITE
+		// leaves: if the process dies mid-call, another closes it as a trunk failure.
+		res.InviteAt = time.Now()
+		if err := g.cfg.CallLog.SaveCall(context.WithoutCancel(ctx), res); err != nil {
+			g.log.Error("save call record", "call_id", res.CallID, "err", err)
+		}
 	}
 	defer g.cfg.Metrics.callStarted(kind)()
 	g.dialogs.add(l)

@@ -46,6 +46,7 @@ func (s *StoreCallLog) SaveCall(ctx context.Context, r *CallResult) error {
 		Outcome:       string(r.Outcome),
 		Dtmf:          r.DTMF,
 		RecordingPath: r.Recording,
+		GatewayID:     r.Gateway,
 	}
 	if q := r.CustomerQuality; q != nil {
 		p.CustomerPackets, p.CustomerLost = optCount(q.Packets), optCount(q.Lost)

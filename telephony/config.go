@@ -66,6 +66,10 @@ type Config struct {
 	MaxCallDuration time.Duration
 	// RecordingsDir is where call recordings are written when a call asks for one.
 	RecordingsDir string
+	// ID names this gateway among several (cmd gives each process its own): every call
+	// record carries it (CallResult.Gateway), so that the records of a gateway that died
+	// mid-call can be closed by the others. Empty: calls carry none.
+	ID string
 	// AgentProxy, HOST:PORT, is a SIP proxy that keeps the registrations of agents'
 	// phones (Kamailio with deploy/kamailio/kamailio.cfg), so that several gateways reach
 	// the same phones. An agent whose phone has no leg up on this gateway is called for

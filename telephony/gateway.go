@@ -46,6 +46,7 @@ type Gateway struct {
 	junk      *rateLog
 	malformed atomic.Uint64
 	agents    *agents
+	inflight  inflight
 	wg        sync.WaitGroup
 	// done is closed by Close; agent legs end with it.
 	done chan struct{}

@@ -55,6 +55,9 @@ type CallResult struct {
 	Kind string
 	// Meta links the attempt to the queue.
 	Meta CallMeta
+	// Gateway is the id of the gateway that placed the call (Config.ID): the call
+	// belongs to it, and ends with it.
+	Gateway string
 }
 
 // RingDuration is how long the call rang: from the first ring to the answer or the end.

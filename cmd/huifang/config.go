@@ -49,6 +49,9 @@ type config struct {
 	SIPAddr string
 	// SIPTrunk is HUIFANG_SIP_TRUNK (sip:host:port); empty runs the simulated carrier.
 	SIPTrunk string
+	// GatewayLease is HUIFANG_GATEWAY_LEASE: a gateway whose lease (renewed every fifth
+	// of it) is this old is taken for dead and its unfinished calls are closed.
+	GatewayLease time.Duration
 	// SIPProxy is HUIFANG_SIP_PROXY, HOST:PORT of the Kamailio that keeps agents' phone
 	// registrations when several gateways run (deploy/kamailio/kamailio.cfg); empty:
 	// phones register to this gateway.
@@ -189,6 +192,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("HUIFANG_SHUTDOWN_TIMEOUT", "15s")); err != nil {
 		errs = append(errs, fmt.Errorf("HUIFANG_SHUTDOWN_TIMEOUT: %w", err))
+	}
+	if c.GatewayLease, err = time.ParseDuration(get("HUIFANG_GATEWAY_LEASE", "10s")); err != nil || c.GatewayLease < time.Second {
+		errs = append(errs, fmt.Errorf("HUIFANG_GATEWAY_LEASE must be a duration of at least 1s, got %q", get("HUIFANG_GATEWAY_LEASE", "10s")))
 	}
 	c.SIPTLSCertFile, c.SIPTLSKeyFile = getenv("HUIFANG_SIP_TLS_CERT_FILE"), getenv("HUIFANG_SIP_TLS_KEY_FILE")
 	if (c.SIPTLSCertFile == "") != (c.SIPTLSKeyFile == "") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -22,6 +23,7 @@ type gatewayPart struct {
 	d       *deps
 	gw      *telephony.Gateway
 	carrier *simcarrier.Carrier
+	lease   *gatewayLease
 	err     error
 }
 
@@ -69,7 +71,10 @@ func newGatewayPart(d *deps) *gatewayPart {
 		}
 		sipTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	p.lease = &gatewayLease{q: store.New(d.db), id: newGatewayID(), sipAddr: d.cfg.SIPAddr, ttl: cmp.Or(d.cfg.GatewayLease, 10*time.Second),
+		now: d.clock(), log: d.log.With("part", "gateway")}
 	p.gw, p.err = telephony.New(telephony.Config{
+		ID:            p.lease.id,
 		ListenAddr:    d.cfg.SIPAddr,
 		TLSListenAddr: d.cfg.SIPTLSAddr,
 		TLS:           sipTLS,
@@ -129,13 +134,37 @@ func (p *gatewayPart) start(ctx context.Context) error {
 		}
 		p.d.log.Warn("no HUIFANG_SIP_TRUNK: calls go to the simulated carrier", "carrier", p.carrier.URI())
 	}
-	return p.gw.Start()
+	// The lease is held before the first call, so every call record names a live gateway.
+	if err := p.lease.start(ctx); err != nil {
+		return err
+	}
+	if err := p.gw.Start(); err != nil {
+		return errors.Join(err, p.lease.stop(context.WithoutCancel(ctx)))
+	}
+	return nil
 }
 
+// shutdown drains (SIGTERM): the gateway places no new call and waits for the calls in
+// progress, until two seconds before HUIFANG_SHUTDOWN_TIMEOUT runs out; then it closes,
+// hanging up what is left, and gives its lease up.
 func (p *gatewayPart) shutdown(ctx context.Context) error {
 	var errs []error
 	if p.gw != nil {
+		p.lease.setDraining(ctx)
+		dctx := ctx
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			dctx, cancel = context.WithDeadline(ctx, dl.Add(-2*time.Second))
+			defer cancel()
+		}
+		if n := p.gw.CallsInProgress(); n > 0 {
+			p.d.log.Info("gateway draining", "calls", n)
+		}
+		if err := p.gw.Drain(dctx); err != nil {
+			p.d.log.Warn("gateway drain cut short; the calls left are hung up", "err", err)
+		}
 		errs = append(errs, p.gw.Close())
+		errs = append(errs, p.lease.stop(context.WithoutCancel(ctx)))
 	}
 	if p.carrier != nil {
 		errs = append(errs, p.carrier.Close())

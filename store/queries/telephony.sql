@@ -7,7 +7,7 @@ INSERT INTO call_attempts (
     invite_at, ring_at, answer_at, end_at, sip_status, sip_reason, hangup_by, outcome, dtmf,
     recording_path,
     customer_packets, customer_lost, customer_jitter_ms, customer_rtt_ms, customer_mos,
-    agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos
+    agent_packets, agent_lost, agent_jitter_ms, agent_rtt_ms, agent_mos, mos, gateway_id
 ) VALUES (
     sqlc.narg(dealer_id), sqlc.narg(task_id), sqlc.narg(customer_id), sqlc.narg(agent_user_id),
     @kind, @call_id, @trunk, @from_uri, @to_number,
@@ -17,7 +17,7 @@ INSERT INTO call_attempts (
     sqlc.narg(customer_rtt_ms)::real, sqlc.narg(customer_mos)::real,
     sqlc.narg(agent_packets)::bigint, sqlc.narg(agent_lost)::bigint, sqlc.narg(agent_jitter_ms)::real,
     sqlc.narg(agent_rtt_ms)::real, sqlc.narg(agent_mos)::real,
-    LEAST(sqlc.narg(customer_mos)::real, sqlc.narg(agent_mos)::real)
+    LEAST(sqlc.narg(customer_mos)::real, sqlc.narg(agent_mos)::real), @gateway_id
 )
 ON CONFLICT (call_id) DO UPDATE SET
     ring_at = EXCLUDED.ring_at, answer_at = EXCLUDED.answer_at, end_at = EXCLUDED.end_at,
@@ -64,3 +64,33 @@ WHERE dealer_id = @dealer_id AND call_id = @call_id AND outcome = '';
 -- on it (the saved state still showed the task before the call).
 UPDATE call_attempts SET outcome = 'trunk_failure', hangup_by = 'system', end_at = @ended_at
 WHERE dealer_id = @dealer_id AND task_id = @task_id AND agent_user_id = @agent_user_id AND outcome = '';
+
+-- name: HeartbeatGateway :exec
+-- HeartbeatGateway takes or renews the gateway's lease at @now.
+INSERT INTO gateways (id, sip_addr, started_at, heartbeat_at, draining)
+VALUES (@id, @sip_addr, @now::timestamptz, @now::timestamptz, @draining)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, draining = EXCLUDED.draining,
+    sip_addr = EXCLUDED.sip_addr;
+
+-- name: DeleteGateway :exec
+-- DeleteGateway gives the lease up (a gateway that stopped cleanly).
+DELETE FROM gateways WHERE id = @id;
+
+-- name: CloseDeadGatewayAttempts :many
+-- CloseDeadGatewayAttempts ends, as trunk failures (not customer attempts), the unfinished
+-- call attempts of gateways that hold no lease renewed since @live_after (their process
+-- died, or stopped without finishing them), and returns them.
+UPDATE call_attempts a
+SET outcome = 'trunk_failure', hangup_by = 'system', end_at = @now::timestamptz,
+    sip_reason = CASE WHEN a.sip_reason = '' THEN 'gateway lost' ELSE a.sip_reason END
+WHERE a.outcome = '' AND a.gateway_id <> ''
+  AND NOT EXISTS (SELECT 1 FROM gateways g WHERE g.id = a.gateway_id AND g.heartbeat_at >= @live_after::timestamptz)
+RETURNING a.id, a.dealer_id, a.task_id, a.agent_user_id, a.call_id, a.gateway_id;
+
+-- name: DeleteDeadGateways :execrows
+-- DeleteDeadGateways forgets the leases not renewed since @live_after.
+DELETE FROM gateways WHERE heartbeat_at < @live_after::timestamptz;
+
+-- name: ListGateways :many
+-- ListGateways returns the gateways' leases, newest first.
+SELECT * FROM gateways ORDER BY heartbeat_at DESC, id;
