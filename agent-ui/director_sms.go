@@ -24,20 +24,20 @@ func (h *handler) smsTables(r *http.Request) (sms, calls *table, since string, e
 	}
 	since = from.Format(dayLayout)
 	sms = &table{Title: dword(lang, "nav_sms") + " · " + dword(lang, "since") + " " + since,
-		Head: []string{dword(lang, "campaign_run"), dword(lang, "template"), dword(lang, "total_n"), dword(lang, "sent"), dword(lang, "delivered"),
+		Head: []string{dword(lang, "broadcast"), dword(lang, "template"), dword(lang, "total_n"), dword(lang, "sent"), dword(lang, "delivered"),
 			dword(lang, "failed"), dword(lang, "suppressed"), dword(lang, "waiting"), dword(lang, "replied"), dword(lang, "opted_out")}}
 	for _, s := range st.SMS {
-		c := s.Campaign
+		c := s.Broadcast
 		if c == "" {
 			c = dword(lang, "automatic")
 		}
 		sms.add(txt(c), txt(s.Template), num(s.Total), num(s.Sent), num(s.Delivered), num(s.Failed), num(s.Suppressed), num(s.Pending), num(s.Replied), num(s.OptedOut))
 	}
 	calls = &table{Title: dword(lang, "message_calls") + " · " + dword(lang, "since") + " " + since,
-		Head: []string{dword(lang, "campaign_run"), dword(lang, "total_n"), dword(lang, "answered"), dword(lang, "key") + " 1", dword(lang, "key") + " 2",
+		Head: []string{dword(lang, "broadcast"), dword(lang, "total_n"), dword(lang, "answered"), dword(lang, "key") + " 1", dword(lang, "key") + " 2",
 			dword(lang, "key") + " 9", dword(lang, "unreachable"), dword(lang, "waiting")}}
 	for _, c := range st.Calls {
-		calls.add(txt(c.Campaign), num(c.Total), num(c.Answered), num(c.Key1), num(c.Key2), num(c.Key9), num(c.Unreachable), num(c.Pending))
+		calls.add(txt(c.Broadcast), num(c.Total), num(c.Answered), num(c.Key1), num(c.Key2), num(c.Key9), num(c.Unreachable), num(c.Pending))
 	}
 	return sms, calls, since, nil
 }

@@ -77,10 +77,10 @@ func TestDirectorSMSNewAccess(t *testing.T) {
 		require.Contains(t, body, `id="call-campaign-form"`)
 		require.Contains(t, body, "广州测试4S店祝您节日快乐", "the templates' samples are shown")
 	}
-	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM broadcasts`))
 }
 
-func TestDirectorStartsSMSCampaign(t *testing.T) {
+func TestDirectorStartsSMSBroadcast(t *testing.T) {
 	b, _, _ := setupCampaigns(t)
 	d := b.login(t, "director1")
 	tok := b.csrfOf(t, d, "/director/sms/new")
@@ -113,9 +113,9 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 		require.Contains(t, body, `id="campaign-error"`, bad.err)
 		require.Contains(t, body, bad.err)
 	}
-	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM broadcasts`))
 	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_messages`))
-	require.Zero(t, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'sms_campaign.start'`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'sms_broadcast.start'`))
 
 	// A refused start shows the typed form again in the SMS form only.
 	_, body := post(url.Values{"code": {"offer-x"}, "template": {"nosuch"}, "audience": {"customers"}, "customers": {"13900000001"}})
@@ -129,7 +129,7 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 	require.Contains(t, body, `<strong id="preview-count">2</strong>`)
 	require.Contains(t, body, "感谢您今天光临广州测试4S店")
 	require.Contains(t, body, "13800000000")
-	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM broadcasts`))
 	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_messages`))
 
 	// Pasted phones and ids: 王建国 by phone (written with spaces), 李娜 by id, an unknown
@@ -144,16 +144,16 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 	require.Contains(t, body, "13900000009")
 	var campID, createdBy int64
 	var tmpl, channel string
-	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT id, template, channel, created_by FROM sms_campaigns WHERE dealer_id = $1 AND code = 'care-1'`,
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT id, template, channel, created_by FROM broadcasts WHERE dealer_id = $1 AND code = 'care-1'`,
 		b.dealer.ID).Scan(&campID, &tmpl, &channel, &createdBy))
 	require.Equal(t, "leave_store_care", tmpl)
 	require.Equal(t, "sms", channel)
 	require.Equal(t, b.users["director1"].ID, createdBy)
-	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM sms_messages WHERE campaign_id = $1 AND status = 'queued' AND customer_id = ANY($2)`,
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM sms_messages WHERE broadcast_id = $1 AND status = 'queued' AND customer_id = ANY($2)`,
 		campID, []int64{b.customers["王建国"], b.customers["李娜"]}))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM sms_messages WHERE campaign_id = $1 AND body LIKE '%王建国先生您好%'`, campID))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM sms_messages WHERE broadcast_id = $1 AND body LIKE '%王建国先生您好%'`, campID))
 	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_messages WHERE dealer_id = $1 OR phone = '13900000009'`, b.other.ID), "the other dealer's customer")
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'sms_campaign.start' AND user_id = $1 AND dealer_id = $2 AND subject_id = $3`,
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'sms_broadcast.start' AND user_id = $1 AND dealer_id = $2 AND subject_id = $3`,
 		b.users["director1"].ID, b.dealer.ID, campID))
 
 	// Starting it again adds nobody twice; another template under that code is refused.
@@ -181,20 +181,20 @@ func TestDirectorStartsSMSCampaign(t *testing.T) {
 	require.Contains(t, body, `<td class="n" id="res-held">1</td>`)
 	var notBefore time.Time
 	var msg string
-	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT m.not_before, m.body FROM sms_messages m JOIN sms_campaigns c ON c.id = m.campaign_id
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT m.not_before, m.body FROM sms_messages m JOIN broadcasts c ON c.id = m.broadcast_id
 		WHERE c.code = 'ins-1' AND m.customer_id = $1`, b.customers["李娜"]).Scan(&notBefore, &msg))
 	require.Equal(t, at, notBefore.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04"))
 	require.Contains(t, msg, "12月1日", "the reason's due day fills the template")
 
 	// A code of a message-call campaign is refused for SMS.
-	_, err = b.db.Exec(context.Background(), `INSERT INTO sms_campaigns (dealer_id, code, channel, prompt_path) VALUES ($1, 'recall-1', 'message_call', '/tmp/p.wav')`, b.dealer.ID)
+	_, err = b.db.Exec(context.Background(), `INSERT INTO broadcasts (dealer_id, code, channel, prompt_path) VALUES ($1, 'recall-1', 'message_call', '/tmp/p.wav')`, b.dealer.ID)
 	require.NoError(t, err)
 	resp, body = post(url.Values{"code": {"recall-1"}, "template": {"holiday"}, "audience": {"customers"}, "customers": {"13900000001"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Contains(t, body, "already used by a message-call broadcast")
 }
 
-func TestDirectorStartsMessageCallCampaign(t *testing.T) {
+func TestDirectorStartsMessageCallBroadcast(t *testing.T) {
 	b, fr, dir := setupCampaigns(t)
 	d := b.login(t, "director1")
 	tok := b.csrfOf(t, d, "/director/sms/new")
@@ -225,9 +225,9 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 	require.Contains(t, body, `id="campaign-error"`)
 	require.Contains(t, body, "espeak-ng is not installed")
 	fr.fail = nil
-	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM broadcasts`))
 	require.Zero(t, b.count(t, `SELECT count(*) FROM message_call_targets`))
-	require.Zero(t, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'message_call_campaign.start'`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'message_call_broadcast.start'`))
 	require.Empty(t, fr.texts)
 
 	// A preview renders nothing and stores nothing.
@@ -235,7 +235,7 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, `<strong id="preview-count">1</strong>`)
 	require.Empty(t, fr.texts)
-	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM broadcasts`))
 
 	// 王建国 by phone and 李娜 by id; 李娜's number is on do-not-call; the other dealer's customer is not called.
 	_, err := b.db.Exec(context.Background(), `INSERT INTO do_not_call (dealer_id, phone, reason) VALUES ($1, '13900000002', 'test')`, b.dealer.ID)
@@ -252,13 +252,13 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 	require.FileExists(t, want)
 	var campID int64
 	var path string
-	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT id, prompt_path FROM sms_campaigns WHERE dealer_id = $1 AND code = 'call-1' AND channel = 'message_call'`,
+	require.NoError(t, b.db.QueryRow(context.Background(), `SELECT id, prompt_path FROM broadcasts WHERE dealer_id = $1 AND code = 'call-1' AND channel = 'message_call'`,
 		b.dealer.ID).Scan(&campID, &path))
 	require.Equal(t, want, path)
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM message_call_targets WHERE campaign_id = $1 AND customer_id = $2 AND status = 'pending'`, campID, b.customers["王建国"]))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM message_call_targets WHERE campaign_id = $1 AND customer_id = $2 AND status = 'suppressed'`, campID, b.customers["李娜"]))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM message_call_targets WHERE broadcast_id = $1 AND customer_id = $2 AND status = 'pending'`, campID, b.customers["王建国"]))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM message_call_targets WHERE broadcast_id = $1 AND customer_id = $2 AND status = 'suppressed'`, campID, b.customers["李娜"]))
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM message_call_targets`))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'message_call_campaign.start' AND user_id = $1 AND subject_id = $2`,
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'message_call_broadcast.start' AND user_id = $1 AND subject_id = $2`,
 		b.users["director1"].ID, campID))
 
 	// Again with 赵回电 added: only 赵回电 is new, and the prompt is kept (not rendered again).
@@ -273,7 +273,7 @@ func TestDirectorStartsMessageCallCampaign(t *testing.T) {
 	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM message_call_targets`))
 
 	// An SMS campaign's code is refused.
-	_, err = b.db.Exec(context.Background(), `INSERT INTO sms_campaigns (dealer_id, code, channel, template) VALUES ($1, 'offer-9', 'sms', 'holiday')`, b.dealer.ID)
+	_, err = b.db.Exec(context.Background(), `INSERT INTO broadcasts (dealer_id, code, channel, template) VALUES ($1, 'offer-9', 'sms', 'holiday')`, b.dealer.ID)
 	require.NoError(t, err)
 	resp, body = post(url.Values{"code": {"offer-9"}, "prompt": {prompt}, "audience": {"customers"}, "customers": {"13900000001"}})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -290,5 +290,5 @@ func TestDirectorSMSNewWithoutRenderer(t *testing.T) {
 		"prompt": {"您好"}, "audience": {"customers"}, "customers": {"13900000001"}}, nil)
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	require.Contains(t, body, "huifang broadcast calls")
-	require.Zero(t, b.count(t, `SELECT count(*) FROM sms_campaigns`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM broadcasts`))
 }

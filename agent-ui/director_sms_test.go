@@ -24,7 +24,7 @@ func (b *bundle) addSMS(t *testing.T, dealerID, campaignID int64, template, stat
 	if campaignID > 0 {
 		camp = &campaignID
 	}
-	_, err := b.db.Exec(context.Background(), `INSERT INTO sms_messages (dealer_id, campaign_id, phone, kind, template, body, status, idempotency_key, created_at)
+	_, err := b.db.Exec(context.Background(), `INSERT INTO sms_messages (dealer_id, broadcast_id, phone, kind, template, body, status, idempotency_key, created_at)
 		VALUES ($1, $2, '13900000001', 'marketing', $3, '【店】你好', $4, $5, $6)`, dealerID, camp, template, status, "k-"+randomToken()[:16], at)
 	require.NoError(t, err)
 }
@@ -58,9 +58,9 @@ func TestDirectorSMSFiguresForOwnDealer(t *testing.T) {
 	b := setup(t, nil)
 	ctx := context.Background()
 	var offer, otherCamp, calls int64
-	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO sms_campaigns (dealer_id, code, channel, template) VALUES ($1, 'offer:2026-11', 'sms', 'holiday') RETURNING id`, b.dealer.ID).Scan(&offer))
-	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO sms_campaigns (dealer_id, code, channel, template) VALUES ($1, 'other:2026-11', 'sms', 'holiday') RETURNING id`, b.other.ID).Scan(&otherCamp))
-	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO sms_campaigns (dealer_id, code, channel, prompt_path) VALUES ($1, 'recall:2026-11', 'message_call', '/tmp/p.wav') RETURNING id`, b.dealer.ID).Scan(&calls))
+	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO broadcasts (dealer_id, code, channel, template) VALUES ($1, 'offer:2026-11', 'sms', 'holiday') RETURNING id`, b.dealer.ID).Scan(&offer))
+	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO broadcasts (dealer_id, code, channel, template) VALUES ($1, 'other:2026-11', 'sms', 'holiday') RETURNING id`, b.other.ID).Scan(&otherCamp))
+	require.NoError(t, b.db.QueryRow(ctx, `INSERT INTO broadcasts (dealer_id, code, channel, prompt_path) VALUES ($1, 'recall:2026-11', 'message_call', '/tmp/p.wav') RETURNING id`, b.dealer.ID).Scan(&calls))
 	now := time.Now()
 	for _, s := range []string{"delivered", "delivered", "sent", "failed", "suppressed", "queued"} {
 		b.addSMS(t, b.dealer.ID, offer, "holiday", s, now.Add(-time.Hour))
@@ -71,7 +71,7 @@ func TestDirectorSMSFiguresForOwnDealer(t *testing.T) {
 		b.addSMS(t, b.other.ID, otherCamp, "holiday", "delivered", now.Add(-time.Hour))
 	}
 	for i, k := range []struct{ status, key string }{{"done", "1"}, {"done", "2"}, {"done", "9"}, {"unreachable", ""}, {"pending", ""}} {
-		_, err := b.db.Exec(ctx, `INSERT INTO message_call_targets (campaign_id, dealer_id, phone, status, key) VALUES ($1, $2, $3, $4, $5)`,
+		_, err := b.db.Exec(ctx, `INSERT INTO message_call_targets (broadcast_id, dealer_id, phone, status, key) VALUES ($1, $2, $3, $4, $5)`,
 			calls, b.dealer.ID, fmt.Sprintf("1390000010%d", i), k.status, k.key)
 		require.NoError(t, err)
 	}

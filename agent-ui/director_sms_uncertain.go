@@ -11,8 +11,8 @@ import (
 
 // uncertainLine is one uncertain message (状态不明) as the SMS page lists it.
 type uncertainLine struct {
-	ID                                             int64
-	Customer, Phone, Campaign, Template, ClaimedAt string
+	ID                                              int64
+	Customer, Phone, Broadcast, Template, ClaimedAt string
 }
 
 // smsUncertain returns how many of the dealer's messages are uncertain and the oldest
@@ -31,7 +31,7 @@ func (h *handler) smsUncertain(r *http.Request) (int64, []uncertainLine, error) 
 	}
 	out := make([]uncertainLine, 0, len(rows))
 	for _, m := range rows {
-		l := uncertainLine{ID: m.ID, Customer: m.Customer, Phone: m.Phone, Campaign: m.Campaign, Template: m.Template}
+		l := uncertainLine{ID: m.ID, Customer: m.Customer, Phone: m.Phone, Broadcast: m.Broadcast, Template: m.Template}
 		if m.ClaimedAt != nil {
 			l.ClaimedAt = m.ClaimedAt.In(u.location()).Format("2006-01-02 15:04:05")
 		}

@@ -114,7 +114,7 @@ var directorText = map[string][2]string{
 	"nav_sms":         {"短信与语音通知", "SMS and message calls"},
 	"sms_templates":   {"短信模板与签名", "SMS templates and signature"},
 	"since":           {"起始日", "Since"},
-	"campaign_run":    {"群发", "Broadcast"},
+	"broadcast":       {"群发", "Broadcast"},
 	"automatic":       {"（自动）", "(automatic)"},
 	"template":        {"模板", "Template"},
 	"total_n":         {"总数", "Total"},

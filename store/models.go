@@ -74,6 +74,17 @@ type AuditLog struct {
 	At          time.Time       `json:"at"`
 }
 
+type Broadcast struct {
+	ID         int64     `json:"id"`
+	DealerID   int64     `json:"dealer_id"`
+	Code       string    `json:"code"`
+	Channel    string    `json:"channel"`
+	Template   string    `json:"template"`
+	PromptPath string    `json:"prompt_path"`
+	CreatedBy  *int64    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
 type CallAttempt struct {
 	ID                int64         `json:"id"`
 	DealerID          *int64        `json:"dealer_id"`
@@ -345,7 +356,7 @@ type LowScoreAck struct {
 
 type MessageCallTarget struct {
 	ID             int64      `json:"id"`
-	CampaignID     int64      `json:"campaign_id"`
+	BroadcastID    int64      `json:"broadcast_id"`
 	DealerID       int64      `json:"dealer_id"`
 	CustomerID     *int64     `json:"customer_id"`
 	Phone          string     `json:"phone"`
@@ -484,17 +495,6 @@ type SipSubscriber struct {
 	Ha1      string `json:"ha1"`
 }
 
-type SmsCampaign struct {
-	ID         int64     `json:"id"`
-	DealerID   int64     `json:"dealer_id"`
-	Code       string    `json:"code"`
-	Channel    string    `json:"channel"`
-	Template   string    `json:"template"`
-	PromptPath string    `json:"prompt_path"`
-	CreatedBy  *int64    `json:"created_by"`
-	CreatedAt  time.Time `json:"created_at"`
-}
-
 type SmsConsent struct {
 	DealerID int64     `json:"dealer_id"`
 	Phone    string    `json:"phone"`
@@ -541,7 +541,7 @@ type SmsMessage struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	SentAt         *time.Time      `json:"sent_at"`
 	DeliveredAt    *time.Time      `json:"delivered_at"`
-	CampaignID     *int64          `json:"campaign_id"`
+	BroadcastID    *int64          `json:"broadcast_id"`
 	Parts          int32           `json:"parts"`
 	ClaimedAt      *time.Time      `json:"claimed_at"`
 	ReleasedAt     *time.Time      `json:"released_at"`

@@ -496,7 +496,7 @@ func (q *Queries) LockCallTask(ctx context.Context, arg LockCallTaskParams) (Loc
 }
 
 const lockSMSMessage = `-- name: LockSMSMessage :one
-SELECT id, dealer_id, customer_id, phone, kind, template, body, status, idempotency_key, provider, provider_id, attempts, error, not_before, created_at, sent_at, delivered_at, campaign_id, parts, claimed_at, released_at, replied_at, vars, claimed_by FROM sms_messages WHERE id = $1 FOR UPDATE
+SELECT id, dealer_id, customer_id, phone, kind, template, body, status, idempotency_key, provider, provider_id, attempts, error, not_before, created_at, sent_at, delivered_at, broadcast_id, parts, claimed_at, released_at, replied_at, vars, claimed_by FROM sms_messages WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockSMSMessage(ctx context.Context, id int64) (SmsMessage, error) {
@@ -520,7 +520,7 @@ func (q *Queries) LockSMSMessage(ctx context.Context, id int64) (SmsMessage, err
 		&i.CreatedAt,
 		&i.SentAt,
 		&i.DeliveredAt,
-		&i.CampaignID,
+		&i.BroadcastID,
 		&i.Parts,
 		&i.ClaimedAt,
 		&i.ReleasedAt,

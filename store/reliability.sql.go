@@ -161,10 +161,10 @@ func (q *Queries) DeleteQueueWorker(ctx context.Context, id string) error {
 
 const listUncertainSMS = `-- name: ListUncertainSMS :many
 SELECT m.id, m.phone, m.template, m.body, m.claimed_at, m.attempts, m.provider, m.error,
-       COALESCE(c.name, '')::text AS customer, COALESCE(k.code, '')::text AS campaign
+       COALESCE(c.name, '')::text AS customer, COALESCE(k.code, '')::text AS broadcast
 FROM sms_messages m
 LEFT JOIN customers c ON c.id = m.customer_id
-LEFT JOIN sms_campaigns k ON k.id = m.campaign_id
+LEFT JOIN broadcasts k ON k.id = m.broadcast_id
 WHERE m.dealer_id = $1 AND m.status = 'uncertain'
 ORDER BY m.id
 LIMIT $2
@@ -185,7 +185,7 @@ type ListUncertainSMSRow struct {
 	Provider  string     `json:"provider"`
 	Error     string     `json:"error"`
 	Customer  string     `json:"customer"`
-	Campaign  string     `json:"campaign"`
+	Broadcast string     `json:"broadcast"`
 }
 
 // ListUncertainSMS lists a dealer's uncertain messages, oldest first, for the director.
@@ -208,7 +208,7 @@ func (q *Queries) ListUncertainSMS(ctx context.Context, arg ListUncertainSMSPara
 			&i.Provider,
 			&i.Error,
 			&i.Customer,
-			&i.Campaign,
+			&i.Broadcast,
 		); err != nil {
 			return nil, err
 		}

@@ -211,8 +211,8 @@ func (q *Queries) AudienceReasons(ctx context.Context, arg AudienceReasonsParams
 	return items, nil
 }
 
-const campaignCallStats = `-- name: CampaignCallStats :many
-SELECT k.code AS campaign,
+const broadcastCallStats = `-- name: BroadcastCallStats :many
+SELECT k.code AS broadcast,
        count(*) AS total,
        count(*) FILTER (WHERE t.status = 'done') AS answered,
        count(*) FILTER (WHERE t.key = '1') AS key_1,
@@ -220,19 +220,19 @@ SELECT k.code AS campaign,
        count(*) FILTER (WHERE t.key = '9') AS key_9,
        count(*) FILTER (WHERE t.status = 'unreachable') AS unreachable,
        count(*) FILTER (WHERE t.status IN ('pending', 'calling')) AS pending
-FROM message_call_targets t JOIN sms_campaigns k ON k.id = t.campaign_id
+FROM message_call_targets t JOIN broadcasts k ON k.id = t.broadcast_id
 WHERE t.dealer_id = $1 AND k.created_at >= $2::timestamptz
 GROUP BY k.code
 ORDER BY k.code
 `
 
-type CampaignCallStatsParams struct {
+type BroadcastCallStatsParams struct {
 	DealerID int64     `json:"dealer_id"`
 	Since    time.Time `json:"since"`
 }
 
-type CampaignCallStatsRow struct {
-	Campaign    string `json:"campaign"`
+type BroadcastCallStatsRow struct {
+	Broadcast   string `json:"broadcast"`
 	Total       int64  `json:"total"`
 	Answered    int64  `json:"answered"`
 	Key1        int64  `json:"key_1"`
@@ -242,18 +242,18 @@ type CampaignCallStatsRow struct {
 	Pending     int64  `json:"pending"`
 }
 
-// CampaignCallStats is the director's view of message-call campaigns: targets and keys pressed.
-func (q *Queries) CampaignCallStats(ctx context.Context, arg CampaignCallStatsParams) ([]CampaignCallStatsRow, error) {
-	rows, err := q.db.Query(ctx, campaignCallStats, arg.DealerID, arg.Since)
+// BroadcastCallStats is the director's view of message-call broadcasts: targets and keys pressed.
+func (q *Queries) BroadcastCallStats(ctx context.Context, arg BroadcastCallStatsParams) ([]BroadcastCallStatsRow, error) {
+	rows, err := q.db.Query(ctx, broadcastCallStats, arg.DealerID, arg.Since)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []CampaignCallStatsRow{}
+	items := []BroadcastCallStatsRow{}
 	for rows.Next() {
-		var i CampaignCallStatsRow
+		var i BroadcastCallStatsRow
 		if err := rows.Scan(
-			&i.Campaign,
+			&i.Broadcast,
 			&i.Total,
 			&i.Answered,
 			&i.Key1,
@@ -272,8 +272,8 @@ func (q *Queries) CampaignCallStats(ctx context.Context, arg CampaignCallStatsPa
 	return items, nil
 }
 
-const campaignSMSStats = `-- name: CampaignSMSStats :many
-SELECT COALESCE(k.code, '')::text AS campaign, m.template,
+const broadcastSMSStats = `-- name: BroadcastSMSStats :many
+SELECT COALESCE(k.code, '')::text AS broadcast, m.template,
        count(*) AS total,
        count(*) FILTER (WHERE m.status IN ('sent', 'delivered')) AS sent,
        count(*) FILTER (WHERE m.status = 'delivered') AS delivered,
@@ -282,19 +282,19 @@ SELECT COALESCE(k.code, '')::text AS campaign, m.template,
        count(*) FILTER (WHERE m.status IN ('queued', 'sending')) AS pending,
        count(*) FILTER (WHERE m.replied_at IS NOT NULL) AS replied,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sms_replies r WHERE r.message_id = m.id AND r.opt_out)) AS opted_out
-FROM sms_messages m LEFT JOIN sms_campaigns k ON k.id = m.campaign_id
+FROM sms_messages m LEFT JOIN broadcasts k ON k.id = m.broadcast_id
 WHERE m.dealer_id = $1 AND m.created_at >= $2::timestamptz
 GROUP BY 1, 2
 ORDER BY 1, 2
 `
 
-type CampaignSMSStatsParams struct {
+type BroadcastSMSStatsParams struct {
 	DealerID int64     `json:"dealer_id"`
 	Since    time.Time `json:"since"`
 }
 
-type CampaignSMSStatsRow struct {
-	Campaign   string `json:"campaign"`
+type BroadcastSMSStatsRow struct {
+	Broadcast  string `json:"broadcast"`
 	Template   string `json:"template"`
 	Total      int64  `json:"total"`
 	Sent       int64  `json:"sent"`
@@ -306,18 +306,18 @@ type CampaignSMSStatsRow struct {
 	OptedOut   int64  `json:"opted_out"`
 }
 
-// CampaignSMSStats is the director's view of a dealer's SMS, per campaign and template.
-func (q *Queries) CampaignSMSStats(ctx context.Context, arg CampaignSMSStatsParams) ([]CampaignSMSStatsRow, error) {
-	rows, err := q.db.Query(ctx, campaignSMSStats, arg.DealerID, arg.Since)
+// BroadcastSMSStats is the director's view of a dealer's SMS, per broadcast and template.
+func (q *Queries) BroadcastSMSStats(ctx context.Context, arg BroadcastSMSStatsParams) ([]BroadcastSMSStatsRow, error) {
+	rows, err := q.db.Query(ctx, broadcastSMSStats, arg.DealerID, arg.Since)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []CampaignSMSStatsRow{}
+	items := []BroadcastSMSStatsRow{}
 	for rows.Next() {
-		var i CampaignSMSStatsRow
+		var i BroadcastSMSStatsRow
 		if err := rows.Scan(
-			&i.Campaign,
+			&i.Broadcast,
 			&i.Template,
 			&i.Total,
 			&i.Sent,
@@ -346,7 +346,7 @@ WHERE t.id IN (
     ORDER BY x.not_before NULLS FIRST, x.id
     LIMIT $3
     FOR UPDATE SKIP LOCKED)
-RETURNING t.id, t.campaign_id, t.dealer_id, t.customer_id, t.phone, t.status, t.attempts, t.attempts_today, t.last_attempt_day, t.not_before, t.claimed_at, t.last_call_id, t.last_outcome, t.key, t.result, t.callback_task_id, t.updated_at
+RETURNING t.id, t.broadcast_id, t.dealer_id, t.customer_id, t.phone, t.status, t.attempts, t.attempts_today, t.last_attempt_day, t.not_before, t.claimed_at, t.last_call_id, t.last_outcome, t.key, t.result, t.callback_task_id, t.updated_at
 `
 
 type ClaimMessageCallTargetsParams struct {
@@ -367,7 +367,7 @@ func (q *Queries) ClaimMessageCallTargets(ctx context.Context, arg ClaimMessageC
 		var i MessageCallTarget
 		if err := rows.Scan(
 			&i.ID,
-			&i.CampaignID,
+			&i.BroadcastID,
 			&i.DealerID,
 			&i.CustomerID,
 			&i.Phone,
@@ -576,14 +576,14 @@ func (q *Queries) DeferSMS(ctx context.Context, arg DeferSMSParams) error {
 	return err
 }
 
-const ensureSMSCampaign = `-- name: EnsureSMSCampaign :one
-INSERT INTO sms_campaigns (dealer_id, code, channel, template, prompt_path, created_by)
+const ensureBroadcast = `-- name: EnsureBroadcast :one
+INSERT INTO broadcasts (dealer_id, code, channel, template, prompt_path, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (dealer_id, code) DO UPDATE SET code = EXCLUDED.code
 RETURNING id, dealer_id, code, channel, template, prompt_path, created_by, created_at
 `
 
-type EnsureSMSCampaignParams struct {
+type EnsureBroadcastParams struct {
 	DealerID   int64  `json:"dealer_id"`
 	Code       string `json:"code"`
 	Channel    string `json:"channel"`
@@ -592,8 +592,8 @@ type EnsureSMSCampaignParams struct {
 	CreatedBy  *int64 `json:"created_by"`
 }
 
-func (q *Queries) EnsureSMSCampaign(ctx context.Context, arg EnsureSMSCampaignParams) (SmsCampaign, error) {
-	row := q.db.QueryRow(ctx, ensureSMSCampaign,
+func (q *Queries) EnsureBroadcast(ctx context.Context, arg EnsureBroadcastParams) (Broadcast, error) {
+	row := q.db.QueryRow(ctx, ensureBroadcast,
 		arg.DealerID,
 		arg.Code,
 		arg.Channel,
@@ -601,7 +601,7 @@ func (q *Queries) EnsureSMSCampaign(ctx context.Context, arg EnsureSMSCampaignPa
 		arg.PromptPath,
 		arg.CreatedBy,
 	)
-	var i SmsCampaign
+	var i Broadcast
 	err := row.Scan(
 		&i.ID,
 		&i.DealerID,
@@ -736,6 +736,52 @@ func (q *Queries) GetSMSTemplate(ctx context.Context, arg GetSMSTemplateParams) 
 	return i, err
 }
 
+const insertBroadcastSMS = `-- name: InsertBroadcastSMS :one
+INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
+                          broadcast_id, parts, not_before, released_at, vars)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10, $11, $12, COALESCE($13::jsonb, '{}'::jsonb))
+ON CONFLICT (dealer_id, idempotency_key) DO NOTHING
+RETURNING id
+`
+
+type InsertBroadcastSMSParams struct {
+	DealerID       int64      `json:"dealer_id"`
+	CustomerID     *int64     `json:"customer_id"`
+	Phone          string     `json:"phone"`
+	Kind           string     `json:"kind"`
+	Template       string     `json:"template"`
+	Body           string     `json:"body"`
+	Status         string     `json:"status"`
+	IdempotencyKey string     `json:"idempotency_key"`
+	BroadcastID    *int64     `json:"broadcast_id"`
+	Parts          int32      `json:"parts"`
+	NotBefore      *time.Time `json:"not_before"`
+	ReleasedAt     *time.Time `json:"released_at"`
+	Vars           []byte     `json:"vars"`
+}
+
+func (q *Queries) InsertBroadcastSMS(ctx context.Context, arg InsertBroadcastSMSParams) (int64, error) {
+	row := q.db.QueryRow(ctx, insertBroadcastSMS,
+		arg.DealerID,
+		arg.CustomerID,
+		arg.Phone,
+		arg.Kind,
+		arg.Template,
+		arg.Body,
+		arg.Status,
+		arg.IdempotencyKey,
+		arg.BroadcastID,
+		arg.Parts,
+		arg.NotBefore,
+		arg.ReleasedAt,
+		arg.Vars,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const insertCallbackReason = `-- name: InsertCallbackReason :exec
 INSERT INTO call_task_reasons (dealer_id, task_id, customer_id, campaign, occurrence, priority, due_day, expires_day, text, facts)
 VALUES ($1, $2, $3, 'message_callback', $4, $5, $6, $7, $8, $9)
@@ -769,52 +815,6 @@ func (q *Queries) InsertCallbackReason(ctx context.Context, arg InsertCallbackRe
 	return err
 }
 
-const insertCampaignSMS = `-- name: InsertCampaignSMS :one
-INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
-                          campaign_id, parts, not_before, released_at, vars)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10, $11, $12, COALESCE($13::jsonb, '{}'::jsonb))
-ON CONFLICT (dealer_id, idempotency_key) DO NOTHING
-RETURNING id
-`
-
-type InsertCampaignSMSParams struct {
-	DealerID       int64      `json:"dealer_id"`
-	CustomerID     *int64     `json:"customer_id"`
-	Phone          string     `json:"phone"`
-	Kind           string     `json:"kind"`
-	Template       string     `json:"template"`
-	Body           string     `json:"body"`
-	Status         string     `json:"status"`
-	IdempotencyKey string     `json:"idempotency_key"`
-	CampaignID     *int64     `json:"campaign_id"`
-	Parts          int32      `json:"parts"`
-	NotBefore      *time.Time `json:"not_before"`
-	ReleasedAt     *time.Time `json:"released_at"`
-	Vars           []byte     `json:"vars"`
-}
-
-func (q *Queries) InsertCampaignSMS(ctx context.Context, arg InsertCampaignSMSParams) (int64, error) {
-	row := q.db.QueryRow(ctx, insertCampaignSMS,
-		arg.DealerID,
-		arg.CustomerID,
-		arg.Phone,
-		arg.Kind,
-		arg.Template,
-		arg.Body,
-		arg.Status,
-		arg.IdempotencyKey,
-		arg.CampaignID,
-		arg.Parts,
-		arg.NotBefore,
-		arg.ReleasedAt,
-		arg.Vars,
-	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
 const insertDoNotCallNumber = `-- name: InsertDoNotCallNumber :exec
 INSERT INTO do_not_call (dealer_id, phone, reason, source) VALUES ($1, $2, $3, $4)
 ON CONFLICT (dealer_id, phone) DO NOTHING
@@ -838,23 +838,23 @@ func (q *Queries) InsertDoNotCallNumber(ctx context.Context, arg InsertDoNotCall
 }
 
 const insertMessageCallTarget = `-- name: InsertMessageCallTarget :execrows
-INSERT INTO message_call_targets (campaign_id, dealer_id, customer_id, phone, status, result)
+INSERT INTO message_call_targets (broadcast_id, dealer_id, customer_id, phone, status, result)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (campaign_id, phone) DO NOTHING
+ON CONFLICT (broadcast_id, phone) DO NOTHING
 `
 
 type InsertMessageCallTargetParams struct {
-	CampaignID int64  `json:"campaign_id"`
-	DealerID   int64  `json:"dealer_id"`
-	CustomerID *int64 `json:"customer_id"`
-	Phone      string `json:"phone"`
-	Status     string `json:"status"`
-	Result     string `json:"result"`
+	BroadcastID int64  `json:"broadcast_id"`
+	DealerID    int64  `json:"dealer_id"`
+	CustomerID  *int64 `json:"customer_id"`
+	Phone       string `json:"phone"`
+	Status      string `json:"status"`
+	Result      string `json:"result"`
 }
 
 func (q *Queries) InsertMessageCallTarget(ctx context.Context, arg InsertMessageCallTargetParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertMessageCallTarget,
-		arg.CampaignID,
+		arg.BroadcastID,
 		arg.DealerID,
 		arg.CustomerID,
 		arg.Phone,
@@ -1020,7 +1020,7 @@ func (q *Queries) ListSMSTemplates(ctx context.Context, dealerID int64) ([]SmsTe
 }
 
 const lockMessageCallTarget = `-- name: LockMessageCallTarget :one
-SELECT id, campaign_id, dealer_id, customer_id, phone, status, attempts, attempts_today, last_attempt_day, not_before, claimed_at, last_call_id, last_outcome, key, result, callback_task_id, updated_at FROM message_call_targets WHERE id = $1 FOR UPDATE
+SELECT id, broadcast_id, dealer_id, customer_id, phone, status, attempts, attempts_today, last_attempt_day, not_before, claimed_at, last_call_id, last_outcome, key, result, callback_task_id, updated_at FROM message_call_targets WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockMessageCallTarget(ctx context.Context, id int64) (MessageCallTarget, error) {
@@ -1028,7 +1028,7 @@ func (q *Queries) LockMessageCallTarget(ctx context.Context, id int64) (MessageC
 	var i MessageCallTarget
 	err := row.Scan(
 		&i.ID,
-		&i.CampaignID,
+		&i.BroadcastID,
 		&i.DealerID,
 		&i.CustomerID,
 		&i.Phone,
@@ -1090,7 +1090,7 @@ type LockSMSForSendRow struct {
 	TemplateBody     string          `json:"template_body"`
 }
 
-// SMS campaigns, senders, delivery reports, replies and consent (issue 7).
+// SMS broadcasts, senders, delivery reports, replies and consent (issue 7).
 // LockSMSForSend locks a message and says what decides whether it may go out now.
 func (q *Queries) LockSMSForSend(ctx context.Context, arg LockSMSForSendParams) (LockSMSForSendRow, error) {
 	row := q.db.QueryRow(ctx, lockSMSForSend, arg.Now, arg.ID)

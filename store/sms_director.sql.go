@@ -61,7 +61,7 @@ type CustomersByPhonesRow struct {
 	Phone string `json:"phone"`
 }
 
-// Queries of the director's campaign start page (agent-ui /director/sms/new).
+// Queries of the director's broadcast start page (agent-ui /director/sms/new).
 // CustomersByPhones finds the dealer's customers with these (normalised) phones.
 func (q *Queries) CustomersByPhones(ctx context.Context, arg CustomersByPhonesParams) ([]CustomersByPhonesRow, error) {
 	rows, err := q.db.Query(ctx, customersByPhones, arg.DealerID, arg.Phones)
@@ -83,18 +83,18 @@ func (q *Queries) CustomersByPhones(ctx context.Context, arg CustomersByPhonesPa
 	return items, nil
 }
 
-const getSMSCampaignByCode = `-- name: GetSMSCampaignByCode :one
-SELECT id, dealer_id, code, channel, template, prompt_path, created_by, created_at FROM sms_campaigns WHERE dealer_id = $1 AND code = $2
+const getBroadcastByCode = `-- name: GetBroadcastByCode :one
+SELECT id, dealer_id, code, channel, template, prompt_path, created_by, created_at FROM broadcasts WHERE dealer_id = $1 AND code = $2
 `
 
-type GetSMSCampaignByCodeParams struct {
+type GetBroadcastByCodeParams struct {
 	DealerID int64  `json:"dealer_id"`
 	Code     string `json:"code"`
 }
 
-func (q *Queries) GetSMSCampaignByCode(ctx context.Context, arg GetSMSCampaignByCodeParams) (SmsCampaign, error) {
-	row := q.db.QueryRow(ctx, getSMSCampaignByCode, arg.DealerID, arg.Code)
-	var i SmsCampaign
+func (q *Queries) GetBroadcastByCode(ctx context.Context, arg GetBroadcastByCodeParams) (Broadcast, error) {
+	row := q.db.QueryRow(ctx, getBroadcastByCode, arg.DealerID, arg.Code)
+	var i Broadcast
 	err := row.Scan(
 		&i.ID,
 		&i.DealerID,

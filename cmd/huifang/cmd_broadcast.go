@@ -243,7 +243,7 @@ func cmdBroadcastStats(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	rows := [][]string{{"broadcast", "template", "total", "sent", "delivered", "failed", "suppressed", "pending", "replied", "opted out"}}
 	for _, s := range st.SMS {
-		c := s.Campaign
+		c := s.Broadcast
 		if c == "" {
 			c = "(automatic)"
 		}
@@ -255,7 +255,7 @@ func cmdBroadcastStats(ctx context.Context, env *cliEnv, args []string) error {
 	if len(st.Calls) > 0 {
 		rows = [][]string{{"message calls", "total", "answered", "key 1", "key 2", "key 9", "unreachable", "pending"}}
 		for _, c := range st.Calls {
-			rows = append(rows, []string{c.Campaign, fmt.Sprint(c.Total), fmt.Sprint(c.Answered), fmt.Sprint(c.Key1), fmt.Sprint(c.Key2),
+			rows = append(rows, []string{c.Broadcast, fmt.Sprint(c.Total), fmt.Sprint(c.Answered), fmt.Sprint(c.Key1), fmt.Sprint(c.Key2),
 				fmt.Sprint(c.Key9), fmt.Sprint(c.Unreachable), fmt.Sprint(c.Pending)})
 		}
 		writeTable(env.stdout, rows)

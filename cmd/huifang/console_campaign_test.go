@@ -80,7 +80,7 @@ func TestConsoleRendersDirectorPrompt(t *testing.T) {
 	require.NoError(t, err)
 	want := filepath.Join(abs, "prompts", strconv.FormatInt(dealer.ID, 10), "call-20261123.wav")
 	var path string
-	require.NoError(t, db.QueryRow(ctx, `SELECT prompt_path FROM sms_campaigns WHERE dealer_id = $1 AND code = 'call-20261123'`, dealer.ID).Scan(&path))
+	require.NoError(t, db.QueryRow(ctx, `SELECT prompt_path FROM broadcasts WHERE dealer_id = $1 AND code = 'call-20261123'`, dealer.ID).Scan(&path))
 	require.Equal(t, want, path)
 	wav, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -111,14 +111,14 @@ func TestLeaveStoreSMSThroughKannelAndOptOut(t *testing.T) {
 
 	stats, err := notify.LoadBroadcastStats(ctx, db, dealer.ID, time.Time{})
 	require.NoError(t, err)
-	byCampaign := map[string]store.CampaignSMSStatsRow{}
+	byBroadcast := map[string]store.BroadcastSMSStatsRow{}
 	for _, s := range stats.SMS {
-		byCampaign[s.Campaign] = s
+		byBroadcast[s.Broadcast] = s
 	}
-	require.EqualValues(t, 1, byCampaign[""].Delivered, "the leave-store SMS")
-	require.EqualValues(t, 1, byCampaign[""].Replied)
-	require.EqualValues(t, 1, byCampaign[""].OptedOut)
-	require.EqualValues(t, 1, byCampaign["holiday:test"].Suppressed)
+	require.EqualValues(t, 1, byBroadcast[""].Delivered, "the leave-store SMS")
+	require.EqualValues(t, 1, byBroadcast[""].Replied)
+	require.EqualValues(t, 1, byBroadcast[""].OptedOut)
+	require.EqualValues(t, 1, byBroadcast["holiday:test"].Suppressed)
 	// Nothing more reaches the SMSC (each message once).
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, k.Received(), 2)

@@ -31,8 +31,8 @@ const callbackPriority = 85
 
 // MessageCallRequest is one recorded-message call to place.
 type MessageCallRequest struct {
-	// DealerID, CampaignID, TargetID and CustomerID identify the call for the call record.
-	DealerID, CampaignID, TargetID, CustomerID int64
+	// DealerID, BroadcastID, TargetID and CustomerID identify the call for the call record.
+	DealerID, BroadcastID, TargetID, CustomerID int64
 	// Phone is the number to call.
 	Phone string
 	// PromptPath is the broadcast's prompt (8000 Hz 16-bit WAV).
@@ -67,7 +67,7 @@ type MessageCallBroadcastParams struct {
 	// CustomerIDs are the owners to call.
 	CustomerIDs []int64
 	// CreatedBy is the user who started it, recorded in the audit
-	// (message_call_campaign.start) in the same transaction; zero for none (the CLI).
+	// (message_call_broadcast.start) in the same transaction; zero for none (the CLI).
 	CreatedBy int64
 	// PromptText is the prompt's text, for the audit; Audience is the audience as given
 	// (ResolveAudience), for the audit; both may be empty.
@@ -77,8 +77,8 @@ type MessageCallBroadcastParams struct {
 
 // MessageCallBroadcastResult counts the targets StartMessageCallBroadcast added.
 type MessageCallBroadcastResult struct {
-	// CampaignID is the sms_campaigns row (channel message_call).
-	CampaignID int64
+	// BroadcastID is the broadcasts row (channel message_call).
+	BroadcastID int64
 	// Added targets will be called; Suppressed are do-not-call or invalid numbers.
 	Added, Suppressed int
 }
@@ -103,13 +103,13 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 		if p.CreatedBy > 0 {
 			by = &p.CreatedBy
 		}
-		camp, err := q.EnsureSMSCampaign(ctx, store.EnsureSMSCampaignParams{
+		bc, err := q.EnsureBroadcast(ctx, store.EnsureBroadcastParams{
 			DealerID: p.DealerID, Code: p.Code, Channel: "message_call", PromptPath: p.PromptPath, CreatedBy: by,
 		})
 		if err != nil {
 			return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
 		}
-		res.CampaignID = camp.ID
+		res.BroadcastID = bc.ID
 		rows, err := q.AudienceCustomers(ctx, store.AudienceCustomersParams{DealerID: p.DealerID, Ids: p.CustomerIDs})
 		if err != nil {
 			return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
@@ -128,7 +128,7 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 			}
 			id := r.ID
 			n, err := q.InsertMessageCallTarget(ctx, store.InsertMessageCallTargetParams{
-				CampaignID: camp.ID, DealerID: p.DealerID, CustomerID: &id, Phone: r.Phone, Status: status, Result: result,
+				BroadcastID: bc.ID, DealerID: p.DealerID, CustomerID: &id, Phone: r.Phone, Status: status, Result: result,
 			})
 			if err != nil {
 				return fmt.Errorf("message-call broadcast %s: %w", p.Code, err)
@@ -145,13 +145,13 @@ func StartMessageCallBroadcast(ctx context.Context, db *pgxpool.Pool, p MessageC
 		if p.CreatedBy == 0 {
 			return nil
 		}
-		d := map[string]any{"code": p.Code, "prompt": p.PromptText, "prompt_path": camp.PromptPath, "prompt_kept": existing != nil,
+		d := map[string]any{"code": p.Code, "prompt": p.PromptText, "prompt_path": bc.PromptPath, "prompt_kept": existing != nil,
 			"customers": len(p.CustomerIDs), "added": res.Added, "suppressed": res.Suppressed}
 		if p.Audience != nil {
 			d["audience"], d["reasons"], d["unknown"] = p.Audience.SMS.kind(), p.Audience.SMS.Reasons, p.Audience.Unknown
 		}
 		detail, _ := json.Marshal(d)
-		return audit(ctx, q, p.DealerID, p.CreatedBy, "message_call_campaign.start", "sms_campaign", &camp.ID, detail)
+		return audit(ctx, q, p.DealerID, p.CreatedBy, "message_call_broadcast.start", "broadcast", &bc.ID, detail)
 	})
 	if err != nil {
 		return nil, err
@@ -224,15 +224,15 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 	sem := make(chan struct{}, p.Parallel)
 	var wg sync.WaitGroup
 	for _, t := range targets {
-		prompt, ok := prompts[t.CampaignID]
+		prompt, ok := prompts[t.BroadcastID]
 		if !ok {
-			var c store.SmsCampaign
-			c, err = campaignByID(ctx, db, t.CampaignID)
+			var c store.Broadcast
+			c, err = broadcastByID(ctx, db, t.BroadcastID)
 			if err != nil {
 				return nil, err
 			}
 			prompt = c.PromptPath
-			prompts[t.CampaignID] = prompt
+			prompts[t.BroadcastID] = prompt
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -243,7 +243,7 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 			if t.CustomerID != nil {
 				cust = *t.CustomerID
 			}
-			r, err := dialer.MessageCall(ctx, MessageCallRequest{DealerID: t.DealerID, CampaignID: t.CampaignID,
+			r, err := dialer.MessageCall(ctx, MessageCallRequest{DealerID: t.DealerID, BroadcastID: t.BroadcastID,
 				TargetID: t.ID, CustomerID: cust, Phone: t.Phone, PromptPath: prompt})
 			if err != nil {
 				r = MessageCallResult{Outcome: queue.CallTrunkFailure}
@@ -264,10 +264,10 @@ func RunMessageCalls(ctx context.Context, db *pgxpool.Pool, dialer MessageDialer
 	return res, firstErr
 }
 
-// campaignByID reads a broadcast's row (sms_campaigns).
-func campaignByID(ctx context.Context, db *pgxpool.Pool, id int64) (store.SmsCampaign, error) {
-	var c store.SmsCampaign
-	err := db.QueryRow(ctx, `SELECT id, code, prompt_path FROM sms_campaigns WHERE id = $1`, id).Scan(&c.ID, &c.Code, &c.PromptPath)
+// broadcastByID reads a broadcast's row (broadcasts).
+func broadcastByID(ctx context.Context, db *pgxpool.Pool, id int64) (store.Broadcast, error) {
+	var c store.Broadcast
+	err := db.QueryRow(ctx, `SELECT id, code, prompt_path FROM broadcasts WHERE id = $1`, id).Scan(&c.ID, &c.Code, &c.PromptPath)
 	if err != nil {
 		return c, fmt.Errorf("message-call broadcast %d: %w", id, err)
 	}
@@ -378,7 +378,7 @@ func callbackTask(ctx context.Context, q *store.Queries, t store.MessageCallTarg
 	if err != nil {
 		return 0, fmt.Errorf("message call target %d: callback task: %w", t.ID, err)
 	}
-	facts, _ := json.Marshal(map[string]any{"campaign_id": t.CampaignID, "target_id": t.ID, "key": KeyCallback, "at": now})
+	facts, _ := json.Marshal(map[string]any{"broadcast_id": t.BroadcastID, "target_id": t.ID, "key": KeyCallback, "at": now})
 	if err := q.InsertCallbackReason(ctx, store.InsertCallbackReasonParams{
 		DealerID: t.DealerID, TaskID: id, CustomerID: *t.CustomerID, Occurrence: fmt.Sprintf("mc:%d", t.ID),
 		Priority: callbackPriority, DueDay: today, ExpiresDay: exp,

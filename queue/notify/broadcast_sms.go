@@ -44,15 +44,15 @@ type SMSBroadcastParams struct {
 	SendAt time.Time
 	// Now is the clock; zero means time.Now().
 	Now time.Time
-	// CreatedBy is the user who started it, recorded in the audit (sms_campaign.start) in
+	// CreatedBy is the user who started it, recorded in the audit (sms_broadcast.start) in
 	// the same transaction; zero for the scheduler's daily broadcasts and the CLI.
 	CreatedBy int64
 }
 
 // SMSBroadcastResult counts what StartSMSBroadcast did.
 type SMSBroadcastResult struct {
-	// CampaignID is the sms_campaigns row.
-	CampaignID int64
+	// BroadcastID is the broadcasts row.
+	BroadcastID int64
 	// Queued messages go out now (their sms:send outbox rows are written).
 	Queued int
 	// Held messages wait for SendAt or for the end of the quiet hours.
@@ -77,7 +77,8 @@ type recipient struct {
 
 // StartSMSBroadcast queues one message per recipient, in one transaction: each message is
 // rendered from the template with the recipient's variables and the dealer's signature,
-// keyed "campaign:<code>:<customer>" (so a second start adds nothing), and written as
+// keyed "campaign:<code>:<customer>" (so a second start adds nothing; the prefix is the one
+// stored before broadcasts had their name, kept so that keys already written still match), and written as
 // suppressed (do-not-call, invalid number, or opted out of marketing), held (until
 // SendAt, or for marketing until the end of the dealer's quiet hours, 21:00-08:00 or
 // the wider QuietHours it set, when it would go inside them; the SMS sweep releases it),
@@ -122,13 +123,13 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 		if p.CreatedBy > 0 {
 			by = &p.CreatedBy
 		}
-		camp, err := q.EnsureSMSCampaign(ctx, store.EnsureSMSCampaignParams{
+		bc, err := q.EnsureBroadcast(ctx, store.EnsureBroadcastParams{
 			DealerID: p.DealerID, Code: p.Code, Channel: "sms", Template: tmpl.Code, CreatedBy: by,
 		})
 		if err != nil {
 			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 		}
-		res.CampaignID = camp.ID
+		res.BroadcastID = bc.ID
 		recips, err := audience(ctx, q, p)
 		if err != nil {
 			return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
@@ -175,10 +176,10 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 			if err != nil {
 				return fmt.Errorf("sms broadcast %s: %w", p.Code, err)
 			}
-			params := store.InsertCampaignSMSParams{
+			params := store.InsertBroadcastSMSParams{
 				DealerID: p.DealerID, CustomerID: &r.customerID, Phone: r.phone, Kind: tmpl.Kind, Template: tmpl.Code,
 				Body: body, Status: status, IdempotencyKey: fmt.Sprintf("campaign:%s:%d", p.Code, r.customerID),
-				CampaignID: &camp.ID, Parts: int32(parts), Vars: encodeSMSVars(r.vars),
+				BroadcastID: &bc.ID, Parts: int32(parts), Vars: encodeSMSVars(r.vars),
 			}
 			released := p.Now
 			if status == "queued" && hold != nil {
@@ -186,7 +187,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 			} else {
 				params.ReleasedAt = &released
 			}
-			id, err := q.InsertCampaignSMS(ctx, params)
+			id, err := q.InsertBroadcastSMS(ctx, params)
 			if errors.Is(err, pgx.ErrNoRows) {
 				res.Existing++
 				continue
@@ -225,7 +226,7 @@ func StartSMSBroadcast(ctx context.Context, db *pgxpool.Pool, p SMSBroadcastPara
 		detail, _ := json.Marshal(map[string]any{"code": p.Code, "template": tmpl.Code, "audience": p.Audience.kind(),
 			"reasons": p.Audience.Reasons, "customers": len(recips), "unknown": p.Audience.Unknown, "send_at": sendAt,
 			"queued": res.Queued, "held": res.Held, "suppressed": res.Suppressed, "existing": res.Existing, "skipped": res.Skipped})
-		return audit(ctx, q, p.DealerID, p.CreatedBy, "sms_campaign.start", "sms_campaign", &camp.ID, detail)
+		return audit(ctx, q, p.DealerID, p.CreatedBy, "sms_broadcast.start", "broadcast", &bc.ID, detail)
 	})
 	if err != nil {
 		return nil, err

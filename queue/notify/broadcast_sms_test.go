@@ -128,7 +128,7 @@ func TestStartSMSCampaign(t *testing.T) {
 	stats, err := LoadBroadcastStats(ctx, b.db, b.dealer, time.Time{})
 	require.NoError(t, err)
 	require.Len(t, stats.SMS, 2)
-	require.Equal(t, "offer:2026-11", stats.SMS[0].Campaign)
+	require.Equal(t, "offer:2026-11", stats.SMS[0].Broadcast)
 	require.EqualValues(t, 4, stats.SMS[0].Total)
 	require.EqualValues(t, 3, stats.SMS[0].Suppressed)
 	require.EqualValues(t, 1, stats.SMS[0].Pending)

@@ -10,8 +10,8 @@
 //
 // A "campaign" in Huifang is a call rule of package queue (first_maintenance, birthday...).
 // What this package sends to a list at once is a broadcast (群发): StartSMSBroadcast,
-// StartMessageCallBroadcast, DailySMSBroadcasts. The table that holds broadcasts is still
-// named sms_campaigns (and sms_messages.campaign_id, message_call_targets.campaign_id);
+// StartMessageCallBroadcast, DailySMSBroadcasts. Its rows are in the table broadcasts
+// (sms_messages.broadcast_id, message_call_targets.broadcast_id, migration 0210);
 // BroadcastID fields carry its ids.
 //
 // # Imports and tasks

@@ -45,7 +45,7 @@ func ValidateBroadcastCode(code string) error {
 	return nil
 }
 
-// Channels of a broadcast (sms_campaigns.channel).
+// Channels of a broadcast (broadcasts.channel).
 const (
 	// ChannelSMS is an SMS broadcast.
 	ChannelSMS = "sms"
@@ -56,11 +56,11 @@ const (
 // CheckBroadcastCode checks code for a broadcast on channel at the dealer: well formed and
 // not used by a broadcast of the other channel. It returns the broadcast of that code
 // when one exists (a start of it again adds only who is new), nil when the code is new.
-func CheckBroadcastCode(ctx context.Context, db store.DBTX, dealerID int64, code, channel string) (*store.SmsCampaign, error) {
+func CheckBroadcastCode(ctx context.Context, db store.DBTX, dealerID int64, code, channel string) (*store.Broadcast, error) {
 	if err := ValidateBroadcastCode(code); err != nil {
 		return nil, err
 	}
-	c, err := store.New(db).GetSMSCampaignByCode(ctx, store.GetSMSCampaignByCodeParams{DealerID: dealerID, Code: code})
+	c, err := store.New(db).GetBroadcastByCode(ctx, store.GetBroadcastByCodeParams{DealerID: dealerID, Code: code})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

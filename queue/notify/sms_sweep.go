@@ -182,19 +182,19 @@ func (s *SMSSweep) confirm(ctx context.Context, q *store.Queries, m store.Strand
 type BroadcastStats struct {
 	// SMS has one row per broadcast and template ("" broadcast: messages outside broadcasts,
 	// such as the leave-store SMS).
-	SMS []store.CampaignSMSStatsRow `json:"sms"`
+	SMS []store.BroadcastSMSStatsRow `json:"sms"`
 	// Calls has one row per message-call broadcast, with the keys pressed.
-	Calls []store.CampaignCallStatsRow `json:"calls"`
+	Calls []store.BroadcastCallStatsRow `json:"calls"`
 }
 
 // LoadBroadcastStats returns the broadcast figures of a dealer since since.
 func LoadBroadcastStats(ctx context.Context, db store.DBTX, dealerID int64, since time.Time) (*BroadcastStats, error) {
 	q := store.New(db)
-	s, err := q.CampaignSMSStats(ctx, store.CampaignSMSStatsParams{DealerID: dealerID, Since: since})
+	s, err := q.BroadcastSMSStats(ctx, store.BroadcastSMSStatsParams{DealerID: dealerID, Since: since})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast stats: %w", err)
 	}
-	c, err := q.CampaignCallStats(ctx, store.CampaignCallStatsParams{DealerID: dealerID, Since: since})
+	c, err := q.BroadcastCallStats(ctx, store.BroadcastCallStatsParams{DealerID: dealerID, Since: since})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast stats: %w", err)
 	}

@@ -60,10 +60,10 @@ SELECT count(*) FROM sms_messages WHERE dealer_id = @dealer_id AND status = 'unc
 -- name: ListUncertainSMS :many
 -- ListUncertainSMS lists a dealer's uncertain messages, oldest first, for the director.
 SELECT m.id, m.phone, m.template, m.body, m.claimed_at, m.attempts, m.provider, m.error,
-       COALESCE(c.name, '')::text AS customer, COALESCE(k.code, '')::text AS campaign
+       COALESCE(c.name, '')::text AS customer, COALESCE(k.code, '')::text AS broadcast
 FROM sms_messages m
 LEFT JOIN customers c ON c.id = m.customer_id
-LEFT JOIN sms_campaigns k ON k.id = m.campaign_id
+LEFT JOIN broadcasts k ON k.id = m.broadcast_id
 WHERE m.dealer_id = @dealer_id AND m.status = 'uncertain'
 ORDER BY m.id
 LIMIT @max;

@@ -1,4 +1,4 @@
--- SMS campaigns, senders, delivery reports, replies and consent (issue 7).
+-- SMS broadcasts, senders, delivery reports, replies and consent (issue 7).
 
 -- name: LockSMSForSend :one
 -- LockSMSForSend locks a message and says what decides whether it may go out now.
@@ -127,17 +127,17 @@ SELECT * FROM sms_templates WHERE dealer_id = @dealer_id AND code = @code;
 -- name: ListSMSTemplates :many
 SELECT * FROM sms_templates WHERE dealer_id = @dealer_id ORDER BY code;
 
--- name: EnsureSMSCampaign :one
-INSERT INTO sms_campaigns (dealer_id, code, channel, template, prompt_path, created_by)
+-- name: EnsureBroadcast :one
+INSERT INTO broadcasts (dealer_id, code, channel, template, prompt_path, created_by)
 VALUES (@dealer_id, @code, @channel, @template, @prompt_path, @created_by)
 ON CONFLICT (dealer_id, code) DO UPDATE SET code = EXCLUDED.code
 RETURNING *;
 
--- name: InsertCampaignSMS :one
+-- name: InsertBroadcastSMS :one
 INSERT INTO sms_messages (dealer_id, customer_id, phone, kind, template, body, status, idempotency_key,
-                          campaign_id, parts, not_before, released_at, vars)
+                          broadcast_id, parts, not_before, released_at, vars)
 VALUES (@dealer_id, @customer_id, @phone, @kind, @template, @body, @status, @idempotency_key,
-        @campaign_id, @parts, @not_before, @released_at, COALESCE(sqlc.narg(vars)::jsonb, '{}'::jsonb))
+        @broadcast_id, @parts, @not_before, @released_at, COALESCE(sqlc.narg(vars)::jsonb, '{}'::jsonb))
 ON CONFLICT (dealer_id, idempotency_key) DO NOTHING
 RETURNING id;
 
@@ -175,9 +175,9 @@ LEFT JOIN LATERAL (SELECT plate, model FROM vehicles v WHERE v.customer_id = c.i
 WHERE c.dealer_id = @dealer_id AND c.id = ANY(@ids::bigint[])
 ORDER BY c.id;
 
--- name: CampaignSMSStats :many
--- CampaignSMSStats is the director's view of a dealer's SMS, per campaign and template.
-SELECT COALESCE(k.code, '')::text AS campaign, m.template,
+-- name: BroadcastSMSStats :many
+-- BroadcastSMSStats is the director's view of a dealer's SMS, per broadcast and template.
+SELECT COALESCE(k.code, '')::text AS broadcast, m.template,
        count(*) AS total,
        count(*) FILTER (WHERE m.status IN ('sent', 'delivered')) AS sent,
        count(*) FILTER (WHERE m.status = 'delivered') AS delivered,
@@ -186,14 +186,14 @@ SELECT COALESCE(k.code, '')::text AS campaign, m.template,
        count(*) FILTER (WHERE m.status IN ('queued', 'sending')) AS pending,
        count(*) FILTER (WHERE m.replied_at IS NOT NULL) AS replied,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sms_replies r WHERE r.message_id = m.id AND r.opt_out)) AS opted_out
-FROM sms_messages m LEFT JOIN sms_campaigns k ON k.id = m.campaign_id
+FROM sms_messages m LEFT JOIN broadcasts k ON k.id = m.broadcast_id
 WHERE m.dealer_id = @dealer_id AND m.created_at >= @since::timestamptz
 GROUP BY 1, 2
 ORDER BY 1, 2;
 
--- name: CampaignCallStats :many
--- CampaignCallStats is the director's view of message-call campaigns: targets and keys pressed.
-SELECT k.code AS campaign,
+-- name: BroadcastCallStats :many
+-- BroadcastCallStats is the director's view of message-call broadcasts: targets and keys pressed.
+SELECT k.code AS broadcast,
        count(*) AS total,
        count(*) FILTER (WHERE t.status = 'done') AS answered,
        count(*) FILTER (WHERE t.key = '1') AS key_1,
@@ -201,15 +201,15 @@ SELECT k.code AS campaign,
        count(*) FILTER (WHERE t.key = '9') AS key_9,
        count(*) FILTER (WHERE t.status = 'unreachable') AS unreachable,
        count(*) FILTER (WHERE t.status IN ('pending', 'calling')) AS pending
-FROM message_call_targets t JOIN sms_campaigns k ON k.id = t.campaign_id
+FROM message_call_targets t JOIN broadcasts k ON k.id = t.broadcast_id
 WHERE t.dealer_id = @dealer_id AND k.created_at >= @since::timestamptz
 GROUP BY k.code
 ORDER BY k.code;
 
 -- name: InsertMessageCallTarget :execrows
-INSERT INTO message_call_targets (campaign_id, dealer_id, customer_id, phone, status, result)
-VALUES (@campaign_id, @dealer_id, @customer_id, @phone, @status, @result)
-ON CONFLICT (campaign_id, phone) DO NOTHING;
+INSERT INTO message_call_targets (broadcast_id, dealer_id, customer_id, phone, status, result)
+VALUES (@broadcast_id, @dealer_id, @customer_id, @phone, @status, @result)
+ON CONFLICT (broadcast_id, phone) DO NOTHING;
 
 -- name: ClaimMessageCallTargets :many
 -- ClaimMessageCallTargets takes up to @max due targets of a dealer for calling now.

@@ -1,4 +1,4 @@
--- Queries of the director's campaign start page (agent-ui /director/sms/new).
+-- Queries of the director's broadcast start page (agent-ui /director/sms/new).
 
 -- name: CustomersByPhones :many
 -- CustomersByPhones finds the dealer's customers with these (normalised) phones.
@@ -14,8 +14,8 @@ FROM customers c
 WHERE c.dealer_id = @dealer_id AND c.id = ANY(@ids::bigint[])
 ORDER BY c.id;
 
--- name: GetSMSCampaignByCode :one
-SELECT * FROM sms_campaigns WHERE dealer_id = @dealer_id AND code = @code;
+-- name: GetBroadcastByCode :one
+SELECT * FROM broadcasts WHERE dealer_id = @dealer_id AND code = @code;
 
 -- name: ReasonsDueCounts :many
 -- ReasonsDueCounts counts, per campaign, the customers with a reason due on @day.

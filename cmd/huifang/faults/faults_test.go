@@ -299,7 +299,7 @@ func (l *lab) settle(fault, code string, phones map[string]bool, faultEnded time
 		var open, sent int
 		require.NoError(l.t, l.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE m.status IN ('queued', 'sending')),
 			count(*) FILTER (WHERE m.status IN ('sent', 'delivered'))
-			FROM sms_messages m JOIN sms_campaigns k ON k.id = m.campaign_id WHERE k.code = $1`, code).Scan(&open, &sent))
+			FROM sms_messages m JOIN broadcasts k ON k.id = m.broadcast_id WHERE k.code = $1`, code).Scan(&open, &sent))
 		if open == 0 && settledAt.IsZero() {
 			settledAt = time.Now()
 		}
@@ -315,7 +315,7 @@ func (l *lab) settle(fault, code string, phones map[string]bool, faultEnded time
 		r.recovery = 0
 	}
 	uncertain := map[string]bool{}
-	rows, err := l.db.Query(ctx, `SELECT m.phone FROM sms_messages m JOIN sms_campaigns k ON k.id = m.campaign_id
+	rows, err := l.db.Query(ctx, `SELECT m.phone FROM sms_messages m JOIN broadcasts k ON k.id = m.broadcast_id
 		WHERE k.code = $1 AND m.status = 'uncertain'`, code)
 	require.NoError(l.t, err)
 	for rows.Next() {
