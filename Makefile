@@ -76,8 +76,9 @@ faults: tools
 
 ## test-cluster: the whole-system test of issue 16 (about two minutes; CI runs it after make test):
 ## two serve processes built from this tree, agents on both, one SIGKILLed mid-calls, the other
-## stopped with SIGTERM while a fresh one takes over (cmd/huifang/clustertest).
-test-cluster: services
+## stopped with SIGTERM while a fresh one takes over (cmd/huifang/clustertest); agents' SIP phones
+## register to a real Kamailio in front of the three processes' gateways when it is installed.
+test-cluster: services tools
 	$(GO) test -tags cluster -count=1 -v -timeout 10m ./cmd/huifang/clustertest
 
 fmt:

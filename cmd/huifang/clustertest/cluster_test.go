@@ -37,6 +37,17 @@ type lab struct {
 	dir   string
 	dbURL string
 	redis string
+	// sip, when set, gives each process its gateway's address, the Kamailio its agents'
+	// phones register to, and the trunk (a sipp customer).
+	sip *sipLab
+}
+
+// sipLab is the SIP side: Kamailio with the gateways' addresses fixed in advance, one
+// sipp phone answering every agent's leg, one sipp customer answering every call.
+type sipLab struct {
+	proxy    string
+	trunk    string
+	gateways map[string]string // process name -> gateway HOST:PORT
 }
 
 func (l *lab) start(name string) *serveProc {
@@ -53,7 +64,12 @@ func (l *lab) start(name string) *serveProc {
 	p.cmd.Env = append(os.Environ(), "DATABASE_URL="+l.dbURL, "REDIS_URL="+l.redis, "HUIFANG_HTTP_ADDR="+addr,
 		"HUIFANG_METRICS_ADDR=off", "HUIFANG_SMS_CALLBACK_ADDR=off", "HUIFANG_SIP_ADDR=127.0.0.1:0",
 		"HUIFANG_PUBLIC_URL=http://console.test", "HUIFANG_RECORDINGS_DIR="+filepath.Join(l.dir, "rec-"+name),
-		"HUIFANG_SHUTDOWN_TIMEOUT=10s", "HUIFANG_WORKERS=2", "HUIFANG_LOG_FORMAT=json")
+		"HUIFANG_SHUTDOWN_TIMEOUT=10s", "HUIFANG_WORKERS=2", "HUIFANG_LOG_FORMAT=json",
+		"HUIFANG_GATEWAY_LEASE=3s")
+	if l.sip != nil {
+		p.cmd.Env = append(p.cmd.Env, "HUIFANG_SIP_ADDR="+l.sip.gateways[name], "HUIFANG_SIP_PROXY="+l.sip.proxy,
+			"HUIFANG_SIP_TRUNK="+l.sip.trunk)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	require.NoError(t, p.cmd.Start())
 	t.Cleanup(func() {
@@ -202,6 +218,9 @@ func TestCluster(t *testing.T) {
 	require.NoError(t, err)
 
 	l := &lab{t: t, bin: bin, dir: dir, dbURL: db.URL, redis: rdb.URL}
+	if kamailioInstalled(t) {
+		l.sip = startSIP(t, db, agentsN, []string{"a", "b", "c"})
+	}
 	a, b := l.start("a"), l.start("b")
 	var addrMu sync.Mutex
 	live := []string{a.addr, b.addr}
@@ -260,8 +279,20 @@ func TestCluster(t *testing.T) {
 	require.NoError(t, a.cmd.Process.Signal(syscall.SIGKILL))
 	_ = a.cmd.Wait()
 	setLive(b.addr)
+	killedAt := time.Now()
 	before := total()
 	waitOutcomes(before+12, "the survivor works every agent")
+	if l.sip != nil {
+		// The killed gateway's calls are closed by the survivor once a's lease (3 s) ran
+		// out, whether or not their agents were taken over.
+		gatewayOfA := fmt.Sprintf("%%-%d-%%", a.cmd.Process.Pid)
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM call_attempts WHERE dealer_id = $1 AND outcome = '' AND gateway_id LIKE $2`, dealer.ID, gatewayOfA).Scan(&n))
+			return n == 0
+		}, 30*time.Second, 50*time.Millisecond, "a's unfinished calls closed")
+		t.Logf("a's calls closed within %s of the SIGKILL", time.Since(killedAt).Round(100*time.Millisecond))
+	}
 
 	// A fresh process takes a's place; b is stopped with SIGTERM.
 	c := l.start("c")
@@ -320,6 +351,16 @@ func TestCluster(t *testing.T) {
 	var lost int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM call_attempts WHERE dealer_id = $1 AND outcome = 'trunk_failure' AND hangup_by = 'system'`, dealer.ID).Scan(&lost))
 	require.NotZero(t, lost, "a call of the killed process was cut off, closed and not counted")
+	if l.sip != nil {
+		// The calls went through the gateways, each naming its own, to the agents'
+		// phones through Kamailio.
+		var gateways int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(DISTINCT gateway_id) FROM call_attempts WHERE dealer_id = $1 AND gateway_id <> ''`, dealer.ID).Scan(&gateways))
+		require.Equal(t, 3, gateways, "calls placed by the gateways of a, b and c")
+		var swept int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM call_attempts WHERE dealer_id = $1 AND sip_reason = 'gateway lost'`, dealer.ID).Scan(&swept))
+		t.Logf("SIP through Kamailio: %d calls closed by the gateway sweep (the others cut off by the SIGKILL were closed by the console's takeover)", swept)
+	}
 	if attemptsTwice > 0 {
 		rows, err := db.Pool.Query(ctx, `SELECT task_id, agent_user_id, outcome, hangup_by, invite_at, answer_at, end_at FROM call_attempts
 			WHERE task_id IN (SELECT task_id FROM call_attempts WHERE dealer_id = $1 AND outcome NOT IN ('', 'trunk_failure') GROUP BY task_id HAVING count(*) > 1) ORDER BY task_id, invite_at`, dealer.ID)
