@@ -14,13 +14,9 @@ import (
 // interval (section 2.5.1.4), not all at once. The ticker is injected: each packet waits
 // for its tick, so the test counts the packets sent before each tick.
 func TestSendDTMFPacing(t *testing.T) {
-	s, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer s.Close()
-	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	defer peer.Close()
-	_, err = s.AnswerOffer(BuildSDP(peer.LocalAddr().(*net.UDPAddr), Origin{ID: 1, Version: 1}, []Codec{PCMU}, DTMFPayloadType, SendRecv), 2)
+	s := loopbackSession(t)
+	peer := loopbackPeer(t)
+	_, err := s.AnswerOffer(BuildSDP(peer.LocalAddr().(*net.UDPAddr), Origin{ID: 1, Version: 1}, []Codec{PCMU}, DTMFPayloadType, SendRecv), 2)
 	require.NoError(t, err)
 
 	tick := make(chan time.Time) // unbuffered: a send returns once SendDTMF waits for it

@@ -154,9 +154,7 @@ func TestParseSDPStreams(t *testing.T) {
 // 6), video rejected with port 0, and the reply to the offer's direction: a hold is not
 // answered sendrecv.
 func TestAnswerMirrorsOffer(t *testing.T) {
-	s, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer s.Close()
+	s := loopbackSession(t)
 	offer := sdpHead + "m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n" +
 		"m=video 5000 RTP/AVP 96 97\r\na=rtpmap:96 H264/90000\r\n"
 	answer, err := s.AnswerOffer([]byte(offer), 42)
@@ -193,12 +191,8 @@ func TestAnswerMirrorsOffer(t *testing.T) {
 // TestHoldStopsSending: while the peer holds (sendonly), the session sends nothing; on
 // resume it sends again with the next sequence number.
 func TestHoldStopsSending(t *testing.T) {
-	s, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer s.Close()
-	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	defer peer.Close()
+	s := loopbackSession(t)
+	peer := loopbackPeer(t)
 	pa := peer.LocalAddr().(*net.UDPAddr)
 	offer := func(dir string) []byte {
 		return []byte(fmt.Sprintf("v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=%s\r\n", pa.Port, dir))
@@ -212,7 +206,7 @@ func TestHoldStopsSending(t *testing.T) {
 		require.NoError(t, p.Unmarshal(buf[:n]))
 		return &p
 	}
-	_, err = s.AnswerOffer(offer("sendrecv"), 1)
+	_, err := s.AnswerOffer(offer("sendrecv"), 1)
 	require.NoError(t, err)
 	frame := make([]int16, FrameSamples)
 	_, err = s.WriteSamples(frame)
@@ -253,12 +247,8 @@ func TestDTMFEvent(t *testing.T) {
 
 // TestSessionsExchangeAudioAndDTMF connects two sessions on loopback.
 func TestSessionsExchangeAudioAndDTMF(t *testing.T) {
-	a, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer b.Close()
+	a := loopbackSession(t)
+	b := loopbackSession(t)
 	answer, err := b.AnswerOffer(a.Offer(1), 2, PCMA)
 	require.NoError(t, err)
 	require.NoError(t, a.AcceptAnswer(answer))
@@ -304,12 +294,8 @@ func TestSessionsExchangeAudioAndDTMF(t *testing.T) {
 // signalling address) may latch; after it, only the latched source and the SDP's address
 // are heard; packets from a third address are dropped (issue 12: RTP injection).
 func TestSessionHearsOnlyItsPeer(t *testing.T) {
-	s, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer s.Close()
-	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	defer peer.Close()
+	s := loopbackSession(t)
+	peer := loopbackPeer(t)
 	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 3)})
 	require.NoError(t, err)
 	defer stranger.Close()
@@ -335,4 +321,22 @@ func TestSessionHearsOnlyItsPeer(t *testing.T) {
 	require.Eventually(t, func() bool { return heard.Load() == 2 }, 2*time.Second, 5*time.Millisecond)
 	require.EqualValues(t, 2, s.Stats().Packets)
 	require.False(t, s.LastPacket().IsZero())
+}
+
+// loopbackSession is a Session on 127.0.0.1, closed with the test.
+func loopbackSession(t *testing.T) *Session {
+	t.Helper()
+	s, err := Listen("127.0.0.1")
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// loopbackPeer is a plain UDP socket on 127.0.0.1 standing for the peer, closed with the test.
+func loopbackPeer(t *testing.T) *net.UDPConn {
+	t.Helper()
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { peer.Close() })
+	return peer
 }

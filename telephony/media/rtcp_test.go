@@ -13,12 +13,8 @@ import (
 // sender report from a, answered by b's reception report with LSR and DLSR, gives a its
 // round-trip time (RFC 3550 section 6.4.1).
 func TestRTCPRoundTrip(t *testing.T) {
-	a, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer b.Close()
+	a := loopbackSession(t)
+	b := loopbackSession(t)
 	require.Zero(t, a.LocalAddr().Port%2, "RTP on an even port")
 	require.Equal(t, a.LocalAddr().Port+1, a.rtcpConn.LocalAddr().(*net.UDPAddr).Port)
 	answer, err := b.AnswerOffer(a.Offer(1), 2)

@@ -80,13 +80,9 @@ func TestSeqStatsFractionLost(t *testing.T) {
 // TestSessionLossWithReordering: a session that receives packets out of order counts none
 // lost; one packet that never came is one lost.
 func TestSessionLossWithReordering(t *testing.T) {
-	s, err := Listen("127.0.0.1")
-	require.NoError(t, err)
-	defer s.Close()
-	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	defer peer.Close()
-	_, err = s.AnswerOffer(BuildSDP(peer.LocalAddr().(*net.UDPAddr), Origin{ID: 1, Version: 1}, []Codec{PCMU}, DTMFPayloadType, SendRecv), 2)
+	s := loopbackSession(t)
+	peer := loopbackPeer(t)
+	_, err := s.AnswerOffer(BuildSDP(peer.LocalAddr().(*net.UDPAddr), Origin{ID: 1, Version: 1}, []Codec{PCMU}, DTMFPayloadType, SendRecv), 2)
 	require.NoError(t, err)
 	s.Start(Handler{})
 	send := func(seqs ...uint16) {
