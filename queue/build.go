@@ -165,7 +165,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	if _, err := execFile(ctx, tx, "00_tables.sql", args); err != nil {
 		return nil, fmt.Errorf("build queue: scratch tables: %w", err)
 	}
-	var discard, cut1, cut2, cut3, cut4, cut5, cut6 int64
+	var discard, cut1, cut2, cut3, cut4, cut5, cut6, cut7 int64
 	steps := []struct {
 		file  string
 		count *int64
@@ -210,6 +210,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 		{"53_cut_outcome.sql", &cut4},
 		{"54_cut_prospect.sql", &cut5},
 		{"55_cut_no_show.sql", &cut6},
+		{"56_cut_prospect_status.sql", &cut7},
 		{"60_expire.sql", &res.ReasonsExpired},
 		{"61_suppress.sql", &res.ReasonsSuppressed},
 		{"62_cancel.sql", &res.TasksCancelled},
@@ -297,7 +298,7 @@ func BuildTx(ctx context.Context, tx pgx.Tx, p BuildParams) (*BuildResult, error
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("build queue for dealer %d as of %s: %w", p.DealerID, day.Format(time.DateOnly), err)
 	}
-	res.ReasonsCut = cut1 + cut2 + cut3 + cut4 + cut5 + cut6
+	res.ReasonsCut = cut1 + cut2 + cut3 + cut4 + cut5 + cut6 + cut7
 	res.Duration = time.Since(start)
 	counts, err := json.Marshal(res)
 	if err != nil {

@@ -90,6 +90,33 @@ func ruleCases() []ruleCase {
 				return c
 			},
 			held: []string{"2026-03-02", "2026-03-03", "2026-03-09"}, notHeld: []string{"2026-03-04", "2026-03-08"}},
+		// As of the build day: the prospect as prospect_history knew it that day, not today's status.
+		{name: "lost prospect who bought later: held while lost, not after", campaign: CampaignLostProspect,
+			setup: func(f *ruleFixture) int64 {
+				c := f.prospect("open", "2026-03-01", "B", "李娜")
+				f.prospectChange(c, "2026-03-10", "lost", "", "")
+				f.prospectChange(c, "2026-03-20", "won", "", "")
+				return c
+			},
+			held: []string{"2026-03-17", "2026-03-19"}, notHeld: []string{"2026-03-09", "2026-03-16", "2026-03-20", "2026-03-24"}},
+		{name: "lost prospect loaded as history: lost on a past day, open before", campaign: CampaignLostProspect,
+			setup: func(f *ruleFixture) int64 {
+				c := f.prospect("open", "2026-02-01", "A", "")
+				f.prospectChange(c, "2026-03-10", "lost", "", "api")
+				f.prospectChange(c, "2026-04-01", "open", "", "reopen")
+				f.prospectChange(c, "2026-04-05", "lost", "", "")
+				return c
+			},
+			held: []string{"2026-03-17", "2026-03-24", "2026-04-12", "2026-04-19"}, notHeld: []string{"2026-03-25", "2026-04-11", "2026-04-20"}},
+		{name: "key prospect who became key and then won", campaign: CampaignKeyProspect,
+			setup: func(f *ruleFixture) int64 {
+				c := f.prospect("open", "2026-02-01", "A", "")
+				f.prospectChange(c, "2026-02-25", "key", "H", "")
+				f.prospectChange(c, "2026-03-11", "won", "", "")
+				return c
+			},
+			// Key on Monday 03-02 and 03-09; won on 03-11.
+			held: []string{"2026-03-02", "2026-03-08", "2026-03-09", "2026-03-10"}, notHeld: []string{"2026-02-24", "2026-02-26", "2026-03-11", "2026-03-16"}},
 		{name: "first maintenance by time", campaign: CampaignFirstMaintenance,
 			setup: func(f *ruleFixture) int64 {
 				c, _ := owner(f, cust{}, veh{Delivery: "2026-01-10"})

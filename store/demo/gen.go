@@ -144,9 +144,10 @@ func (g *generator) batch(ctx context.Context, db *pgxpool.Pool, start, end int)
 			switch r := g.rng.IntN(100); {
 			case r < 4: // visited today
 				visitDay = today
-			case r < 10: // key prospect this week
+			case r < 10: // key prospect since a visit before this week's Monday: on this week's list
 				status, intent = "key", "H"
-				visitDay = g.day(today, -g.rng.IntN(7))
+				visitDay = g.day(today, -7-g.rng.IntN(21))
+				statusDay = visitDay
 			case r < 45: // lost, some of them recently
 				status = "lost"
 				lostReason = lostReasons[g.rng.IntN(len(lostReasons))]
