@@ -296,10 +296,11 @@ func Check(campaign string, in *Script) (*Script, error) {
 	return &s, nil
 }
 
-// SalesCampaigns are the campaigns whose calls sell a car to a prospect: their scripts get
-// the sales objection answers (campaigns/_objections_sales.yaml) instead of the after-sales ones.
+// SalesCampaigns are the campaigns whose calls sell a car to a prospect (the showroom
+// visitor's same-day call among them): their scripts get the sales objection answers
+// (campaigns/_objections_sales.yaml) instead of the after-sales ones.
 func SalesCampaigns() []string {
-	return []string{"key_prospect", "lost_prospect", "prospect_followup"}
+	return []string{"same_day_visit", "key_prospect", "lost_prospect", "prospect_followup"}
 }
 
 // sharedObjectionsFor returns the shared objection answers of campaign: the sales library

@@ -350,4 +350,8 @@ func TestSalesScriptsAnswerSalesObjections(t *testing.T) {
 		require.NotContains(t, answer(c, "price_high"), "原厂配件", c)
 	}
 	require.Contains(t, answer("first_maintenance", "price_high"), "原厂配件")
+	// The showroom visitor's call of the same evening is a sales call.
+	require.Contains(t, SalesCampaigns(), "same_day_visit")
+	require.Contains(t, answer("same_day_visit", "price_high"), "三步说服")
+	require.Contains(t, answer("same_day_visit", "look_around"), "试驾")
 }
