@@ -74,61 +74,50 @@ func satisfactionKey(by string) (string, error) {
 	return "", fmt.Errorf("%w %q", ErrBadDimension, by)
 }
 
-// groupingDim is the dimension of a GROUPING() value of Satisfaction's query (a bit set
-// for each key not grouped by); "" for the whole period, ok false for none.
-func groupingDim(g int) (string, bool) {
-	switch g {
-	case 7:
-		return ByCampaign, true
-	case 11:
-		return ByAgent, true
-	case 13:
-		return ByAdvisor, true
-	case 14:
-		return ByMonth, true
-	case 15:
-		return "", true
-	}
-	return "", false
-}
-
 // Satisfaction is the satisfaction figure (CSI) of dealerID over the days from..to
 // (both included), per campaign, agent, service advisor and month (ByCampaign, ByAgent,
-// ByAdvisor, ByMonth), all in one pass over the scores: every 1-5 score of a call of
-// those days (call_scores, written with each outcome; a call with two scored questions
-// counts twice). Each dimension's rows start with the whole period (Total), then each
-// group in key order.
+// ByAdvisor, ByMonth): every 1-5 score of a call of those days (call_scores, written with
+// each outcome; a call with two scored questions counts twice). It sums the daily
+// roll-ups of call_scores (call_score_days, kept with every score by migration 0250's
+// trigger: the same counts, a few dozen rows a day instead of every score), one pass for
+// every dimension. Each dimension's rows start with the whole period (Total), then each
+// group in key order; SatisfactionCalls lists the scores behind each figure.
 func Satisfaction(ctx context.Context, db store.DBTX, dealerID int64, from, to time.Time) (map[string][]SatisfactionRow, error) {
 	rows, err := db.Query(ctx, `
-		SELECT g.g, COALESCE(g.k_campaign, g.k_agent, g.k_advisor, g.k_month, ''),
-		       COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u WHERE u.id::text = g.k_agent), ''),
-		       g.n, g.sum, g.high
-		FROM (SELECT GROUPING(k_campaign, k_agent, k_advisor, k_month) AS g, k_campaign, k_agent, k_advisor, k_month,
-		             count(*) AS n, sum(score) AS sum, count(*) FILTER (WHERE score >= 4) AS high
-		      FROM (SELECT s.campaign AS k_campaign, COALESCE(s.agent_user_id, 0)::text AS k_agent, s.advisor AS k_advisor,
-		                   to_char(s.day, 'YYYY-MM') AS k_month, s.score
-		            FROM call_scores s WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3) x
-		      GROUP BY GROUPING SETS ((), (k_campaign), (k_agent), (k_advisor), (k_month))) g
-		ORDER BY g.g, 2`, dealerID, from, to)
+		WITH d AS (SELECT d.dim, d.key, d.day, d.n, d.sum, d.high FROM call_score_days d
+		           WHERE d.dealer_id = $1 AND d.day BETWEEN $2 AND $3)
+		SELECT x.by, x.key,
+		       CASE WHEN x.by = 'agent' THEN COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u
+		                                              WHERE u.id = x.key::bigint), '') ELSE '' END,
+		       x.n, x.sum, x.high
+		FROM (SELECT d.dim AS by, d.key, sum(d.n)::bigint AS n, sum(d.sum)::bigint AS sum, sum(d.high)::bigint AS high
+		      FROM d GROUP BY 1, 2
+		      UNION ALL
+		      SELECT 'month', to_char(d.day, 'YYYY-MM'), sum(d.n)::bigint, sum(d.sum)::bigint, sum(d.high)::bigint
+		      FROM d WHERE d.dim = 'campaign' GROUP BY 2
+		      UNION ALL
+		      SELECT '', '', sum(d.n)::bigint, sum(d.sum)::bigint, sum(d.high)::bigint FROM d WHERE d.dim = 'campaign') x
+		WHERE x.n > 0
+		ORDER BY x.by, x.key`, dealerID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("satisfaction: %w", err)
 	}
 	out := map[string][]SatisfactionRow{}
 	total := SatisfactionRow{Total: true}
 	for rows.Next() {
-		var g int
+		var by string
 		var r SatisfactionRow
-		if err := rows.Scan(&g, &r.Key, &r.Label, &r.N, &r.Sum, &r.High); err != nil {
+		if err := rows.Scan(&by, &r.Key, &r.Label, &r.N, &r.Sum, &r.High); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("satisfaction: %w", err)
 		}
-		by, ok := groupingDim(g)
-		if !ok {
-			continue
-		}
-		if by == "" {
+		switch by {
+		case "":
 			r.Total = true
 			total = r
+			continue
+		case ByCampaign, ByAgent, ByAdvisor, ByMonth:
+		default:
 			continue
 		}
 		if by != ByAgent || r.Label == "" {
@@ -244,13 +233,13 @@ func (r ComplaintFigureRow) ReopenRate() float64 {
 //     now, the ones resolved by the deadline;
 //   - reopen rate: of those opened, the ones reopened at least once.
 func ComplaintFigures(ctx context.Context, db store.DBTX, dealerID int64, from, to, now time.Time) (map[string][]ComplaintFigureRow, error) {
+	// The reached outcomes from the daily roll-up of call_outcomes (call_outcome_days: per
+	// dealer, local day and code, kept with every outcome by migration 0250's trigger).
 	var reached int64
 	if err := db.QueryRow(ctx, `
-		SELECT count(*) FROM call_outcomes o
-		JOIN dealers d ON d.id = o.dealer_id
-		WHERE o.dealer_id = $1 AND o.created_at >= ($2::date::timestamp AT TIME ZONE d.time_zone)
-		  AND o.created_at < (($3::date + 1)::timestamp AT TIME ZONE d.time_zone)
-		  AND o.code IN (SELECT oc.code FROM outcome_codes oc WHERE oc.reached AND (oc.dealer_id = $1 OR oc.dealer_id IS NULL))`,
+		SELECT COALESCE(sum(x.n), 0)::bigint FROM call_outcome_days x
+		WHERE x.dealer_id = $1 AND x.day BETWEEN $2 AND $3
+		  AND x.code IN (SELECT oc.code FROM outcome_codes oc WHERE oc.reached AND (oc.dealer_id = $1 OR oc.dealer_id IS NULL))`,
 		dealerID, from, to).Scan(&reached); err != nil {
 		return nil, fmt.Errorf("complaint figures: reached calls: %w", err)
 	}

@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS dealers_time_zone_days ON dealers;
+DROP TRIGGER IF EXISTS call_outcomes_days ON call_outcomes;
+DROP TRIGGER IF EXISTS call_scores_days ON call_scores;
+DROP FUNCTION IF EXISTS dealer_time_zone_days();
+DROP FUNCTION IF EXISTS call_outcome_days_keep();
+DROP FUNCTION IF EXISTS call_score_days_keep();
+DROP FUNCTION IF EXISTS figure_days_rebuild(bigint);
+DROP FUNCTION IF EXISTS figure_days_lock_key(bigint);
+DROP TABLE IF EXISTS call_outcome_days;
+DROP TABLE IF EXISTS call_score_days;
