@@ -129,7 +129,7 @@ func BenchmarkSatisfactionAndComplaintPages(b *testing.B) {
 			return err
 		}},
 	}
-	const runs = 20
+	const runs = 100
 	var all []time.Duration
 	b.ResetTimer()
 	for range b.N {

@@ -156,13 +156,18 @@ func SatisfactionCalls(ctx context.Context, db store.DBTX, dealerID int64, from,
 	if err != nil {
 		return nil, err
 	}
+	// The page of scores is found on call_scores_list_idx alone (index-only, newest first,
+	// stopping at the limit); only the customers of the page are read.
 	rows, err := db.Query(ctx, `
 		SELECT s.outcome_id, COALESCE(s.attempt_id, 0), s.day,
 		       COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u WHERE u.id = s.agent_user_id), ''),
 		       c.name, s.campaign, s.advisor, s.question, s.score
-		FROM call_scores s JOIN customers c ON c.id = s.customer_id
-		WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3 AND ($7 OR `+expr+` = $4) AND (NOT $5 OR s.score >= 4)
-		ORDER BY s.day DESC, s.outcome_id DESC LIMIT $6`, dealerID, from, to, key, high, limit, all)
+		FROM (SELECT s.outcome_id, s.attempt_id, s.day, s.agent_user_id, s.customer_id, s.campaign, s.advisor, s.question, s.score
+		      FROM call_scores s
+		      WHERE s.dealer_id = $1 AND s.day BETWEEN $2 AND $3 AND ($7 OR `+expr+` = $4) AND (NOT $5 OR s.score >= 4)
+		      ORDER BY s.day DESC, s.outcome_id DESC LIMIT $6) s
+		JOIN customers c ON c.id = s.customer_id
+		ORDER BY s.day DESC, s.outcome_id DESC`, dealerID, from, to, key, high, limit, all)
 	if err != nil {
 		return nil, fmt.Errorf("satisfaction calls: %w", err)
 	}

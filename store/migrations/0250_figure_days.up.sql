@@ -14,7 +14,8 @@
 -- scores saved, an outcome undone and its scores deleted with it, a user deleted and its
 -- scores moved to agent 0, a dealer or customer deleted): each change adds its delta to
 -- the day's rows when its transaction commits, so the shared rows (a campaign, a code)
--- are locked only for the commit, always in key order. A row whose count falls to 0 is
+-- are locked only for the commit, always in key order. The counts are in the primary
+-- keys (INCLUDE) so a period is read by an index-only scan. A row whose count falls to 0 is
 -- deleted. A change of a dealer's time zone rebuilds its call_outcome_days. The triggers
 -- take a shared advisory lock on the dealer and figure_days_rebuild an exclusive one, so a
 -- rebuild never misses a commit. A dealer deleted takes its roll-ups with it (the deltas
@@ -27,7 +28,7 @@ CREATE TABLE call_score_days (
     n          bigint NOT NULL,
     sum        bigint NOT NULL,
     high       bigint NOT NULL,
-    PRIMARY KEY (dealer_id, day, dim, key)
+    PRIMARY KEY (dealer_id, day, dim, key) INCLUDE (n, sum, high)
 );
 
 CREATE TABLE call_outcome_days (
@@ -35,7 +36,7 @@ CREATE TABLE call_outcome_days (
     day        date NOT NULL,
     code       text NOT NULL,
     n          bigint NOT NULL,
-    PRIMARY KEY (dealer_id, day, code)
+    PRIMARY KEY (dealer_id, day, code) INCLUDE (n)
 );
 
 -- figure_days_lock_key is the advisory lock of a dealer's roll-ups (per schema: tests
@@ -56,13 +57,13 @@ BEGIN
     FROM call_scores s
     CROSS JOIN LATERAL (VALUES ('advisor', s.advisor), ('agent', COALESCE(s.agent_user_id, 0)::text), ('campaign', s.campaign)) k (dim, key)
     WHERE figure_days_rebuild.dealer IS NULL OR s.dealer_id = figure_days_rebuild.dealer
-    GROUP BY 1, 2, 3, 4;
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
     DELETE FROM call_outcome_days x WHERE figure_days_rebuild.dealer IS NULL OR x.dealer_id = figure_days_rebuild.dealer;
     INSERT INTO call_outcome_days (dealer_id, day, code, n)
     SELECT o.dealer_id, (o.created_at AT TIME ZONE d.time_zone)::date, o.code, count(*)
     FROM call_outcomes o JOIN dealers d ON d.id = o.dealer_id
     WHERE figure_days_rebuild.dealer IS NULL OR o.dealer_id = figure_days_rebuild.dealer
-    GROUP BY 1, 2, 3;
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 END $$;
 
 CREATE FUNCTION call_score_days_keep() RETURNS trigger LANGUAGE plpgsql AS $$
