@@ -99,7 +99,7 @@ func start(t testing.TB, o Options) (*Proxy, bool) {
 		ping = 1
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	args := []string{"-f", Config(t), "-DD", "-E", "-m", "32", "-M", "8", "-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"),
+	args := []string{"-f", Config(t), "-DD", "-E", "-m", "256", "-M", "16", "-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"),
 		"-A", "LISTEN=udp:" + addr, "-A", "LISTEN_TCP=tcp:" + addr,
 		"-A", `DBURL="` + dbURL(t, o.DB) + `"`,
 		"-A", `SUBSCRIBERS="` + o.DB.Schema + `.sip_subscribers"`,
