@@ -99,19 +99,24 @@ func ListComplaints(ctx context.Context, db store.DBTX, f ComplaintFilter) ([]Co
 	if !f.To.IsZero() {
 		to = &f.To
 	}
+	// The page is chosen on the complaints alone; only its rows are joined to their
+	// customers and calls.
+	const order = `((k.status = 'open' AND k.respond_due <= $2) OR (k.status IN ('open', 'responded') AND k.resolve_due <= $2)) DESC,
+		         (k.status IN ('open', 'responded')) DESC, (k.severity = 'serious') DESC,
+		         CASE WHEN k.status IN ('open', 'responded') THEN k.opened_at END ASC, k.opened_on DESC, k.id DESC`
 	rows, err := db.Query(ctx, `
 		SELECT `+complaintColumns+`
-		FROM complaints k JOIN customers c ON c.id = k.customer_id
-		WHERE k.dealer_id = $1
-		  AND ($3 = '' OR ($3 = 'active' AND k.status IN ('open', 'responded')) OR k.status = $3)
-		  AND ($4 = '' OR k.severity = $4) AND ($5 = '' OR k.category = $5) AND ($6 = 0 OR k.owner_user_id = $6)
-		  AND (NOT $7 OR (k.status = 'open' AND k.respond_due <= $2) OR (k.status IN ('open', 'responded') AND k.resolve_due <= $2))
-		  AND ($8::date IS NULL OR k.opened_on >= $8) AND ($9::date IS NULL OR k.opened_on <= $9)
-		  AND ($10 = 0 OR k.customer_id = $10)
-		ORDER BY ((k.status = 'open' AND k.respond_due <= $2) OR (k.status IN ('open', 'responded') AND k.resolve_due <= $2)) DESC,
-		         (k.status IN ('open', 'responded')) DESC, (k.severity = 'serious') DESC,
-		         CASE WHEN k.status IN ('open', 'responded') THEN k.opened_at END ASC, k.opened_on DESC, k.id DESC
-		LIMIT $11`,
+		FROM (SELECT k.* FROM complaints k
+		      WHERE k.dealer_id = $1
+		        AND ($3 = '' OR ($3 = 'active' AND k.status IN ('open', 'responded')) OR k.status = $3)
+		        AND ($4 = '' OR k.severity = $4) AND ($5 = '' OR k.category = $5) AND ($6 = 0 OR k.owner_user_id = $6)
+		        AND (NOT $7 OR (k.status = 'open' AND k.respond_due <= $2) OR (k.status IN ('open', 'responded') AND k.resolve_due <= $2))
+		        AND ($8::date IS NULL OR k.opened_on >= $8) AND ($9::date IS NULL OR k.opened_on <= $9)
+		        AND ($10 = 0 OR k.customer_id = $10)
+		      ORDER BY `+order+`
+		      LIMIT $11) k
+		JOIN customers c ON c.id = k.customer_id
+		ORDER BY `+order,
 		f.DealerID, f.Now, f.Status, f.Severity, f.Category, f.Owner, f.Overdue, from, to, f.CustomerID, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list complaints: %w", err)
