@@ -53,6 +53,18 @@ func startBaresipVia(t *testing.T, gw, transport, user, password string, seconds
 // tryBaresip starts baresip once; ok is false when it could not bind its ports.
 func tryBaresip(t *testing.T, gw, transport, user, password string, seconds int) (*storetest.SyncBuffer, bool) {
 	t.Helper()
+	params := ""
+	if transport != "" {
+		params = ";transport=" + transport
+	}
+	acct := "<sip:" + user + "@" + gw + params + ">;auth_pass=" + password + ";regint=0;audio_codecs=PCMU\n"
+	return runBaresip(t, acct, seconds, "-e", "/dial sip:login@"+gw+params)
+}
+
+// runBaresip starts baresip once with the account line acct and more arguments, speaking
+// a 440 Hz tone; ok is false when it could not bind its ports.
+func runBaresip(t *testing.T, acct string, seconds int, args ...string) (*storetest.SyncBuffer, bool) {
+	t.Helper()
 	dir := t.TempDir()
 	// A 440 Hz tone as the agent's voice (baresip's ausine needs 48 kHz; aufile plays a WAV).
 	voice := filepath.Join(dir, "voice.wav")
@@ -67,15 +79,10 @@ func tryBaresip(t *testing.T, gw, transport, user, password string, seconds int)
 		"module\t\t\tg711.so\nmodule\t\t\taufile.so\n" +
 		"module_app\t\taccount.so\nmodule_app\t\tmenu.so\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644))
-	params := ""
-	if transport != "" {
-		params = ";transport=" + transport
-	}
-	acct := "<sip:" + user + "@" + gw + params + ">;auth_pass=" + password + ";regint=0;audio_codecs=PCMU\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+10)*time.Second)
-	cmd := exec.CommandContext(ctx, "baresip", "-f", dir, "-t", strconv.Itoa(seconds), "-e", "/dial sip:login@"+gw+params)
+	cmd := exec.CommandContext(ctx, "baresip", append([]string{"-f", dir, "-t", strconv.Itoa(seconds)}, args...)...)
 	out := &storetest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())

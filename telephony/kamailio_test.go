@@ -2,8 +2,11 @@ package telephony
 
 import (
 	"context"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -12,6 +15,27 @@ import (
 	"github.com/huifang/huifang/telephony/kamailiotest"
 	"github.com/huifang/huifang/telephony/media"
 )
+
+// sipAgents makes active agents with the secrets "pw" + their number's last digit (agent4:
+// pw4) in db, as Kamailio reads them (sip_subscribers), and returns them as the gateway's
+// Credentials.
+func sipAgents(t *testing.T, db *storetest.DB, names ...string) mapCredentials {
+	t.Helper()
+	ctx := context.Background()
+	q := store.New(db.Pool)
+	d, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "D1", Name: "测试4S店"})
+	require.NoError(t, err)
+	creds := mapCredentials{}
+	for _, name := range names {
+		u, err := q.CreateUser(ctx, store.CreateUserParams{DealerID: d.ID, Username: name, DisplayName: name, Role: "agent", PasswordHash: "x"})
+		require.NoError(t, err)
+		ha1 := HA1(name, store.SIPRealm, "pw"+name[len(name)-1:])
+		_, err = db.Pool.Exec(ctx, "UPDATE users SET sip_ha1 = $1 WHERE id = $2", ha1, u.ID)
+		require.NoError(t, err)
+		creds[name] = Agent{Username: name, HA1: ha1, UserID: u.ID, DealerID: d.ID}
+	}
+	return creds
+}
 
 // TestKamailioTwoGatewaysReachOnePhone runs Kamailio with deploy/kamailio/kamailio.cfg in
 // front of two gateways: the agent's phone registers to Kamailio (digest checked against
@@ -22,20 +46,8 @@ func TestKamailioTwoGatewaysReachOnePhone(t *testing.T) {
 	kamailiotest.Require(t)
 	db := storetest.NewDB(t)
 	ctx := context.Background()
-	q := store.New(db.Pool)
-	d, err := q.EnsureDealer(ctx, store.EnsureDealerParams{Code: "D1", Name: "测试4S店"})
-	require.NoError(t, err)
-	agent := Agent{Username: "agent4", HA1: HA1("agent4", store.SIPRealm, "pw4"), DealerID: d.ID}
-	for _, name := range []string{"agent4", "agent5"} {
-		u, err := q.CreateUser(ctx, store.CreateUserParams{DealerID: d.ID, Username: name, DisplayName: name, Role: "agent", PasswordHash: "x"})
-		require.NoError(t, err)
-		_, err = db.Pool.Exec(ctx, "UPDATE users SET sip_ha1 = $1 WHERE id = $2", HA1(name, store.SIPRealm, "pw"+name[5:]), u.ID)
-		require.NoError(t, err)
-		if name == "agent4" {
-			agent.UserID = u.ID
-		}
-	}
-	creds := mapCredentials{"agent4": agent, "agent5": {Username: "agent5", HA1: HA1("agent5", store.SIPRealm, "pw5"), DealerID: d.ID}}
+	creds := sipAgents(t, db, "agent4", "agent5")
+	agent := creds["agent4"]
 
 	customer := runSippN(t, "uas_answer_pcap.xml", "udp", "", 2, nil, "talk", "1500", "codec", "8", "pcap", sippPCMA)
 	proxyPort := freePort(t)
@@ -57,7 +69,7 @@ func TestKamailioTwoGatewaysReachOnePhone(t *testing.T) {
 	require.False(t, gws[0].Registered("agent4"), "the location is Kamailio's, not a gateway's")
 
 	// agent5 never registered: Kamailio answers 480 and no customer is called.
-	_, err = gws[0].DialAgent(ctx, "agent5", DialParams{To: "13900000009"})
+	_, err := gws[0].DialAgent(ctx, "agent5", DialParams{To: "13900000009"})
 	require.ErrorIs(t, err, ErrAgentNotConnected)
 
 	for i, g := range gws {
@@ -74,4 +86,43 @@ func TestKamailioTwoGatewaysReachOnePhone(t *testing.T) {
 	}
 	require.NoError(t, customer.Wait(t))
 	require.NoError(t, phone.Wait(t), "both legs were hung up through Kamailio")
+}
+
+// TestKamailioBaresipPhone: a real softphone (baresip, answering automatically) registers
+// to Kamailio with the agent's digest secret; a gateway bridges a customer to it through
+// Kamailio and both voices are recorded.
+func TestKamailioBaresipPhone(t *testing.T) {
+	kamailiotest.Require(t)
+	if _, err := exec.LookPath("baresip"); err != nil {
+		t.Skip("baresip is not installed (Debian package baresip); CI installs it")
+	}
+	db := storetest.NewDB(t)
+	creds := sipAgents(t, db, "agent6")
+	customer := startSipp(t, "uas_answer_pcap.xml", "udp", "talk", "2000", "codec", "8", "pcap", sippPCMA)
+	proxyPort := freePort(t)
+	proxy := "127.0.0.1:" + strconv.Itoa(proxyPort)
+	g := newTestGateway(t, Config{Trunk: Trunk{URI: customer.TrunkURI()}, Credentials: creds, AgentProxy: proxy,
+		RecordingsDir: t.TempDir(), ByeTimeout: 300 * time.Millisecond})
+	k := kamailiotest.Start(t, kamailiotest.Options{DB: db, Gateways: []string{g.Addr()}, Port: proxyPort})
+
+	acct := "<sip:agent6@" + k.Addr + ">;auth_pass=pw6;regint=600;answermode=auto;audio_codecs=PCMU\n"
+	var out *storetest.SyncBuffer
+	for attempt := 1; attempt <= 5; attempt++ {
+		var ok bool
+		if out, ok = runBaresip(t, acct, 15); ok {
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "200 OK") }, 10*time.Second, 20*time.Millisecond,
+		"baresip registered to Kamailio:\n%s", out)
+
+	res, err := g.DialAgent(context.Background(), "agent6", DialParams{To: "13900000001"})
+	require.NoError(t, err, "baresip:\n%s", out)
+	require.NoError(t, customer.Wait(t))
+	require.Equal(t, OutcomeAnswered, res.Outcome)
+	left, right, err := media.ReadStereoWAV(res.Recording)
+	require.NoError(t, err)
+	require.Greater(t, media.RMS(left), 300.0, "customer's voice on the left")
+	require.Greater(t, media.RMS(right), 300.0, "baresip's tone on the right, straight from the phone")
+	require.False(t, g.AgentConnected("agent6"), "the leg ended with the call")
 }
