@@ -146,6 +146,9 @@ func newDialerID(prefix string) string {
 // dialGateway places the call through the gateway, bridged to the agent's phone.
 func (d *AgentDialer) dialGateway(ctx context.Context, agentUsername string, p DialParams) <-chan CallUpdate {
 	id := newDialerID("console-")
+	// The record's Call-ID is the console's id of the call: a process taking the agent
+	// over after this one died closes the record by it (agent-ui, CloseLostCallAttempt).
+	p.CallID = id
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c := &dialerCall{cancel: cancel}
 	d.add(id, c)

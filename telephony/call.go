@@ -32,6 +32,10 @@ type DialParams struct {
 	Kind string
 	// Meta links the call record to the queue.
 	Meta CallMeta
+	// CallID is the SIP Call-ID to use, unique per call; empty makes a new one. The
+	// AgentDialer passes its own id, so that the console's id of a call is the Call-ID
+	// of its record.
+	CallID string
 	// RingTimeout overrides the gateway's ring timeout.
 	RingTimeout time.Duration
 	// Record writes a stereo WAV of the call under the gateway's recordings directory (or
@@ -233,7 +237,11 @@ func (g *Gateway) place(ctx context.Context, t target, p DialParams) (*CallResul
 	if kind == "" {
 		kind = "test"
 	}
-	l := newLeg(newCallID(), sip.GenerateTagN(16))
+	callID := p.CallID
+	if callID == "" {
+		callID = newCallID()
+	}
+	l := newLeg(callID, sip.GenerateTagN(16))
 	l.transport = t.transport
 	l.local = sip.Uri{Scheme: "sip", User: callerID, Host: g.cfg.Host}
 	l.localName = g.cfg.Trunk.CallerName
