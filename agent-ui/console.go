@@ -56,6 +56,7 @@ func New(cfg Config, d Deps) (*Console, error) {
 	h.login = newLoginGuard(cfg.LoginConcurrency)
 	h.hub = newHub(h.log)
 	h.complaintKick = make(chan struct{}, 1)
+	h.builtinQuestions = builtinQuestions()
 	h.agents = newAgents(h)
 	if d.Cluster != nil {
 		h.cluster = newCluster(h, d.Cluster, cfg.ClusterLease)

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/huifang/huifang/queue"
+	"github.com/huifang/huifang/scripts"
 	"github.com/huifang/huifang/store"
 	"github.com/huifang/huifang/telephony/media"
 )
@@ -332,9 +334,43 @@ func (h *handler) questionTexts(ctx context.Context, dealerID int64) func(versio
 				}
 			}
 		}
+		// An answer to a question this version does not have (an imported outcome, a
+		// script edited since) is named by the built-in script that asks it.
+		for id, text := range h.builtinQuestions {
+			if _, ok := m[id]; !ok {
+				m[id] = text
+			}
+		}
 		cache[version] = m
 		return m
 	}
+}
+
+// callResultWords is what the gateway reported of a call (answered, busy, ...) in words;
+// an unknown result is shown as stored.
+func callResultWords(lang, result string) string {
+	if w := t(lang, "cr."+result); w != "cr."+result {
+		return w
+	}
+	return result
+}
+
+// builtinQuestions maps each question id of the built-in scripts to its text, the first
+// campaign in priority order that asks it winning.
+func builtinQuestions() map[string]string {
+	m := map[string]string{}
+	for _, c := range queue.Campaigns() {
+		s, err := scripts.Builtin(c)
+		if err != nil {
+			continue // a campaign without a built-in script
+		}
+		for _, q := range s.Questions {
+			if _, ok := m[q.ID]; !ok {
+				m[q.ID] = q.Text
+			}
+		}
+	}
+	return m
 }
 
 // answersText writes an outcome's answers one a line, "question: answer", in the
@@ -434,7 +470,8 @@ func (h *handler) directorCall(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Call": c, "Talk": talkSecs(c.AnswerAt, c.EndAt), "At": c.InviteAt.In(u.location()).Format("2006-01-02 15:04:05")}
+	data := map[string]any{"Call": c, "Talk": talkSecs(c.AnswerAt, c.EndAt), "At": c.InviteAt.In(u.location()).Format("2006-01-02 15:04:05"),
+		"CallResult": callResultWords(lang, c.Outcome)}
 	var camps []string
 	for _, x := range c.Campaigns {
 		camps = append(camps, campaignName(r, x))

@@ -30,6 +30,9 @@ type handler struct {
 	login *loginGuard
 	// complaintKick asks the complaint loop to sweep now (complaint_notices.go).
 	complaintKick chan struct{}
+	// builtinQuestions are the question texts of every built-in script by question id, for
+	// answers whose script version does not name the question (questionTexts).
+	builtinQuestions map[string]string
 
 	// wbPending holds agent summaries changed since the last wallboard flush, by dealer
 	// and user.

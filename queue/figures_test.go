@@ -112,3 +112,14 @@ func TestFigures(t *testing.T) {
 	require.Len(t, list, 2, "the figure's list")
 	require.Equal(t, k2, list[0].ID, "the reopened one is active and overdue: first")
 }
+
+// A period without a single score is a figure of none, not an error (the satisfaction
+// page answered 500 for a dealer with no scored call yet).
+func TestSatisfactionWithoutScores(t *testing.T) {
+	t.Parallel()
+	b := newWorkBundle(t, 1)
+	sat, err := Satisfaction(context.Background(), b.db, b.dealer, day("2026-11-01"), day("2026-11-30"))
+	require.NoError(t, err)
+	require.Len(t, sat[ByCampaign], 1, "the whole period only")
+	require.Zero(t, sat[ByCampaign][0].N)
+}
