@@ -86,6 +86,16 @@ func TestKamailioTwoGatewaysReachOnePhone(t *testing.T) {
 	}
 	require.NoError(t, customer.Wait(t))
 	require.NoError(t, phone.Wait(t), "both legs were hung up through Kamailio")
+
+	// Kamailio probes the gateways: one that stops is marked inactive within seconds.
+	flags, err := k.GatewayFlags()
+	require.NoError(t, err)
+	require.Equal(t, "AP", flags["sip:"+gws[0].Addr()], "%v", flags)
+	require.NoError(t, gws[1].Close())
+	require.Eventually(t, func() bool {
+		flags, err := k.GatewayFlags()
+		return err == nil && strings.HasPrefix(flags["sip:"+gws[1].Addr()], "I") && flags["sip:"+gws[0].Addr()] == "AP"
+	}, 20*time.Second, 100*time.Millisecond, "the stopped gateway is marked inactive")
 }
 
 // TestKamailioBaresipPhone: a real softphone (baresip, answering automatically) registers

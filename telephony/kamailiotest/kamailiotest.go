@@ -51,6 +51,7 @@ type Options struct {
 type Proxy struct {
 	// Addr is the HOST:PORT Kamailio listens on.
 	Addr string
+	ctl  string // the ctl socket's path, for kamcmd
 	out  *storetest.SyncBuffer
 	done chan struct{}
 }
@@ -117,7 +118,7 @@ func start(t testing.TB, o Options) (*Proxy, bool) {
 	out := &storetest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
-	p := &Proxy{Addr: addr, out: out, done: make(chan struct{})}
+	p := &Proxy{Addr: addr, ctl: filepath.Join(dir, "ctl"), out: out, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		// SIGTERM lets Kamailio's children end with it; SIGKILL only if it hangs.
@@ -178,4 +179,24 @@ func Ping(addr string) bool {
 	buf := make([]byte, 2048)
 	n, err := c.Read(buf)
 	return err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
+}
+
+// GatewayFlags returns each gateway's dispatcher flags as `kamcmd dispatcher.list` shows
+// them ("AP": active and answering the probes; "IP": inactive, not answering), by URI.
+func (p *Proxy) GatewayFlags() (map[string]string, error) {
+	out, err := exec.Command("kamcmd", "-s", "unix:"+p.ctl, "dispatcher.list").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("kamcmd dispatcher.list: %w: %s", err, out)
+	}
+	flags := map[string]string{}
+	uri := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "URI: "); ok {
+			uri = v
+		} else if v, ok := strings.CutPrefix(line, "FLAGS: "); ok && uri != "" {
+			flags[uri] = v
+		}
+	}
+	return flags, nil
 }
