@@ -32,6 +32,8 @@
 // deploy/kamailio/kamailio.cfg, in front of several gateways): DialAgent then calls the
 // agent's phone through the proxy for each customer call (the leg ends with the call), so
 // any gateway reaches any agent and a call with its agent leg belongs to one gateway.
+// Config.ID names the gateway in each call's record, written before the INVITE leaves;
+// Drain stops new calls and waits for those in progress (SIGTERM), drain.go.
 //
 // Sub-packages: media (RTP, G.711, SDP, DTMF, WAV, message-call prompts rendered with
 // espeak-ng), simcarrier (the simulated carrier, the default peer when no trunk is

@@ -62,7 +62,7 @@ func (l *gatewayLease) sweep(ctx context.Context) (int, error) {
 	}
 	for _, r := range rows {
 		l.log.Warn("call of a lost gateway closed as a trunk failure", "gateway", r.GatewayID, "call_id", r.CallID,
-			"task", r.TaskID, "agent", r.AgentUserID)
+			"task", deref(r.TaskID), "agent", deref(r.AgentUserID))
 	}
 	if _, err := l.q.DeleteDeadGateways(ctx, liveAfter); err != nil {
 		return len(rows), fmt.Errorf("forget lost gateways: %w", err)
@@ -124,4 +124,12 @@ func (l *gatewayLease) stop(ctx context.Context) error {
 		return fmt.Errorf("give up gateway lease %s: %w", l.id, err)
 	}
 	return nil
+}
+
+// deref is *p, or zero for nil (for logs).
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
